@@ -1,0 +1,312 @@
+//! Every experiment knob in one serde struct, with named presets and the limits that the
+//! CLI, the page and the tests all read from here (one source of truth).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
+
+/// Backbone presets (MISSION.md, "Why PResNet").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Arch {
+    /// The paper's PResNet-50: 6 stages x 3 blocks, bilinear downsampling 56->8.
+    Presnet50,
+    /// The standard ResNet-50 (v1.5: stride on the 3x3 conv).
+    Resnet50,
+    /// Reduced PResNet for 32x32 inputs (CIFAR stem, 6 stages).
+    PresnetCifar,
+    /// The browser default: 6 stages, few channels, 1-2 blocks per stage.
+    PresnetTiny,
+}
+
+impl Arch {
+    pub const ALL: [Arch; 4] = [Arch::Presnet50, Arch::Resnet50, Arch::PresnetCifar, Arch::PresnetTiny];
+    pub fn name(self) -> &'static str {
+        match self {
+            Arch::Presnet50 => "presnet50",
+            Arch::Resnet50 => "resnet50",
+            Arch::PresnetCifar => "presnet-cifar",
+            Arch::PresnetTiny => "presnet-tiny",
+        }
+    }
+    /// The input size the architecture was designed for.
+    pub fn native_input(self) -> usize {
+        match self {
+            Arch::Presnet50 | Arch::Resnet50 => 224,
+            Arch::PresnetCifar | Arch::PresnetTiny => 32,
+        }
+    }
+}
+
+/// Decoder placed above each local unit (MISSION.md, decoder ablation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum DecoderKind {
+    /// Global average pool + 2-layer MLP (the paper's GIM baseline).
+    Mlp,
+    /// One residual conv block with downsampling, then pool + 2-layer MLP (LoCo's choice).
+    ConvMlp,
+}
+
+/// How LoCo's overlapping stage is shared between two units (MISSION.md, sharing ablation).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum SharingMode {
+    /// One shared stage updated by both units' gradients (LoCo).
+    Hard,
+    /// The shared stage is updated by the upper unit's gradient only.
+    UpperOnly,
+    /// Separate copies tied by `l2 * ||copy - shared||^2`.
+    Soft { l2: f64 },
+    /// A unit is one stage plus the first `n` blocks of the next.
+    Blocks(usize),
+}
+
+/// The three training methods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum MethodKind {
+    Simclr,
+    Gim,
+    Loco,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum OptimizerKind {
+    Adam,
+    /// SGD with momentum 0.9.
+    Sgd,
+    /// SGD with momentum and LARS layer-wise trust ratios (the paper's ImageNet recipe).
+    Lars,
+}
+
+macro_rules! string_enum {
+    ($ty:ty, $what:literal, [$($variant:expr => $name:literal),+ $(,)?]) => {
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let s = match self { $(v if *v == $variant => $name,)+ _ => unreachable!() };
+                f.write_str(s)
+            }
+        }
+        impl FromStr for $ty {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self> {
+                match s.trim().to_ascii_lowercase().as_str() {
+                    $($name => Ok($variant),)+
+                    other => Err(Error::Config(format!(
+                        concat!("unknown ", $what, " '{}'; expected one of: {}"),
+                        other,
+                        [$($name),+].join(", ")
+                    ))),
+                }
+            }
+        }
+        impl TryFrom<String> for $ty {
+            type Error = Error;
+            fn try_from(s: String) -> Result<Self> { s.parse() }
+        }
+        impl From<$ty> for String {
+            fn from(v: $ty) -> String { v.to_string() }
+        }
+    };
+}
+
+string_enum!(Arch, "arch", [Arch::Presnet50 => "presnet50", Arch::Resnet50 => "resnet50",
+    Arch::PresnetCifar => "presnet-cifar", Arch::PresnetTiny => "presnet-tiny"]);
+string_enum!(DecoderKind, "decoder", [DecoderKind::Mlp => "mlp", DecoderKind::ConvMlp => "conv-mlp"]);
+string_enum!(MethodKind, "method", [MethodKind::Simclr => "simclr", MethodKind::Gim => "gim", MethodKind::Loco => "loco"]);
+string_enum!(OptimizerKind, "optimizer", [OptimizerKind::Adam => "adam", OptimizerKind::Sgd => "sgd", OptimizerKind::Lars => "lars"]);
+
+impl fmt::Display for SharingMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SharingMode::Hard => f.write_str("hard"),
+            SharingMode::UpperOnly => f.write_str("upper-only"),
+            SharingMode::Soft { l2 } => write!(f, "soft:{l2}"),
+            SharingMode::Blocks(n) => write!(f, "blocks:{n}"),
+        }
+    }
+}
+
+impl FromStr for SharingMode {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let s = s.trim().to_ascii_lowercase();
+        let bad = || {
+            Error::Config(format!(
+                "unknown sharing mode '{s}'; expected hard, upper-only, soft:<coef> (e.g. soft:1e-3) or blocks:<n> (e.g. blocks:1)"
+            ))
+        };
+        match s.as_str() {
+            "hard" => Ok(SharingMode::Hard),
+            "upper-only" => Ok(SharingMode::UpperOnly),
+            _ => {
+                let (kind, arg) = s.split_once(':').ok_or_else(bad)?;
+                match kind {
+                    "soft" => {
+                        let l2: f64 = arg.parse().map_err(|_| bad())?;
+                        if !(l2.is_finite() && l2 >= 0.0) {
+                            return Err(Error::Config(format!("soft sharing coefficient must be finite and >= 0, got {arg}")));
+                        }
+                        Ok(SharingMode::Soft { l2 })
+                    }
+                    "blocks" => {
+                        let n: usize = arg.parse().map_err(|_| bad())?;
+                        if n == 0 {
+                            return Err(Error::Config("blocks:<n> needs n >= 1 (n = 0 is GIM with a deeper decoder)".into()));
+                        }
+                        Ok(SharingMode::Blocks(n))
+                    }
+                    _ => Err(bad()),
+                }
+            }
+        }
+    }
+}
+impl TryFrom<String> for SharingMode {
+    type Error = Error;
+    fn try_from(s: String) -> Result<Self> {
+        s.parse()
+    }
+}
+impl From<SharingMode> for String {
+    fn from(v: SharingMode) -> String {
+        v.to_string()
+    }
+}
+
+/// Limits checked by [`TrainConfig::validate`]; the page reads them to bound its inputs.
+pub mod limits {
+    pub const BATCH: (usize, usize) = (2, 4096);
+    pub const TEMPERATURE: (f64, f64) = (1e-3, 10.0);
+    pub const LR: (f64, f64) = (1e-7, 10.0);
+    pub const INPUT: (usize, usize) = (16, 512);
+}
+
+/// One training run, end to end. Every field has a default (the `cifar` preset).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainConfig {
+    pub arch: Arch,
+    pub method: MethodKind,
+    /// LoCo only.
+    pub sharing: SharingMode,
+    /// GIM and LoCo (the top unit always uses the MLP head, as SimCLR does).
+    pub decoder: DecoderKind,
+    /// Square input side in pixels (crops are resized to this).
+    pub input: usize,
+    /// Images per batch (each gives two views, so 2*batch samples per step).
+    pub batch: usize,
+    pub lr: f64,
+    pub temperature: f64,
+    pub seed: u64,
+    /// Planned number of steps: sets the cosine schedule's length.
+    pub steps: usize,
+    pub warmup_steps: usize,
+    pub optimizer: OptimizerKind,
+    pub weight_decay: f64,
+    /// Output size of every projection head (SimCLR: 128).
+    pub proj_dim: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self::preset("cifar").expect("the cifar preset exists")
+    }
+}
+
+/// Names accepted by [`TrainConfig::preset`].
+pub const PRESETS: [&str; 3] = ["cifar", "browser", "imagenet"];
+
+impl TrainConfig {
+    /// Named presets: `cifar` (presnet-cifar, native runs), `browser` (presnet-tiny, the page's
+    /// default), `imagenet` (presnet50 at 224).
+    pub fn preset(name: &str) -> Result<Self> {
+        let base = TrainConfig {
+            arch: Arch::PresnetCifar,
+            method: MethodKind::Loco,
+            sharing: SharingMode::Hard,
+            decoder: DecoderKind::ConvMlp,
+            input: 32,
+            batch: 128,
+            lr: 1e-3,
+            temperature: 0.5,
+            seed: 0,
+            steps: 500,
+            warmup_steps: 10,
+            optimizer: OptimizerKind::Adam,
+            weight_decay: 1e-6,
+            proj_dim: 128,
+        };
+        match name {
+            "cifar" => Ok(base),
+            "browser" => Ok(TrainConfig { arch: Arch::PresnetTiny, batch: 32, steps: 300, ..base }),
+            "imagenet" => Ok(TrainConfig {
+                arch: Arch::Presnet50,
+                input: 224,
+                batch: 32,
+                temperature: 0.1,
+                ..base
+            }),
+            other => Err(Error::Config(format!("unknown preset '{other}'; expected one of: {}", PRESETS.join(", ")))),
+        }
+    }
+
+    /// Parse a JSON config (from the page or a file); unknown keys and bad values are errors.
+    pub fn from_json(json: &str) -> Result<Self> {
+        let cfg: TrainConfig = serde_json::from_str(json).map_err(|e| Error::Config(format!("bad config: {e}")))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Check every knob against [`limits`], with a message a user can act on.
+    pub fn validate(&self) -> Result<()> {
+        let range = |name: &str, v: f64, (lo, hi): (f64, f64)| -> Result<()> {
+            if !v.is_finite() || v < lo || v > hi {
+                return Err(Error::Config(format!("{name} must be in [{lo}, {hi}], got {v}")));
+            }
+            Ok(())
+        };
+        let urange = |name: &str, v: usize, (lo, hi): (usize, usize)| -> Result<()> {
+            if v < lo || v > hi {
+                return Err(Error::Config(format!("{name} must be in [{lo}, {hi}], got {v}")));
+            }
+            Ok(())
+        };
+        urange("batch", self.batch, limits::BATCH)?;
+        range("temperature", self.temperature, limits::TEMPERATURE)?;
+        range("lr", self.lr, limits::LR)?;
+        urange("input", self.input, limits::INPUT)?;
+        range("weight_decay", self.weight_decay, (0.0, 1.0))?;
+        if self.proj_dim == 0 {
+            return Err(Error::Config("proj_dim must be >= 1".into()));
+        }
+        if self.steps == 0 {
+            return Err(Error::Config("steps must be >= 1".into()));
+        }
+        if let SharingMode::Blocks(n) = self.sharing {
+            let spec = crate::model::ArchSpec::new(self.arch, self.input)?;
+            let min_blocks = spec.stages.iter().map(|s| s.blocks).min().unwrap_or(0);
+            if n > min_blocks {
+                return Err(Error::Config(format!(
+                    "sharing blocks:{n} exceeds the {min_blocks} blocks of the smallest stage of {}",
+                    self.arch
+                )));
+            }
+        }
+        crate::model::ArchSpec::new(self.arch, self.input)?;
+        Ok(())
+    }
+
+    /// A short label such as `loco(hard, conv-mlp)`.
+    pub fn method_label(&self) -> String {
+        match self.method {
+            MethodKind::Simclr => "simclr".into(),
+            MethodKind::Gim => format!("gim({})", self.decoder),
+            MethodKind::Loco => format!("loco({}, {})", self.sharing, self.decoder),
+        }
+    }
+}

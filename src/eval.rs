@@ -1,0 +1,137 @@
+//! Evaluation on frozen features: kNN (k = 200, cosine similarity, temperature-weighted votes,
+//! as in lightly / solo-learn) and a linear probe (logistic regression), top-1 on the test split.
+
+use burn::nn::{Linear, LinearConfig};
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::prelude::*;
+use burn::tensor::activation::log_softmax;
+use serde::{Deserialize, Serialize};
+
+use crate::data::augment::plain;
+use crate::data::cifar::{Cifar10, CLASSES};
+use crate::error::{Error, Result};
+use crate::loss::l2_normalize;
+use crate::method::Network;
+
+pub const KNN_K: usize = 200;
+pub const KNN_T: f64 = 0.1;
+
+/// Top-1 accuracies (in %) of one stage's features.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StageAccuracy {
+    pub stage: String,
+    pub knn: f64,
+    pub linear: Option<f64>,
+}
+
+/// Pooled features of every stage for `data`, in batches: one [N, C] matrix per stage.
+pub fn extract(net: &Network, data: &Cifar10, input: usize, device: &Device, batch: usize) -> Vec<Tensor<2>> {
+    let device = device.clone().without_autodiff();
+    let mut per_stage: Vec<Vec<Tensor<2>>> = Vec::new();
+    let idx: Vec<usize> = (0..data.len()).collect();
+    for chunk in idx.chunks(batch.max(1)) {
+        let x = Tensor::<4>::from_data(TensorData::new(plain(data, chunk, input), [chunk.len(), 3, input, input]), &device);
+        for (s, f) in net.features(x).into_iter().enumerate() {
+            if per_stage.len() <= s {
+                per_stage.push(Vec::new());
+            }
+            per_stage[s].push(f);
+        }
+    }
+    per_stage.into_iter().map(|v| Tensor::cat(v, 0)).collect()
+}
+
+fn read(t: Tensor<2>) -> Result<Vec<f32>> {
+    t.try_into_data().map_err(|e| Error::Device(format!("{e:?}")))?.try_to_vec::<f32>().map_err(|e| Error::Device(format!("{e:?}")))
+}
+
+fn one_hot(labels: &[u8], device: &Device) -> Tensor<2> {
+    let mut v = vec![0f32; labels.len() * CLASSES];
+    for (i, &l) in labels.iter().enumerate() {
+        v[i * CLASSES + l as usize] = 1.0;
+    }
+    Tensor::from_data(TensorData::new(v, [labels.len(), CLASSES]), device)
+}
+
+/// Weighted kNN top-1 (%): cosine similarity, the k nearest train features vote with weight
+/// exp(sim / t) for their class.
+pub fn knn_top1(train: Tensor<2>, train_labels: &[u8], test: Tensor<2>, test_labels: &[u8], k: usize, t: f64) -> Result<f64> {
+    let device = train.device();
+    let k = k.min(train_labels.len());
+    let (train, test) = (l2_normalize(train), l2_normalize(test));
+    let train_oh = one_hot(train_labels, &device); // [Ntr, C]
+    let mut correct = 0usize;
+    let nt = test_labels.len();
+    for start in (0..nt).step_by(256) {
+        let len = 256.min(nt - start);
+        let sim = test.clone().narrow(0, start, len).matmul(train.clone().transpose()); // [len, Ntr]
+        let (vals, idx) = sim.topk_with_indices(k, 1);
+        let w = (vals / t).exp(); // [len, k]
+        // votes[i, c] = sum_j w[i, j] * onehot[idx[i, j], c]
+        let flat = idx.reshape([len * k]);
+        let oh = train_oh.clone().select(0, flat).reshape([len, k, CLASSES]);
+        let votes = (oh * w.unsqueeze_dim::<3>(2)).sum_dim(1).reshape([len, CLASSES]);
+        let pred = votes.argmax(1).reshape([len]);
+        let pred: Vec<i64> = pred
+            .try_into_data()
+            .map_err(|e| Error::Device(format!("{e:?}")))?
+            .convert::<i64>()
+            .try_to_vec()
+            .map_err(|e| Error::Device(format!("{e:?}")))?;
+        correct += pred.iter().zip(&test_labels[start..start + len]).filter(|(p, l)| **p == **l as i64).count();
+    }
+    Ok(100.0 * correct as f64 / nt as f64)
+}
+
+#[derive(Module, Debug)]
+struct Probe {
+    fc: Linear,
+}
+
+/// Logistic regression on standardised frozen features (full batch, Adam), top-1 (%).
+pub fn linear_top1(train: Tensor<2>, train_labels: &[u8], test: Tensor<2>, test_labels: &[u8], epochs: usize) -> Result<f64> {
+    let device = train.device().without_autodiff();
+    let [_, dim] = train.dims();
+    let mean = train.clone().mean_dim(0);
+    let std = (train.clone() - mean.clone()).powi_scalar(2).mean_dim(0).sqrt().add_scalar(1e-6);
+    let norm = |x: Tensor<2>| (x - mean.clone()) / std.clone();
+    let (train, test) = (norm(train), norm(test));
+    let ad = device.clone().autodiff();
+    let mut probe = Probe { fc: LinearConfig::new(dim, CLASSES).init(&ad) };
+    let mut optim = AdamConfig::new().init();
+    let x = train.autodiff();
+    let y = one_hot(train_labels, &ad);
+    for _ in 0..epochs {
+        let loss = -(log_softmax(probe.fc.forward(x.clone()), 1) * y.clone()).sum_dim(1).mean();
+        let grads = GradientsParams::from_grads(loss.backward(), &probe);
+        probe = optim.step(1e-2, probe, grads);
+    }
+    let logits = probe.valid().fc.forward(test);
+    let [n, _] = logits.dims();
+    let pred = read(logits.argmax(1).float().reshape([n, 1]))?;
+    let correct = pred.iter().zip(test_labels).filter(|(p, l)| **p as u8 == **l).count();
+    Ok(100.0 * correct as f64 / n as f64)
+}
+
+/// kNN (and optionally linear) top-1 for the last stage, or for every stage.
+pub fn evaluate(
+    net: &Network,
+    stage_names: &[String],
+    train: &Cifar10,
+    test: &Cifar10,
+    input: usize,
+    device: &Device,
+    every_stage: bool,
+    linear: bool,
+) -> Result<Vec<StageAccuracy>> {
+    let ftr = extract(net, train, input, device, 256);
+    let fte = extract(net, test, input, device, 256);
+    let stages: Vec<usize> = if every_stage { (0..ftr.len()).collect() } else { vec![ftr.len() - 1] };
+    let mut out = Vec::new();
+    for s in stages {
+        let knn = knn_top1(ftr[s].clone(), &train.labels, fte[s].clone(), &test.labels, KNN_K, KNN_T)?;
+        let lin = if linear { Some(linear_top1(ftr[s].clone(), &train.labels, fte[s].clone(), &test.labels, 300)?) } else { None };
+        out.push(StageAccuracy { stage: stage_names[s].clone(), knn, linear: lin });
+    }
+    Ok(out)
+}

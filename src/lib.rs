@@ -1,0 +1,21 @@
+//! LoCo Lab: SimCLR, Greedy InfoMax and LoCo (local contrastive learning) side by side on burn.
+//!
+//! Data flows one way: [`config`] -> [`data`] -> [`model`] + [`method`] -> [`train`] -> report.
+//! The CLI (`src/main.rs`) and the browser binding are thin doors into [`train::Trainer`].
+
+pub mod config;
+pub mod data;
+pub mod device;
+pub mod error;
+pub mod eval;
+pub mod loss;
+pub mod method;
+pub mod model;
+pub mod optim;
+pub mod report;
+pub mod train;
+
+pub use burn;
+pub use config::{Arch, DecoderKind, MethodKind, OptimizerKind, SharingMode, TrainConfig};
+pub use error::{Error, Result};
+pub use train::{StepReport, Trainer};

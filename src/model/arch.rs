@@ -1,0 +1,152 @@
+//! Architecture specifications as plain data: the builder and `locolab inspect` read the same
+//! description, so the table a user sees is the network that trains.
+
+use serde::Serialize;
+
+use crate::config::Arch;
+use crate::error::{Error, Result};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BlockKind {
+    /// Two 3x3 convs.
+    Basic,
+    /// 1x1 reduce, 3x3 (possibly grouped), 1x1 expand.
+    Bottleneck,
+}
+
+/// How a stage reduces the spatial size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Downsample {
+    /// ResNet: stride 2 on the first block's 3x3 conv (and its shortcut).
+    Stride,
+    /// PResNet: bilinear interpolation of the stage input to the stage's size.
+    Bilinear,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StemSpec {
+    pub kernel: usize,
+    pub stride: usize,
+    pub channels: usize,
+    pub max_pool: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StageSpec {
+    pub name: String,
+    pub kind: BlockKind,
+    /// Width of the 3x3 convs.
+    pub width: usize,
+    /// Output channels.
+    pub out: usize,
+    pub blocks: usize,
+    /// Groups of the 3x3 conv.
+    pub groups: usize,
+    /// PResNet res5-res7: blocks after the first group their last 1x1 conv too.
+    pub grouped_last_1x1: bool,
+    /// Output spatial side.
+    pub size: usize,
+    /// Stride of the first block (1 for bilinear downsampling).
+    pub stride: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ArchSpec {
+    pub arch: Arch,
+    pub input: usize,
+    pub stem: StemSpec,
+    /// Spatial side after the stem.
+    pub stem_out: usize,
+    pub downsample: Downsample,
+    pub stages: Vec<StageSpec>,
+}
+
+// (kind, width, out, blocks, groups, grouped_last_1x1, size at the native input)
+type Row = (BlockKind, usize, usize, usize, usize, bool, usize);
+use BlockKind::{Basic, Bottleneck as Bott};
+
+/// MISSION.md's PResNet-50 table.
+const PRESNET50: [Row; 6] = [
+    (Basic, 56, 56, 3, 1, false, 56),
+    (Basic, 96, 96, 3, 1, false, 36),
+    (Bott, 144, 576, 3, 1, false, 24),
+    (Bott, 256, 1024, 3, 2, true, 16),
+    (Bott, 512, 2048, 3, 16, true, 12),
+    (Bott, 1024, 4096, 3, 128, true, 8),
+];
+const RESNET50: [Row; 4] = [
+    (Bott, 64, 256, 3, 1, false, 56),
+    (Bott, 128, 512, 4, 1, false, 28),
+    (Bott, 256, 1024, 6, 1, false, 14),
+    (Bott, 512, 2048, 3, 1, false, 7),
+];
+/// PResNet's principle at 32x32: gentle bilinear steps, memory balanced across 6 stages.
+const PRESNET_CIFAR: [Row; 6] = [
+    (Basic, 16, 16, 2, 1, false, 32),
+    (Basic, 32, 32, 2, 1, false, 22),
+    (Bott, 32, 128, 2, 1, false, 16),
+    (Bott, 48, 192, 2, 2, true, 12),
+    (Bott, 64, 256, 2, 4, true, 8),
+    (Bott, 96, 384, 2, 8, true, 6),
+];
+/// The browser default: same six stages, one block each, few channels.
+const PRESNET_TINY: [Row; 6] = [
+    (Basic, 16, 16, 1, 1, false, 32),
+    (Basic, 24, 24, 1, 1, false, 22),
+    (Bott, 16, 64, 1, 1, false, 16),
+    (Bott, 24, 96, 1, 2, true, 12),
+    (Bott, 32, 128, 1, 4, true, 8),
+    (Bott, 48, 192, 1, 8, true, 6),
+];
+
+fn conv_out(size: usize, kernel: usize, stride: usize, pad: usize) -> usize {
+    (size + 2 * pad).saturating_sub(kernel) / stride + 1
+}
+
+impl ArchSpec {
+    /// The concrete network for `arch` at `input` x `input` pixels.
+    pub fn new(arch: Arch, input: usize) -> Result<Self> {
+        let (stem, rows, downsample): (StemSpec, &[Row], Downsample) = match arch {
+            Arch::Presnet50 => (StemSpec { kernel: 7, stride: 2, channels: 32, max_pool: true }, &PRESNET50, Downsample::Bilinear),
+            Arch::Resnet50 => (StemSpec { kernel: 7, stride: 2, channels: 64, max_pool: true }, &RESNET50, Downsample::Stride),
+            Arch::PresnetCifar => (StemSpec { kernel: 3, stride: 1, channels: 16, max_pool: false }, &PRESNET_CIFAR, Downsample::Bilinear),
+            Arch::PresnetTiny => (StemSpec { kernel: 3, stride: 1, channels: 16, max_pool: false }, &PRESNET_TINY, Downsample::Bilinear),
+        };
+        let mut stem_out = conv_out(input, stem.kernel, stem.stride, stem.kernel / 2);
+        if stem.max_pool {
+            stem_out = conv_out(stem_out, 3, 2, 1);
+        }
+        let native_stem_out = rows[0].6;
+        let mut size = stem_out;
+        let mut stages = Vec::with_capacity(rows.len());
+        for (i, &(kind, width, out, blocks, groups, grouped_last_1x1, native)) in rows.iter().enumerate() {
+            let stride = if downsample == Downsample::Stride && i > 0 { 2 } else { 1 };
+            size = match downsample {
+                Downsample::Stride => conv_out(size, 3, stride, 1),
+                // Keep the paper's ratios (56:36:24:16:12:8) at any input size.
+                Downsample::Bilinear => ((native * stem_out) as f64 / native_stem_out as f64).round().max(1.0) as usize,
+            };
+            stages.push(StageSpec { name: format!("res{}", i + 2), kind, width, out, blocks, groups, grouped_last_1x1, size, stride });
+        }
+        if stages.iter().any(|s| s.size < 2) {
+            return Err(Error::Config(format!(
+                "input {input} is too small for {arch}: its last stage would be {}x{}",
+                stages.last().map_or(0, |s| s.size),
+                stages.last().map_or(0, |s| s.size)
+            )));
+        }
+        Ok(ArchSpec { arch, input, stem, stem_out, downsample, stages })
+    }
+
+    /// Channels entering stage `i`.
+    pub fn in_channels(&self, i: usize) -> usize {
+        if i == 0 { self.stem.channels } else { self.stages[i - 1].out }
+    }
+
+    /// Representation size (channels of the last stage).
+    pub fn feature_dim(&self) -> usize {
+        self.stages.last().map_or(0, |s| s.out)
+    }
+}

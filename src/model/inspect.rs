@@ -1,0 +1,184 @@
+//! Per-stage shapes, parameters, activation memory and FLOPs, computed from the same
+//! [`ArchSpec`] the builder uses (`locolab inspect`).
+//!
+//! Counting rules (README, "How inspect counts"): FLOPs are multiply-adds of convs (shortcuts
+//! included) and the stem is counted in the first stage, as the paper's ResNet-50 figures do;
+//! activation memory is the f32 output of every conv on a block's main path, per image.
+
+use serde::Serialize;
+
+use super::arch::{ArchSpec, BlockKind};
+use crate::config::Arch;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StageStats {
+    pub name: String,
+    /// [channels, height, width] of the stage output.
+    pub shape: [usize; 3],
+    pub params: usize,
+    pub activation_bytes: usize,
+    pub activation_pct: f64,
+    pub macs: usize,
+    pub flops_pct: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Inspection {
+    pub arch: String,
+    pub input: usize,
+    pub stages: Vec<StageStats>,
+    pub total_params: usize,
+    pub total_activation_bytes: usize,
+    /// Multiply-adds, in units of 1e9 (the paper's "GFLOPs").
+    pub gmacs: f64,
+    /// The paper's per-stage memory and FLOPs percentages, where it gives them.
+    pub paper: Option<PaperRow>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PaperRow {
+    pub mem_pct: Vec<f64>,
+    pub flops_pct: Vec<f64>,
+    pub gflops: f64,
+}
+
+fn conv(k: usize, cin: usize, cout: usize, groups: usize, hw: usize) -> (usize, usize) {
+    let params = k * k * cin / groups * cout;
+    (params + 2 * cout, params * hw) // + BatchNorm gamma/beta
+}
+
+pub fn inspect(spec: &ArchSpec) -> Inspection {
+    let stem_hw = {
+        let s = &spec.stem;
+        let side = (spec.input + 2 * (s.kernel / 2) - s.kernel) / s.stride + 1;
+        side * side
+    };
+    let (stem_params, stem_macs) = conv(spec.stem.kernel, 3, spec.stem.channels, 1, stem_hw);
+    let mut rows = Vec::new();
+    let mut prev_size = spec.stem_out;
+    for (i, st) in spec.stages.iter().enumerate() {
+        let hw = st.size * st.size;
+        let (mut params, mut macs, mut act) = (0, 0, 0);
+        let mut cin = spec.in_channels(i);
+        for b in 0..st.blocks {
+            let last_groups = if st.grouped_last_1x1 && b > 0 { st.groups } else { 1 };
+            let convs: Vec<(usize, usize, usize, usize)> = match st.kind {
+                BlockKind::Basic => vec![(3, cin, st.width, st.groups), (3, st.width, st.out, st.groups)],
+                BlockKind::Bottleneck => {
+                    vec![(1, cin, st.width, 1), (3, st.width, st.width, st.groups), (1, st.width, st.out, last_groups)]
+                }
+            };
+            for (j, (k, ci, co, g)) in convs.into_iter().enumerate() {
+                // ResNet v1.5 strides the 3x3 conv: the first 1x1 of a strided block runs at the input size.
+                let at = if b == 0 && j == 0 && st.kind == BlockKind::Bottleneck && st.stride > 1 { prev_size * prev_size } else { hw };
+                let (p, m) = conv(k, ci, co, g, at);
+                params += p;
+                macs += m;
+                act += co * hw * 4;
+            }
+            if b == 0 && (cin != st.out || st.stride != 1) {
+                let (p, m) = conv(1, cin, st.out, 1, hw);
+                params += p;
+                macs += m;
+            }
+            cin = st.out;
+        }
+        prev_size = st.size;
+        if i == 0 {
+            params += stem_params;
+            macs += stem_macs;
+        }
+        rows.push(StageStats {
+            name: st.name.clone(),
+            shape: [st.out, st.size, st.size],
+            params,
+            activation_bytes: act,
+            activation_pct: 0.0,
+            macs,
+            flops_pct: 0.0,
+        });
+    }
+    let total_act: usize = rows.iter().map(|r| r.activation_bytes).sum();
+    let total_macs: usize = rows.iter().map(|r| r.macs).sum();
+    for r in &mut rows {
+        r.activation_pct = 100.0 * r.activation_bytes as f64 / total_act as f64;
+        r.flops_pct = 100.0 * r.macs as f64 / total_macs as f64;
+    }
+    let paper = match (spec.arch, spec.input) {
+        (Arch::Presnet50, 224) => Some(PaperRow {
+            mem_pct: vec![15.46, 10.96, 19.48, 17.31, 19.48, 17.31],
+            flops_pct: vec![13.50, 14.63, 14.77, 16.62, 20.45, 20.04],
+            gflops: 4.16,
+        }),
+        (Arch::Resnet50, 224) => Some(PaperRow {
+            mem_pct: vec![43.64, 29.09, 21.82, 5.45],
+            flops_pct: vec![19.39, 25.09, 35.80, 19.73],
+            gflops: 4.14,
+        }),
+        _ => None,
+    };
+    Inspection {
+        arch: spec.arch.to_string(),
+        input: spec.input,
+        total_params: rows.iter().map(|r| r.params).sum(),
+        total_activation_bytes: total_act,
+        gmacs: total_macs as f64 / 1e9,
+        stages: rows,
+        paper,
+    }
+}
+
+impl Inspection {
+    /// A markdown table, with the paper's figures beside ours where it has them.
+    pub fn to_markdown(&self) -> String {
+        let mut s = format!("{} at {}x{}\n\n", self.arch, self.input, self.input);
+        let paper = self.paper.as_ref();
+        s += "| stage | output (C x H x W) | params | act. memory / image | mem % | FLOPs % |";
+        if paper.is_some() {
+            s += " paper mem % | paper FLOPs % |";
+        }
+        s += "\n|---|---|---|---|---|---|";
+        if paper.is_some() {
+            s += "---|---|";
+        }
+        s += "\n";
+        for (i, r) in self.stages.iter().enumerate() {
+            s += &format!(
+                "| {} | {} x {} x {} | {} | {} | {:.2} | {:.2} |",
+                r.name, r.shape[0], r.shape[1], r.shape[2], human_count(r.params), human_bytes(r.activation_bytes),
+                r.activation_pct, r.flops_pct
+            );
+            if let Some(p) = paper {
+                s += &format!(" {:.2} | {:.2} |", p.mem_pct[i], p.flops_pct[i]);
+            }
+            s += "\n";
+        }
+        s += &format!(
+            "\nTotal: {} parameters (backbone), {} activations per image, {:.3} GFLOPs (multiply-adds)",
+            human_count(self.total_params),
+            human_bytes(self.total_activation_bytes),
+            self.gmacs
+        );
+        if let Some(p) = paper {
+            s += &format!("; paper: {:.2} GFLOPs ({:+.1}%)", p.gflops, 100.0 * (self.gmacs / p.gflops - 1.0));
+        }
+        s + "\n"
+    }
+}
+
+pub fn human_count(n: usize) -> String {
+    match n {
+        n if n >= 1_000_000 => format!("{:.2}M", n as f64 / 1e6),
+        n if n >= 1_000 => format!("{:.1}k", n as f64 / 1e3),
+        n => n.to_string(),
+    }
+}
+
+pub fn human_bytes(n: usize) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.2} GiB", n as f64 / (1u64 << 30) as f64),
+        n if n >= 1 << 20 => format!("{:.2} MiB", n as f64 / (1u64 << 20) as f64),
+        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
+        n => format!("{n} B"),
+    }
+}

@@ -1,0 +1,12 @@
+//! Backbones, blocks and decoders.
+
+pub mod arch;
+pub mod backbone;
+pub mod blocks;
+pub mod decoder;
+pub mod inspect;
+
+pub use arch::{ArchSpec, BlockKind, Downsample, StageSpec};
+pub use backbone::{global_pool, Stage, Stem};
+pub use blocks::{Block, ConvBn};
+pub use decoder::Decoder;

@@ -1,0 +1,235 @@
+//! The backend-generic trainer that the CLI and the browser both drive: `step()` returns a
+//! report, `run(n)` loops. One step = sample a batch, two augmented views, every local unit's
+//! forward/loss/backward, a finite-loss check, then one optimizer update of all parameters.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use burn::optim::{GradientsParams, ModuleOptimizer, MultiGradientsParams};
+use burn::prelude::*;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use web_time::Instant;
+
+use crate::config::TrainConfig;
+use crate::data::augment::{step_rng, Augment, Views};
+use crate::data::CifarSplits;
+use crate::error::{Error, Result};
+use crate::method::{plan_for, Network, Plan, UnitUpdate};
+use crate::model::ArchSpec;
+
+/// What one training step did.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StepReport {
+    /// 1-based count of steps completed.
+    pub step: usize,
+    /// One loss per local unit (SimCLR: one), bottom to top.
+    pub losses: Vec<f32>,
+    /// Names of the units, e.g. `res2` (GIM) or `res2+res3` (LoCo).
+    pub units: Vec<String>,
+    pub lr: f64,
+    pub seconds: f64,
+    pub images_per_sec: f64,
+    /// Images seen so far (the shared x-axis of the comparison plot).
+    pub images_seen: usize,
+}
+
+/// Everything a checkpoint holds besides the weights.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TrainerState {
+    pub config: TrainConfig,
+    pub step: usize,
+    pub images_seen: usize,
+}
+
+pub struct Trainer {
+    pub config: TrainConfig,
+    pub spec: ArchSpec,
+    pub plan: Plan,
+    pub net: Network,
+    optim: ModuleOptimizer,
+    device: Device,
+    data: Arc<CifarSplits>,
+    augment: Augment,
+    step: usize,
+    images_seen: usize,
+}
+
+struct Pending {
+    updates: Vec<UnitUpdate>,
+    started: Instant,
+    lr: f64,
+}
+
+impl Trainer {
+    /// A fresh, seeded trainer. `device` may be any backend; autodiff is enabled on it here.
+    pub fn new(config: TrainConfig, data: Arc<CifarSplits>, device: &Device) -> Result<Self> {
+        config.validate()?;
+        if data.train.len() < config.batch {
+            return Err(Error::Config(format!(
+                "batch {} is larger than the {} training images",
+                config.batch,
+                data.train.len()
+            )));
+        }
+        let device = device.clone().autodiff();
+        device.seed(config.seed);
+        let spec = ArchSpec::new(config.arch, config.input)?;
+        let plan = plan_for(&config, &spec);
+        let net = plan.build(&spec, config.proj_dim, &device);
+        Ok(Self {
+            optim: crate::optim::build(&config),
+            augment: Augment::simclr_cifar(config.input),
+            config,
+            spec,
+            plan,
+            net,
+            device,
+            data,
+            step: 0,
+            images_seen: 0,
+        })
+    }
+
+    pub fn step_count(&self) -> usize {
+        self.step
+    }
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+    pub fn data(&self) -> &Arc<CifarSplits> {
+        &self.data
+    }
+
+    /// Unit names in loss order, e.g. `res2+res3`.
+    pub fn unit_names(&self) -> Vec<String> {
+        self.plan
+            .units
+            .iter()
+            .map(|u| {
+                let names: Vec<&str> = u.stages.clone().map(|s| self.spec.stages[s].name.as_str()).collect();
+                let mut n = names.join("+");
+                if let Some(b) = u.top_blocks {
+                    n += &format!("[:{b}]");
+                }
+                n
+            })
+            .collect()
+    }
+
+    /// The two augmented views of this step's batch (deterministic in seed and step).
+    pub fn batch_views(&self, step: usize) -> Views {
+        let mut rng = step_rng(self.config.seed, step as u64);
+        let n = self.data.train.len();
+        let indices: Vec<usize> = (0..self.config.batch).map(|_| rng.random_range(0..n)).collect();
+        self.augment.views(&self.data.train, &indices, &mut rng)
+    }
+
+    fn launch(&mut self) -> Pending {
+        let started = Instant::now();
+        let views = self.batch_views(self.step);
+        let x = Tensor::<4>::from_data(TensorData::new(views.data, [2 * views.n, 3, views.side, views.side]), &self.device);
+        let updates = self.plan.unit_updates(&self.net, x, self.config.temperature);
+        Pending { updates, started, lr: crate::optim::learning_rate(&self.config, self.step) }
+    }
+
+    fn losses_tensor(p: &Pending) -> Tensor<1> {
+        Tensor::cat(p.updates.iter().map(|u| u.loss.clone()).collect(), 0)
+    }
+
+    fn finish(&mut self, p: Pending, losses: Vec<f32>) -> Result<StepReport> {
+        if let Some((i, l)) = losses.iter().enumerate().find(|(_, l)| !l.is_finite()) {
+            return Err(Error::Diverged(format!(
+                "unit {} ({}) has loss {l} at step {}; the update was not applied, so the model is as it was \
+                 before this step. Lower the learning rate (now {}) or raise the temperature (now {}).",
+                i,
+                self.unit_names()[i],
+                self.step + 1,
+                self.config.lr,
+                self.config.temperature
+            )));
+        }
+        // Hard sharing: the shared stage's gradients from both units are summed into one update.
+        let grads: Vec<(GradientsParams, Device)> = p.updates.into_iter().map(|u| (u.grads, self.device.clone())).collect();
+        self.net = self.optim.step_multi(p.lr, self.net.clone(), MultiGradientsParams { grads });
+        self.step += 1;
+        self.images_seen += self.config.batch;
+        let seconds = p.started.elapsed().as_secs_f64();
+        Ok(StepReport {
+            step: self.step,
+            losses,
+            units: self.unit_names(),
+            lr: p.lr,
+            seconds,
+            images_per_sec: self.config.batch as f64 / seconds.max(1e-9),
+            images_seen: self.images_seen,
+        })
+    }
+
+    /// One training step (synchronous read-back of the losses).
+    pub fn step(&mut self) -> Result<StepReport> {
+        let p = self.launch();
+        let data = Self::losses_tensor(&p).try_into_data().map_err(|e| Error::Device(format!("{e:?}")))?;
+        let losses = data.try_to_vec::<f32>().map_err(|e| Error::Device(format!("{e:?}")))?;
+        self.finish(p, losses)
+    }
+
+    /// One training step with an async read-back (WebGPU cannot read synchronously).
+    pub async fn step_async(&mut self) -> Result<StepReport> {
+        let p = self.launch();
+        let data = Self::losses_tensor(&p).into_data_async().await.map_err(|e| Error::Device(format!("{e:?}")))?;
+        let losses = data.try_to_vec::<f32>().map_err(|e| Error::Device(format!("{e:?}")))?;
+        self.finish(p, losses)
+    }
+
+    /// Run `n` steps, calling `on_step` after each.
+    pub fn run(&mut self, n: usize, mut on_step: impl FnMut(&StepReport)) -> Result<Vec<StepReport>> {
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            let r = self.step()?;
+            on_step(&r);
+            out.push(r);
+        }
+        Ok(out)
+    }
+
+    /// The network in evaluation mode (BatchNorm uses running statistics, no autodiff).
+    pub fn eval_network(&self) -> Network {
+        self.net.valid()
+    }
+
+    pub fn state(&self) -> TrainerState {
+        TrainerState { config: self.config.clone(), step: self.step, images_seen: self.images_seen }
+    }
+
+    /// Write `model.bpk`, `optim.bpk` and `state.json` into `dir`.
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+        let ck = |e: burn::store::RecordError| Error::Checkpoint(format!("{e:?}"));
+        self.net.clone().save_file(dir.join("model")).map_err(ck)?;
+        self.optim.save(dir.join("optim")).map_err(ck)?;
+        let json = serde_json::to_string_pretty(&self.state()).expect("state serialises");
+        std::fs::write(dir.join("state.json"), json).map_err(|e| Error::io("cannot write state.json", e))
+    }
+
+    /// Read a checkpoint written by [`Trainer::save`].
+    pub fn load(dir: &Path, data: Arc<CifarSplits>, device: &Device) -> Result<Self> {
+        let state = Self::read_state(dir)?;
+        let mut t = Trainer::new(state.config, data, device)?;
+        let ck = |what: &str, e: burn::store::RecordError| {
+            Error::Checkpoint(format!("cannot load {what} from {}: {e:?}", dir.display()))
+        };
+        t.net = t.net.try_load_file(dir.join("model")).map_err(|e| ck("model", e))?;
+        t.optim = t.optim.load(dir.join("optim")).map_err(|e| ck("optimizer", e))?;
+        t.step = state.step;
+        t.images_seen = state.images_seen;
+        Ok(t)
+    }
+
+    pub fn read_state(dir: &Path) -> Result<TrainerState> {
+        let path = dir.join("state.json");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Error::io(format!("{} is not a checkpoint (no readable state.json)", dir.display()), e))?;
+        serde_json::from_str(&text).map_err(|e| Error::Checkpoint(format!("{}: {e}", path.display())))
+    }
+}
