@@ -10,24 +10,21 @@ pub fn available() -> Vec<&'static str> {
     if cfg!(feature = "flex") {
         v.push("flex");
     }
-    if cfg!(feature = "ndarray") {
-        v.push("ndarray");
-    }
     if cfg!(feature = "wgpu") {
         v.push("wgpu");
     }
     v
 }
 
-/// The device for a backend name (`flex`, `ndarray`, `wgpu`), or the first compiled one.
-#[allow(deprecated)] // ndarray is kept for comparison benchmarks
+/// The device for a backend name (`flex`, `wgpu`), or the first compiled one.
+///
+/// burn's `ndarray` backend is not offered: in burn 0.22.1 it panics on the backward pass of
+/// bilinear interpolation, which every PResNet stage uses.
 pub fn by_name(name: Option<&str>) -> Result<Device> {
     let name = name.or_else(|| available().first().copied()).ok_or_else(|| Error::Device("this build has no backend".into()))?;
     match name {
         #[cfg(feature = "flex")]
         "flex" => Ok(Device::flex()),
-        #[cfg(feature = "ndarray")]
-        "ndarray" => Ok(Device::ndarray()),
         #[cfg(feature = "wgpu")]
         "wgpu" => Ok(Device::wgpu(Default::default())),
         other => Err(Error::Device(format!("backend '{other}' is not compiled in; this build has: {}", available().join(", ")))),

@@ -18,7 +18,7 @@ use locolab::{device, StepReport, Trainer};
 #[derive(Parser)]
 #[command(name = "locolab", version, about = "SimCLR, GIM and LoCo side by side (local contrastive learning on burn)")]
 struct Cli {
-    /// Backend: flex (default CPU), ndarray, wgpu (when compiled in).
+    /// Backend: flex (default CPU) or wgpu (when compiled in).
     #[arg(long, global = true)]
     backend: Option<String>,
     #[command(subcommand)]

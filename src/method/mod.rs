@@ -170,9 +170,8 @@ impl Plan {
             let mut grads = loss.backward();
             let mut params = GradientsParams::from_module(&mut grads, net);
             if !unit.updates_top {
-                for id in param_ids(&net.stages[unit.top()]) {
-                    params.remove::<4>(id);
-                    params.remove::<1>(id);
+                for (id, rank) in param_ids(&net.stages[unit.top()]) {
+                    remove_grad(&mut params, id, rank);
                 }
             }
             out.push(UnitUpdate { loss: loss.detach().without_autodiff(), grads: params });
@@ -212,16 +211,37 @@ pub fn flat_params<M: Module>(m: &M) -> Vec<Tensor<1>> {
     v.0
 }
 
-struct Ids(Vec<ParamId>);
+struct Ids(Vec<(ParamId, usize)>);
 impl ModuleVisitor for Ids {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        self.0.push(param.id);
+        self.0.push((param.id, D));
     }
 }
 
-/// The ids of a module's float parameters.
-pub fn param_ids<M: Module>(m: &M) -> Vec<ParamId> {
+/// The ids and ranks of a module's float parameters (burn's gradient container is typed by
+/// rank: reading an id at the wrong rank panics).
+pub fn param_ids<M: Module>(m: &M) -> Vec<(ParamId, usize)> {
     let mut v = Ids(Vec::new());
     m.visit(&mut v);
     v.0
+}
+
+/// Drop one parameter's gradient; returns `|grad|` summed, if it had one.
+pub fn remove_grad(g: &mut GradientsParams, id: ParamId, rank: usize) -> Option<Tensor<1>> {
+    match rank {
+        1 => g.remove::<1>(id).map(|t| t.abs().sum()),
+        2 => g.remove::<2>(id).map(|t| t.abs().sum()),
+        4 => g.remove::<4>(id).map(|t| t.abs().sum()),
+        r => unreachable!("no rank-{r} parameters in these networks"),
+    }
+}
+
+/// `sum |grad|` of one parameter's gradient, if it has one.
+pub fn grad_abs_sum(g: &GradientsParams, id: ParamId, rank: usize) -> Option<Tensor<1>> {
+    match rank {
+        1 => g.get::<1>(id).map(|t| t.abs().sum()),
+        2 => g.get::<2>(id).map(|t| t.abs().sum()),
+        4 => g.get::<4>(id).map(|t| t.abs().sum()),
+        r => unreachable!("no rank-{r} parameters in these networks"),
+    }
 }

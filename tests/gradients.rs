@@ -1,0 +1,116 @@
+//! Gradient isolation, checked by reading the gradients each unit's loss produces.
+use burn::optim::GradientsParams;
+use burn::prelude::*;
+use locolab::config::{Arch, MethodKind, SharingMode, TrainConfig};
+use locolab::method::{grad_abs_sum, param_ids, plan_for, Network, Plan, UnitUpdate};
+use locolab::model::ArchSpec;
+
+fn setup(method: MethodKind, sharing: SharingMode) -> (Plan, Network, Vec<UnitUpdate>) {
+    let cfg = TrainConfig { arch: Arch::PresnetTiny, method, sharing, batch: 4, ..TrainConfig::default() };
+    let spec = ArchSpec::new(cfg.arch, cfg.input).unwrap();
+    let device = Device::flex().autodiff();
+    device.seed(1);
+    let plan = plan_for(&cfg, &spec);
+    let net = plan.build(&spec, 16, &device);
+    let x = Tensor::<4>::random([8, 3, 32, 32], burn::tensor::Distribution::Normal(0.0, 1.0), &device);
+    let ups = plan.unit_updates(&net, x, 0.5);
+    (plan, net, ups)
+}
+
+/// Sum of |grad| over a module's parameters that got a gradient; None when none did.
+fn grad_mass<M: Module>(g: &GradientsParams, m: &M) -> Option<f64> {
+    let mut any = false;
+    let mut total = 0.0;
+    for (id, rank) in param_ids(m) {
+        if let Some(t) = grad_abs_sum(g, id, rank) {
+            any = true;
+            total += t.into_scalar::<f32>() as f64;
+        }
+    }
+    any.then_some(total)
+}
+
+
+#[test]
+fn gim_loss_at_stage_k_never_reaches_stages_below() {
+    let (plan, net, ups) = setup(MethodKind::Gim, SharingMode::Hard);
+    assert_eq!(plan.units.len(), 6);
+    for (k, up) in ups.iter().enumerate() {
+        for j in 0..k {
+            assert_eq!(grad_mass(&up.grads, &net.stages[j]), None, "GIM unit {k} leaked a gradient into stage {j}");
+        }
+        if k > 0 {
+            assert_eq!(grad_mass(&up.grads, &net.stem), None, "GIM unit {k} reached the stem");
+        }
+        assert!(grad_mass(&up.grads, &net.stages[k]).unwrap() > 0.0, "GIM unit {k} must train its own stage");
+        for j in k + 1..6 {
+            assert_eq!(grad_mass(&up.grads, &net.stages[j]), None);
+        }
+    }
+}
+
+#[test]
+fn loco_upper_unit_feeds_the_shared_stage_but_not_below() {
+    let (plan, net, ups) = setup(MethodKind::Loco, SharingMode::Hard);
+    assert_eq!(plan.units.len(), 5);
+    // Unit 1 = {res3, res4}: its loss reaches res3 (shared with unit 0) and res4, not res2.
+    let g = &ups[1].grads;
+    assert!(grad_mass(g, &net.stages[1]).unwrap() > 0.0, "shared stage res3 gets the upper unit's gradient");
+    assert!(grad_mass(g, &net.stages[2]).unwrap() > 0.0);
+    assert_eq!(grad_mass(g, &net.stages[0]), None, "no gradient below the unit");
+    assert_eq!(grad_mass(g, &net.stem), None);
+    // Unit 0 = {stem, res2, res3} also updates res3: hard sharing, both units' gradients.
+    assert!(grad_mass(&ups[0].grads, &net.stages[1]).unwrap() > 0.0);
+    assert!(grad_mass(&ups[0].grads, &net.stem).unwrap() > 0.0);
+}
+
+#[test]
+fn loco_upper_only_lower_unit_leaves_shared_stage_alone() {
+    let (_, net, ups) = setup(MethodKind::Loco, SharingMode::UpperOnly);
+    for k in 0..4 {
+        assert_eq!(grad_mass(&ups[k].grads, &net.stages[k + 1]), None, "unit {k} must not update its shared top stage");
+        assert!(grad_mass(&ups[k].grads, &net.stages[k]).unwrap() > 0.0);
+    }
+    // The shared stage is still trained, by the upper unit.
+    assert!(grad_mass(&ups[1].grads, &net.stages[1]).unwrap() > 0.0);
+    // The last unit's top stage is shared with no one, so it updates it.
+    assert!(grad_mass(&ups[4].grads, &net.stages[5]).unwrap() > 0.0);
+}
+
+#[test]
+fn loco_soft_sharing_trains_a_copy_tied_to_the_shared_stage() {
+    let (plan, net, ups) = setup(MethodKind::Loco, SharingMode::Soft { l2: 1e-2 });
+    assert_eq!(net.copies.len(), 4);
+    assert_eq!(plan.units[0].top_copy, Some(0));
+    // Unit 0 trains its copy of res3; the L2 tie also pulls on the shared res3 itself.
+    assert!(grad_mass(&ups[0].grads, &net.copies[0]).unwrap() > 0.0);
+    assert!(grad_mass(&ups[0].grads, &net.stages[1]).unwrap() > 0.0);
+    assert_eq!(grad_mass(&ups[1].grads, &net.copies[0]), None);
+}
+
+#[test]
+fn loco_blocks_sharing_runs_the_first_blocks_of_the_next_stage() {
+    let cfg = TrainConfig { arch: Arch::PresnetCifar, method: MethodKind::Loco, sharing: SharingMode::Blocks(1), ..TrainConfig::default() };
+    let spec = ArchSpec::new(cfg.arch, 32).unwrap();
+    let plan = plan_for(&cfg, &spec);
+    assert_eq!(plan.units[0].top_blocks, Some(1));
+    assert_eq!(plan.units[4].top_blocks, None, "the last unit keeps its whole top stage");
+    let device = Device::flex().autodiff();
+    let net = plan.build(&spec, 16, &device);
+    let x = Tensor::<4>::random([8, 3, 32, 32], burn::tensor::Distribution::Normal(0.0, 1.0), &device);
+    let ups = plan.unit_updates(&net, x, 0.5);
+    // Unit 0 reaches block 0 of res3 but not block 1.
+    assert!(grad_mass(&ups[0].grads, &net.stages[1].blocks[0]).unwrap() > 0.0);
+    assert_eq!(grad_mass(&ups[0].grads, &net.stages[1].blocks[1]), None);
+}
+
+#[test]
+fn simclr_loss_reaches_the_stem() {
+    let (plan, net, ups) = setup(MethodKind::Simclr, SharingMode::Hard);
+    assert_eq!(plan.units.len(), 1);
+    assert!(grad_mass(&ups[0].grads, &net.stem).unwrap() > 0.0);
+    for s in &net.stages {
+        assert!(grad_mass(&ups[0].grads, s).unwrap() > 0.0);
+    }
+    assert!(!param_ids(&net.stem).is_empty());
+}

@@ -1,0 +1,110 @@
+//! The trainer on real CIFAR-10 images: losses fall, bad input is an error, checkpoints resume.
+mod common;
+
+use burn::module::{ModuleMapper, Param};
+use burn::prelude::*;
+use locolab::config::{Arch, MethodKind, SharingMode, TrainConfig};
+use locolab::{Error, Trainer};
+
+fn cfg(method: MethodKind) -> TrainConfig {
+    TrainConfig { arch: Arch::PresnetTiny, method, batch: 32, steps: 40, warmup_steps: 4, lr: 2e-3, ..TrainConfig::default() }
+}
+
+fn mean(v: &[f32]) -> f32 {
+    v.iter().sum::<f32>() / v.len() as f32
+}
+
+fn assert_loss_falls(c: TrainConfig) {
+    let label = c.method_label();
+    let mut t = Trainer::new(c, common::cifar(), &Device::flex()).unwrap();
+    let reports = t.run(40, |_| {}).unwrap();
+    let units = reports[0].losses.len();
+    let avg = |range: std::ops::Range<usize>, u: usize| mean(&reports[range].iter().map(|r| r.losses[u]).collect::<Vec<_>>());
+    let (first, last): (Vec<f32>, Vec<f32>) = (0..units).map(|u| (avg(0..6, u), avg(34..40, u))).unzip();
+    eprintln!("{label}: first {first:?} last {last:?}");
+    assert!(mean(&last) < mean(&first) - 0.05, "{label}: mean loss {} -> {}", mean(&first), mean(&last));
+    assert!(last[units - 1] < first[units - 1], "{label}: top unit's loss must fall");
+    assert!(reports.iter().all(|r| r.losses.iter().all(|l| l.is_finite())));
+}
+
+#[test]
+fn simclr_loss_falls_on_cifar() {
+    assert_loss_falls(cfg(MethodKind::Simclr));
+}
+
+#[test]
+fn gim_loss_falls_on_cifar() {
+    assert_loss_falls(cfg(MethodKind::Gim));
+}
+
+#[test]
+fn loco_loss_falls_on_cifar() {
+    assert_loss_falls(cfg(MethodKind::Loco));
+}
+
+#[test]
+fn bad_configs_are_clear_errors() {
+    let data = common::cifar();
+    let dev = Device::flex();
+    let err = |c: TrainConfig| Trainer::new(c, data.clone(), &dev).err().expect("must be rejected").to_string();
+    assert!(err(TrainConfig { batch: 0, ..cfg(MethodKind::Gim) }).contains("batch must be in"));
+    assert!(err(TrainConfig { temperature: 0.0, ..cfg(MethodKind::Gim) }).contains("temperature must be in"));
+    assert!(err(TrainConfig { lr: f64::NAN, ..cfg(MethodKind::Gim) }).contains("lr must be in"));
+    assert!(err(TrainConfig { batch: 4096, ..cfg(MethodKind::Gim) }).contains("larger than the 5000"));
+    assert!(err(TrainConfig { sharing: SharingMode::Blocks(3), ..cfg(MethodKind::Loco) }).contains("exceeds"));
+    assert!("soft:abc".parse::<SharingMode>().unwrap_err().to_string().contains("soft:<coef>"));
+    assert_eq!("blocks:2".parse::<SharingMode>().unwrap(), SharingMode::Blocks(2));
+    assert!(TrainConfig::from_json(r#"{"method": "locoo"}"#).unwrap_err().to_string().contains("unknown method"));
+    assert!(TrainConfig::from_json(r#"{"batchsize": 3}"#).unwrap_err().to_string().contains("unknown field"));
+    let ok = TrainConfig::from_json(r#"{"method": "gim", "decoder": "mlp", "batch": 16}"#).unwrap();
+    assert_eq!((ok.method, ok.batch), (MethodKind::Gim, 16));
+}
+
+struct Poison;
+impl ModuleMapper for Poison {
+    fn map_float<const D: usize>(&mut self, p: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        p.map(|t| t.mul_scalar(f32::NAN))
+    }
+}
+
+#[test]
+fn nan_loss_is_an_error_and_the_model_is_kept() {
+    let mut t = Trainer::new(cfg(MethodKind::Loco), common::cifar(), &Device::flex()).unwrap();
+    t.step().unwrap();
+    t.net = t.net.clone().map(&mut Poison);
+    let err = t.step().unwrap_err();
+    assert!(matches!(err, Error::Diverged(_)), "{err}");
+    assert!(err.to_string().contains("not applied") && err.to_string().contains("Lower the learning rate"), "{err}");
+    assert_eq!(t.step_count(), 1, "a diverged step is not counted");
+}
+
+#[test]
+fn checkpoint_round_trip_resumes_the_same_run() {
+    let dir = std::env::temp_dir().join(format!("locolab-ckpt-{}", std::process::id()));
+    let data = common::cifar();
+    let mut a = Trainer::new(cfg(MethodKind::Gim), data.clone(), &Device::flex()).unwrap();
+    a.run(2, |_| {}).unwrap();
+    a.save(&dir).unwrap();
+    let mut b = Trainer::load(&dir, data, &Device::flex()).unwrap();
+    assert_eq!(b.step_count(), 2);
+    let (ra, rb) = (a.step().unwrap(), b.step().unwrap());
+    for (x, y) in ra.losses.iter().zip(&rb.losses) {
+        assert!((x - y).abs() < 1e-4, "resumed run diverges: {x} vs {y}");
+    }
+    let bad = Trainer::load(std::path::Path::new("/nonexistent"), common::cifar(), &Device::flex()).err().unwrap();
+    assert!(bad.to_string().contains("not a checkpoint"), "{bad}");
+}
+
+#[test]
+fn knn_and_linear_probe_beat_chance_on_trained_features() {
+    use locolab::eval::evaluate;
+    let data = common::cifar();
+    let mut t = Trainer::new(cfg(MethodKind::Simclr), data.clone(), &Device::flex()).unwrap();
+    t.run(5, |_| {}).unwrap();
+    let names: Vec<String> = t.spec.stages.iter().map(|s| s.name.clone()).collect();
+    let train = data.train.take(2000);
+    let acc = evaluate(&t.eval_network(), &names, &train, &data.test, 32, t.device(), false, true).unwrap();
+    eprintln!("{acc:?}");
+    // Ten balanced classes: chance is 10%. Even near-random conv features do far better.
+    assert!(acc[0].knn > 18.0 && acc[0].linear.unwrap() > 18.0, "{acc:?}");
+}
