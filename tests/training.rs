@@ -50,7 +50,9 @@ fn bad_configs_are_clear_errors() {
     assert!(err(TrainConfig { batch: 0, ..cfg(MethodKind::Gim) }).contains("batch must be in"));
     assert!(err(TrainConfig { temperature: 0.0, ..cfg(MethodKind::Gim) }).contains("temperature must be in"));
     assert!(err(TrainConfig { lr: f64::NAN, ..cfg(MethodKind::Gim) }).contains("lr must be in"));
-    assert!(err(TrainConfig { batch: 4096, ..cfg(MethodKind::Gim) }).contains("larger than the 5000"));
+    let small = std::sync::Arc::new(locolab::data::CifarSplits { train: data.train.take(100), test: data.test.take(10) });
+    let msg = Trainer::new(TrainConfig { batch: 128, ..cfg(MethodKind::Gim) }, small, &dev).err().unwrap().to_string();
+    assert!(msg.contains("larger than the 100 training images"), "{msg}");
     assert!(err(TrainConfig { sharing: SharingMode::Blocks(3), ..cfg(MethodKind::Loco) }).contains("exceeds"));
     assert!("soft:abc".parse::<SharingMode>().unwrap_err().to_string().contains("soft:<coef>"));
     assert_eq!("blocks:2".parse::<SharingMode>().unwrap(), SharingMode::Blocks(2));
@@ -63,7 +65,7 @@ fn bad_configs_are_clear_errors() {
 struct Poison;
 impl ModuleMapper for Poison {
     fn map_float<const D: usize>(&mut self, p: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        p.map(|t| t.mul_scalar(f32::NAN))
+        p.map(|t| t.mul_scalar(f32::NAN).detach().require_grad())
     }
 }
 
