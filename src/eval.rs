@@ -41,7 +41,7 @@ pub fn extract(net: &Network, data: &Cifar10, input: usize, device: &Device, bat
     per_stage.into_iter().map(|v| Tensor::cat(v, 0)).collect()
 }
 
-fn read(t: Tensor<2>) -> Result<Vec<f32>> {
+fn read<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
     t.try_into_data().map_err(|e| Error::Device(format!("{e:?}")))?.try_to_vec::<f32>().map_err(|e| Error::Device(format!("{e:?}")))
 }
 
@@ -53,34 +53,38 @@ fn one_hot(labels: &[u8], device: &Device) -> Tensor<2> {
     Tensor::from_data(TensorData::new(v, [labels.len(), CLASSES]), device)
 }
 
-/// Weighted kNN top-1 (%): cosine similarity, the k nearest train features vote with weight
-/// exp(sim / t) for their class.
-pub fn knn_top1(train: Tensor<2>, train_labels: &[u8], test: Tensor<2>, test_labels: &[u8], k: usize, t: f64) -> Result<f64> {
+/// Weighted kNN predictions ([Nt] class ids as floats, no read-back): cosine similarity, the
+/// k nearest train features vote with weight exp(sim / t) for their class.
+pub fn knn_predict(train: Tensor<2>, train_labels: &[u8], test: Tensor<2>, k: usize, t: f64) -> Tensor<1> {
     let device = train.device();
     let k = k.min(train_labels.len());
-    let (train, test) = (l2_normalize(train), l2_normalize(test));
+    let (train, test) = (l2_normalize(train), l2_normalize(test).detach());
+    let train_t = train.transpose();
     let train_oh = one_hot(train_labels, &device); // [Ntr, C]
-    let mut correct = 0usize;
-    let nt = test_labels.len();
+    let [nt, _] = test.dims();
+    let mut preds = Vec::new();
     for start in (0..nt).step_by(256) {
         let len = 256.min(nt - start);
-        let sim = test.clone().narrow(0, start, len).matmul(train.clone().transpose()); // [len, Ntr]
+        let sim = test.clone().narrow(0, start, len).matmul(train_t.clone()); // [len, Ntr]
         let (vals, idx) = sim.topk_with_indices(k, 1);
         let w = (vals / t).exp(); // [len, k]
         // votes[i, c] = sum_j w[i, j] * onehot[idx[i, j], c]
-        let flat = idx.reshape([len * k]);
-        let oh = train_oh.clone().select(0, flat).reshape([len, k, CLASSES]);
+        let oh = train_oh.clone().select(0, idx.reshape([len * k])).reshape([len, k, CLASSES]);
         let votes = (oh * w.unsqueeze_dim::<3>(2)).sum_dim(1).reshape([len, CLASSES]);
-        let pred = votes.argmax(1).reshape([len]);
-        let pred: Vec<i64> = pred
-            .try_into_data()
-            .map_err(|e| Error::Device(format!("{e:?}")))?
-            .convert::<i64>()
-            .try_to_vec()
-            .map_err(|e| Error::Device(format!("{e:?}")))?;
-        correct += pred.iter().zip(&test_labels[start..start + len]).filter(|(p, l)| **p == **l as i64).count();
+        preds.push(votes.argmax(1).float().reshape([len]));
     }
-    Ok(100.0 * correct as f64 / nt as f64)
+    Tensor::cat(preds, 0)
+}
+
+/// Top-1 (%) of predicted class ids against labels.
+pub fn accuracy(pred: &[f32], labels: &[u8]) -> f64 {
+    let correct = pred.iter().zip(labels).filter(|(p, l)| p.round() as i64 == **l as i64).count();
+    100.0 * correct as f64 / labels.len().max(1) as f64
+}
+
+/// Weighted kNN top-1 (%), synchronous read-back.
+pub fn knn_top1(train: Tensor<2>, train_labels: &[u8], test: Tensor<2>, test_labels: &[u8], k: usize, t: f64) -> Result<f64> {
+    Ok(accuracy(&read(knn_predict(train, train_labels, test, k, t))?, test_labels))
 }
 
 #[derive(Module, Debug)]
@@ -108,9 +112,7 @@ pub fn linear_top1(train: Tensor<2>, train_labels: &[u8], test: Tensor<2>, test_
     }
     let logits = probe.valid().fc.forward(test);
     let [n, _] = logits.dims();
-    let pred = read(logits.argmax(1).float().reshape([n, 1]))?;
-    let correct = pred.iter().zip(test_labels).filter(|(p, l)| **p as u8 == **l).count();
-    Ok(100.0 * correct as f64 / n as f64)
+    Ok(accuracy(&read(logits.argmax(1).float().reshape([n]))?, test_labels))
 }
 
 /// kNN (and optionally linear) top-1 for the last stage, or for every stage.

@@ -14,6 +14,8 @@ pub mod model;
 pub mod optim;
 pub mod report;
 pub mod train;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
 pub use burn;
 pub use config::{Arch, DecoderKind, MethodKind, OptimizerKind, SharingMode, TrainConfig};

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Builds the page's wasm into pkg/ (wasm-pack --target web) and links the CIFAR-10 data in data/.
+# Usage: scripts/build-web.sh [DATA_DIR]   (default ../shared/data/cifar10)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/locolab-target}"
+FEATURES="${LOCOLAB_WEB_FEATURES:-flex}"
+wasm-pack build --target web --release --out-dir pkg --no-pack -- --no-default-features --features "$FEATURES"
+mkdir -p www/vendor
+cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css www/vendor/
+data="${1:-../shared/data/cifar10}"
+mkdir -p data
+if [ -d "$data" ]; then
+  for f in "$data"/*.bin "$data"/*.tar.gz; do
+    [ -e "$f" ] && ln -sf "$(realpath "$f")" data/
+  done
+fi
+ls data/*.bin data/*.tar.gz >/dev/null 2>&1 || echo "warning: no CIFAR-10 files in data/; the page will ask for them" >&2
+ls -l pkg/*.wasm

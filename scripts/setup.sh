@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine lacks for the demo and the tests; skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Must equal the wasm-bindgen crate version in Cargo.lock (wasm-pack refuses a mismatch).
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3}' Cargo.lock)
+WASM_PACK_VERSION=0.15.1
+
+need=()
+command -v chromium >/dev/null || need+=(chromium)
+command -v chromedriver >/dev/null || need+=(chromium-driver)
+command -v wasm-opt >/dev/null || need+=(binaryen)
+command -v node >/dev/null || need+=(nodejs npm)
+command -v python3 >/dev/null || need+=(python3)
+if ((${#need[@]})); then
+  echo "setup: apt-get install ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+# wasm-pack would download wasm-bindgen and chromedriver at run time; this machine has no
+# internet beyond package registries, so both come from cargo / apt instead.
+if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" != "$WASM_PACK_VERSION" ]; then
+  cargo install wasm-pack --version "$WASM_PACK_VERSION"
+fi
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  # Not --locked: its lockfile pins a webpki-roots version the registry no longer serves.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+[ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Every test: native (cargo), wasm in headless Chromium (wasm-pack), and the page end to end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/locolab-target}"
+bash scripts/setup.sh
+
+echo "== native tests (cargo test --release) =="
+cargo test --release
+
+echo "== wasm tests in headless Chromium (wasm-pack test) =="
+CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}" WASM_BINDGEN_TEST_TIMEOUT=900 \
+  wasm-pack test --headless --chrome --release -- --no-default-features --features flex --test web
+
+echo "== page end to end (playwright-core + Debian chromium) =="
+bash scripts/build-web.sh
+node --test tests/e2e/

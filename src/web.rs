@@ -1,0 +1,205 @@
+//! The browser binding (wasm32 only): a thin wasm-bindgen door into the same [`Trainer`] the
+//! CLI drives. Every read-back is async (WebGPU cannot read synchronously); bad input from JS
+//! rejects the promise with a readable message, and a panic hook logs anything unexpected.
+
+use std::sync::Arc;
+
+use burn::prelude::*;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use crate::config::{limits, TrainConfig, PRESETS};
+use crate::data::augment::to_rgba;
+use crate::data::cifar::{load_archive_from, Cifar10, CifarSplits};
+use crate::error::Error;
+use crate::eval::{accuracy, extract, knn_predict, KNN_K, KNN_T};
+use crate::train::Trainer;
+
+fn js_err(e: impl std::fmt::Display) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(js_err)
+}
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
+
+/// Parse and validate a config object from JS (missing keys take the `browser` preset's value).
+fn parse_config(config: JsValue) -> Result<TrainConfig, JsError> {
+    let mut merged = serde_json::to_value(TrainConfig::preset("browser").map_err(js_err)?).map_err(js_err)?;
+    if !config.is_undefined() && !config.is_null() {
+        let given: serde_json::Value = serde_wasm_bindgen::from_value(config).map_err(|e| js_err(Error::Config(e.to_string())))?;
+        let obj = given.as_object().ok_or_else(|| js_err(Error::Config("config must be an object".into())))?;
+        for (k, v) in obj {
+            merged[k] = v.clone();
+        }
+    }
+    TrainConfig::from_json(&merged.to_string()).map_err(js_err)
+}
+
+/// Check a config without building anything; resolves to the normalised config.
+#[wasm_bindgen(js_name = validateConfig)]
+pub fn validate_config(config: JsValue) -> Result<JsValue, JsError> {
+    to_js(&parse_config(config)?)
+}
+
+/// The named presets, `{name: config}`.
+#[wasm_bindgen]
+pub fn presets() -> Result<JsValue, JsError> {
+    let map: std::collections::BTreeMap<&str, TrainConfig> =
+        PRESETS.iter().map(|p| (*p, TrainConfig::preset(p).expect("listed presets exist"))).collect();
+    to_js(&map)
+}
+
+/// The limits the page uses to bound its inputs (the same ones `validate` checks).
+#[wasm_bindgen(js_name = configLimits)]
+pub fn config_limits() -> Result<JsValue, JsError> {
+    #[derive(Serialize)]
+    struct L {
+        batch: (usize, usize),
+        temperature: (f64, f64),
+        lr: (f64, f64),
+    }
+    to_js(&L { batch: limits::BATCH, temperature: limits::TEMPERATURE, lr: limits::LR })
+}
+
+/// CIFAR-10 from the page: the official `.tar.gz` archive as `train` (then `test` is ignored),
+/// or two files of concatenated binary records.
+fn parse_data(train: &[u8], test: &[u8]) -> Result<CifarSplits, Error> {
+    if train.starts_with(&[0x1f, 0x8b]) {
+        return load_archive_from(train, "the archive");
+    }
+    Ok(CifarSplits { train: Cifar10::from_bytes(train, "the train file")?, test: Cifar10::from_bytes(test, "the test file")? })
+}
+
+/// Pick the device: WebGPU when asked for (or `auto`) and an adapter answers, else the CPU.
+async fn pick_device(pref: &str) -> Result<(Device, String, String), JsError> {
+    match pref {
+        "auto" | "webgpu" | "cpu" => {}
+        other => return Err(js_err(Error::Config(format!("unknown backend '{other}'; expected auto, webgpu or cpu")))),
+    }
+    #[allow(unused_mut)]
+    let mut why = String::from("this build has no WebGPU support (built without the `webgpu` feature)");
+    #[cfg(feature = "webgpu")]
+    if pref != "cpu" {
+        match Device::wgpu_options().init_async().await {
+            Ok(device) => return Ok((device, "webgpu".into(), "WebGPU adapter found".into())),
+            Err(e) => why = format!("WebGPU unavailable: {e:?}"),
+        }
+    }
+    if pref == "cpu" {
+        why = "CPU requested".into();
+    } else if pref == "webgpu" {
+        return Err(js_err(Error::Device(why)));
+    }
+    Ok((Device::flex(), "cpu".into(), why))
+}
+
+/// One trainer in the page: a method, its model and optimizer, and the data it sees.
+#[wasm_bindgen]
+pub struct Lab {
+    trainer: Trainer,
+    backend: String,
+    backend_note: String,
+}
+
+#[wasm_bindgen]
+impl Lab {
+    /// `await Lab.create(config, backend, trainBytes, testBytes)`; backend is auto, webgpu or cpu;
+    /// `trainBytes` may be the official `.tar.gz` archive (then `testBytes` is ignored).
+    pub async fn create(config: JsValue, backend: String, train: Vec<u8>, test: Vec<u8>) -> Result<Lab, JsError> {
+        let cfg = parse_config(config)?;
+        let data = parse_data(&train, &test).map_err(js_err)?;
+        let (device, backend, backend_note) = pick_device(&backend).await?;
+        let trainer = Trainer::new(cfg, Arc::new(data), &device).map_err(js_err)?;
+        Ok(Lab { trainer, backend, backend_note })
+    }
+
+    /// Start over with a new config, keeping the data and the device.
+    pub fn reset(&mut self, config: JsValue) -> Result<(), JsError> {
+        let cfg = parse_config(config)?;
+        let device = self.trainer.device().clone();
+        self.trainer = Trainer::new(cfg, self.trainer.data().clone(), &device).map_err(js_err)?;
+        Ok(())
+    }
+
+    /// One step; resolves to `{step, losses, units, lr, seconds, images_per_sec, images_seen}`.
+    pub async fn step(&mut self) -> Result<JsValue, JsError> {
+        to_js(&self.trainer.step_async().await.map_err(js_err)?)
+    }
+
+    /// `n` steps; resolves to the array of reports.
+    pub async fn train(&mut self, n: u32) -> Result<JsValue, JsError> {
+        let mut out = Vec::with_capacity(n as usize);
+        for _ in 0..n {
+            out.push(self.trainer.step_async().await.map_err(js_err)?);
+        }
+        to_js(&out)
+    }
+
+    /// kNN (k = 200, t = 0.1) top-1 (%) of the last stage's frozen features, using the first
+    /// `n_train` training images as the memory bank and the first `n_test` test images.
+    pub async fn evaluate(&self, n_train: u32, n_test: u32) -> Result<f64, JsError> {
+        let data = self.trainer.data();
+        let (train, test) = (data.train.take(n_train as usize), data.test.take(n_test as usize));
+        if train.is_empty() || test.is_empty() {
+            return Err(js_err(Error::Config("evaluate needs at least one train and one test image".into())));
+        }
+        let net = self.trainer.eval_network();
+        let input = self.trainer.config.input;
+        let device = self.trainer.device();
+        let ftr = extract(&net, &train, input, device, 128).pop().expect("a stage");
+        let fte = extract(&net, &test, input, device, 128).pop().expect("a stage");
+        let pred = knn_predict(ftr, &train.labels, fte, KNN_K, KNN_T).into_data_async().await.map_err(|e| js_err(format!("{e:?}")))?;
+        Ok(accuracy(&pred.try_to_vec::<f32>().map_err(|e| js_err(format!("{e:?}")))?, &test.labels))
+    }
+
+    /// The two augmented views of the first `count` images of the current batch, as
+    /// `{side, views: [[rgba1, rgba2], ...]}` (RGBA bytes, ready for ImageData).
+    pub fn views(&self, count: u32) -> Result<JsValue, JsError> {
+        let v = self.trainer.batch_views(self.trainer.step_count());
+        let plane = 3 * v.side * v.side;
+        let views: Vec<[Vec<u8>; 2]> = (0..(count as usize).min(v.n))
+            .map(|i| {
+                let view = |j: usize| to_rgba(&v.data[j * plane..(j + 1) * plane], v.side);
+                [view(i), view(v.n + i)]
+            })
+            .collect();
+        #[derive(Serialize)]
+        struct Out {
+            side: usize,
+            views: Vec<[Vec<u8>; 2]>,
+        }
+        to_js(&Out { side: v.side, views })
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> String {
+        self.backend.clone()
+    }
+
+    /// Why this backend was chosen (e.g. why WebGPU was not).
+    #[wasm_bindgen(getter, js_name = backendNote)]
+    pub fn backend_note(&self) -> String {
+        self.backend_note.clone()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn units(&self) -> Result<JsValue, JsError> {
+        to_js(&self.trainer.unit_names())
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn config(&self) -> Result<JsValue, JsError> {
+        to_js(&self.trainer.config)
+    }
+
+    #[wasm_bindgen(getter, js_name = stepCount)]
+    pub fn step_count(&self) -> u32 {
+        self.trainer.step_count() as u32
+    }
+}

@@ -1,0 +1,78 @@
+// The real page in headless Chromium: open it, start training, see the curves and the step
+// counter move, check that the URL state round-trips, and save a screenshot for the README.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const port = 8800 + Math.floor(Math.random() * 100);
+let server;
+let browser;
+
+before(async () => {
+  server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1'], { cwd: root, stdio: 'ignore' });
+  for (let i = 0; i < 50; i++) {
+    try { if ((await fetch(`http://127.0.0.1:${port}/index.html`)).ok) break; } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--no-first-run', '--disable-dev-shm-usage', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'locolab-chromium-'))}`],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+});
+
+test('the page trains the three methods live and keeps its state in the URL', { timeout: 600_000 }, async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const url = `http://127.0.0.1:${port}/?methods=simclr,gim,loco&preset=browser&batch=16&lr=0.003&temperature=0.5&seed=3&sharing=hard&decoder=conv-mlp&backend=cpu`;
+  await page.goto(url);
+  await page.waitForFunction(() => document.getElementById('message').textContent === 'ready', null, { timeout: 240_000 });
+  assert.equal(await page.locator('#backend-used').textContent(), 'cpu');
+  // Two panels (GIM and LoCo, each against SimCLR) with uPlot canvases.
+  assert.equal(await page.locator('#plots .panel').count(), 2);
+  assert.ok(await page.locator('#plots canvas').count() >= 2);
+  assert.equal(await page.locator('#view-strip .pair').count(), 8);
+
+  await page.click('#start');
+  await page.waitForFunction(() => Number(document.getElementById('step-count').textContent) >= 4, null, { timeout: 400_000 });
+  await page.click('#start'); // pause
+  const steps = Number(await page.locator('#step-count').textContent());
+  assert.ok(steps >= 4, `step counter moved: ${steps}`);
+  assert.ok(Number(await page.locator('#images').textContent()) >= 4 * 16);
+  // uPlot legends show each decoder's latest loss: numbers, not '--'.
+  const legend = await page.locator('#plots .u-legend').first().textContent();
+  assert.match(legend, /res2\+res3|res2/);
+  assert.ok(/\d\.\d/.test(legend), legend);
+
+  // URL state round-trips: the controls reflect the link, and the link reflects the controls.
+  assert.equal(await page.inputValue('#batch'), '16');
+  assert.equal(await page.inputValue('#seed'), '3');
+  await page.selectOption('#sharing', 'upper-only');
+  const q = new URL(page.url()).searchParams;
+  assert.equal(q.get('sharing'), 'upper-only');
+  assert.equal(q.get('methods'), 'simclr,gim,loco');
+  assert.equal(q.get('batch'), '16');
+
+  await page.screenshot({ path: join(root, 'docs', 'screenshot.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+
+  // Embed mode hides chosen controls.
+  const embed = await browser.newPage();
+  await embed.goto(`http://127.0.0.1:${port}/?methods=loco&embed=1&hide=knobs,views&backend=cpu&batch=8`);
+  await embed.waitForFunction(() => document.getElementById('message').textContent === 'ready', null, { timeout: 240_000 });
+  assert.equal(await embed.locator('#knobs').isVisible(), false);
+  assert.equal(await embed.locator('#header').isVisible(), false);
+  assert.equal(await embed.locator('#start').isVisible(), true);
+});

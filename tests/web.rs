@@ -1,0 +1,70 @@
+//! The browser bindings in headless Chromium (`wasm-pack test --headless --chrome`): each method
+//! trains on real CIFAR-10 images on the CPU backend and its loss falls; bad configs reject.
+#![cfg(target_arch = "wasm32")]
+
+use locolab::web::{validate_config, Lab};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+
+// Long synchronous work on the page's main thread makes chromedriver time out.
+wasm_bindgen_test_configure!(run_in_dedicated_worker);
+
+// The real test split (1,000 images) doubles as training data here: 3 MB in the test binary.
+static CIFAR: &[u8] = include_bytes!("../../shared/data/cifar10/test_1k.bin");
+
+fn config(method: &str) -> JsValue {
+    let json = format!(r#"{{"method": "{method}", "arch": "presnet-tiny", "batch": 16, "lr": 0.003, "steps": 24, "warmup_steps": 2}}"#);
+    js_sys::JSON::parse(&json).unwrap()
+}
+
+fn message(e: JsValue) -> String {
+    js_sys::Error::from(e).message().into()
+}
+
+fn losses(report: &JsValue) -> Vec<f64> {
+    let arr = js_sys::Reflect::get(report, &"losses".into()).unwrap();
+    js_sys::Array::from(&arr).iter().map(|v| v.as_f64().unwrap()).collect()
+}
+
+async fn loss_falls(method: &str) {
+    let mut lab = Lab::create(config(method), "cpu".into(), CIFAR.to_vec(), CIFAR.to_vec()).await.map_err(JsValue::from).unwrap();
+    assert_eq!(lab.backend(), "cpu");
+    let reports = js_sys::Array::from(&lab.train(24).await.map_err(JsValue::from).unwrap());
+    let all: Vec<Vec<f64>> = reports.iter().map(|r| losses(&r)).collect();
+    assert!(all.iter().flatten().all(|l| l.is_finite()));
+    let mean = |rs: &[Vec<f64>]| rs.iter().map(|l| l.iter().sum::<f64>() / l.len() as f64).sum::<f64>() / rs.len() as f64;
+    let (first, last) = (mean(&all[..4]), mean(&all[20..]));
+    web_sys::console::log_1(&format!("{method}: mean loss {first:.4} -> {last:.4}").into());
+    assert!(last < first, "{method}: loss did not fall ({first} -> {last})");
+    assert_eq!(lab.step_count(), 24);
+    let knn = lab.evaluate(200, 100).await.map_err(JsValue::from).unwrap();
+    assert!((0.0..=100.0).contains(&knn));
+}
+
+#[wasm_bindgen_test]
+async fn simclr_trains_in_the_browser() {
+    loss_falls("simclr").await;
+}
+
+#[wasm_bindgen_test]
+async fn gim_trains_in_the_browser() {
+    loss_falls("gim").await;
+}
+
+#[wasm_bindgen_test]
+async fn loco_trains_in_the_browser() {
+    loss_falls("loco").await;
+}
+
+#[wasm_bindgen_test]
+async fn bad_config_rejects_with_a_message() {
+    let bad = js_sys::JSON::parse(r#"{"method": "loco", "temperature": 0}"#).unwrap();
+    let e = message(Lab::create(bad, "cpu".into(), CIFAR.to_vec(), CIFAR.to_vec()).await.map(|_| ()).map_err(JsValue::from).unwrap_err());
+    assert!(e.contains("temperature must be in"), "{e}");
+    let e = message(validate_config(js_sys::JSON::parse(r#"{"sharing": "soft:x"}"#).unwrap()).map_err(JsValue::from).unwrap_err());
+    assert!(e.contains("sharing"), "{e}");
+    let e = message(Lab::create(config("gim"), "cpu".into(), CIFAR[..5000].to_vec(), CIFAR.to_vec()).await.map(|_| ()).map_err(JsValue::from).unwrap_err());
+    assert!(e.contains("truncated"), "{e}");
+    let e = message(Lab::create(config("gim"), "quantum".into(), CIFAR.to_vec(), CIFAR.to_vec()).await.map(|_| ()).map_err(JsValue::from).unwrap_err());
+    assert!(e.contains("unknown backend"), "{e}");
+}

@@ -1,0 +1,55 @@
+// The trainer runs here, off the page's main thread, so the UI never freezes.
+// One Lab (model + optimizer) per method; the page asks for steps in turns.
+import init, { Lab, presets, configLimits, validateConfig } from '../pkg/locolab.js';
+
+const ready = init();
+const labs = new Map();
+let data = null;
+
+async function handle(msg) {
+  await ready;
+  switch (msg.cmd) {
+    case 'meta':
+      return { presets: presets(), limits: configLimits() };
+    case 'data':
+      data = { train: new Uint8Array(msg.train), test: new Uint8Array(msg.test ?? new ArrayBuffer(0)) };
+      return { ok: true };
+    case 'create': {
+      if (!data) throw new Error('no CIFAR-10 data loaded yet');
+      validateConfig(msg.config);
+      const old = labs.get(msg.method);
+      if (old) old.free();
+      labs.delete(msg.method);
+      const lab = await Lab.create(msg.config, msg.backend, data.train, data.test);
+      labs.set(msg.method, lab);
+      return { backend: lab.backend, backendNote: lab.backendNote, units: lab.units, config: lab.config };
+    }
+    case 'step':
+      return await lab(msg.method).step();
+    case 'evaluate':
+      return { knn: await lab(msg.method).evaluate(msg.nTrain, msg.nTest) };
+    case 'views':
+      return lab(msg.method).views(msg.count);
+    default:
+      throw new Error(`unknown command ${msg.cmd}`);
+  }
+}
+
+function lab(method) {
+  const l = labs.get(method);
+  if (!l) throw new Error(`no trainer for ${method}; press Reset`);
+  return l;
+}
+
+// Messages are handled one at a time: a Lab must not be used by two steps at once.
+let queue = Promise.resolve();
+self.onmessage = (e) => {
+  const { id, ...msg } = e.data;
+  queue = queue.then(async () => {
+    try {
+      self.postMessage({ id, ok: true, value: await handle(msg) });
+    } catch (err) {
+      self.postMessage({ id, ok: false, error: String(err?.message ?? err) });
+    }
+  });
+};
