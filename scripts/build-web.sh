@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/locolab-target}"
 FEATURES="${LOCOLAB_WEB_FEATURES:-flex}"
+# wasm-opt from npm's binaryen (v132): Debian's binaryen 108 breaks wasm-bindgen 0.2.130's
+# reference-types output ("WebAssembly.Table.set(): Argument 1 is invalid for table").
+export PATH="$PWD/node_modules/.bin:$PATH"
 wasm-pack build --target web --release --out-dir pkg --no-pack -- --no-default-features --features "$FEATURES"
 mkdir -p www/vendor
 cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css www/vendor/
@@ -15,5 +18,5 @@ if [ -d "$data" ]; then
     [ -e "$f" ] && ln -sf "$(realpath "$f")" data/
   done
 fi
-ls data/*.bin data/*.tar.gz >/dev/null 2>&1 || echo "warning: no CIFAR-10 files in data/; the page will ask for them" >&2
+compgen -G "data/*.bin" >/dev/null || compgen -G "data/*.tar.gz" >/dev/null || echo "warning: no CIFAR-10 files in data/; the page will ask for them" >&2
 ls -l pkg/*.wasm

@@ -10,7 +10,6 @@ WASM_PACK_VERSION=0.15.1
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v chromedriver >/dev/null || need+=(chromium-driver)
-command -v wasm-opt >/dev/null || need+=(binaryen)
 command -v node >/dev/null || need+=(nodejs npm)
 command -v python3 >/dev/null || need+=(python3)
 if ((${#need[@]})); then
@@ -31,4 +30,6 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
-[ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error
+# npm brings playwright-core (the e2e driver), uPlot (vendored into the page) and binaryen's
+# wasm-opt (newer than Debian's, which miscompiles wasm-bindgen's output).
+[ -d node_modules/binaryen ] && [ -d node_modules/playwright-core ] && [ -d node_modules/uplot ] || npm ci --no-audit --no-fund --loglevel=error

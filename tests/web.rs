@@ -13,7 +13,7 @@ wasm_bindgen_test_configure!(run_in_dedicated_worker);
 static CIFAR: &[u8] = include_bytes!("../../shared/data/cifar10/test_1k.bin");
 
 fn config(method: &str) -> JsValue {
-    let json = format!(r#"{{"method": "{method}", "arch": "presnet-tiny", "batch": 16, "lr": 0.003, "steps": 24, "warmup_steps": 2}}"#);
+    let json = format!(r#"{{"method": "{method}", "arch": "presnet-tiny", "batch": 32, "lr": 0.002, "steps": 40, "warmup_steps": 4}}"#);
     js_sys::JSON::parse(&json).unwrap()
 }
 
@@ -29,14 +29,14 @@ fn losses(report: &JsValue) -> Vec<f64> {
 async fn loss_falls(method: &str) {
     let mut lab = Lab::create(config(method), "cpu".into(), CIFAR.to_vec(), CIFAR.to_vec()).await.map_err(JsValue::from).unwrap();
     assert_eq!(lab.backend(), "cpu");
-    let reports = js_sys::Array::from(&lab.train(24).await.map_err(JsValue::from).unwrap());
+    let reports = js_sys::Array::from(&lab.train(40).await.map_err(JsValue::from).unwrap());
     let all: Vec<Vec<f64>> = reports.iter().map(|r| losses(&r)).collect();
     assert!(all.iter().flatten().all(|l| l.is_finite()));
     let mean = |rs: &[Vec<f64>]| rs.iter().map(|l| l.iter().sum::<f64>() / l.len() as f64).sum::<f64>() / rs.len() as f64;
-    let (first, last) = (mean(&all[..4]), mean(&all[20..]));
+    let (first, last) = (mean(&all[..6]), mean(&all[34..]));
     web_sys::console::log_1(&format!("{method}: mean loss {first:.4} -> {last:.4}").into());
     assert!(last < first, "{method}: loss did not fall ({first} -> {last})");
-    assert_eq!(lab.step_count(), 24);
+    assert_eq!(lab.step_count(), 40);
     let knn = lab.evaluate(200, 100).await.map_err(JsValue::from).unwrap();
     assert!((0.0..=100.0).contains(&knn));
 }

@@ -3,8 +3,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -23,7 +21,8 @@ before(async () => {
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--no-first-run', '--disable-dev-shm-usage', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'locolab-chromium-'))}`],
+      '--no-first-run', '--disable-dev-shm-usage'],
+    // playwright launches with a fresh temporary profile (--user-data-dir) of its own.
   });
 });
 
