@@ -130,19 +130,25 @@ function buildCharts() {
   const plots = $('plots');
   plots.innerHTML = '';
   charts = {};
-  for (const m of panelsFor(state.methods)) {
-    const t = trainers[m];
-    if (!t) continue;
+  // Lay out every panel first, then size each chart to its panel.
+  const panels = panelsFor(state.methods).filter((m) => trainers[m]).map((m) => {
     const div = document.createElement('div');
     div.className = 'panel';
-    div.innerHTML = `<h3>${m.toUpperCase()}${m !== 'simclr' && trainers.simclr ? ' vs SimCLR' : ''} <span class="acc" id="acc-${m}"></span></h3><p>${EXPLAIN[m]}</p>`;
+    div.innerHTML = `<h3>${m.toUpperCase()}${m !== 'simclr' && trainers.simclr ? ' vs SimCLR' : ''} <span class="acc" id="acc-${m}"></span></h3><p>${EXPLAIN[m]}</p><p class="latest" id="latest-${m}"></p>`;
     plots.appendChild(div);
+    return [m, div];
+  });
+  for (const [m, div] of panels) {
+    const t = trainers[m];
     const series = [{ label: 'images seen' }];
     const n = t.units.length;
     t.units.forEach((u, i) => series.push({ label: u, stroke: `hsl(${210 - (150 * i) / Math.max(1, n - 1)}, 70%, ${35 + 20 * (i / n)}%)`, width: 1.5 }));
     if (m !== 'simclr' && trainers.simclr) series.push({ label: 'SimCLR', stroke: '#000', width: 2 });
-    const width = Math.max(380, div.clientWidth - 20);
-    charts[m] = new uPlot({ width, height: 260, series, scales: { x: { time: false } }, axes: [{ label: 'images seen' }, { label: 'loss' }] }, chartData(m), div);
+    const width = Math.max(320, div.getBoundingClientRect().width - 20);
+    charts[m] = new uPlot({
+      width, height: 260, series, legend: { live: false }, scales: { x: { time: false } },
+      axes: [{ label: 'images seen', values: (u, ticks) => ticks.map((v) => Math.round(v)) }, { label: 'loss' }],
+    }, chartData(m), div);
   }
 }
 function chartData(m) {
@@ -156,7 +162,13 @@ function chartData(m) {
   return data;
 }
 function redraw() {
-  for (const [m, c] of Object.entries(charts)) c.setData(chartData(m));
+  for (const [m, c] of Object.entries(charts)) {
+    c.setData(chartData(m));
+    const t = trainers[m];
+    const latest = t.units.map((u, i) => `${u} ${t.curve.ys[i].at(-1)?.toFixed(3) ?? '-'}`);
+    if (m !== 'simclr' && trainers.simclr) latest.push(`SimCLR ${trainers.simclr.curve.ys[0].at(-1)?.toFixed(3) ?? '-'}`);
+    $(`latest-${m}`).textContent = `latest loss: ${latest.join(' · ')}`;
+  }
 }
 
 // ---- training ----

@@ -50,10 +50,11 @@ test('the page trains the three methods live and keeps its state in the URL', { 
   const steps = Number(await page.locator('#step-count').textContent());
   assert.ok(steps >= 4, `step counter moved: ${steps}`);
   assert.ok(Number(await page.locator('#images').textContent()) >= 4 * 16);
-  // uPlot legends show each decoder's latest loss: numbers, not '--'.
-  const legend = await page.locator('#plots .u-legend').first().textContent();
-  assert.match(legend, /res2\+res3|res2/);
-  assert.ok(/\d\.\d/.test(legend), legend);
+  // Each panel lists every decoder's latest loss, and SimCLR's beside it.
+  const latest = await page.locator('#latest-loco').textContent();
+  assert.match(latest, /res2\+res3 \d\.\d{3}/, latest);
+  assert.match(latest, /SimCLR \d\.\d{3}/, latest);
+  assert.match(await page.locator('#latest-gim').textContent(), /res7 \d\.\d{3}/);
 
   // URL state round-trips: the controls reflect the link, and the link reflects the controls.
   assert.equal(await page.inputValue('#batch'), '16');
