@@ -70,6 +70,11 @@ enum Cmd {
         #[arg(long, default_value = "simclr,gim,loco")]
         methods: String,
     },
+    /// Re-render results.md and loss_curves.svg from a compare run's results.json.
+    Report {
+        #[arg(long, default_value = "runs/compare/results.json")]
+        results: PathBuf,
+    },
     /// Download the official CIFAR-10 binary archive (needs internet and curl).
     Download {
         #[arg(long, default_value = "data/cifar10")]
@@ -259,6 +264,15 @@ fn run(cli: Cli) -> Result<()> {
             }
             print!("{}", markdown_table(&results));
             eprintln!("wrote {}/results.json, results.md, loss_curves.svg", out.display());
+        }
+        Cmd::Report { results } => {
+            let text = std::fs::read_to_string(&results).map_err(|e| Error::io(format!("cannot read {}", results.display()), e))?;
+            let results_v: Vec<MethodResult> =
+                serde_json::from_str(&text).map_err(|e| Error::Config(format!("{} is not a compare results.json: {e}", results.display())))?;
+            let dir = results.parent().unwrap_or(Path::new("."));
+            write(&dir.join("results.md"), &markdown_table(&results_v))?;
+            write(&dir.join("loss_curves.svg"), &loss_curves_svg(&results_v))?;
+            print!("{}", markdown_table(&results_v));
         }
         Cmd::Download { out } => {
             std::fs::create_dir_all(&out).map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;

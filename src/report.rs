@@ -96,12 +96,14 @@ pub fn loss_curves_svg(results: &[MethodResult]) -> String {
         s += &format!("<text x='{}' y='{}'>{hi:.2}</text><text x='{}' y='{}'>{lo:.2}</text>\n", x0 + 4.0, m / 2.0 + 4.0, x0 + 4.0, ph - m);
         s += &format!("<text x='{}' y='{}'>training step</text>\n", x0 + pw / 2.0 - 30.0, ph - m / 2.0 + 8.0);
         let w = (steps / 20).max(1);
-        let mut line = |vals: Vec<f32>, color: String, label: String, k: usize| {
+        s += &format!("<text x='{}' y='{}'>0</text><text x='{}' y='{}' text-anchor='end'>{}</text>\n", x0 + m, ph - m + 14.0, px(steps - 1), ph - m + 14.0, steps);
+        let mut line = |vals: Vec<f32>, color: String, label: String, k: usize, dash: &str| {
             let pts: Vec<String> = smooth(&vals, w).iter().enumerate().map(|(i, v)| format!("{:.1},{:.1}", px(i), py(*v))).collect();
-            s += &format!("<polyline fill='none' stroke='{color}' stroke-width='1.6' points='{}'/>\n", pts.join(" "));
+            let width = if dash.is_empty() { 1.6 } else { 2.4 };
+            s += &format!("<polyline fill='none' stroke='{color}' stroke-width='{width}' stroke-dasharray='{dash}' points='{}'/>\n", pts.join(" "));
             let ly = m / 2.0 + 14.0 * k as f64 + 6.0;
             s += &format!(
-                "<line x1='{0}' y1='{1}' x2='{2}' y2='{1}' stroke='{color}' stroke-width='2'/><text x='{3}' y='{4}'>{label}</text>\n",
+                "<line x1='{0}' y1='{1}' x2='{2}' y2='{1}' stroke='{color}' stroke-width='2.4' stroke-dasharray='{dash}'/><text x='{3}' y='{4}'>{label}</text>\n",
                 x0 + pw - 150.0,
                 ly,
                 x0 + pw - 135.0,
@@ -109,13 +111,14 @@ pub fn loss_curves_svg(results: &[MethodResult]) -> String {
                 ly + 4.0
             );
         };
-        let n = r.units.len().max(1);
-        for u in 0..r.units.len() {
-            let shade = 60 + (160 * u / n) as u32;
-            line(r.curve.iter().map(|l| l[u]).collect(), format!("rgb(30,{},{})", shade / 2, shade), r.units[u].clone(), u);
+        let n = r.units.len();
+        for u in 0..n {
+            // Blue (lowest unit) to yellow-green (top unit), as on the page.
+            let hue = 210.0 - 150.0 * u as f64 / (n.max(2) - 1) as f64;
+            line(r.curve.iter().map(|l| l[u]).collect(), format!("hsl({hue:.0},70%,42%)"), r.units[u].clone(), u, "");
         }
         if let Some(sc) = simclr.filter(|sc| sc.method != r.method) {
-            line(sc.curve.iter().map(|l| l[0]).collect(), "black".into(), "SimCLR".into(), r.units.len());
+            line(sc.curve.iter().map(|l| l[0]).collect(), "black".into(), "SimCLR".into(), n, "6 3");
         }
     }
     s + "</svg>\n"
