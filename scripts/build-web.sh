@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/locolab-target}"
-FEATURES="${LOCOLAB_WEB_FEATURES:-flex}"
+FEATURES="${LOCOLAB_WEB_FEATURES:-flex,webgpu}"
 # wasm-opt from npm's binaryen (v132): Debian's binaryen 108 breaks wasm-bindgen 0.2.130's
 # reference-types output ("WebAssembly.Table.set(): Argument 1 is invalid for table").
 export PATH="$PWD/node_modules/.bin:$PATH"

@@ -76,6 +76,21 @@ fn parse_data(train: &[u8], test: &[u8]) -> Result<CifarSplits, Error> {
     Ok(CifarSplits { train: Cifar10::from_bytes(train, "the train file")?, test: Cifar10::from_bytes(test, "the test file")? })
 }
 
+/// The browser's WebGPU device, initialised once per thread: burn's wgpu runtime can be set up
+/// only once, so every Lab on this thread shares the first answer (device or reason).
+#[cfg(feature = "webgpu")]
+pub async fn webgpu_device() -> Result<Device, String> {
+    thread_local! {
+        static WEBGPU: std::cell::RefCell<Option<Result<Device, String>>> = const { std::cell::RefCell::new(None) };
+    }
+    if let Some(known) = WEBGPU.with(|c| c.borrow().clone()) {
+        return known;
+    }
+    let got = Device::wgpu_options().init_async().await.map_err(|e| format!("WebGPU unavailable: {e:?}"));
+    WEBGPU.with(|c| *c.borrow_mut() = Some(got.clone()));
+    got
+}
+
 /// Pick the device: WebGPU when asked for (or `auto`) and an adapter answers, else the CPU.
 async fn pick_device(pref: &str) -> Result<(Device, String, String), JsError> {
     match pref {
@@ -86,9 +101,9 @@ async fn pick_device(pref: &str) -> Result<(Device, String, String), JsError> {
     let mut why = String::from("this build has no WebGPU support (built without the `webgpu` feature)");
     #[cfg(feature = "webgpu")]
     if pref != "cpu" {
-        match Device::wgpu_options().init_async().await {
+        match webgpu_device().await {
             Ok(device) => return Ok((device, "webgpu".into(), "WebGPU adapter found".into())),
-            Err(e) => why = format!("WebGPU unavailable: {e:?}"),
+            Err(e) => why = e,
         }
     }
     if pref == "cpu" {

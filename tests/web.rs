@@ -68,3 +68,31 @@ async fn bad_config_rejects_with_a_message() {
     let e = message(Lab::create(config("gim"), "quantum".into(), CIFAR.to_vec(), CIFAR.to_vec()).await.map(|_| ()).map_err(JsValue::from).unwrap_err());
     assert!(e.contains("unknown backend"), "{e}");
 }
+
+/// One LoCo step on WebGPU against the same step on the CPU, from the same weights.
+#[cfg(feature = "webgpu")]
+#[wasm_bindgen_test]
+async fn webgpu_step_matches_cpu() {
+    use burn::prelude::*;
+    use locolab::config::{MethodKind, TrainConfig};
+    use locolab::data::{Cifar10, CifarSplits};
+    use locolab::Trainer;
+    let gpu_device = match locolab::web::webgpu_device().await {
+        Ok(d) => d,
+        Err(why) => panic!("no WebGPU adapter in this browser ({why}); run with --enable-unsafe-webgpu"),
+    };
+    let split = Cifar10::from_bytes(CIFAR, "test_1k.bin").unwrap();
+    let data = std::sync::Arc::new(CifarSplits { train: split.clone(), test: split });
+    let cfg = TrainConfig { method: MethodKind::Loco, batch: 8, ..TrainConfig::preset("browser").unwrap() };
+    let mut cpu = Trainer::new(cfg.clone(), data.clone(), &Device::flex()).unwrap();
+    let mut gpu = Trainer::new(cfg, data, &gpu_device).unwrap();
+    // Same starting weights: the CPU network's record, loaded on the GPU (no GPU read-back).
+    gpu.net = gpu.net.clone().load_record(cpu.net.clone().into_record());
+    for step in 0..2 {
+        let (a, b) = (cpu.step_async().await.unwrap(), gpu.step_async().await.unwrap());
+        web_sys::console::log_1(&format!("step {step}: cpu {:?} webgpu {:?}", a.losses, b.losses).into());
+        for (x, y) in a.losses.iter().zip(&b.losses) {
+            assert!((x - y).abs() < 2e-3 * x.abs().max(1.0), "step {step}: cpu {x} vs webgpu {y}");
+        }
+    }
+}

@@ -4,8 +4,6 @@ use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::PaddingConfig2d;
 use burn::prelude::*;
 use burn::tensor::activation::relu;
-use burn::tensor::module::interpolate;
-use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 
 use super::arch::{ArchSpec, BlockKind, Downsample, StageSpec};
 use super::blocks::{Block, BlockSpec, ConvBn};
@@ -83,12 +81,7 @@ impl Stage {
             return x;
         }
         // PResNet downsamples by bilinear interpolation instead of strided convs.
-        interpolate(
-            x,
-            InterpolateOptions::new(InterpolateMode::Bilinear)
-                .with_align_corners(false)
-                .with_output_size([self.resize_to, self.resize_to]),
-        )
+        bilinear_resize(x, self.resize_to, self.resize_to)
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
@@ -109,4 +102,35 @@ impl Stage {
 pub fn global_pool(x: Tensor<4>) -> Tensor<2> {
     let [n, c, _, _] = x.dims();
     x.mean_dims(&[2, 3]).reshape([n, c])
+}
+
+/// Interpolation weights [out, inp] of 1-D bilinear resizing with half-pixel centres
+/// (`align_corners = false`, as PyTorch and burn's `interpolate`).
+pub fn bilinear_matrix(inp: usize, out: usize) -> Vec<f32> {
+    let mut m = vec![0f32; out * inp];
+    let scale = inp as f32 / out as f32;
+    for o in 0..out {
+        let src = ((o as f32 + 0.5) * scale - 0.5).max(0.0);
+        let i0 = (src.floor() as usize).min(inp - 1);
+        let i1 = (i0 + 1).min(inp - 1);
+        let w1 = src - i0 as f32;
+        m[o * inp + i0] += 1.0 - w1;
+        m[o * inp + i1] += w1;
+    }
+    m
+}
+
+/// Bilinear resize of [N, C, H, W] to [N, C, h, w] as two matrix products with constant
+/// interpolation matrices. burn 0.22.1 has no bilinear-interpolation backward on its CubeCL
+/// (wgpu/WebGPU/CUDA) or ndarray backends; matmul's backward exists everywhere.
+pub fn bilinear_resize(x: Tensor<4>, h: usize, w: usize) -> Tensor<4> {
+    let [n, c, hi, wi] = x.dims();
+    let device = x.device();
+    let mat = |inp: usize, out: usize| {
+        // [inp, out]: the transpose of the [out, inp] weights, ready to right-multiply.
+        Tensor::<2>::from_data(TensorData::new(bilinear_matrix(inp, out), [out, inp]), &device).transpose()
+    };
+    let x = x.reshape([n * c * hi, wi]).matmul(mat(wi, w)); // resize width
+    let x = x.reshape([n * c, hi, w]).swap_dims(1, 2).reshape([n * c * w, hi]).matmul(mat(hi, h)); // height
+    x.reshape([n * c, w, h]).swap_dims(1, 2).reshape([n, c, h, w])
 }

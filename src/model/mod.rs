@@ -7,6 +7,6 @@ pub mod decoder;
 pub mod inspect;
 
 pub use arch::{ArchSpec, BlockKind, Downsample, StageSpec};
-pub use backbone::{global_pool, Stage, Stem};
+pub use backbone::{bilinear_resize, global_pool, Stage, Stem};
 pub use blocks::{Block, ConvBn};
 pub use decoder::Decoder;

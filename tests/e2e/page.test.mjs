@@ -20,7 +20,7 @@ before(async () => {
   }
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
       '--no-first-run', '--disable-dev-shm-usage'],
     // playwright launches with a fresh temporary profile (--user-data-dir) of its own.
   });
@@ -75,4 +75,19 @@ test('the page trains the three methods live and keeps its state in the URL', { 
   assert.equal(await embed.locator('#knobs').isVisible(), false);
   assert.equal(await embed.locator('#header').isVisible(), false);
   assert.equal(await embed.locator('#start').isVisible(), true);
+});
+
+test('the page trains on WebGPU when the browser has an adapter', { timeout: 300_000 }, async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`http://127.0.0.1:${port}/?methods=loco&backend=webgpu&batch=8`);
+  await page.waitForFunction(() => ['ready', 'no data yet'].includes(document.getElementById('message').textContent)
+    || document.getElementById('message').className === 'error', null, { timeout: 240_000 });
+  assert.equal(await page.locator('#message').textContent(), 'ready', await page.locator('#message').textContent());
+  assert.equal(await page.locator('#backend-used').textContent(), 'webgpu');
+  await page.click('#step');
+  await page.waitForFunction(() => Number(document.getElementById('step-count').textContent) >= 1, null, { timeout: 240_000 });
+  assert.match(await page.locator('#latest-loco').textContent(), /res6\+res7 \d\.\d{3}/);
+  assert.deepEqual(errors, []);
 });

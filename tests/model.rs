@@ -1,4 +1,4 @@
-//! `locolab inspect` against the paper's tables (MISSION.md).
+//! `locolab inspect` against the paper's tables (MISSION.md), and the model's building blocks.
 use locolab::config::Arch;
 use locolab::model::inspect::inspect;
 use locolab::model::ArchSpec;
@@ -51,4 +51,20 @@ fn inspect_params_match_the_built_network() {
     let count = |v: Vec<Tensor<1>>| v.iter().map(|t| t.dims()[0]).sum::<usize>();
     let built = count(flat_params(&Stem::new(&spec, &d))) + (0..6).map(|i| count(flat_params(&Stage::new(&spec, i, &d)))).sum::<usize>();
     assert_eq!(built, ins.total_params);
+}
+
+#[test]
+fn bilinear_resize_matches_burns_interpolate() {
+    use burn::prelude::*;
+    use burn::tensor::module::interpolate;
+    use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
+    let d = Device::flex();
+    let x = Tensor::<4>::random([2, 3, 56, 56], burn::tensor::Distribution::Normal(0.0, 1.0), &d);
+    for (h, w) in [(36, 36), (24, 24), (5, 7)] {
+        let ours = locolab::model::bilinear_resize(x.clone(), h, w);
+        let opts = InterpolateOptions::new(InterpolateMode::Bilinear).with_align_corners(false).with_output_size([h, w]);
+        let burn = interpolate(x.clone(), opts);
+        let diff = (ours - burn).abs().max().into_scalar::<f32>();
+        assert!(diff < 1e-4, "{h}x{w}: max difference {diff}");
+    }
 }
