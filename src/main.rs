@@ -205,6 +205,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Train { knobs, out, resume, no_eval } => {
+            let cfg = if resume { None } else { Some(knobs.config()?) }; // bad knobs fail before any I/O
             let data = load_data(&knobs.data)?;
             std::fs::create_dir_all(&out).map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
             let mut t = if resume {
@@ -213,7 +214,7 @@ fn run(cli: Cli) -> Result<()> {
                 t
             } else {
                 let _ = std::fs::remove_file(out.join("metrics.jsonl"));
-                Trainer::new(knobs.config()?, data, &dev()?)?
+                Trainer::new(cfg.expect("set when not resuming"), data, &dev()?)?
             };
             let steps = if resume { knobs.steps.max(t.config.steps) } else { t.config.steps };
             let label = t.config.method_label();
@@ -237,6 +238,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Compare { knobs, out, methods } => {
+            knobs.config()?;
             let data = load_data(&knobs.data)?;
             std::fs::create_dir_all(&out).map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
             let mut results = Vec::new();

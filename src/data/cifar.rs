@@ -90,12 +90,10 @@ impl Cifar10 {
     }
 }
 
-fn missing_help(dir: &Path) -> String {
+fn get_help(dir: &Path) -> String {
     format!(
-        "no CIFAR-10 binary files in {}: expected data_batch_1.bin..data_batch_5.bin + test_batch.bin, \
-         train*.bin + test*.bin, or {ARCHIVE_NAME}. Get them with `locolab download --out {}` \
-         (needs internet) or point --data at ../shared/data/cifar10",
-        dir.display(),
+        "expected data_batch_1.bin..data_batch_5.bin + test_batch.bin, train*.bin + test*.bin, or {ARCHIVE_NAME}. \
+         Get them with `locolab download --out {}` (needs internet) or point --data at ../shared/data/cifar10",
         dir.display()
     )
 }
@@ -103,7 +101,7 @@ fn missing_help(dir: &Path) -> String {
 /// Load both splits from a directory (see the module docs for the layouts accepted).
 pub fn load_dir(dir: &Path) -> Result<CifarSplits> {
     if !dir.is_dir() {
-        return Err(Error::Data(format!("data directory {} does not exist. {}", dir.display(), missing_help(dir))));
+        return Err(Error::Data(format!("data directory {} does not exist; {}", dir.display(), get_help(dir))));
     }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| Error::io(format!("cannot list {}", dir.display()), e))?
@@ -130,7 +128,7 @@ pub fn load_dir(dir: &Path) -> Result<CifarSplits> {
     if archive.is_file() {
         return load_archive(&archive);
     }
-    Err(Error::Data(missing_help(dir)))
+    Err(Error::Data(format!("no CIFAR-10 binary files in {}: {}", dir.display(), get_help(dir))))
 }
 
 /// Read the official `cifar-10-binary.tar.gz` without unpacking it to disk.
