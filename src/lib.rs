@@ -3,6 +3,9 @@
 //! Data flows one way: [`config`] -> [`data`] -> [`model`] + [`method`] -> [`train`] -> report.
 //! The CLI (`src/main.rs`) and the browser binding are thin doors into [`train::Trainer`].
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod alloc;
+pub mod bench;
 pub mod config;
 pub mod data;
 pub mod device;

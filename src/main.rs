@@ -15,6 +15,23 @@ use locolab::model::{inspect::inspect, ArchSpec};
 use locolab::report::{loss_curves_svg, markdown_table, MethodResult};
 use locolab::{device, StepReport, Trainer};
 
+// Counts every allocation so `locolab bench` can report real peak memory.
+#[global_allocator]
+static ALLOC: locolab::alloc::Counting = locolab::alloc::Counting;
+
+struct AllocProbe;
+impl locolab::bench::MemoryProbe for AllocProbe {
+    fn current(&self) -> usize {
+        locolab::alloc::current()
+    }
+    fn reset_peak(&self) {
+        locolab::alloc::reset_peak()
+    }
+    fn peak(&self) -> usize {
+        locolab::alloc::peak()
+    }
+}
+
 #[derive(Parser)]
 #[command(name = "locolab", version, about = "SimCLR, GIM and LoCo side by side (local contrastive learning on burn)")]
 struct Cli {
@@ -69,6 +86,28 @@ enum Cmd {
         out: PathBuf,
         #[arg(long, default_value = "simclr,gim,loco")]
         methods: String,
+    },
+    /// Measured peak memory of a training step and throughput, per method (CPU backend).
+    Bench {
+        #[arg(long, default_value = "presnet-cifar")]
+        arch: Arch,
+        #[arg(long)]
+        input: Option<usize>,
+        #[arg(long, default_value_t = 8)]
+        batch: usize,
+        #[arg(long, default_value = "simclr,gim,loco")]
+        methods: String,
+        #[arg(long, default_value_t = 3)]
+        steps: usize,
+        /// LoCo sharing and decoder, as for train.
+        #[arg(long, default_value = "hard")]
+        sharing: SharingMode,
+        #[arg(long, default_value = "conv-mlp")]
+        decoder: DecoderKind,
+        #[arg(long, default_value = "../shared/data/cifar10")]
+        data: PathBuf,
+        #[arg(long)]
+        json: bool,
     },
     /// Re-render results.md and loss_curves.svg from a compare run's results.json.
     Report {
@@ -266,6 +305,17 @@ fn run(cli: Cli) -> Result<()> {
             }
             print!("{}", markdown_table(&results));
             eprintln!("wrote {}/results.json, results.md, loss_curves.svg", out.display());
+        }
+        Cmd::Bench { arch, input, batch, methods, steps, sharing, decoder, data, json } => {
+            let cfg = TrainConfig { arch, input: input.unwrap_or(arch.native_input()), batch, sharing, decoder, ..TrainConfig::default() };
+            cfg.validate()?;
+            let methods: Vec<MethodKind> = methods.split(',').map(|m| m.parse()).collect::<Result<_>>()?;
+            let rows = locolab::bench::bench(&cfg, &methods, steps, load_data(&data)?, &dev()?, &AllocProbe)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows).expect("serialises"));
+            } else {
+                print!("{}", locolab::bench::markdown(&cfg, &rows));
+            }
         }
         Cmd::Report { results } => {
             let text = std::fs::read_to_string(&results).map_err(|e| Error::io(format!("cannot read {}", results.display()), e))?;

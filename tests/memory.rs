@@ -1,0 +1,37 @@
+//! The paper's memory claim, held by our implementation: running unit by unit, a local
+//! method's training step peaks below SimCLR's (measured with a counting allocator).
+mod common;
+
+use burn::prelude::*;
+use locolab::bench::{bench, MemoryProbe};
+use locolab::config::{Arch, MethodKind, TrainConfig};
+
+#[global_allocator]
+static ALLOC: locolab::alloc::Counting = locolab::alloc::Counting;
+
+struct Probe;
+impl MemoryProbe for Probe {
+    fn current(&self) -> usize {
+        locolab::alloc::current()
+    }
+    fn reset_peak(&self) {
+        locolab::alloc::reset_peak()
+    }
+    fn peak(&self) -> usize {
+        locolab::alloc::peak()
+    }
+}
+
+#[test]
+fn local_methods_peak_below_simclr() {
+    let cfg = TrainConfig { arch: Arch::PresnetCifar, batch: 16, ..TrainConfig::default() };
+    let rows = bench(&cfg, &[MethodKind::Simclr, MethodKind::Gim, MethodKind::Loco], 1, common::cifar(), &Device::flex(), &Probe).unwrap();
+    for r in &rows {
+        eprintln!("{}: {} bytes, saving {:?}", r.method, r.step_peak_bytes, r.saving_vs_simclr);
+    }
+    let (simclr, gim, loco) = (&rows[0], &rows[1], &rows[2]);
+    assert!(simclr.step_peak_bytes > 10 << 20, "a step holds activations: {}", simclr.step_peak_bytes);
+    assert!(gim.saving_vs_simclr.unwrap() > 1.5, "GIM saves memory: {:?}", gim.saving_vs_simclr);
+    assert!(loco.saving_vs_simclr.unwrap() > 1.2, "LoCo saves memory: {:?}", loco.saving_vs_simclr);
+    assert!(loco.step_peak_bytes > gim.step_peak_bytes, "LoCo holds one more stage than GIM");
+}
