@@ -58,3 +58,19 @@ pub fn peak() -> usize {
 pub fn reset_peak() {
     PEAK.store(current(), Ordering::Relaxed);
 }
+
+/// [`crate::bench::MemoryProbe`] over this allocator (for a binary that installs it with
+/// `#[global_allocator] static A: locolab::alloc::Counting = locolab::alloc::Counting;`).
+pub struct AllocProbe;
+
+impl crate::bench::MemoryProbe for AllocProbe {
+    fn current(&self) -> usize {
+        current()
+    }
+    fn reset_peak(&self) {
+        reset_peak()
+    }
+    fn peak(&self) -> usize {
+        peak()
+    }
+}

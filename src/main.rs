@@ -19,18 +19,6 @@ use locolab::{device, StepReport, Trainer};
 #[global_allocator]
 static ALLOC: locolab::alloc::Counting = locolab::alloc::Counting;
 
-struct AllocProbe;
-impl locolab::bench::MemoryProbe for AllocProbe {
-    fn current(&self) -> usize {
-        locolab::alloc::current()
-    }
-    fn reset_peak(&self) {
-        locolab::alloc::reset_peak()
-    }
-    fn peak(&self) -> usize {
-        locolab::alloc::peak()
-    }
-}
 
 #[derive(Parser)]
 #[command(name = "locolab", version, about = "SimCLR, GIM and LoCo side by side (local contrastive learning on burn)")]
@@ -133,6 +121,9 @@ struct Knobs {
     decoder: DecoderKind,
     #[arg(long, default_value = "presnet-cifar")]
     arch: Arch,
+    /// Input side in pixels (crops are resized to it); default: the arch's own (32 or 224).
+    #[arg(long)]
+    input: Option<usize>,
     #[arg(long, default_value = "../shared/data/cifar10")]
     data: PathBuf,
     #[arg(long, default_value_t = 500)]
@@ -162,7 +153,7 @@ impl Knobs {
             method: self.method,
             sharing: self.sharing,
             decoder: self.decoder,
-            input: self.arch.native_input().min(base.input.max(32)),
+            input: self.input.unwrap_or(self.arch.native_input()),
             batch: self.batch,
             lr: self.lr,
             temperature: self.temperature,
@@ -310,7 +301,7 @@ fn run(cli: Cli) -> Result<()> {
             let cfg = TrainConfig { arch, input: input.unwrap_or(arch.native_input()), batch, sharing, decoder, ..TrainConfig::default() };
             cfg.validate()?;
             let methods: Vec<MethodKind> = methods.split(',').map(|m| m.parse()).collect::<Result<_>>()?;
-            let rows = locolab::bench::bench(&cfg, &methods, steps, load_data(&data)?, &dev()?, &AllocProbe)?;
+            let rows = locolab::bench::bench(&cfg, &methods, steps, load_data(&data)?, &dev()?, &locolab::alloc::AllocProbe)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&rows).expect("serialises"));
             } else {

@@ -3,29 +3,17 @@
 mod common;
 
 use burn::prelude::*;
-use locolab::bench::{bench, MemoryProbe};
+use locolab::bench::bench;
 use locolab::config::{Arch, MethodKind, TrainConfig};
 
 #[global_allocator]
 static ALLOC: locolab::alloc::Counting = locolab::alloc::Counting;
 
-struct Probe;
-impl MemoryProbe for Probe {
-    fn current(&self) -> usize {
-        locolab::alloc::current()
-    }
-    fn reset_peak(&self) {
-        locolab::alloc::reset_peak()
-    }
-    fn peak(&self) -> usize {
-        locolab::alloc::peak()
-    }
-}
 
 #[test]
 fn local_methods_peak_below_simclr() {
     let cfg = TrainConfig { arch: Arch::PresnetCifar, batch: 16, ..TrainConfig::default() };
-    let rows = bench(&cfg, &[MethodKind::Simclr, MethodKind::Gim, MethodKind::Loco], 1, common::cifar(), &Device::flex(), &Probe).unwrap();
+    let rows = bench(&cfg, &[MethodKind::Simclr, MethodKind::Gim, MethodKind::Loco], 1, common::cifar(), &Device::flex(), &locolab::alloc::AllocProbe).unwrap();
     for r in &rows {
         eprintln!("{}: {} bytes, saving {:?}", r.method, r.step_peak_bytes, r.saving_vs_simclr);
     }
