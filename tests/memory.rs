@@ -1,5 +1,6 @@
 //! The paper's memory claim, held by our implementation: running unit by unit, a local
 //! method's training step peaks below SimCLR's (measured with a counting allocator).
+#![cfg(not(target_arch = "wasm32"))] // the counting allocator is native-only
 mod common;
 
 use burn::prelude::*;
