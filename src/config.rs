@@ -287,8 +287,8 @@ impl TrainConfig {
         if self.steps == 0 {
             return Err(Error::Config("steps must be >= 1".into()));
         }
+        let spec = crate::model::ArchSpec::new(self.arch, self.input)?;
         if let SharingMode::Blocks(n) = self.sharing {
-            let spec = crate::model::ArchSpec::new(self.arch, self.input)?;
             let min_blocks = spec.stages.iter().map(|s| s.blocks).min().unwrap_or(0);
             if n > min_blocks {
                 return Err(Error::Config(format!(
@@ -297,7 +297,6 @@ impl TrainConfig {
                 )));
             }
         }
-        crate::model::ArchSpec::new(self.arch, self.input)?;
         Ok(())
     }
 

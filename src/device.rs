@@ -4,6 +4,13 @@ use burn::prelude::*;
 
 use crate::error::{Error, Result};
 
+/// The f32 values of a read-back (sync `try_into_data` or async `into_data_async`), with
+/// device errors as values.
+pub fn floats<E: std::fmt::Debug>(data: std::result::Result<TensorData, E>) -> Result<Vec<f32>> {
+    let data = data.map_err(|e| Error::Device(format!("{e:?}")))?;
+    data.try_to_vec::<f32>().map_err(|e| Error::Device(format!("{e:?}")))
+}
+
 /// Backends compiled into this build, default first.
 pub fn available() -> Vec<&'static str> {
     let mut v = Vec::new();

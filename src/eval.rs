@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::augment::plain;
 use crate::data::cifar::{Cifar10, CLASSES};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::loss::l2_normalize;
 use crate::method::Network;
 
@@ -42,7 +42,7 @@ pub fn extract(net: &Network, data: &Cifar10, input: usize, device: &Device, bat
 }
 
 fn read<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
-    t.try_into_data().map_err(|e| Error::Device(format!("{e:?}")))?.try_to_vec::<f32>().map_err(|e| Error::Device(format!("{e:?}")))
+    crate::device::floats(t.try_into_data())
 }
 
 fn one_hot(labels: &[u8], device: &Device) -> Tensor<2> {

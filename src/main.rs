@@ -184,6 +184,10 @@ fn loss_msg(r: &StepReport) -> String {
     format!("loss [{}] {:.1} img/s", l.join(" "), r.images_per_sec)
 }
 
+fn create_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))
+}
+
 fn write(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
 }
@@ -237,7 +241,7 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Train { knobs, out, resume, no_eval } => {
             let cfg = if resume { None } else { Some(knobs.config()?) }; // bad knobs fail before any I/O
             let data = load_data(&knobs.data)?;
-            std::fs::create_dir_all(&out).map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
+            create_dir(&out)?;
             let mut t = if resume {
                 let t = Trainer::load(&out, data, &dev()?)?;
                 eprintln!("resuming {} at step {}", t.config.method_label(), t.step_count());
@@ -270,14 +274,14 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Compare { knobs, out, methods } => {
             knobs.config()?;
             let data = load_data(&knobs.data)?;
-            std::fs::create_dir_all(&out).map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
+            create_dir(&out)?;
             let mut results = Vec::new();
             for m in methods.split(',') {
                 let mut k = knobs.clone();
                 k.method = m.parse()?;
                 let cfg = k.config()?;
                 let dir = out.join(cfg.method.to_string());
-                std::fs::create_dir_all(&dir).map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+                create_dir(&dir)?;
                 let _ = std::fs::remove_file(dir.join("metrics.jsonl"));
                 let label = cfg.method_label();
                 let mut t = Trainer::new(cfg, data.clone(), &dev()?)?;
@@ -318,7 +322,7 @@ fn run(cli: Cli) -> Result<()> {
             print!("{}", markdown_table(&results_v));
         }
         Cmd::Download { out } => {
-            std::fs::create_dir_all(&out).map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
+            create_dir(&out)?;
             let dest = out.join(locolab::data::cifar::ARCHIVE_NAME);
             eprintln!("downloading {} -> {}", locolab::data::cifar::ARCHIVE_URL, dest.display());
             let status = std::process::Command::new("curl")

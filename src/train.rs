@@ -169,16 +169,14 @@ impl Trainer {
     /// One training step (synchronous read-back of the losses).
     pub fn step(&mut self) -> Result<StepReport> {
         let p = self.launch();
-        let data = Self::losses_tensor(&p).try_into_data().map_err(|e| Error::Device(format!("{e:?}")))?;
-        let losses = data.try_to_vec::<f32>().map_err(|e| Error::Device(format!("{e:?}")))?;
+        let losses = crate::device::floats(Self::losses_tensor(&p).try_into_data())?;
         self.finish(p, losses)
     }
 
     /// One training step with an async read-back (WebGPU cannot read synchronously).
     pub async fn step_async(&mut self) -> Result<StepReport> {
         let p = self.launch();
-        let data = Self::losses_tensor(&p).into_data_async().await.map_err(|e| Error::Device(format!("{e:?}")))?;
-        let losses = data.try_to_vec::<f32>().map_err(|e| Error::Device(format!("{e:?}")))?;
+        let losses = crate::device::floats(Self::losses_tensor(&p).into_data_async().await)?;
         self.finish(p, losses)
     }
 

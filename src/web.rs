@@ -169,8 +169,8 @@ impl Lab {
         let device = self.trainer.device();
         let ftr = extract(&net, &train, input, device, 128).pop().expect("a stage");
         let fte = extract(&net, &test, input, device, 128).pop().expect("a stage");
-        let pred = knn_predict(ftr, &train.labels, fte, KNN_K, KNN_T).into_data_async().await.map_err(|e| js_err(format!("{e:?}")))?;
-        Ok(accuracy(&pred.try_to_vec::<f32>().map_err(|e| js_err(format!("{e:?}")))?, &test.labels))
+        let pred = crate::device::floats(knn_predict(ftr, &train.labels, fte, KNN_K, KNN_T).into_data_async().await).map_err(js_err)?;
+        Ok(accuracy(&pred, &test.labels))
     }
 
     /// The two augmented views of the first `count` images of the current batch, as
