@@ -74,3 +74,36 @@ impl crate::bench::MemoryProbe for AllocProbe {
         peak()
     }
 }
+
+/// [`crate::bench::MemoryProbe`] over the process's resident set (Linux `/proc/self/status`):
+/// `VmRSS` now, and `VmHWM`, the peak, which writing `5` to `/proc/self/clear_refs` resets.
+/// Coarser than [`AllocProbe`] (the C allocator may keep freed pages), but it sees every
+/// allocation in the process, so it measures another program's step the same way
+/// (`bench/pytorch/compare.py` reads both sides with it).
+pub struct RssProbe;
+
+impl RssProbe {
+    fn status_kib(field: &str) -> usize {
+        let text = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        text.lines()
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':')?.trim().strip_suffix("kB")?.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Whether this system exposes the resident set and lets us reset its peak.
+    pub fn available() -> bool {
+        Self::status_kib("VmHWM") > 0 && std::fs::OpenOptions::new().write(true).open("/proc/self/clear_refs").is_ok()
+    }
+}
+
+impl crate::bench::MemoryProbe for RssProbe {
+    fn current(&self) -> usize {
+        Self::status_kib("VmRSS") * 1024
+    }
+    fn reset_peak(&self) {
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+    }
+    fn peak(&self) -> usize {
+        Self::status_kib("VmHWM") * 1024
+    }
+}

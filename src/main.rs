@@ -94,6 +94,10 @@ enum Cmd {
         decoder: DecoderKind,
         #[arg(long, default_value = "../shared/data/cifar10")]
         data: PathBuf,
+        /// How peak memory is read: `alloc` (this binary's counting allocator, exact) or `rss`
+        /// (the process's resident set, Linux; the same probe works for any program).
+        #[arg(long, default_value = "alloc", value_parser = ["alloc", "rss"])]
+        memory: String,
         #[arg(long)]
         json: bool,
     },
@@ -301,11 +305,19 @@ fn run(cli: Cli) -> Result<()> {
             print!("{}", markdown_table(&results));
             eprintln!("wrote {}/results.json, results.md, loss_curves.svg", out.display());
         }
-        Cmd::Bench { arch, input, batch, methods, steps, sharing, decoder, data, json } => {
+        Cmd::Bench { arch, input, batch, methods, steps, sharing, decoder, data, memory, json } => {
             let cfg = TrainConfig { arch, input: input.unwrap_or(arch.native_input()), batch, sharing, decoder, ..TrainConfig::default() };
             cfg.validate()?;
             let methods: Vec<MethodKind> = methods.split(',').map(|m| m.parse()).collect::<Result<_>>()?;
-            let rows = locolab::bench::bench(&cfg, &methods, steps, load_data(&data)?, &dev()?, &locolab::alloc::AllocProbe)?;
+            let probe: &dyn locolab::bench::MemoryProbe = if memory == "rss" {
+                if !locolab::alloc::RssProbe::available() {
+                    return Err(Error::Config("--memory rss needs Linux /proc/self/status and /proc/self/clear_refs".into()));
+                }
+                &locolab::alloc::RssProbe
+            } else {
+                &locolab::alloc::AllocProbe
+            };
+            let rows = locolab::bench::bench(&cfg, &methods, steps, load_data(&data)?, &dev()?, probe)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&rows).expect("serialises"));
             } else {

@@ -1,11 +1,12 @@
 //! The backend-generic trainer that the CLI and the browser both drive: `step()` returns a
-//! report, `run(n)` loops. One step = sample a batch, two augmented views, every local unit's
-//! forward/loss/backward, a finite-loss check, then one optimizer update of all parameters.
+//! report, `run(n)` loops. One step = sample a batch, two augmented views, then unit by unit:
+//! forward/loss/backward, a finite-loss check, and the optimizer update of every parameter whose
+//! gradient is complete (see [`crate::method::Plan::next_unit`]).
 
 use std::path::Path;
 use std::sync::Arc;
 
-use burn::optim::{GradientsParams, ModuleOptimizer, MultiGradientsParams};
+use burn::optim::{ModuleOptimizer, MultiGradientsParams};
 use burn::prelude::*;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -15,7 +16,7 @@ use crate::config::TrainConfig;
 use crate::data::augment::{step_rng, Augment, Views};
 use crate::data::CifarSplits;
 use crate::error::{Error, Result};
-use crate::method::{plan_for, Network, Plan, UnitUpdate};
+use crate::method::{plan_for, Network, Plan, StepRun, UnitStep};
 use crate::model::ArchSpec;
 
 /// What one training step did.
@@ -55,10 +56,12 @@ pub struct Trainer {
     images_seen: usize,
 }
 
+/// A step in progress: the engine's state, when it started, its learning rate, the losses so far.
 struct Pending {
-    updates: Vec<UnitUpdate>,
+    run: StepRun,
     started: Instant,
     lr: f64,
+    losses: Vec<f32>,
 }
 
 impl Trainer {
@@ -129,55 +132,78 @@ impl Trainer {
         let started = Instant::now();
         let views = self.batch_views(self.step);
         let x = Tensor::<4>::from_data(TensorData::new(views.data, [2 * views.n, 3, views.side, views.side]), &self.device);
-        let updates = self.plan.unit_updates(&self.net, x, self.config.temperature);
-        Pending { updates, started, lr: crate::optim::learning_rate(&self.config, self.step) }
+        let run = self.plan.begin(&self.net, x);
+        Pending { run, started, lr: crate::optim::learning_rate(&self.config, self.step), losses: Vec::new() }
     }
 
-    fn losses_tensor(p: &Pending) -> Tensor<1> {
-        Tensor::cat(p.updates.iter().map(|u| u.loss.clone()).collect(), 0)
+    fn next_unit(&self, p: &mut Pending) -> Option<UnitStep> {
+        self.plan.next_unit(&mut p.run, &self.net, self.config.temperature)
     }
 
-    fn finish(&mut self, p: Pending, losses: Vec<f32>) -> Result<StepReport> {
-        if let Some((i, l)) = losses.iter().enumerate().find(|(_, l)| !l.is_finite()) {
+    /// Apply one unit's complete gradients once its loss is known to be finite.
+    fn apply(&mut self, p: &mut Pending, unit: UnitStep, loss: Vec<f32>) -> Result<()> {
+        let l = loss.first().copied().unwrap_or(f32::NAN);
+        if !l.is_finite() {
+            let names = self.unit_names();
+            let i = unit.unit;
+            let kept = if i == 0 {
+                "its update was not applied, so the model is as it was before this step".to_string()
+            } else {
+                format!(
+                    "the units below it ({}) had finite losses and were updated; its own update and those above it were not applied",
+                    names[..i].join(", ")
+                )
+            };
             return Err(Error::Diverged(format!(
-                "unit {} ({}) has loss {l} at step {}; the update was not applied, so the model is as it was \
-                 before this step. Lower the learning rate (now {}) or raise the temperature (now {}).",
-                i,
-                self.unit_names()[i],
+                "unit {i} ({}) has loss {l} at step {}: {kept}. Lower the learning rate (now {}) or raise the \
+                 temperature (now {}).",
+                names[i],
                 self.step + 1,
                 self.config.lr,
                 self.config.temperature
             )));
         }
-        // Hard sharing: the shared stage's gradients from both units are summed into one update.
-        let grads: Vec<(GradientsParams, Device)> = p.updates.into_iter().map(|u| (u.grads, self.device.clone())).collect();
+        // Shared parameters (LoCo's shared stage) arrive in several containers: the optimizer
+        // sums them into one update.
+        let grads = unit.ready.into_iter().map(|g| (g, self.device.clone())).collect();
         self.net = self.optim.step_multi(p.lr, self.net.clone(), MultiGradientsParams { grads });
+        p.losses.push(l);
+        Ok(())
+    }
+
+    fn finish(&mut self, p: Pending) -> StepReport {
         self.step += 1;
         self.images_seen += self.config.batch;
         let seconds = p.started.elapsed().as_secs_f64();
-        Ok(StepReport {
+        StepReport {
             step: self.step,
-            losses,
+            losses: p.losses,
             units: self.unit_names(),
             lr: p.lr,
             seconds,
             images_per_sec: self.config.batch as f64 / seconds.max(1e-9),
             images_seen: self.images_seen,
-        })
+        }
     }
 
-    /// One training step (synchronous read-back of the losses).
+    /// One training step (synchronous read-back of each unit's loss).
     pub fn step(&mut self) -> Result<StepReport> {
-        let p = self.launch();
-        let losses = crate::device::floats(Self::losses_tensor(&p).try_into_data())?;
-        self.finish(p, losses)
+        let mut p = self.launch();
+        while let Some(u) = self.next_unit(&mut p) {
+            let loss = crate::device::floats(u.loss.clone().try_into_data())?;
+            self.apply(&mut p, u, loss)?;
+        }
+        Ok(self.finish(p))
     }
 
-    /// One training step with an async read-back (WebGPU cannot read synchronously).
+    /// One training step with async read-backs (WebGPU cannot read synchronously).
     pub async fn step_async(&mut self) -> Result<StepReport> {
-        let p = self.launch();
-        let losses = crate::device::floats(Self::losses_tensor(&p).into_data_async().await)?;
-        self.finish(p, losses)
+        let mut p = self.launch();
+        while let Some(u) = self.next_unit(&mut p) {
+            let loss = crate::device::floats(u.loss.clone().into_data_async().await)?;
+            self.apply(&mut p, u, loss)?;
+        }
+        Ok(self.finish(p))
     }
 
     /// Run `n` steps, calling `on_step` after each.

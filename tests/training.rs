@@ -80,6 +80,53 @@ fn nan_loss_is_an_error_and_the_model_is_kept() {
     assert_eq!(t.step_count(), 1, "a diverged step is not counted");
 }
 
+fn values<M: Module>(m: &M) -> Vec<f32> {
+    locolab::method::flat_params(m).into_iter().flat_map(|p| p.into_data().try_to_vec::<f32>().unwrap()).collect()
+}
+
+#[test]
+fn nan_in_one_gim_unit_keeps_it_and_those_above_unchanged() {
+    let mut t = Trainer::new(cfg(MethodKind::Gim), common::cifar(), &Device::flex()).unwrap();
+    t.step().unwrap();
+    t.net.stages[3] = t.net.stages[3].clone().map(&mut Poison);
+    let before: Vec<Vec<f32>> = t.net.stages.iter().map(values).collect();
+    let err = t.step().unwrap_err().to_string();
+    assert!(err.contains("unit 3 (res5)") && err.contains("res2, res3, res4") && err.contains("not applied"), "{err}");
+    let after: Vec<Vec<f32>> = t.net.stages.iter().map(values).collect();
+    for s in 0..3 {
+        assert_ne!(before[s], after[s], "stage {s} had a finite loss and is updated");
+    }
+    for s in 4..6 {
+        assert_eq!(before[s], after[s], "stage {s} is above the diverged unit and must not change");
+    }
+    assert!(after[3].iter().all(|v| v.is_nan()), "the poisoned stage gets no update (NaN in, NaN kept)");
+    assert_eq!(t.step_count(), 1);
+}
+
+/// Applying each parameter's gradient as soon as it is complete (unit by unit) must equal one
+/// update with the summed gradients of all units, LoCo's shared stages included.
+#[test]
+fn unit_by_unit_update_equals_the_summed_update() {
+    use burn::optim::MultiGradientsParams;
+    for method in [MethodKind::Loco, MethodKind::Gim] {
+        let c = TrainConfig { warmup_steps: 0, ..cfg(method) };
+        let mut t = Trainer::new(c.clone(), common::cifar(), &Device::flex()).unwrap();
+        let views = t.batch_views(0);
+        let x = Tensor::<4>::from_data(TensorData::new(views.data, [2 * views.n, 3, views.side, views.side]), t.device());
+        let ups = t.plan.unit_updates(&t.net, x, c.temperature);
+        let grads = ups.into_iter().map(|u| (u.grads, t.device().clone())).collect();
+        let mut optim = locolab::optim::build(&c);
+        let initial = values(&t.net);
+        let summed = optim.step_multi(locolab::optim::learning_rate(&c, 0), t.net.clone(), MultiGradientsParams { grads });
+        t.step().unwrap();
+        let (want, got) = (values(&summed), values(&t.net));
+        assert_eq!(want.len(), got.len());
+        let worst = want.iter().zip(&got).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        assert!(worst < 1e-5, "{method:?}: per-unit update differs from the summed one by {worst}");
+        assert_ne!(initial, got, "{method:?}: the step must move the weights");
+    }
+}
+
 #[test]
 fn checkpoint_round_trip_resumes_the_same_run() {
     let dir = std::env::temp_dir().join(format!("locolab-ckpt-{}", std::process::id()));

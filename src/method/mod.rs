@@ -2,8 +2,10 @@
 //!
 //! Every method is a list of [`LocalUnit`]s over one [`Network`]: SimCLR is one unit spanning
 //! every stage, GIM one unit per stage, LoCo units of two stages overlapping by one. The shared
-//! engine ([`Plan::unit_updates`]) runs them unit by unit (forward, loss, backward, drop the
-//! graph) so peak memory is set by the largest unit, not the whole network.
+//! engine ([`Plan::begin`], [`Plan::next_unit`]) runs them unit by unit (forward, loss, backward,
+//! drop the graph) and hands each parameter's gradient to the optimizer as soon as no later unit
+//! adds to it, so peak memory is set by the largest unit (activations and gradients), not the
+//! whole network.
 
 pub mod gim;
 pub mod loco;
@@ -125,58 +127,149 @@ impl Plan {
         }
     }
 
-    /// Run every unit on `views` ([2N, 3, H, W], on an autodiff device): forward, loss,
-    /// backward and release of the unit's graph, one unit at a time.
+    /// Run every unit on `views` ([2N, 3, H, W], on an autodiff device) and return each unit's
+    /// loss and raw gradients, without updating anything (for inspecting gradient flow).
     pub fn unit_updates(&self, net: &Network, views: Tensor<4>, temperature: f64) -> Vec<UnitUpdate> {
+        let mut run = self.begin(net, views);
+        (0..self.units.len()).map(|u| self.forward_backward(&mut run, net, u, temperature)).collect()
+    }
+
+    /// Start a training step on `views`. Drive it with [`Plan::next_unit`], applying each unit's
+    /// ready gradients before asking for the next unit.
+    pub fn begin(&self, net: &Network, views: Tensor<4>) -> StepRun {
         let stages = net.stages.len();
-        // Last unit that reads the output of stage s as its input, to free it after.
         let mut last_reader = vec![None; stages];
         for (u, unit) in self.units.iter().enumerate() {
             if unit.stages.start > 0 {
                 last_reader[unit.stages.start - 1] = Some(u);
             }
         }
-        let mut cache: Vec<Option<Tensor<4>>> = vec![None; stages];
-        let mut stem_input = Some(views);
-        let mut out = Vec::with_capacity(self.units.len());
-        for (u, unit) in self.units.iter().enumerate() {
-            let start = unit.stages.start;
-            let mut x = if start == 0 {
-                net.stem.forward(stem_input.take().expect("only one unit starts at the stem"))
-            } else {
-                let input = if last_reader[start - 1] == Some(u) { cache[start - 1].take() } else { cache[start - 1].clone() };
-                // Gradient isolation: a unit's input carries no graph from the units below.
-                input.expect("a unit's input stage was computed by a unit below it").detach()
-            };
-            for s in unit.stages.clone() {
-                let top = s == unit.top();
-                let stage = match unit.top_copy {
-                    Some(c) if top => &net.copies[c],
-                    _ => &net.stages[s],
-                };
-                x = match unit.top_blocks {
-                    Some(n) if top => stage.forward_blocks(x, n),
-                    _ => stage.forward(x),
-                };
-                let full_main = !top || (unit.top_blocks.is_none() && unit.top_copy.is_none());
-                if full_main && last_reader[s].is_some_and(|r| r > u) && cache[s].is_none() {
-                    cache[s] = Some(x.clone().detach());
-                }
-            }
-            let mut loss = nt_xent(net.heads[u].forward(x), temperature);
-            if let Some(c) = unit.top_copy {
-                loss = loss + soft_penalty(&net.copies[c], &net.stages[unit.top()]) * unit.soft_l2;
-            }
-            let mut grads = loss.backward();
-            let mut params = GradientsParams::from_module(&mut grads, net);
-            if !unit.updates_top {
-                for (id, rank) in param_ids(&net.stages[unit.top()]) {
-                    remove_grad(&mut params, id, rank);
-                }
-            }
-            out.push(UnitUpdate { loss: loss.detach().without_autodiff(), grads: params });
+        // The last unit whose loss reaches each module: its gradient is complete after that unit.
+        let mut release: Vec<Vec<(ParamId, usize)>> = vec![Vec::new(); self.units.len()];
+        let last_with = |f: &dyn Fn(&LocalUnit) -> bool| self.units.iter().rposition(f);
+        if let Some(u) = last_with(&|x| x.stages.start == 0) {
+            release[u].extend(param_ids(&net.stem));
         }
-        out
+        for (s, stage) in net.stages.iter().enumerate() {
+            if let Some(u) = last_with(&|x| x.stages.contains(&s)) {
+                release[u].extend(param_ids(stage));
+            }
+        }
+        for (u, head) in net.heads.iter().enumerate() {
+            release[u].extend(param_ids(head));
+        }
+        for (c, copy) in net.copies.iter().enumerate() {
+            if let Some(u) = last_with(&|x| x.top_copy == Some(c)) {
+                release[u].extend(param_ids(copy));
+            }
+        }
+        StepRun {
+            next: 0,
+            last_reader,
+            cache: vec![None; stages],
+            stem_input: Some(views),
+            held: (0..self.units.len()).map(|_| Vec::new()).collect(),
+            release,
+        }
+    }
+
+    /// Run the next unit of `run` (forward, loss, backward, release of its graph) and hand back
+    /// every gradient that is now complete: this unit's, plus what units below it left for
+    /// parameters it shares with them (LoCo's shared stage). Gradients for parameters a later
+    /// unit also trains are held in `run` until then, so a step never holds more than a unit's
+    /// (and a shared stage's) gradients, and the update equals one update with the summed
+    /// gradients of all units. `None` when every unit has run.
+    pub fn next_unit(&self, run: &mut StepRun, net: &Network, temperature: f64) -> Option<UnitStep> {
+        let u = run.next;
+        if u == self.units.len() {
+            return None;
+        }
+        let UnitUpdate { loss, mut grads } = self.forward_backward(run, net, u, temperature);
+        for v in u + 1..self.units.len() {
+            let mut later = GradientsParams::new();
+            for &(id, rank) in &run.release[v] {
+                move_grad(&mut grads, &mut later, id, rank);
+            }
+            if !later.is_empty() {
+                run.held[v].push(later);
+            }
+        }
+        let mut ready = std::mem::take(&mut run.held[u]);
+        ready.push(grads);
+        Some(UnitStep { unit: u, loss, ready })
+    }
+
+    fn forward_backward(&self, run: &mut StepRun, net: &Network, u: usize, temperature: f64) -> UnitUpdate {
+        let unit = &self.units[u];
+        run.next = u + 1;
+        let start = unit.stages.start;
+        let mut x = if start == 0 {
+            net.stem.forward(run.stem_input.take().expect("only one unit starts at the stem"))
+        } else {
+            let input = if run.last_reader[start - 1] == Some(u) { run.cache[start - 1].take() } else { run.cache[start - 1].clone() };
+            // Gradient isolation: a unit's input carries no graph from the units below.
+            input.expect("a unit's input stage was computed by a unit below it").detach()
+        };
+        for s in unit.stages.clone() {
+            let top = s == unit.top();
+            let stage = match unit.top_copy {
+                Some(c) if top => &net.copies[c],
+                _ => &net.stages[s],
+            };
+            x = match unit.top_blocks {
+                Some(n) if top => stage.forward_blocks(x, n),
+                _ => stage.forward(x),
+            };
+            let full_main = !top || (unit.top_blocks.is_none() && unit.top_copy.is_none());
+            if full_main && run.last_reader[s].is_some_and(|r| r > u) && run.cache[s].is_none() {
+                run.cache[s] = Some(x.clone().detach());
+            }
+        }
+        let mut loss = nt_xent(net.heads[u].forward(x), temperature);
+        if let Some(c) = unit.top_copy {
+            loss = loss + soft_penalty(&net.copies[c], &net.stages[unit.top()]) * unit.soft_l2;
+        }
+        let mut grads = loss.backward();
+        let mut params = GradientsParams::from_module(&mut grads, net);
+        if !unit.updates_top {
+            for (id, rank) in param_ids(&net.stages[unit.top()]) {
+                remove_grad(&mut params, id, rank);
+            }
+        }
+        UnitUpdate { loss: loss.detach().without_autodiff(), grads: params }
+    }
+}
+
+/// The state of one training step between units (see [`Plan::begin`]).
+pub struct StepRun {
+    next: usize,
+    /// Last unit that reads the output of stage s as its input, to free it after.
+    last_reader: Vec<Option<usize>>,
+    /// Detached stage outputs that a later unit takes as its input.
+    cache: Vec<Option<Tensor<4>>>,
+    stem_input: Option<Tensor<4>>,
+    /// `held[v]`: gradients from units below v for parameters whose last unit is v.
+    held: Vec<Vec<GradientsParams>>,
+    /// `release[v]`: the parameters whose gradient is complete once unit v has run.
+    release: Vec<Vec<(ParamId, usize)>>,
+}
+
+/// One unit of a training step, ready to be applied.
+pub struct UnitStep {
+    pub unit: usize,
+    /// The unit's loss (detached). Check it before applying `ready`.
+    pub loss: Tensor<1>,
+    /// Complete gradients, possibly split over several containers that the optimizer sums
+    /// (`MultiGradientsParams`): every parameter whose last contributing unit is this one.
+    pub ready: Vec<GradientsParams>,
+}
+
+fn move_grad(from: &mut GradientsParams, to: &mut GradientsParams, id: ParamId, rank: usize) {
+    match rank {
+        1 => from.remove::<1>(id).into_iter().for_each(|t| to.register(id, t)),
+        2 => from.remove::<2>(id).into_iter().for_each(|t| to.register(id, t)),
+        4 => from.remove::<4>(id).into_iter().for_each(|t| to.register(id, t)),
+        r => unreachable!("no rank-{r} parameters in these networks"),
     }
 }
 
