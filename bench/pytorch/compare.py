@@ -3,10 +3,13 @@
     python bench/pytorch/compare.py [--arch presnet-cifar] [--batch 32] [--steps 5] [--threads N]
 
 Runs `locolab bench --memory rss --json` and `locolab_ref.py --json` one after the other with the
-same architecture, batch, methods, thread count and allocator settings, and prints, per method,
-images/s and step peak memory (peak resident set above the level before the step, read the same
-way for both) with the ours/PyTorch ratios. glibc's mmap threshold is pinned for both processes
-so that large freed buffers go back to the system and the resident set tracks live memory.
+same architecture, batch, methods and thread count, and prints, per method, images/s and step
+peak memory (peak resident set above the level before the step, read the same way for both)
+with the ours/PyTorch ratios. Each side runs twice: a timing pass with the default allocator,
+and a memory pass with glibc's mmap threshold pinned (MALLOC_MMAP_THRESHOLD_) so that large
+freed buffers go back to the system at once and the resident set tracks live memory. The
+pinned threshold makes every large buffer a fresh mmap, which costs burn (it allocates a new
+buffer per op) far more time than PyTorch, so no timing is read from that pass.
 Needs the release binary (`cargo build --release`) and `pip install -r bench/pytorch/requirements.txt`.
 """
 
@@ -41,11 +44,21 @@ def main():
     args = p.parse_args()
     if not os.path.exists(args.locolab):
         raise SystemExit(f"{args.locolab} not found: run `cargo build --release` (or pass --locolab)")
-    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536", RAYON_NUM_THREADS=str(args.threads), OMP_NUM_THREADS=str(args.threads))
-    common = ["--arch", args.arch, "--batch", str(args.batch), "--steps", str(args.steps), "--methods", args.methods, "--decoder", args.decoder, "--data", args.data, "--json"]
-    ours = run([args.locolab, "bench", "--memory", "rss", *common], env)
-    ref = run([args.python, os.path.join(HERE, "locolab_ref.py"), "--threads", str(args.threads), *common], env)
-    torch_rows = {r["method"]: r for r in ref["rows"]}
+    env = dict(os.environ, RAYON_NUM_THREADS=str(args.threads), OMP_NUM_THREADS=str(args.threads))
+    env.pop("MALLOC_MMAP_THRESHOLD_", None)
+    mem_env = dict(env, MALLOC_MMAP_THRESHOLD_="65536")
+    common = ["--arch", args.arch, "--batch", str(args.batch), "--methods", args.methods, "--decoder", args.decoder, "--data", args.data, "--json"]
+    ours_cmd = [args.locolab, "bench", "--memory", "rss", *common]
+    ref_cmd = [args.python, os.path.join(HERE, "locolab_ref.py"), "--threads", str(args.threads), *common]
+    timing = ["--steps", str(args.steps)]
+    memory = ["--steps", "2"]
+    ours = run(ours_cmd + timing, env)
+    ref = run(ref_cmd + timing, env)
+    ours_mem = {r["method"]: r["step_peak_bytes"] for r in run(ours_cmd + memory, mem_env)}
+    torch_mem = {r["method"]: r["step_peak_bytes"] for r in run(ref_cmd + memory, mem_env)["rows"]}
+    for r in ours:
+        r["step_peak_bytes"] = ours_mem[r["method"]]
+    torch_rows = {r["method"]: dict(r, step_peak_bytes=torch_mem[r["method"]]) for r in ref["rows"]}
     mib = lambda b: b / 2**20
     print(f"\n{args.arch} at 32x32, batch {args.batch} (2 views), {args.threads} threads, median of {args.steps} steps; "
           f"burn flex vs torch {ref['torch']} (CPU)\n")
