@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::config::{MethodKind, TrainConfig};
 use crate::data::CifarSplits;
 use crate::error::Result;
-use crate::train::Trainer;
+use crate::train::{Trainer, UnitPhases};
 
 /// Reads and resets peak memory (bytes) around a step.
 pub trait MemoryProbe {
@@ -29,6 +29,11 @@ pub struct BenchRow {
     pub saving_vs_simclr: Option<f64>,
     pub images_per_sec: f64,
     pub median_step_seconds: f64,
+    /// Unit names and, per unit, the median forward / backward / update time over the steps.
+    pub unit_names: Vec<String>,
+    pub phases: Vec<UnitPhases>,
+    /// Median of the step time outside the units (batch sampling, augmentation, read-back).
+    pub other_seconds: f64,
 }
 
 /// Bench each method on `cfg`'s architecture: one warm-up step, then `steps` measured steps
@@ -42,15 +47,25 @@ pub fn bench(cfg: &TrainConfig, methods: &[MethodKind], steps: usize, data: Arc<
         t.step()?; // warm-up: optimizer state exists from here on
         let mut peak = 0;
         let mut secs = Vec::new();
+        let mut reports = Vec::new();
         for _ in 0..steps.max(1) {
             let base = probe.current();
             probe.reset_peak();
             let r = t.step()?;
             peak = peak.max(probe.peak().saturating_sub(base));
             secs.push(r.seconds);
+            reports.push(r);
         }
-        secs.sort_by(|a, b| a.total_cmp(b));
-        let med = secs[secs.len() / 2];
+        let med = median(secs);
+        let phase = |u: usize, f: fn(&UnitPhases) -> f64| median(reports.iter().map(|r| f(&r.phases[u])).collect());
+        let phases = (0..t.plan.units.len())
+            .map(|u| UnitPhases {
+                forward_seconds: phase(u, |p| p.forward_seconds),
+                backward_seconds: phase(u, |p| p.backward_seconds),
+                update_seconds: phase(u, |p| p.update_seconds),
+            })
+            .collect();
+        let other = median(reports.iter().map(|r| r.seconds - r.phases.iter().map(|p| p.forward_seconds + p.backward_seconds + p.update_seconds).sum::<f64>()).collect());
         rows.push(BenchRow {
             method: label,
             units: t.plan.units.len(),
@@ -58,6 +73,9 @@ pub fn bench(cfg: &TrainConfig, methods: &[MethodKind], steps: usize, data: Arc<
             saving_vs_simclr: None,
             images_per_sec: cfg.batch as f64 / med,
             median_step_seconds: med,
+            unit_names: t.unit_names(),
+            phases,
+            other_seconds: other,
         });
     }
     if let Some(simclr) = rows.iter().find(|r| r.method == "simclr").map(|r| r.step_peak_bytes) {
@@ -66,6 +84,34 @@ pub fn bench(cfg: &TrainConfig, methods: &[MethodKind], steps: usize, data: Arc<
         }
     }
     Ok(rows)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Per method, where a step's time goes: each unit's median forward, backward and update (ms).
+pub fn phases_markdown(rows: &[BenchRow]) -> String {
+    let mut s = String::new();
+    for r in rows {
+        s += &format!("\n{}: median step {:.1} ms\n\n| unit | forward ms | backward ms | update ms |\n|---|---|---|---|\n", r.method, r.median_step_seconds * 1e3);
+        let mut total = UnitPhases::default();
+        for (name, p) in r.unit_names.iter().zip(&r.phases) {
+            s += &format!("| {name} | {:.1} | {:.1} | {:.1} |\n", p.forward_seconds * 1e3, p.backward_seconds * 1e3, p.update_seconds * 1e3);
+            total.forward_seconds += p.forward_seconds;
+            total.backward_seconds += p.backward_seconds;
+            total.update_seconds += p.update_seconds;
+        }
+        s += &format!(
+            "| **all** | {:.1} | {:.1} | {:.1} |\n\nrest of the step (batch sampling, augmentation, upload): {:.1} ms\n",
+            total.forward_seconds * 1e3,
+            total.backward_seconds * 1e3,
+            total.update_seconds * 1e3,
+            r.other_seconds * 1e3
+        );
+    }
+    s
 }
 
 pub fn markdown(cfg: &TrainConfig, rows: &[BenchRow]) -> String {

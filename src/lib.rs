@@ -23,4 +23,4 @@ pub mod web;
 pub use burn;
 pub use config::{Arch, DecoderKind, MethodKind, OptimizerKind, SharingMode, TrainConfig};
 pub use error::{Error, Result};
-pub use train::{StepReport, Trainer};
+pub use train::{StepReport, Trainer, UnitPhases};

@@ -98,6 +98,9 @@ enum Cmd {
         /// (the process's resident set, Linux; the same probe works for any program).
         #[arg(long, default_value = "alloc", value_parser = ["alloc", "rss"])]
         memory: String,
+        /// Also print, per method, each unit's median forward / backward / update time.
+        #[arg(long)]
+        phases: bool,
         #[arg(long)]
         json: bool,
     },
@@ -305,7 +308,7 @@ fn run(cli: Cli) -> Result<()> {
             print!("{}", markdown_table(&results));
             eprintln!("wrote {}/results.json, results.md, loss_curves.svg", out.display());
         }
-        Cmd::Bench { arch, input, batch, methods, steps, sharing, decoder, data, memory, json } => {
+        Cmd::Bench { arch, input, batch, methods, steps, sharing, decoder, data, memory, phases, json } => {
             let cfg = TrainConfig { arch, input: input.unwrap_or(arch.native_input()), batch, sharing, decoder, ..TrainConfig::default() };
             cfg.validate()?;
             let methods: Vec<MethodKind> = methods.split(',').map(|m| m.parse()).collect::<Result<_>>()?;
@@ -322,6 +325,9 @@ fn run(cli: Cli) -> Result<()> {
                 println!("{}", serde_json::to_string_pretty(&rows).expect("serialises"));
             } else {
                 print!("{}", locolab::bench::markdown(&cfg, &rows));
+                if phases {
+                    print!("{}", locolab::bench::phases_markdown(&rows));
+                }
             }
         }
         Cmd::Report { results } => {

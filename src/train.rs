@@ -33,6 +33,18 @@ pub struct StepReport {
     pub images_per_sec: f64,
     /// Images seen so far (the shared x-axis of the comparison plot).
     pub images_seen: usize,
+    /// Where the step's time went, per unit (bottom to top).
+    pub phases: Vec<UnitPhases>,
+}
+
+/// Wall time of one unit's parts of a step (see [`crate::method::UnitUpdate`] for what the
+/// times mean on a GPU).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct UnitPhases {
+    pub forward_seconds: f64,
+    pub backward_seconds: f64,
+    /// The optimizer update of the parameters this unit completed.
+    pub update_seconds: f64,
 }
 
 /// Everything a checkpoint holds besides the weights.
@@ -62,6 +74,7 @@ struct Pending {
     started: Instant,
     lr: f64,
     losses: Vec<f32>,
+    phases: Vec<UnitPhases>,
 }
 
 impl Trainer {
@@ -133,7 +146,7 @@ impl Trainer {
         let views = self.batch_views(self.step);
         let x = Tensor::<4>::from_data(TensorData::new(views.data, [2 * views.n, 3, views.side, views.side]), &self.device);
         let run = self.plan.begin(&self.net, x);
-        Pending { run, started, lr: crate::optim::learning_rate(&self.config, self.step), losses: Vec::new() }
+        Pending { run, started, lr: crate::optim::learning_rate(&self.config, self.step), losses: Vec::new(), phases: Vec::new() }
     }
 
     fn next_unit(&self, p: &mut Pending) -> Option<UnitStep> {
@@ -165,9 +178,15 @@ impl Trainer {
         }
         // Shared parameters (LoCo's shared stage) arrive in several containers: the optimizer
         // sums them into one update.
+        let started = Instant::now();
         let grads = unit.ready.into_iter().map(|g| (g, self.device.clone())).collect();
         self.net = self.optim.step_multi(p.lr, self.net.clone(), MultiGradientsParams { grads });
         p.losses.push(l);
+        p.phases.push(UnitPhases {
+            forward_seconds: unit.forward_seconds,
+            backward_seconds: unit.backward_seconds,
+            update_seconds: started.elapsed().as_secs_f64(),
+        });
         Ok(())
     }
 
@@ -183,6 +202,7 @@ impl Trainer {
             seconds,
             images_per_sec: self.config.batch as f64 / seconds.max(1e-9),
             images_seen: self.images_seen,
+            phases: p.phases,
         }
     }
 

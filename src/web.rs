@@ -142,7 +142,7 @@ impl Lab {
         Ok(())
     }
 
-    /// One step; resolves to `{step, losses, units, lr, seconds, images_per_sec, images_seen}`.
+    /// One step; resolves to `{step, losses, units, lr, seconds, images_per_sec, images_seen, phases}`.
     pub async fn step(&mut self) -> Result<JsValue, JsError> {
         to_js(&self.trainer.step_async().await.map_err(js_err)?)
     }

@@ -16,6 +16,7 @@ use std::ops::Range;
 use burn::module::{ModuleVisitor, Param, ParamId};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
+use web_time::Instant;
 
 use crate::config::{DecoderKind, MethodKind, TrainConfig};
 use crate::loss::nt_xent;
@@ -93,6 +94,10 @@ pub struct UnitUpdate {
     pub loss: Tensor<1>,
     /// Gradients for exactly the parameters this unit's loss updates.
     pub grads: GradientsParams,
+    /// Wall time of the forward pass (stages, decoder, loss) and of the backward pass. Exact on
+    /// the CPU backend, which runs each op to completion; on a GPU it is the time to enqueue.
+    pub forward_seconds: f64,
+    pub backward_seconds: f64,
 }
 
 /// A training method: how an architecture is cut into local units.
@@ -184,7 +189,7 @@ impl Plan {
         if u == self.units.len() {
             return None;
         }
-        let UnitUpdate { loss, mut grads } = self.forward_backward(run, net, u, temperature);
+        let UnitUpdate { loss, mut grads, forward_seconds, backward_seconds } = self.forward_backward(run, net, u, temperature);
         for v in u + 1..self.units.len() {
             let mut later = GradientsParams::new();
             for &(id, rank) in &run.release[v] {
@@ -196,10 +201,11 @@ impl Plan {
         }
         let mut ready = std::mem::take(&mut run.held[u]);
         ready.push(grads);
-        Some(UnitStep { unit: u, loss, ready })
+        Some(UnitStep { unit: u, loss, ready, forward_seconds, backward_seconds })
     }
 
     fn forward_backward(&self, run: &mut StepRun, net: &Network, u: usize, temperature: f64) -> UnitUpdate {
+        let started = Instant::now();
         let unit = &self.units[u];
         run.next = u + 1;
         let start = unit.stages.start;
@@ -229,6 +235,8 @@ impl Plan {
         if let Some(c) = unit.top_copy {
             loss = loss + soft_penalty(&net.copies[c], &net.stages[unit.top()]) * unit.soft_l2;
         }
+        let forward_seconds = started.elapsed().as_secs_f64();
+        let started = Instant::now();
         let mut grads = loss.backward();
         let mut params = GradientsParams::from_module(&mut grads, net);
         if !unit.updates_top {
@@ -236,7 +244,9 @@ impl Plan {
                 remove_grad(&mut params, id, rank);
             }
         }
-        UnitUpdate { loss: loss.detach().without_autodiff(), grads: params }
+        drop(grads);
+        let backward_seconds = started.elapsed().as_secs_f64();
+        UnitUpdate { loss: loss.detach().without_autodiff(), grads: params, forward_seconds, backward_seconds }
     }
 }
 
@@ -262,6 +272,8 @@ pub struct UnitStep {
     /// Complete gradients, possibly split over several containers that the optimizer sums
     /// (`MultiGradientsParams`): every parameter whose last contributing unit is this one.
     pub ready: Vec<GradientsParams>,
+    pub forward_seconds: f64,
+    pub backward_seconds: f64,
 }
 
 fn move_grad(from: &mut GradientsParams, to: &mut GradientsParams, id: ParamId, rank: usize) {
