@@ -46,17 +46,15 @@ pub fn bench(cfg: &TrainConfig, methods: &[MethodKind], steps: usize, data: Arc<
         let mut t = Trainer::new(c, data.clone(), device)?;
         t.step()?; // warm-up: optimizer state exists from here on
         let mut peak = 0;
-        let mut secs = Vec::new();
         let mut reports = Vec::new();
         for _ in 0..steps.max(1) {
             let base = probe.current();
             probe.reset_peak();
             let r = t.step()?;
             peak = peak.max(probe.peak().saturating_sub(base));
-            secs.push(r.seconds);
             reports.push(r);
         }
-        let med = median(secs);
+        let med = median(reports.iter().map(|r| r.seconds).collect());
         let phase = |u: usize, f: fn(&UnitPhases) -> f64| median(reports.iter().map(|r| f(&r.phases[u])).collect());
         let phases = (0..t.plan.units.len())
             .map(|u| UnitPhases {

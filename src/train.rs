@@ -143,8 +143,7 @@ impl Trainer {
 
     fn launch(&mut self) -> Pending {
         let started = Instant::now();
-        let views = self.batch_views(self.step);
-        let x = Tensor::<4>::from_data(TensorData::new(views.data, [2 * views.n, 3, views.side, views.side]), &self.device);
+        let x = self.batch_views(self.step).into_tensor(&self.device);
         let run = self.plan.begin(&self.net, x);
         Pending { run, started, lr: crate::optim::learning_rate(&self.config, self.step), losses: Vec::new(), phases: Vec::new() }
     }

@@ -111,8 +111,7 @@ fn unit_by_unit_update_equals_the_summed_update() {
     for method in [MethodKind::Loco, MethodKind::Gim] {
         let c = TrainConfig { warmup_steps: 0, ..cfg(method) };
         let mut t = Trainer::new(c.clone(), common::cifar(), &Device::flex()).unwrap();
-        let views = t.batch_views(0);
-        let x = Tensor::<4>::from_data(TensorData::new(views.data, [2 * views.n, 3, views.side, views.side]), t.device());
+        let x = t.batch_views(0).into_tensor(t.device());
         let ups = t.plan.unit_updates(&t.net, x, c.temperature);
         let grads = ups.into_iter().map(|u| (u.grads, t.device().clone())).collect();
         let mut optim = locolab::optim::build(&c);

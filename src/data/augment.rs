@@ -2,6 +2,7 @@
 //! horizontal flip, colour jitter (0.4, 0.4, 0.4, 0.1) with p = 0.8, grayscale with p = 0.2.
 //! Runs on the CPU over u8 images, seeded, and is the same natively and in the browser.
 
+use burn::prelude::{Device, Tensor, TensorData};
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -33,6 +34,14 @@ pub struct Views {
     pub data: Vec<f32>,
     pub n: usize,
     pub side: usize,
+}
+
+impl Views {
+    /// The views as one [2N, 3, side, side] tensor on `device` (view 1 of every image, then view 2).
+    pub fn into_tensor(self, device: &Device) -> Tensor<4> {
+        let shape = [2 * self.n, 3, self.side, self.side];
+        Tensor::from_data(TensorData::new(self.data, shape), device)
+    }
 }
 
 /// A seeded generator for one step: the same (seed, step) always gives the same batch.
