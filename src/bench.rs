@@ -9,14 +9,8 @@ use serde::Serialize;
 use crate::config::{MethodKind, TrainConfig};
 use crate::data::CifarSplits;
 use crate::error::Result;
+use crate::memory::MemoryProbe;
 use crate::train::{Trainer, UnitPhases};
-
-/// Reads and resets peak memory (bytes) around a step.
-pub trait MemoryProbe {
-    fn current(&self) -> usize;
-    fn reset_peak(&self);
-    fn peak(&self) -> usize;
-}
 
 #[derive(Clone, Debug, Serialize)]
 pub struct BenchRow {

@@ -73,6 +73,11 @@ pub enum MethodKind {
     Loco,
 }
 
+impl MethodKind {
+    /// Every method, in the order tables and figures list them.
+    pub const ALL: [MethodKind; 3] = [MethodKind::Simclr, MethodKind::Gim, MethodKind::Loco];
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum OptimizerKind {
@@ -218,6 +223,34 @@ impl Default for TrainConfig {
     }
 }
 
+/// Linear warm-up length for a run of `steps`: 5% of it, at most 10 steps.
+pub fn default_warmup(steps: usize) -> usize {
+    (steps / 20).min(10)
+}
+
+/// The preset a door starts from when the user names none.
+pub const DEFAULT_PRESET: &str = "cifar";
+
+/// Knobs a door may set over a preset; `None` keeps the preset's value. Unknown keys are errors.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Overrides {
+    pub arch: Option<Arch>,
+    pub method: Option<MethodKind>,
+    pub sharing: Option<SharingMode>,
+    pub decoder: Option<DecoderKind>,
+    pub input: Option<usize>,
+    pub batch: Option<usize>,
+    pub lr: Option<f64>,
+    pub temperature: Option<f64>,
+    pub seed: Option<u64>,
+    pub steps: Option<usize>,
+    pub warmup_steps: Option<usize>,
+    pub optimizer: Option<OptimizerKind>,
+    pub weight_decay: Option<f64>,
+    pub proj_dim: Option<usize>,
+}
+
 /// Names accepted by [`TrainConfig::preset`].
 pub const PRESETS: [&str; 3] = ["cifar", "browser", "imagenet"];
 
@@ -236,14 +269,14 @@ impl TrainConfig {
             temperature: 0.5,
             seed: 0,
             steps: 500,
-            warmup_steps: 10,
+            warmup_steps: default_warmup(500),
             optimizer: OptimizerKind::Adam,
             weight_decay: 1e-6,
             proj_dim: 128,
         };
         match name {
             "cifar" => Ok(base),
-            "browser" => Ok(TrainConfig { arch: Arch::PresnetTiny, batch: 32, steps: 300, ..base }),
+            "browser" => Ok(TrainConfig { arch: Arch::PresnetTiny, batch: 32, steps: 300, warmup_steps: default_warmup(300), ..base }),
             "imagenet" => Ok(TrainConfig {
                 arch: Arch::Presnet50,
                 input: 224,
@@ -253,6 +286,33 @@ impl TrainConfig {
             }),
             other => Err(Error::Config(format!("unknown preset '{other}'; expected one of: {}", PRESETS.join(", ")))),
         }
+    }
+
+    /// The one way both doors build a config: a named preset, then the knobs the user set.
+    /// Changing the architecture moves the input to its native size and changing `steps`
+    /// re-derives the warm-up ([`default_warmup`]) unless those are set too.
+    pub fn preset_with(name: &str, o: &Overrides) -> Result<Self> {
+        let p = Self::preset(name)?;
+        let arch = o.arch.unwrap_or(p.arch);
+        let steps = o.steps.unwrap_or(p.steps);
+        let cfg = TrainConfig {
+            arch,
+            method: o.method.unwrap_or(p.method),
+            sharing: o.sharing.unwrap_or(p.sharing),
+            decoder: o.decoder.unwrap_or(p.decoder),
+            input: o.input.unwrap_or(if o.arch.is_some() { arch.native_input() } else { p.input }),
+            batch: o.batch.unwrap_or(p.batch),
+            lr: o.lr.unwrap_or(p.lr),
+            temperature: o.temperature.unwrap_or(p.temperature),
+            seed: o.seed.unwrap_or(p.seed),
+            steps,
+            warmup_steps: o.warmup_steps.unwrap_or(if o.steps.is_some() { default_warmup(steps) } else { p.warmup_steps }),
+            optimizer: o.optimizer.unwrap_or(p.optimizer),
+            weight_decay: o.weight_decay.unwrap_or(p.weight_decay),
+            proj_dim: o.proj_dim.unwrap_or(p.proj_dim),
+        };
+        cfg.validate()?;
+        Ok(cfg)
     }
 
     /// Parse a JSON config (from the page or a file); unknown keys and bad values are errors.

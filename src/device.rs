@@ -20,10 +20,13 @@ pub fn available() -> Vec<&'static str> {
     if cfg!(feature = "wgpu") {
         v.push("wgpu");
     }
+    if cfg!(feature = "cuda") {
+        v.push("cuda");
+    }
     v
 }
 
-/// The device for a backend name (`flex`, `wgpu`), or the first compiled one.
+/// The device for a backend name (`flex`, `wgpu`, `cuda`), or the first compiled one.
 ///
 /// burn's `ndarray` backend is not offered: in burn 0.22.1 it panics on the backward pass of
 /// bilinear interpolation, which every PResNet stage uses.
@@ -34,6 +37,8 @@ pub fn by_name(name: Option<&str>) -> Result<Device> {
         "flex" => Ok(Device::flex()),
         #[cfg(feature = "wgpu")]
         "wgpu" => Ok(Device::wgpu(Default::default())),
+        #[cfg(feature = "cuda")]
+        "cuda" => Ok(Device::cuda(0)),
         other => Err(Error::Device(format!("backend '{other}' is not compiled in; this build has: {}", available().join(", ")))),
     }
 }

@@ -101,7 +101,8 @@ pub fn linear_top1(train: Tensor<2>, train_labels: &[u8], test: Tensor<2>, test_
     let norm = |x: Tensor<2>| (x - mean.clone()) / std.clone();
     let (train, test) = (norm(train), norm(test));
     let ad = device.clone().autodiff();
-    let mut probe = Probe { fc: LinearConfig::new(dim, CLASSES).init(&ad) };
+    // Seeded, so `locolab eval` reproduces a run's committed probe accuracy.
+    let mut probe = crate::train::seeded(&ad, 0, || Probe { fc: LinearConfig::new(dim, CLASSES).init(&ad) });
     let mut optim = AdamConfig::new().init();
     let x = train.autodiff();
     let y = one_hot(train_labels, &ad);
@@ -115,24 +116,57 @@ pub fn linear_top1(train: Tensor<2>, train_labels: &[u8], test: Tensor<2>, test_
     Ok(accuracy(&read(logits.argmax(1).float().reshape([n]))?, test_labels))
 }
 
-/// kNN (and optionally linear) top-1 for the last stage, or for every stage.
-pub fn evaluate(
+/// What [`evaluate`] measures.
+#[derive(Clone, Copy, Debug)]
+pub struct EvalOptions {
+    /// Every stage, not only the last.
+    pub every_stage: bool,
+    /// Also train the logistic-regression probe (kNN is always measured).
+    pub linear: bool,
+    /// Use only the first `n` training images as the kNN bank / probe training set.
+    pub train_images: Option<usize>,
+    /// Use only the first `n` test images.
+    pub test_images: Option<usize>,
+}
+
+impl Default for EvalOptions {
+    /// The final evaluation: last stage, kNN and linear, every image.
+    fn default() -> Self {
+        Self { every_stage: false, linear: true, train_images: None, test_images: None }
+    }
+}
+
+/// Evaluate a trainer's encoder (in eval mode) on its own data.
+pub fn evaluate(t: &crate::train::Trainer, opts: &EvalOptions) -> Result<Vec<StageAccuracy>> {
+    let names: Vec<String> = t.spec.stages.iter().map(|s| s.name.clone()).collect();
+    let data = t.data();
+    fn subset(d: &Cifar10, n: Option<usize>) -> std::borrow::Cow<'_, Cifar10> {
+        match n {
+            Some(n) if n < d.len() => std::borrow::Cow::Owned(d.take(n)),
+            _ => std::borrow::Cow::Borrowed(d),
+        }
+    }
+    let (train, test) = (subset(&data.train, opts.train_images), subset(&data.test, opts.test_images));
+    evaluate_network(&t.eval_network(), &names, &train, &test, t.config.input, t.device(), opts)
+}
+
+/// kNN (and optionally linear) top-1 of a network's frozen features, last stage or every stage.
+pub fn evaluate_network(
     net: &Network,
     stage_names: &[String],
     train: &Cifar10,
     test: &Cifar10,
     input: usize,
     device: &Device,
-    every_stage: bool,
-    linear: bool,
+    opts: &EvalOptions,
 ) -> Result<Vec<StageAccuracy>> {
     let ftr = extract(net, train, input, device, 256);
     let fte = extract(net, test, input, device, 256);
-    let stages: Vec<usize> = if every_stage { (0..ftr.len()).collect() } else { vec![ftr.len() - 1] };
+    let stages: Vec<usize> = if opts.every_stage { (0..ftr.len()).collect() } else { vec![ftr.len() - 1] };
     let mut out = Vec::new();
     for s in stages {
         let knn = knn_top1(ftr[s].clone(), &train.labels, fte[s].clone(), &test.labels, KNN_K, KNN_T)?;
-        let lin = if linear { Some(linear_top1(ftr[s].clone(), &train.labels, fte[s].clone(), &test.labels, 300)?) } else { None };
+        let lin = if opts.linear { Some(linear_top1(ftr[s].clone(), &train.labels, fte[s].clone(), &test.labels, 300)?) } else { None };
         out.push(StageAccuracy { stage: stage_names[s].clone(), knn, linear: lin });
     }
     Ok(out)

@@ -3,24 +3,30 @@
 //! Data flows one way: [`config`] -> [`data`] -> [`model`] + [`method`] -> [`train`] -> report.
 //! The CLI (`src/main.rs`) and the browser binding are thin doors into [`train::Trainer`].
 
-#[cfg(not(target_arch = "wasm32"))]
-pub mod alloc;
 pub mod bench;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod checkpoint;
 pub mod config;
 pub mod data;
 pub mod device;
 pub mod error;
 pub mod eval;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod experiment;
 pub mod loss;
+pub mod memory;
 pub mod method;
 pub mod model;
 pub mod optim;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod report;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod run;
 pub mod train;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
 pub use burn;
-pub use config::{Arch, DecoderKind, MethodKind, OptimizerKind, SharingMode, TrainConfig};
+pub use config::{Arch, DecoderKind, MethodKind, OptimizerKind, Overrides, SharingMode, TrainConfig};
 pub use error::{Error, Result};
 pub use train::{StepReport, Trainer, UnitPhases};

@@ -1,24 +1,24 @@
 //! `locolab`: the native CLI. Thin: parses arguments and calls the library.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use locolab::config::{Arch, DecoderKind, MethodKind, OptimizerKind, SharingMode, TrainConfig};
-use locolab::data::{load_dir, CifarSplits};
+use locolab::config::{Arch, DecoderKind, MethodKind, OptimizerKind, Overrides, SharingMode, TrainConfig, DEFAULT_PRESET};
+use locolab::data::{load_dir, CifarSplits, DEFAULT_DIR};
 use locolab::error::{Error, Result};
-use locolab::eval::{evaluate, StageAccuracy};
+use locolab::eval::{evaluate, EvalOptions, StageAccuracy};
+use locolab::experiment::{self, Event, ExperimentSpec};
 use locolab::model::{inspect::inspect, ArchSpec};
-use locolab::report::{loss_curves_svg, markdown_table, MethodResult};
-use locolab::{device, StepReport, Trainer};
+use locolab::report::ExperimentReport;
+use locolab::run::Run;
+use locolab::{checkpoint, device};
 
 // Counts every allocation so `locolab bench` can report real peak memory.
 #[global_allocator]
-static ALLOC: locolab::alloc::Counting = locolab::alloc::Counting;
-
+static ALLOC: locolab::memory::Counting = locolab::memory::Counting;
 
 #[derive(Parser)]
 #[command(name = "locolab", version, about = "SimCLR, GIM and LoCo side by side (local contrastive learning on burn)")]
@@ -26,6 +26,9 @@ struct Cli {
     /// Backend: flex (default CPU) or wgpu (when compiled in).
     #[arg(long, global = true)]
     backend: Option<String>,
+    /// CIFAR-10 directory (binary batches or the official .tar.gz) [default: ../shared/data/cifar10].
+    #[arg(long, global = true)]
+    data: Option<PathBuf>,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -41,59 +44,59 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Train one method; writes metrics.jsonl, a checkpoint and final accuracies to --out.
+    /// Train one method; writes metrics.jsonl, periodic checkpoints and final accuracies to --out.
     Train {
         #[command(flatten)]
         knobs: Knobs,
         #[arg(long, default_value = "runs/train")]
         out: PathBuf,
-        /// Continue from the checkpoint in --out.
+        /// Continue from the newest complete checkpoint in --out (--steps may extend the run).
         #[arg(long)]
         resume: bool,
+        /// Save a checkpoint every N steps (and at the end).
+        #[arg(long, default_value_t = 50)]
+        checkpoint_every: usize,
         /// Skip the final kNN / linear evaluation.
         #[arg(long)]
         no_eval: bool,
+        /// Evaluate every stage at the end, not only the last.
+        #[arg(long)]
+        every_stage: bool,
     },
-    /// kNN and linear top-1 of a checkpoint on the test split.
+    /// kNN and linear top-1 of a checkpoint (a checkpoint folder or a run directory) on the test split.
     Eval {
         #[arg(long)]
         checkpoint: PathBuf,
-        #[arg(long, default_value = "../shared/data/cifar10")]
-        data: PathBuf,
         /// Evaluate every stage, not only the last.
         #[arg(long)]
         every_stage: bool,
         #[arg(long)]
         json: bool,
     },
-    /// Train SimCLR, GIM and LoCo under one budget; write results.json, results.md, loss_curves.svg.
+    /// Train every method with several seeds under one budget, with a kNN monitor, a random-init
+    /// baseline and resumable runs; writes results.json, results.md and the figures to --out.
     Compare {
         #[command(flatten)]
         knobs: Knobs,
+        #[command(flatten)]
+        exp: ExperimentKnobs,
         #[arg(long, default_value = "runs/compare")]
         out: PathBuf,
-        #[arg(long, default_value = "simclr,gim,loco")]
-        methods: String,
+        /// Continue the experiment in --out (its experiment.json; the training knobs are ignored).
+        #[arg(long)]
+        resume: bool,
+        /// Runs trained at the same time (threads sharing the CPU backend's thread pool).
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
     },
     /// Measured peak memory of a training step and throughput, per method (CPU backend).
+    /// `--steps` is the number of measured steps here.
     Bench {
-        #[arg(long, default_value = "presnet-cifar")]
-        arch: Arch,
+        #[command(flatten)]
+        knobs: Knobs,
+        /// Methods to measure [default: every method].
         #[arg(long)]
-        input: Option<usize>,
-        #[arg(long, default_value_t = 8)]
-        batch: usize,
-        #[arg(long, default_value = "simclr,gim,loco")]
-        methods: String,
-        #[arg(long, default_value_t = 3)]
-        steps: usize,
-        /// LoCo sharing and decoder, as for train.
-        #[arg(long, default_value = "hard")]
-        sharing: SharingMode,
-        #[arg(long, default_value = "conv-mlp")]
-        decoder: DecoderKind,
-        #[arg(long, default_value = "../shared/data/cifar10")]
-        data: PathBuf,
+        methods: Option<String>,
         /// How peak memory is read: `alloc` (this binary's counting allocator, exact) or `rss`
         /// (the process's resident set, Linux; the same probe works for any program).
         #[arg(long, default_value = "alloc", value_parser = ["alloc", "rss"])]
@@ -104,9 +107,10 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Re-render results.md and loss_curves.svg from a compare run's results.json.
+    /// Re-render results.md and the figures from an experiment's results.json, or from an
+    /// experiment directory (its finished runs; unfinished ones are named and left out).
     Report {
-        #[arg(long, default_value = "runs/compare/results.json")]
+        #[arg(long, default_value = "runs/compare")]
         results: PathBuf,
     },
     /// Download the official CIFAR-10 binary archive (needs internet and curl).
@@ -116,62 +120,98 @@ enum Cmd {
     },
 }
 
-#[derive(Args, Clone)]
+/// Training knobs: a preset, then only what the user sets (no defaults repeated here).
+#[derive(Args, Clone, Default)]
 struct Knobs {
-    #[arg(long, default_value = "loco")]
-    method: MethodKind,
+    /// Preset the knobs start from: cifar (default), browser, imagenet.
+    #[arg(long)]
+    preset: Option<String>,
+    #[arg(long)]
+    method: Option<MethodKind>,
     /// LoCo sharing: hard, upper-only, soft:<coef>, blocks:<n>.
-    #[arg(long, default_value = "hard")]
-    sharing: SharingMode,
+    #[arg(long)]
+    sharing: Option<SharingMode>,
     /// Decoder above each local unit: mlp or conv-mlp.
-    #[arg(long, default_value = "conv-mlp")]
-    decoder: DecoderKind,
-    #[arg(long, default_value = "presnet-cifar")]
-    arch: Arch,
+    #[arg(long)]
+    decoder: Option<DecoderKind>,
+    #[arg(long)]
+    arch: Option<Arch>,
     /// Input side in pixels (crops are resized to it); default: the arch's own (32 or 224).
     #[arg(long)]
     input: Option<usize>,
-    #[arg(long, default_value = "../shared/data/cifar10")]
-    data: PathBuf,
-    #[arg(long, default_value_t = 500)]
-    steps: usize,
-    #[arg(long, default_value_t = 128)]
-    batch: usize,
-    #[arg(long, default_value_t = 1e-3)]
-    lr: f64,
-    #[arg(long, default_value_t = 0.5)]
-    temperature: f64,
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    #[arg(long, default_value = "adam")]
-    optimizer: OptimizerKind,
+    #[arg(long)]
+    steps: Option<usize>,
+    #[arg(long)]
+    batch: Option<usize>,
+    #[arg(long)]
+    lr: Option<f64>,
+    #[arg(long)]
+    temperature: Option<f64>,
+    #[arg(long)]
+    seed: Option<u64>,
+    #[arg(long)]
+    optimizer: Option<OptimizerKind>,
+    /// Warm-up steps; default 5% of the steps, at most 10.
     #[arg(long)]
     warmup: Option<usize>,
-    /// Evaluate every stage (kNN and linear) at the end, not only the last.
     #[arg(long)]
-    every_stage: bool,
+    weight_decay: Option<f64>,
+    #[arg(long)]
+    proj_dim: Option<usize>,
 }
 
 impl Knobs {
-    fn config(&self) -> Result<TrainConfig> {
-        let base = TrainConfig::default();
-        let cfg = TrainConfig {
+    fn overrides(&self) -> Overrides {
+        Overrides {
             arch: self.arch,
             method: self.method,
             sharing: self.sharing,
             decoder: self.decoder,
-            input: self.input.unwrap_or(self.arch.native_input()),
+            input: self.input,
             batch: self.batch,
             lr: self.lr,
             temperature: self.temperature,
             seed: self.seed,
             steps: self.steps,
-            warmup_steps: self.warmup.unwrap_or((self.steps / 20).min(base.warmup_steps)),
+            warmup_steps: self.warmup,
             optimizer: self.optimizer,
-            ..base
-        };
-        cfg.validate()?;
-        Ok(cfg)
+            weight_decay: self.weight_decay,
+            proj_dim: self.proj_dim,
+        }
+    }
+    fn config(&self) -> Result<TrainConfig> {
+        TrainConfig::preset_with(self.preset.as_deref().unwrap_or(DEFAULT_PRESET), &self.overrides())
+    }
+}
+
+#[derive(Args, Clone)]
+struct ExperimentKnobs {
+    /// Methods to compare [default: every method].
+    #[arg(long)]
+    methods: Option<String>,
+    /// Seeds per method (seed, seed + 1, ...).
+    #[arg(long, default_value_t = 1)]
+    seeds: usize,
+    /// Train for this many passes over the training images instead of --steps.
+    #[arg(long)]
+    epochs: Option<f64>,
+    /// kNN monitor every K steps (and at the start and end) [default: 10 points per run].
+    #[arg(long)]
+    eval_every: Option<usize>,
+    /// Monitor bank: the first N training images.
+    #[arg(long, default_value_t = 2000)]
+    monitor_train: usize,
+    /// Monitor queries: the first N test images.
+    #[arg(long, default_value_t = 1000)]
+    monitor_test: usize,
+    #[arg(long, default_value_t = 50)]
+    checkpoint_every: usize,
+}
+
+fn methods(list: Option<&str>) -> Result<Vec<MethodKind>> {
+    match list {
+        None => Ok(MethodKind::ALL.to_vec()),
+        Some(l) => l.split(',').map(str::parse).collect(),
     }
 }
 
@@ -186,41 +226,8 @@ fn progress(n: usize, label: &str) -> ProgressBar {
     pb
 }
 
-fn loss_msg(r: &StepReport) -> String {
-    let l: Vec<String> = r.losses.iter().map(|l| format!("{l:.3}")).collect();
-    format!("loss [{}] {:.1} img/s", l.join(" "), r.images_per_sec)
-}
-
-fn create_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))
-}
-
-fn write(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
-}
-
-/// Train for the remaining steps, appending one JSON line per step to `metrics`.
-fn train_loop(t: &mut Trainer, steps: usize, metrics: &Path, label: &str) -> Result<Vec<StepReport>> {
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(metrics)
-        .map_err(|e| Error::io(format!("cannot open {}", metrics.display()), e))?;
-    let remaining = steps.saturating_sub(t.step_count());
-    let pb = progress(remaining, label);
-    let reports = t.run(remaining, |r| {
-        let _ = writeln!(file, "{}", serde_json::to_string(r).expect("report serialises"));
-        pb.set_message(loss_msg(r));
-        pb.inc(1);
-    });
-    pb.finish();
-    reports
-}
-
-fn eval_trainer(t: &Trainer, every_stage: bool) -> Result<Vec<StageAccuracy>> {
-    let names: Vec<String> = t.spec.stages.iter().map(|s| s.name.clone()).collect();
-    let data = t.data();
-    evaluate(&t.eval_network(), &names, &data.train, &data.test, t.config.input, t.device(), every_stage, true)
+fn losses(l: &[f32]) -> String {
+    l.iter().map(|l| format!("{l:.3}")).collect::<Vec<_>>().join(" ")
 }
 
 fn print_acc(acc: &[StageAccuracy]) {
@@ -229,98 +236,126 @@ fn print_acc(acc: &[StageAccuracy]) {
     }
 }
 
-fn load_data(dir: &Path) -> Result<Arc<CifarSplits>> {
-    Ok(Arc::new(load_dir(dir)?))
+fn write(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
+}
+
+/// One line per event of a running experiment (runs may interleave with --jobs).
+fn log_event(e: Event) {
+    match e {
+        Event::Started { run, from_step, steps } => eprintln!("[{run}] {} at step {from_step} of {steps}", if from_step > 0 { "resumed" } else { "started" }),
+        Event::Step { run, report } if report.step % 25 == 0 => {
+            eprintln!("[{run}] step {} loss [{}] {:.1} img/s", report.step, losses(&report.losses), report.images_per_sec)
+        }
+        Event::Step { .. } => {}
+        Event::Monitor { run, point } => {
+            let knn: Vec<String> = point.knn.iter().map(|k| format!("{k:.1}")).collect();
+            eprintln!("[{run}] step {} ({} images): kNN per stage [{}]", point.step, point.images_seen, knn.join(" "))
+        }
+        Event::Finished { run, result } => {
+            let last = result.accuracy.last();
+            eprintln!(
+                "[{run}] done: kNN {:.1}%, linear {}",
+                last.map_or(f64::NAN, |a| a.knn),
+                last.and_then(|a| a.linear).map_or("-".into(), |v| format!("{v:.1}%"))
+            )
+        }
+    }
 }
 
 fn run(cli: Cli) -> Result<()> {
     let dev = || device::by_name(cli.backend.as_deref());
+    let data_dir = cli.data.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DIR));
+    let data = || -> Result<Arc<CifarSplits>> { Ok(Arc::new(load_dir(&data_dir)?)) };
     match cli.cmd {
         Cmd::Inspect { arch, input, json } => {
-            let spec = ArchSpec::new(arch, input.unwrap_or(arch.native_input()))?;
-            let ins = inspect(&spec);
+            let ins = inspect(&ArchSpec::new(arch, input.unwrap_or(arch.native_input()))?);
             if json {
                 println!("{}", serde_json::to_string_pretty(&ins).expect("serialises"));
             } else {
                 print!("{}", ins.to_markdown());
             }
         }
-        Cmd::Train { knobs, out, resume, no_eval } => {
+        Cmd::Train { knobs, out, resume, checkpoint_every, no_eval, every_stage } => {
             let cfg = if resume { None } else { Some(knobs.config()?) }; // bad knobs fail before any I/O
-            let data = load_data(&knobs.data)?;
-            create_dir(&out)?;
-            let mut t = if resume {
-                let t = Trainer::load(&out, data, &dev()?)?;
-                eprintln!("resuming {} at step {}", t.config.method_label(), t.step_count());
-                t
-            } else {
-                let _ = std::fs::remove_file(out.join("metrics.jsonl"));
-                Trainer::new(cfg.expect("set when not resuming"), data, &dev()?)?
+            let mut run = match cfg {
+                None => Run::resume(&out, data()?, &dev()?, &[])?,
+                Some(cfg) => Run::start(&out, cfg, data()?, &dev()?, &[])?,
             };
-            let steps = if resume { knobs.steps.max(t.config.steps) } else { t.config.steps };
-            let label = t.config.method_label();
-            let res = train_loop(&mut t, steps, &out.join("metrics.jsonl"), &label);
-            t.save(&out)?; // keep what was learned even if a later step diverged
-            res?;
+            let t = &run.trainer;
+            if resume {
+                eprintln!("resuming {} at step {} from {}", t.config.method_label(), t.step_count(), out.display());
+            }
+            let steps = knobs.steps.unwrap_or(0).max(t.config.steps);
+            let pb = progress(steps.saturating_sub(t.step_count()), &t.config.method_label());
+            run.train_to(steps, checkpoint_every, |_, r, _| {
+                pb.set_message(format!("loss [{}] {:.1} img/s", losses(&r.losses), r.images_per_sec));
+                pb.inc(1);
+                Ok(())
+            })?;
+            pb.finish();
             if !no_eval {
-                let acc = eval_trainer(&t, knobs.every_stage)?;
+                let acc = evaluate(&run.trainer, &EvalOptions { every_stage, ..EvalOptions::default() })?;
                 print_acc(&acc);
                 write(&out.join("accuracy.json"), &serde_json::to_string_pretty(&acc).expect("serialises"))?;
             }
             eprintln!("wrote {}", out.display());
         }
-        Cmd::Eval { checkpoint, data, every_stage, json } => {
-            let t = Trainer::load(&checkpoint, load_data(&data)?, &dev()?)?;
-            let acc = eval_trainer(&t, every_stage)?;
+        Cmd::Eval { checkpoint, every_stage, json } => {
+            let loaded = checkpoint::load(&checkpoint, data()?, &dev()?)?;
+            let acc = evaluate(&loaded.trainer, &EvalOptions { every_stage, ..EvalOptions::default() })?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&acc).expect("serialises"));
             } else {
+                eprintln!("{} (step {})", loaded.dir.display(), loaded.trainer.step_count());
                 print_acc(&acc);
             }
         }
-        Cmd::Compare { knobs, out, methods } => {
-            knobs.config()?;
-            let data = load_data(&knobs.data)?;
-            create_dir(&out)?;
-            let mut results = Vec::new();
-            for m in methods.split(',') {
-                let mut k = knobs.clone();
-                k.method = m.parse()?;
-                let cfg = k.config()?;
-                let dir = out.join(cfg.method.to_string());
-                create_dir(&dir)?;
-                let _ = std::fs::remove_file(dir.join("metrics.jsonl"));
-                let label = cfg.method_label();
-                let mut t = Trainer::new(cfg, data.clone(), &dev()?)?;
-                let start = web_time::Instant::now();
-                let steps = t.config.steps;
-                let reports = train_loop(&mut t, steps, &dir.join("metrics.jsonl"), &label)?;
-                let secs = start.elapsed().as_secs_f64();
-                t.save(&dir)?;
-                let acc = eval_trainer(&t, knobs.every_stage)?;
-                print_acc(&acc);
-                results.push(MethodResult::new(label, &reports, secs, acc));
-                // Write after each method so an interrupted comparison keeps what it has.
-                write(&out.join("results.json"), &serde_json::to_string_pretty(&results).expect("serialises"))?;
-                write(&out.join("results.md"), &markdown_table(&results))?;
-                write(&out.join("loss_curves.svg"), &loss_curves_svg(&results))?;
-            }
-            print!("{}", markdown_table(&results));
-            eprintln!("wrote {}/results.json, results.md, loss_curves.svg", out.display());
-        }
-        Cmd::Bench { arch, input, batch, methods, steps, sharing, decoder, data, memory, phases, json } => {
-            let cfg = TrainConfig { arch, input: input.unwrap_or(arch.native_input()), batch, sharing, decoder, ..TrainConfig::default() };
-            cfg.validate()?;
-            let methods: Vec<MethodKind> = methods.split(',').map(|m| m.parse()).collect::<Result<_>>()?;
-            let probe: &dyn locolab::bench::MemoryProbe = if memory == "rss" {
-                if !locolab::alloc::RssProbe::available() {
-                    return Err(Error::Config("--memory rss needs Linux /proc/self/status and /proc/self/clear_refs".into()));
-                }
-                &locolab::alloc::RssProbe
+        Cmd::Compare { knobs, exp, out, resume, jobs } => {
+            let spec = if resume {
+                let spec = experiment::read_spec(&out)?;
+                eprintln!("resuming the experiment in {} (its experiment.json; training knobs ignored)", out.display());
+                spec
             } else {
-                &locolab::alloc::AllocProbe
+                let mut base = knobs.config()?;
+                let methods = methods(exp.methods.as_deref())?;
+                let data = data()?;
+                if let Some(epochs) = exp.epochs {
+                    if knobs.steps.is_some() {
+                        return Err(Error::Config("give --steps or --epochs, not both".into()));
+                    }
+                    let steps = ExperimentSpec::steps_for_epochs(epochs, data.train.len(), base.batch)?;
+                    base = TrainConfig::preset_with(
+                        knobs.preset.as_deref().unwrap_or(DEFAULT_PRESET),
+                        &Overrides { steps: Some(steps), ..knobs.overrides() },
+                    )?;
+                }
+                let eval_every = exp.eval_every.unwrap_or((base.steps / 10).max(1));
+                let spec = ExperimentSpec {
+                    base,
+                    methods,
+                    seeds: exp.seeds,
+                    eval_every,
+                    monitor_train: exp.monitor_train,
+                    monitor_test: exp.monitor_test,
+                    checkpoint_every: exp.checkpoint_every,
+                };
+                spec.validate()?;
+                experiment::write_spec(&spec, &out)?;
+                spec
             };
-            let rows = locolab::bench::bench(&cfg, &methods, steps, load_data(&data)?, &dev()?, probe)?;
+            let runs = experiment::run(&spec, &out, data()?, &dev()?, jobs, &log_event)?;
+            let report = ExperimentReport { spec, runs };
+            let written = report.write(&out)?;
+            print!("{}", report.markdown());
+            eprintln!("wrote {}", written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+        }
+        Cmd::Bench { knobs, methods: list, memory, phases, json } => {
+            let measured = knobs.steps.unwrap_or(3);
+            let cfg = knobs.config()?;
+            let methods = methods(list.as_deref())?;
+            let probe = locolab::memory::probe(&memory)?;
+            let rows = locolab::bench::bench(&cfg, &methods, measured, data()?, &dev()?, probe)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&rows).expect("serialises"));
             } else {
@@ -331,16 +366,25 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Report { results } => {
-            let text = std::fs::read_to_string(&results).map_err(|e| Error::io(format!("cannot read {}", results.display()), e))?;
-            let results_v: Vec<MethodResult> =
-                serde_json::from_str(&text).map_err(|e| Error::Config(format!("{} is not a compare results.json: {e}", results.display())))?;
-            let dir = results.parent().unwrap_or(Path::new("."));
-            write(&dir.join("results.md"), &markdown_table(&results_v))?;
-            write(&dir.join("loss_curves.svg"), &loss_curves_svg(&results_v))?;
-            print!("{}", markdown_table(&results_v));
+            // An experiment directory (finished runs only, the others named), or a results.json.
+            let (report, dir) = if results.join("experiment.json").is_file() {
+                let spec = experiment::read_spec(&results)?;
+                let (runs, missing) = experiment::collect(&spec, &results);
+                for m in &missing {
+                    eprintln!("not finished (left out): {m}");
+                }
+                (ExperimentReport { spec, runs }, results.clone())
+            } else {
+                let text = std::fs::read_to_string(&results).map_err(|e| Error::io(format!("cannot read {}", results.display()), e))?;
+                let report = serde_json::from_str(&text)
+                    .map_err(|e| Error::Config(format!("{} is not an experiment's results.json: {e}", results.display())))?;
+                (report, results.parent().unwrap_or(Path::new(".")).to_path_buf())
+            };
+            report.write(&dir)?;
+            print!("{}", report.markdown());
         }
         Cmd::Download { out } => {
-            create_dir(&out)?;
+            std::fs::create_dir_all(&out).map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
             let dest = out.join(locolab::data::cifar::ARCHIVE_NAME);
             eprintln!("downloading {} -> {}", locolab::data::cifar::ARCHIVE_URL, dest.display());
             let status = std::process::Command::new("curl")
@@ -350,7 +394,7 @@ fn run(cli: Cli) -> Result<()> {
                 .status()
                 .map_err(|e| Error::io("cannot run curl (is it installed?)", e))?;
             if !status.success() {
-                return Err(Error::Data(format!("download failed ({status}); no internet here? Use ../shared/data/cifar10 instead")));
+                return Err(Error::Data(format!("download failed ({status}); no internet here? Use {DEFAULT_DIR} instead")));
             }
             let splits = locolab::data::cifar::load_archive(&dest)?;
             eprintln!("ok: {} train and {} test images in {}", splits.train.len(), splits.test.len(), dest.display());

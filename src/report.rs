@@ -1,125 +1,373 @@
-//! Comparison reports: `results.json`, a markdown table and the per-decoder loss-curve figure
-//! (SVG, in the spirit of the paper's figure: GIM's and LoCo's decoders against SimCLR's loss).
+//! An experiment's report: `results.json` (every seed, stage and monitor point), a markdown
+//! table (mean ± standard deviation over seeds, the random-init row included) and the figures
+//! (SVG, drawn with `plotters`): kNN top-1 against images seen for the last stage and per stage,
+//! the final per-stage accuracy as grouped bars, and each local method's per-unit loss against
+//! SimCLR's.
 
 use serde::{Deserialize, Serialize};
 
-use crate::eval::StageAccuracy;
-use crate::train::StepReport;
+use crate::error::{Error, Result};
+use crate::experiment::{ExperimentSpec, RunResult, RANDOM_INIT};
 
-/// One method's run in a comparison.
+/// `results.json`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct MethodResult {
-    pub method: String,
-    pub units: Vec<String>,
-    pub steps: usize,
-    pub seconds: f64,
-    pub final_losses: Vec<f32>,
-    pub accuracy: Vec<StageAccuracy>,
-    /// Per step: the loss of every unit.
-    pub curve: Vec<Vec<f32>>,
+pub struct ExperimentReport {
+    pub spec: ExperimentSpec,
+    pub runs: Vec<RunResult>,
 }
 
-impl MethodResult {
-    pub fn new(method: String, reports: &[StepReport], seconds: f64, accuracy: Vec<StageAccuracy>) -> Self {
-        Self {
-            method,
-            units: reports.last().map(|r| r.units.clone()).unwrap_or_default(),
-            steps: reports.len(),
-            seconds,
-            final_losses: reports.last().map(|r| r.losses.clone()).unwrap_or_default(),
-            accuracy,
-            curve: reports.iter().map(|r| r.losses.clone()).collect(),
+/// Mean and sample standard deviation (0 for a single value).
+pub fn mean_std(v: &[f64]) -> (f64, f64) {
+    if v.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    if v.len() < 2 {
+        return (mean, 0.0);
+    }
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, var.sqrt())
+}
+
+/// The runs grouped by method label, in first-seen order.
+pub fn by_method(runs: &[RunResult]) -> Vec<(String, Vec<&RunResult>)> {
+    let mut groups: Vec<(String, Vec<&RunResult>)> = Vec::new();
+    for r in runs {
+        match groups.iter_mut().find(|(m, _)| *m == r.method) {
+            Some((_, v)) => v.push(r),
+            None => groups.push((r.method.clone(), vec![r])),
         }
     }
+    groups
 }
 
-/// Markdown table: method, steps, wall time, kNN and linear top-1 of the last stage.
-pub fn markdown_table(results: &[MethodResult]) -> String {
-    let mut s = String::from("| method | steps | wall time (s) | final losses (bottom -> top) | kNN top-1 (%) | linear top-1 (%) |\n|---|---|---|---|---|---|\n");
-    for r in results {
-        let last = r.accuracy.last();
-        let losses: Vec<String> = r.final_losses.iter().map(|l| format!("{l:.3}")).collect();
-        s += &format!(
-            "| {} | {} | {:.0} | {} | {} | {} |\n",
-            r.method,
-            r.steps,
-            r.seconds,
-            losses.join(", "),
-            last.map_or("-".into(), |a| format!("{:.1}", a.knn)),
-            last.and_then(|a| a.linear).map_or("-".into(), |v| format!("{v:.1}")),
-        );
+fn pm((m, s): (f64, f64)) -> String {
+    if m.is_nan() {
+        "-".into()
+    } else {
+        format!("{m:.1} ± {s:.1}")
     }
-    s
 }
 
-/// Moving average over `w` points, so curves of noisy per-step losses stay readable.
-fn smooth(v: &[f32], w: usize) -> Vec<f32> {
-    let mut out = Vec::with_capacity(v.len());
-    let mut sum = 0.0;
-    for i in 0..v.len() {
-        sum += v[i];
-        if i >= w {
-            sum -= v[i - w];
-        }
-        out.push(sum / (i + 1).min(w) as f32);
+impl ExperimentReport {
+    pub fn stages(&self) -> Vec<String> {
+        self.runs.first().map(|r| r.stages.clone()).unwrap_or_default()
     }
-    out
-}
 
-/// The loss-curve figure: one panel per local method, each decoder's loss (blue shades) with
-/// SimCLR's single loss (black) on the same axes.
-pub fn loss_curves_svg(results: &[MethodResult]) -> String {
-    let simclr = results.iter().find(|r| r.method == "simclr");
-    let local: Vec<&MethodResult> = results.iter().filter(|r| r.method != "simclr").collect();
-    let panels: Vec<&MethodResult> = if local.is_empty() { results.iter().collect() } else { local };
-    let (pw, ph, m) = (460.0, 300.0, 50.0);
-    let width = pw * panels.len() as f64;
-    let all: Vec<f32> = results.iter().flat_map(|r| r.curve.iter().flatten().copied()).filter(|v| v.is_finite()).collect();
-    let (lo, hi) = all.iter().fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
-    let (lo, hi) = if lo < hi { (lo as f64, hi as f64) } else { (0.0, 1.0) };
-    let mut s = format!(
-        "<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{ph}' font-family='sans-serif' font-size='11'>\n<rect width='100%' height='100%' fill='white'/>\n"
-    );
-    for (p, r) in panels.iter().enumerate() {
-        let x0 = p as f64 * pw;
-        let steps = r.curve.len().max(simclr.map_or(0, |s| s.curve.len())).max(2);
-        let px = |i: usize| x0 + m + (pw - 1.5 * m) * i as f64 / (steps - 1) as f64;
-        let py = |v: f32| m / 2.0 + (ph - 1.5 * m) * (1.0 - (v as f64 - lo) / (hi - lo));
-        s += &format!("<text x='{}' y='14' font-weight='bold'>{} vs SimCLR</text>\n", x0 + m, r.method);
-        s += &format!(
-            "<line x1='{0}' y1='{1}' x2='{0}' y2='{2}' stroke='#444'/><line x1='{0}' y1='{2}' x2='{3}' y2='{2}' stroke='#444'/>\n",
-            x0 + m,
-            m / 2.0,
-            ph - m,
-            x0 + pw - m / 2.0
+    /// Mean ± std over seeds of the final kNN (or linear) top-1 of stage `s`.
+    pub fn final_stat(runs: &[&RunResult], s: usize, linear: bool) -> (f64, f64) {
+        let v: Vec<f64> = runs
+            .iter()
+            .filter_map(|r| r.accuracy.get(s).and_then(|a| if linear { a.linear } else { Some(a.knn) }))
+            .collect();
+        mean_std(&v)
+    }
+
+    /// The markdown table: one row per method (random-init last), final accuracies as
+    /// mean ± std over seeds.
+    pub fn markdown(&self) -> String {
+        let stages = self.stages();
+        let last = stages.len().saturating_sub(1);
+        let mut s = format!(
+            "| method | seeds | steps | images seen | train time / seed (s) | kNN top-1, {0} (%) | linear top-1, {0} (%) | kNN top-1 per stage ({1}) |\n|---|---|---|---|---|---|---|---|\n",
+            stages.get(last).map_or("last stage", |s| s.as_str()),
+            stages.join(", ")
         );
-        s += &format!("<text x='{}' y='{}'>{hi:.2}</text><text x='{}' y='{}'>{lo:.2}</text>\n", x0 + 4.0, m / 2.0 + 4.0, x0 + 4.0, ph - m);
-        s += &format!("<text x='{}' y='{}'>training step</text>\n", x0 + pw / 2.0 - 30.0, ph - m / 2.0 + 8.0);
-        let w = (steps / 20).max(1);
-        s += &format!("<text x='{}' y='{}'>0</text><text x='{}' y='{}' text-anchor='end'>{}</text>\n", x0 + m, ph - m + 14.0, px(steps - 1), ph - m + 14.0, steps);
-        let mut line = |vals: Vec<f32>, color: String, label: String, k: usize, dash: &str| {
-            let pts: Vec<String> = smooth(&vals, w).iter().enumerate().map(|(i, v)| format!("{:.1},{:.1}", px(i), py(*v))).collect();
-            let width = if dash.is_empty() { 1.6 } else { 2.4 };
-            s += &format!("<polyline fill='none' stroke='{color}' stroke-width='{width}' stroke-dasharray='{dash}' points='{}'/>\n", pts.join(" "));
-            let ly = m / 2.0 + 14.0 * k as f64 + 6.0;
+        for (method, runs) in by_method(&self.runs) {
+            let per_stage: Vec<String> = (0..stages.len()).map(|i| format!("{:.1}", Self::final_stat(&runs, i, false).0)).collect();
+            let secs = mean_std(&runs.iter().map(|r| r.train_seconds).collect::<Vec<_>>()).0;
             s += &format!(
-                "<line x1='{0}' y1='{1}' x2='{2}' y2='{1}' stroke='{color}' stroke-width='2.4' stroke-dasharray='{dash}'/><text x='{3}' y='{4}'>{label}</text>\n",
-                x0 + pw - 150.0,
-                ly,
-                x0 + pw - 135.0,
-                x0 + pw - 130.0,
-                ly + 4.0
+                "| {} | {} | {} | {} | {:.0} | {} | {} | {} |\n",
+                method,
+                runs.len(),
+                runs[0].steps,
+                runs[0].images_seen,
+                secs,
+                pm(Self::final_stat(&runs, last, false)),
+                pm(Self::final_stat(&runs, last, true)),
+                per_stage.join(" / ")
             );
-        };
-        let n = r.units.len();
-        for u in 0..n {
-            // Blue (lowest unit) to yellow-green (top unit), as on the page.
-            let hue = 210.0 - 150.0 * u as f64 / (n.max(2) - 1) as f64;
-            line(r.curve.iter().map(|l| l[u]).collect(), format!("hsl({hue:.0},70%,42%)"), r.units[u].clone(), u, "");
         }
-        if let Some(sc) = simclr.filter(|sc| sc.method != r.method) {
-            line(sc.curve.iter().map(|l| l[0]).collect(), "black".into(), "SimCLR".into(), n, "6 3");
-        }
+        s
     }
-    s + "</svg>\n"
+
+    /// Write `results.json`, `results.md` and the figures into `dir`.
+    pub fn write(&self, dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>> {
+        let mut written = Vec::new();
+        let mut put = |name: &str, text: String| -> Result<()> {
+            let path = dir.join(name);
+            crate::checkpoint::write_atomic(&path, text.as_bytes())?;
+            written.push(path);
+            Ok(())
+        };
+        put("results.json", serde_json::to_string_pretty(self).expect("report serialises"))?;
+        put("results.md", self.markdown())?;
+        put("knn_curve.svg", figures::knn_curves(self, false)?)?;
+        put("knn_per_stage.svg", figures::knn_curves(self, true)?)?;
+        put("final_per_stage.svg", figures::final_bars(self)?)?;
+        if self.runs.iter().any(|r| !r.loss_curve.is_empty()) {
+            put("loss_curves.svg", figures::loss_curves(self)?)?;
+        }
+        Ok(written)
+    }
+}
+
+/// Colour of each method, the same in every figure.
+fn colour(method: &str) -> plotters::style::RGBColor {
+    use plotters::style::RGBColor;
+    match method.split('(').next().unwrap_or("") {
+        "simclr" => RGBColor(20, 20, 20),
+        "gim" => RGBColor(214, 96, 20),
+        "loco" => RGBColor(31, 119, 180),
+        m if m == RANDOM_INIT => RGBColor(140, 140, 140),
+        _ => RGBColor(44, 160, 44),
+    }
+}
+
+fn draw_err(e: impl std::fmt::Debug) -> Error {
+    Error::Config(format!("cannot draw the figure: {e:?}"))
+}
+
+mod figures {
+    use plotters::coord::Shift;
+    use plotters::prelude::*;
+
+    use super::{by_method, colour, draw_err, mean_std, ExperimentReport};
+    use crate::error::Result;
+    use crate::experiment::{RunResult, RANDOM_INIT};
+
+    /// Mean and std over seeds at each monitor point (runs share their monitor steps).
+    fn curve(runs: &[&RunResult], stage: usize) -> Vec<(f64, f64, f64)> {
+        let n = runs.iter().map(|r| r.monitor.len()).min().unwrap_or(0);
+        (0..n)
+            .map(|i| {
+                let v: Vec<f64> = runs.iter().filter_map(|r| r.monitor[i].knn.get(stage).copied()).collect();
+                let (m, s) = mean_std(&v);
+                (runs[0].monitor[i].images_seen as f64, m, s)
+            })
+            .collect()
+    }
+
+    fn panel(area: &DrawingArea<SVGBackend, Shift>, rep: &ExperimentReport, stage: usize, title: &str, legend: bool) -> Result<()> {
+        let groups = by_method(&rep.runs);
+        let xmax = rep.runs.iter().map(|r| r.images_seen).max().unwrap_or(1).max(1) as f64;
+        let all: Vec<f64> = rep.runs.iter().flat_map(|r| r.monitor.iter().filter_map(|p| p.knn.get(stage).copied())).collect();
+        let lo = all.iter().copied().fold(f64::MAX, f64::min).min(100.0);
+        let hi = all.iter().copied().fold(f64::MIN, f64::max).max(0.0);
+        let (lo, hi) = if lo < hi { ((lo - 2.0).max(0.0), (hi + 2.0).min(100.0)) } else { (0.0, 100.0) };
+        let mut chart = ChartBuilder::on(area)
+            .caption(title, ("sans-serif", 16))
+            .margin(8)
+            .x_label_area_size(34)
+            .y_label_area_size(44)
+            .build_cartesian_2d(0f64..xmax, lo..hi)
+            .map_err(draw_err)?;
+        chart
+            .configure_mesh()
+            .x_desc("images seen")
+            .y_desc("kNN top-1 (%)")
+            .x_labels(5)
+            .x_label_formatter(&|x| if *x >= 1000.0 { format!("{:.0}k", x / 1000.0) } else { format!("{x:.0}") })
+            .light_line_style(WHITE.mix(0.0))
+            .draw()
+            .map_err(draw_err)?;
+        for (method, runs) in &groups {
+            let c = colour(method);
+            if method == RANDOM_INIT {
+                let (m, _) = mean_std(&runs.iter().filter_map(|r| r.monitor.first().and_then(|p| p.knn.get(stage).copied())).collect::<Vec<_>>());
+                let s = chart
+                    .draw_series(DashedLineSeries::new(vec![(0.0, m), (xmax, m)], 6, 4, c.stroke_width(2)))
+                    .map_err(draw_err)?;
+                if legend {
+                    s.label(method.as_str()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+                }
+                continue;
+            }
+            let pts = curve(runs, stage);
+            if runs.len() > 1 {
+                let mut band: Vec<(f64, f64)> = pts.iter().map(|&(x, m, s)| (x, m + s)).collect();
+                band.extend(pts.iter().rev().map(|&(x, m, s)| (x, m - s)));
+                chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.18).filled()))).map_err(draw_err)?;
+            }
+            let s = chart.draw_series(LineSeries::new(pts.iter().map(|&(x, m, _)| (x, m)), c.stroke_width(2))).map_err(draw_err)?;
+            if legend {
+                s.label(method.as_str()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+            }
+        }
+        if legend {
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::LowerRight)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK.mix(0.3))
+                .draw()
+                .map_err(draw_err)?;
+        }
+        Ok(())
+    }
+
+    /// kNN top-1 against images seen (mean over seeds, band = ± one std), the last stage or
+    /// one panel per stage; random-init as a dashed line.
+    pub fn knn_curves(rep: &ExperimentReport, per_stage: bool) -> Result<String> {
+        let stages = rep.stages();
+        let mut svg = String::new();
+        {
+            if per_stage {
+                let cols = 3;
+                let rows = stages.len().div_ceil(cols).max(1);
+                let root = SVGBackend::with_string(&mut svg, (1200, 330 * rows as u32)).into_drawing_area();
+                root.fill(&WHITE).map_err(draw_err)?;
+                for (i, area) in root.split_evenly((rows, cols)).iter().enumerate().take(stages.len()) {
+                    panel(area, rep, i, &format!("stage {}", stages[i]), i == stages.len() - 1)?;
+                }
+                root.present().map_err(draw_err)?;
+            } else {
+                let root = SVGBackend::with_string(&mut svg, (760, 460)).into_drawing_area();
+                root.fill(&WHITE).map_err(draw_err)?;
+                let last = stages.len().saturating_sub(1);
+                let title = format!("kNN top-1 of the last stage ({}) while training", stages.get(last).map_or("", |s| s.as_str()));
+                panel(&root, rep, last, &title, true)?;
+                root.present().map_err(draw_err)?;
+            }
+        }
+        Ok(svg)
+    }
+
+    /// Final kNN top-1 per stage, one bar per method in each stage's group (± one std).
+    pub fn final_bars(rep: &ExperimentReport) -> Result<String> {
+        let stages = rep.stages();
+        let groups = by_method(&rep.runs);
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (900, 440)).into_drawing_area();
+            root.fill(&WHITE).map_err(draw_err)?;
+            let hi = rep.runs.iter().flat_map(|r| r.accuracy.iter().map(|a| a.knn)).fold(0.0, f64::max);
+            let names = stages.clone();
+            let mut chart = ChartBuilder::on(&root)
+                .caption("final kNN top-1 per stage (mean ± std over seeds)", ("sans-serif", 16))
+                .margin(8)
+                .x_label_area_size(34)
+                .y_label_area_size(44)
+                .build_cartesian_2d(0f64..stages.len() as f64, 0f64..(hi + 5.0).min(100.0))
+                .map_err(draw_err)?;
+            chart
+                .configure_mesh()
+                .disable_x_mesh()
+                .light_line_style(WHITE.mix(0.0))
+                .x_labels(stages.len() * 2 + 1)
+                .x_label_formatter(&|x| {
+                    let f = x.fract();
+                    if (f - 0.5).abs() < 1e-6 { names.get(x.floor() as usize).cloned().unwrap_or_default() } else { String::new() }
+                })
+                .x_desc("stage")
+                .y_desc("kNN top-1 (%)")
+                .draw()
+                .map_err(draw_err)?;
+            let k = groups.len().max(1) as f64;
+            let width = 0.8 / k;
+            for (g, (method, runs)) in groups.iter().enumerate() {
+                let c = colour(method);
+                let mut bars = Vec::new();
+                let mut whiskers = Vec::new();
+                for s in 0..stages.len() {
+                    let (m, sd) = ExperimentReport::final_stat(runs, s, false);
+                    let x0 = s as f64 + 0.1 + g as f64 * width;
+                    bars.push(Rectangle::new([(x0, 0.0), (x0 + width * 0.9, m)], c.mix(if method == RANDOM_INIT { 0.5 } else { 0.85 }).filled()));
+                    let xm = x0 + width * 0.45;
+                    whiskers.push(PathElement::new(vec![(xm, m - sd), (xm, m + sd)], BLACK.stroke_width(1)));
+                }
+                chart
+                    .draw_series(bars)
+                    .map_err(draw_err)?
+                    .label(method.as_str())
+                    .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
+                chart.draw_series(whiskers).map_err(draw_err)?;
+            }
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK.mix(0.3))
+                .draw()
+                .map_err(draw_err)?;
+            root.present().map_err(draw_err)?;
+        }
+        Ok(svg)
+    }
+
+    /// One panel per local method: each unit's loss (seed-mean, per monitor interval), blue
+    /// (lowest unit) to green (top), with SimCLR's loss dashed in black.
+    pub fn loss_curves(rep: &ExperimentReport) -> Result<String> {
+        let groups: Vec<_> = by_method(&rep.runs).into_iter().filter(|(m, _)| m != RANDOM_INIT).collect();
+        let simclr = groups.iter().find(|(m, _)| m == "simclr").map(|(_, r)| r.clone());
+        let panels: Vec<_> = groups.iter().filter(|(m, _)| m != "simclr").collect();
+        let panels: Vec<_> = if panels.is_empty() { groups.iter().collect() } else { panels };
+        let mean_curve = |runs: &[&RunResult], unit: usize| -> Vec<(f64, f64)> {
+            let n = runs.iter().map(|r| r.loss_curve.len()).min().unwrap_or(0);
+            let per_step = |r: &RunResult| r.images_seen as f64 / r.steps.max(1) as f64;
+            (0..n)
+                .map(|i| {
+                    let v: Vec<f64> = runs.iter().filter_map(|r| r.loss_curve[i].1.get(unit).map(|&l| l as f64)).collect();
+                    (runs[0].loss_curve[i].0 as f64 * per_step(runs[0]), mean_std(&v).0)
+                })
+                .collect()
+        };
+        let all: Vec<f64> =
+            rep.runs.iter().flat_map(|r| r.loss_curve.iter().flat_map(|(_, l)| l.iter().map(|&x| x as f64))).filter(|x| x.is_finite()).collect();
+        let lo = all.iter().copied().fold(f64::MAX, f64::min);
+        let hi = all.iter().copied().fold(f64::MIN, f64::max);
+        let (lo, hi) = if lo < hi { (lo - 0.05, hi + 0.05) } else { (0.0, 1.0) };
+        let xmax = rep.runs.iter().map(|r| r.images_seen).max().unwrap_or(1).max(1) as f64;
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (480 * panels.len().max(1) as u32, 380)).into_drawing_area();
+            root.fill(&WHITE).map_err(draw_err)?;
+            for (area, (method, runs)) in root.split_evenly((1, panels.len().max(1))).iter().zip(&panels) {
+                let mut chart = ChartBuilder::on(area)
+                    .caption(format!("{method}: loss per unit vs SimCLR"), ("sans-serif", 15))
+                    .margin(8)
+                    .x_label_area_size(34)
+                    .y_label_area_size(44)
+                    .build_cartesian_2d(0f64..xmax, lo..hi)
+                    .map_err(draw_err)?;
+                chart
+                    .configure_mesh()
+                    .x_desc("images seen")
+                    .y_desc("NT-Xent loss")
+                    .x_labels(4)
+                    .x_label_formatter(&|x| if *x >= 1000.0 { format!("{:.0}k", x / 1000.0) } else { format!("{x:.0}") })
+                    .light_line_style(WHITE.mix(0.0))
+                    .draw()
+                    .map_err(draw_err)?;
+                let units = runs[0].units.clone();
+                let n = units.len();
+                for (u, name) in units.iter().enumerate() {
+                    let hue = (210.0 - 150.0 * u as f64 / (n.max(2) - 1) as f64) / 360.0;
+                    let c = HSLColor(hue, 0.7, 0.42);
+                    chart
+                        .draw_series(LineSeries::new(mean_curve(runs, u), c.stroke_width(2)))
+                        .map_err(draw_err)?
+                        .label(name.as_str())
+                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+                }
+                if let Some(sc) = simclr.as_ref().filter(|_| method != "simclr") {
+                    chart
+                        .draw_series(DashedLineSeries::new(mean_curve(sc, 0), 6, 3, BLACK.stroke_width(2)))
+                        .map_err(draw_err)?
+                        .label("simclr")
+                        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(2)));
+                }
+                chart
+                    .configure_series_labels()
+                    .position(SeriesLabelPosition::UpperRight)
+                    .background_style(WHITE.mix(0.85))
+                    .border_style(BLACK.mix(0.3))
+                    .draw()
+                    .map_err(draw_err)?;
+            }
+            root.present().map_err(draw_err)?;
+        }
+        Ok(svg)
+    }
 }

@@ -3,9 +3,9 @@
 //! forward/loss/backward, a finite-loss check, and the optimizer update of every parameter whose
 //! gradient is complete (see [`crate::method::Plan::next_unit`]).
 
-use std::path::Path;
 use std::sync::Arc;
 
+use burn::module::{ModuleVisitor, Param};
 use burn::optim::{ModuleOptimizer, MultiGradientsParams};
 use burn::prelude::*;
 use rand::Rng;
@@ -47,12 +47,24 @@ pub struct UnitPhases {
     pub update_seconds: f64,
 }
 
-/// Everything a checkpoint holds besides the weights.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct TrainerState {
-    pub config: TrainConfig,
-    pub step: usize,
-    pub images_seen: usize,
+/// Build a module with the device's random generator seeded to `seed`. burn initialises
+/// parameters lazily (on first use) from a generator global to the device, so the module's
+/// parameters are materialised here, and concurrent builds (`compare --jobs`, parallel tests)
+/// take turns: each gets exactly the weights a single-threaded run would.
+pub fn seeded<M: Module>(device: &Device, seed: u64, build: impl FnOnce() -> M) -> M {
+    static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = INIT.lock().unwrap_or_else(|e| e.into_inner());
+    device.seed(seed);
+    let m = build();
+    m.visit(&mut Materialize);
+    m
+}
+
+struct Materialize;
+impl ModuleVisitor for Materialize {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let _ = param.val();
+    }
 }
 
 pub struct Trainer {
@@ -89,10 +101,9 @@ impl Trainer {
             )));
         }
         let device = device.clone().autodiff();
-        device.seed(config.seed);
         let spec = ArchSpec::new(config.arch, config.input)?;
         let plan = plan_for(&config, &spec);
-        let net = plan.build(&spec, config.proj_dim, &device);
+        let net = seeded(&device, config.seed, || plan.build(&spec, config.proj_dim, &device));
         Ok(Self {
             optim: crate::optim::build(&config),
             augment: Augment::simclr_cifar(config.input),
@@ -241,38 +252,21 @@ impl Trainer {
         self.net.valid()
     }
 
-    pub fn state(&self) -> TrainerState {
-        TrainerState { config: self.config.clone(), step: self.step, images_seen: self.images_seen }
+    pub fn images_seen(&self) -> usize {
+        self.images_seen
     }
 
-    /// Write `model.bpk`, `optim.bpk` and `state.json` into `dir`.
-    pub fn save(&self, dir: &Path) -> Result<()> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
-        let ck = |e: burn::store::RecordError| Error::Checkpoint(format!("{e:?}"));
-        self.net.clone().save_file(dir.join("model")).map_err(ck)?;
-        self.optim.save(dir.join("optim")).map_err(ck)?;
-        let json = serde_json::to_string_pretty(&self.state()).expect("state serialises");
-        std::fs::write(dir.join("state.json"), json).map_err(|e| Error::io("cannot write state.json", e))
+    pub(crate) fn optimizer(&self) -> &ModuleOptimizer {
+        &self.optim
     }
 
-    /// Read a checkpoint written by [`Trainer::save`].
-    pub fn load(dir: &Path, data: Arc<CifarSplits>, device: &Device) -> Result<Self> {
-        let state = Self::read_state(dir)?;
-        let mut t = Trainer::new(state.config, data, device)?;
-        let ck = |what: &str, e: burn::store::RecordError| {
-            Error::Checkpoint(format!("cannot load {what} from {}: {e:?}", dir.display()))
-        };
-        t.net = t.net.try_load_file(dir.join("model")).map_err(|e| ck("model", e))?;
-        t.optim = t.optim.load(dir.join("optim")).map_err(|e| ck("optimizer", e))?;
-        t.step = state.step;
-        t.images_seen = state.images_seen;
-        Ok(t)
-    }
-
-    pub fn read_state(dir: &Path) -> Result<TrainerState> {
-        let path = dir.join("state.json");
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| Error::io(format!("{} is not a checkpoint (no readable state.json)", dir.display()), e))?;
-        serde_json::from_str(&text).map_err(|e| Error::Checkpoint(format!("{}: {e}", path.display())))
+    /// Put a checkpoint's weights, optimizer state (if it has one) and counters in place.
+    pub(crate) fn restore(&mut self, net: Network, optim: Option<ModuleOptimizer>, step: usize, images_seen: usize) {
+        self.net = net;
+        if let Some(o) = optim {
+            self.optim = o;
+        }
+        self.step = step;
+        self.images_seen = images_seen;
     }
 }

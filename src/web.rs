@@ -8,7 +8,7 @@ use burn::prelude::*;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::config::{limits, TrainConfig, PRESETS};
+use crate::config::{limits, Overrides, TrainConfig, PRESETS};
 use crate::data::augment::to_rgba;
 use crate::data::cifar::{load_archive_from, Cifar10, CifarSplits};
 use crate::error::Error;
@@ -28,17 +28,22 @@ pub fn start() {
     console_error_panic_hook::set_once();
 }
 
-/// Parse and validate a config object from JS (missing keys take the `browser` preset's value).
+/// The page's config: `{preset?, ...knobs}` with only what the user set (null = the preset's
+/// value), merged over the preset once, by the same [`TrainConfig::preset_with`] as the CLI.
 fn parse_config(config: JsValue) -> Result<TrainConfig, JsError> {
-    let mut merged = serde_json::to_value(TrainConfig::preset("browser").map_err(js_err)?).map_err(js_err)?;
+    let mut given = serde_json::Value::Object(Default::default());
     if !config.is_undefined() && !config.is_null() {
-        let given: serde_json::Value = serde_wasm_bindgen::from_value(config).map_err(|e| js_err(Error::Config(e.to_string())))?;
-        let obj = given.as_object().ok_or_else(|| js_err(Error::Config("config must be an object".into())))?;
-        for (k, v) in obj {
-            merged[k] = v.clone();
-        }
+        given = serde_wasm_bindgen::from_value(config).map_err(|e| js_err(Error::Config(e.to_string())))?;
     }
-    TrainConfig::from_json(&merged.to_string()).map_err(js_err)
+    let obj = given.as_object_mut().ok_or_else(|| js_err(Error::Config("config must be an object".into())))?;
+    let preset = match obj.remove("preset") {
+        None | Some(serde_json::Value::Null) => "browser".to_string(),
+        Some(serde_json::Value::String(p)) => p,
+        Some(other) => return Err(js_err(Error::Config(format!("preset must be a name, got {other}")))),
+    };
+    obj.retain(|_, v| !v.is_null());
+    let o: Overrides = serde_json::from_value(given).map_err(|e| js_err(Error::Config(format!("bad config: {e}"))))?;
+    TrainConfig::preset_with(&preset, &o).map_err(js_err)
 }
 
 /// Check a config without building anything; resolves to the normalised config.

@@ -7,12 +7,7 @@ use locolab::data::augment::{plain, step_rng, Augment};
 use locolab::data::cifar::{load_archive, load_dir, Cifar10, RECORD};
 use locolab::Error;
 
-fn tmpdir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("locolab-test-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use common::tmpdir;
 
 #[test]
 fn reads_the_real_subset() {

@@ -8,13 +8,13 @@ use locolab::bench::bench;
 use locolab::config::{Arch, MethodKind, TrainConfig};
 
 #[global_allocator]
-static ALLOC: locolab::alloc::Counting = locolab::alloc::Counting;
+static ALLOC: locolab::memory::Counting = locolab::memory::Counting;
 
 
 #[test]
 fn local_methods_peak_below_simclr() {
     let cfg = TrainConfig { arch: Arch::PresnetCifar, batch: 16, ..TrainConfig::default() };
-    let rows = bench(&cfg, &[MethodKind::Simclr, MethodKind::Gim, MethodKind::Loco], 1, common::cifar(), &Device::flex(), &locolab::alloc::AllocProbe).unwrap();
+    let rows = bench(&cfg, &[MethodKind::Simclr, MethodKind::Gim, MethodKind::Loco], 1, common::cifar(), &Device::flex(), &locolab::memory::AllocProbe).unwrap();
     for r in &rows {
         eprintln!("{}: {} bytes, saving {:?}", r.method, r.step_peak_bytes, r.saving_vs_simclr);
     }

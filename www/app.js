@@ -79,10 +79,13 @@ function readControls() {
   writeUrl();
 }
 
+// Only what the user set: the core merges it over the preset once (TrainConfig::preset_with).
 function configFor(method) {
-  const base = presets[state.preset] || presets.browser;
-  return { ...base, method, batch: state.batch, lr: state.lr, temperature: state.temperature, seed: state.seed,
-    sharing: state.sharing, decoder: state.decoder };
+  const c = { preset: state.preset, method };
+  for (const k of ['batch', 'lr', 'temperature', 'seed', 'sharing', 'decoder']) {
+    if (state[k] !== null && state[k] !== undefined && state[k] !== '') c[k] = state[k];
+  }
+  return c;
 }
 
 // ---- messages ----

@@ -1,6 +1,6 @@
 // The trainer runs here, off the page's main thread, so the UI never freezes.
 // One Lab (model + optimizer) per method; the page asks for steps in turns.
-import init, { Lab, presets, configLimits, validateConfig } from '../pkg/locolab.js';
+import init, { Lab, presets, configLimits } from '../pkg/locolab.js';
 
 const ready = init();
 const labs = new Map();
@@ -16,7 +16,6 @@ async function handle(msg) {
       return { ok: true };
     case 'create': {
       if (!data) throw new Error('no CIFAR-10 data loaded yet');
-      validateConfig(msg.config);
       const old = labs.get(msg.method);
       if (old) old.free();
       labs.delete(msg.method);

@@ -229,18 +229,30 @@ def reset_peak_rss():
 def bench(args, method, images):
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    net = Net(ARCHS[args.arch], method, args.decoder, args.proj_dim).train()
+    dev = torch.device(args.device)
+    net = Net(ARCHS[args.arch], method, args.decoder, args.proj_dim).train().to(dev)
     eng = Engine(net, args.lr, args.weight_decay, args.temperature)
-    eng.step(views(images, args.batch, rng))  # warm-up: optimizer state exists from here on
+    eng.step(views(images, args.batch, rng).to(dev))  # warm-up: optimizer state exists from here on
+    cuda = dev.type == "cuda"
     peak, secs, losses = 0, [], None
     for _ in range(args.steps):
-        v = views(images, args.batch, rng)
-        base = rss_kib("VmRSS")
-        reset_peak_rss()
+        v = views(images, args.batch, rng)  # made outside the timed step; uploaded inside it
+        if cuda:
+            torch.cuda.synchronize()
+            base = torch.cuda.memory_allocated()
+            torch.cuda.reset_peak_memory_stats()
+        else:
+            base = rss_kib("VmRSS")
+            reset_peak_rss()
         t0 = time.perf_counter()
-        losses = eng.step(v)
+        losses = eng.step(v.to(dev))  # loss.item() syncs after each unit
+        if cuda:
+            torch.cuda.synchronize()
         secs.append(time.perf_counter() - t0)
-        peak = max(peak, rss_kib("VmHWM") - base)
+        if cuda:
+            peak = max(peak, (torch.cuda.max_memory_allocated() - base) // 1024)
+        else:
+            peak = max(peak, rss_kib("VmHWM") - base)
     med = statistics.median(secs)
     return {
         "method": method,
@@ -266,6 +278,7 @@ def main():
     p.add_argument("--proj-dim", type=int, default=128)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "../../../shared/data/cifar10"))
+    p.add_argument("--device", default="cpu", help="cpu or cuda (GPU step peak = CUDA allocator's)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     if args.batch < 2 or args.steps < 1:
@@ -274,7 +287,7 @@ def main():
     images = load_cifar(args.data)
     rows = [bench(args, m, images) for m in args.methods.split(",")]
     if args.json:
-        print(json.dumps({"torch": torch.__version__, "threads": args.threads, "rows": rows}))
+        print(json.dumps({"torch": torch.__version__, "threads": args.threads, "device": args.device, "rows": rows}))
         return
     print(f"torch {torch.__version__}, {args.threads} threads, {args.arch} batch {args.batch}")
     for r in rows:

@@ -4,14 +4,24 @@ use std::sync::{Arc, OnceLock};
 
 use locolab::data::{load_dir, CifarSplits};
 
-/// The real CIFAR-10 subset beside the repo (`../shared/data/cifar10`), loaded once.
+/// The directory of the real CIFAR-10 subset (`../shared/data/cifar10`, or `$LOCOLAB_DATA`).
+pub fn cifar_dir() -> PathBuf {
+    std::env::var("LOCOLAB_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/cifar10"))
+}
+
+/// The real CIFAR-10 subset beside the repo, loaded once.
 pub fn cifar() -> Arc<CifarSplits> {
     static DATA: OnceLock<Arc<CifarSplits>> = OnceLock::new();
-    DATA.get_or_init(|| {
-        let dir = std::env::var("LOCOLAB_DATA")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/cifar10"));
-        Arc::new(load_dir(&dir).unwrap_or_else(|e| panic!("tests need the CIFAR-10 subset: {e}")))
-    })
-    .clone()
+    DATA.get_or_init(|| Arc::new(load_dir(&cifar_dir()).unwrap_or_else(|e| panic!("tests need the CIFAR-10 subset: {e}"))))
+        .clone()
+}
+
+/// A fresh, empty temporary directory for one test.
+pub fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("locolab-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
 }

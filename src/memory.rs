@@ -1,5 +1,6 @@
-//! A counting global allocator (native binaries only): bytes held now and the peak since the
-//! last reset. `locolab bench` reads it to measure a training step's real peak memory.
+//! Measured memory: a counting global allocator (bytes held now and the peak since the last
+//! reset; a binary opts in with `#[global_allocator]`), the process's resident set (Linux), and
+//! the [`MemoryProbe`] trait over both that `locolab bench` reads around a training step.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -59,11 +60,28 @@ pub fn reset_peak() {
     PEAK.store(current(), Ordering::Relaxed);
 }
 
-/// [`crate::bench::MemoryProbe`] over this allocator (for a binary that installs it with
-/// `#[global_allocator] static A: locolab::alloc::Counting = locolab::alloc::Counting;`).
+/// Reads and resets peak memory (bytes) around a step.
+pub trait MemoryProbe {
+    fn current(&self) -> usize;
+    fn reset_peak(&self);
+    fn peak(&self) -> usize;
+}
+
+/// The probe a name selects: `alloc` ([`AllocProbe`]) or `rss` ([`RssProbe`]).
+pub fn probe(name: &str) -> crate::Result<&'static dyn MemoryProbe> {
+    match name {
+        "alloc" => Ok(&AllocProbe),
+        "rss" if RssProbe::available() => Ok(&RssProbe),
+        "rss" => Err(crate::Error::Config("--memory rss needs Linux /proc/self/status and /proc/self/clear_refs".into())),
+        other => Err(crate::Error::Config(format!("unknown memory probe '{other}'; expected alloc or rss"))),
+    }
+}
+
+/// [`MemoryProbe`] over this allocator (for a binary that installs it with
+/// `#[global_allocator] static A: locolab::memory::Counting = locolab::memory::Counting;`).
 pub struct AllocProbe;
 
-impl crate::bench::MemoryProbe for AllocProbe {
+impl MemoryProbe for AllocProbe {
     fn current(&self) -> usize {
         current()
     }
@@ -75,7 +93,7 @@ impl crate::bench::MemoryProbe for AllocProbe {
     }
 }
 
-/// [`crate::bench::MemoryProbe`] over the process's resident set (Linux `/proc/self/status`):
+/// [`MemoryProbe`] over the process's resident set (Linux `/proc/self/status`):
 /// `VmRSS` now, and `VmHWM`, the peak, which writing `5` to `/proc/self/clear_refs` resets.
 /// Coarser than [`AllocProbe`] (the C allocator may keep freed pages), but it sees every
 /// allocation in the process, so it measures another program's step the same way
@@ -96,7 +114,7 @@ impl RssProbe {
     }
 }
 
-impl crate::bench::MemoryProbe for RssProbe {
+impl MemoryProbe for RssProbe {
     fn current(&self) -> usize {
         Self::status_kib("VmRSS") * 1024
     }

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The GPU check, as one script for a lent NVIDIA machine (no Rust toolchain, no internet there):
+# checks that a step on burn's CUDA and wgpu/Vulkan backends matches the CPU step, then times
+# the same step as bench/pytorch/locolab_ref.py on PyTorch CUDA, side by side, in one run.
+#
+#   bench/gpu/run.sh BIN DATA OUTDIR [COMPARE_SECONDS]
+#
+# BIN: a `locolab` built with `--features wgpu,cuda,fusion` (release); DATA: a CIFAR-10
+# directory. Vulkan needs the loader (README "GPU"): unpack libvulkan1 before calling.
+# With COMPARE_SECONDS > 0 it then runs the long comparison (docs/results) on CUDA for at most
+# that long, resumable: OUTDIR/experiment.tgz carries it back, checkpoints of unfinished runs
+# included, for `locolab compare --resume` anywhere.
+set -uo pipefail
+BIN=$1 DATA=$2 OUT=$3 COMPARE_SECONDS=${4:-0}
+mkdir -p "$OUT"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
+python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)' | tee -a "$OUT/gpu.txt"
+
+# 1. Correctness: 3 LoCo steps from the same seed on flex (CPU), cuda and wgpu; losses must agree.
+for b in flex cuda wgpu; do
+  timeout 150 "$BIN" --backend $b --data "$DATA" train --preset browser --method loco --batch 32 --steps 3 \
+    --no-eval --checkpoint-every 100 --out "/tmp/check-$b" >"$OUT/check-$b.log" 2>&1 || echo "check $b failed: $(tail -3 "$OUT/check-$b.log")"
+done
+python3 - "$OUT" <<'PY' | tee "$OUT/check.txt"
+import json, sys
+rows = {}
+for b in ["flex", "cuda", "wgpu"]:
+    try:
+        rows[b] = [json.loads(l)["losses"] for l in open(f"/tmp/check-{b}/metrics.jsonl")]
+    except Exception as e:
+        print(f"{b}: no metrics ({e})")
+for b in ["cuda", "wgpu"]:
+    if b in rows and "flex" in rows:
+        d = max(abs(x - y) for a, c in zip(rows["flex"], rows[b]) for x, y in zip(a, c))
+        print(f"{b} vs flex: max |loss difference| over 3 LoCo steps = {d:.2e}")
+for b, r in rows.items():
+    print(b, "step 1 losses", [round(x, 5) for x in r[0]])
+PY
+
+# 2. Speed: images/s of one training step, ours (cuda, wgpu) and PyTorch CUDA, same nets.
+for cfg in "presnet-tiny 256" "presnet-cifar 128"; do
+  set -- $cfg
+  for b in cuda wgpu; do
+    timeout 100 "$BIN" --backend $b --data "$DATA" bench --arch $1 --batch $2 --steps 10 --json \
+      >"$OUT/ours-$b-$1-$2.json" 2>"$OUT/ours-$b-$1-$2.err" || echo "ours $b $1 $2 failed: $(tail -2 "$OUT/ours-$b-$1-$2.err")"
+  done
+  timeout 100 python3 bench/pytorch/locolab_ref.py --device cuda --arch $1 --batch $2 --steps 10 --data "$DATA" --json \
+    >"$OUT/torch-$1-$2.json" 2>"$OUT/torch-$1-$2.err" || echo "torch $1 $2 failed: $(tail -2 "$OUT/torch-$1-$2.err")"
+done
+python3 - "$OUT" <<'PY' | tee "$OUT/table.md"
+import json, os, sys
+out = sys.argv[1]
+print("| network | batch | method | burn cuda img/s | burn wgpu img/s | PyTorch CUDA img/s | cuda / PyTorch |")
+print("|---|---|---|---|---|---|---|")
+for arch, batch in [("presnet-tiny", 256), ("presnet-cifar", 128)]:
+    def rows(name, key):
+        try:
+            d = json.load(open(os.path.join(out, name)))
+            return {r["method"].split("(")[0]: r for r in (d["rows"] if isinstance(d, dict) else d)}
+        except Exception:
+            return {}
+    cu, wg, pt = rows(f"ours-cuda-{arch}-{batch}.json", 0), rows(f"ours-wgpu-{arch}-{batch}.json", 0), rows(f"torch-{arch}-{batch}.json", 0)
+    for m in ["simclr", "gim", "loco"]:
+        f = lambda d: d[m]["images_per_sec"] if m in d else float("nan")
+        print(f"| {arch} | {batch} | {m} | {f(cu):.0f} | {f(wg):.0f} | {f(pt):.0f} | {f(cu) / f(pt):.2f} |")
+PY
+
+# 3. The long comparison (README "Results"), on CUDA, all runs at once (one thread each).
+if [ "$COMPARE_SECONDS" -gt 0 ]; then
+  EXP=/tmp/experiment
+  if [ -f "$EXP/experiment.json" ]; then RESUME=--resume; else RESUME=; fi
+  timeout "$COMPARE_SECONDS" "$BIN" --backend cuda --data "$DATA" compare --preset browser --batch 256 --epochs 30 \
+    --seeds 3 --eval-every 59 --checkpoint-every 59 --jobs 12 --out "$EXP" $RESUME >"$OUT/compare.log" 2>&1
+  echo "compare exit $?" | tee -a "$OUT/compare.log"
+  # Finished runs keep their result and final weights; unfinished ones their newest checkpoint.
+  for d in "$EXP"/*/seed-*; do
+    if [ -f "$d/result.json" ]; then rm -rf "$d/checkpoints"; else ls -d "$d"/checkpoints/step-* 2>/dev/null | head -n -1 | xargs -r rm -rf; fi
+  done
+  tar czf "$OUT/experiment.tgz" -C /tmp experiment
+  ls -la "$OUT"
+fi

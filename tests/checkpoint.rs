@@ -1,0 +1,113 @@
+//! Checkpoints: a resumed run continues exactly; a damaged, foreign or half-written checkpoint
+//! is a one-line error that names the file, and never the one `--resume` picks.
+mod common;
+
+use std::path::Path;
+
+use burn::prelude::*;
+use locolab::checkpoint::{self, step_dir_name, SUBDIR};
+use locolab::config::{Arch, MethodKind, TrainConfig};
+use locolab::run::Run;
+use locolab::Trainer;
+
+fn cfg(method: MethodKind) -> TrainConfig {
+    TrainConfig { arch: Arch::PresnetTiny, method, batch: 16, steps: 6, warmup_steps: 1, ..TrainConfig::default() }
+}
+
+/// A run directory with checkpoints at steps 2 and 4 (checkpoint every 2, stopped at 4).
+fn run_with_checkpoints(name: &str, method: MethodKind) -> std::path::PathBuf {
+    let dir = common::tmpdir(name);
+    let mut run = Run::start(&dir, cfg(method), common::cifar(), &Device::flex(), &[]).unwrap();
+    run.train_to(4, 2, |_, _, _| Ok(())).unwrap();
+    dir
+}
+
+fn one_line(e: &locolab::Error) -> String {
+    let s = e.to_string();
+    assert!(!s.contains('\n') && s.len() < 400, "not a one-line message: {s}");
+    s
+}
+
+#[test]
+fn resumed_run_continues_with_the_same_losses() {
+    let dir = run_with_checkpoints("resume", MethodKind::Loco);
+    let mut whole = Trainer::new(cfg(MethodKind::Loco), common::cifar(), &Device::flex()).unwrap();
+    let reference = whole.run(6, |_| {}).unwrap();
+    let mut run = Run::resume(&dir, common::cifar(), &Device::flex(), &[]).unwrap();
+    assert_eq!(run.trainer.step_count(), 4);
+    run.train_to(6, 2, |_, _, _| Ok(())).unwrap();
+    let logged: Vec<locolab::StepReport> = locolab::run::read_jsonl(&dir.join("metrics.jsonl"));
+    assert_eq!(logged.iter().map(|r| r.step).collect::<Vec<_>>(), (1..=6).collect::<Vec<_>>());
+    for (a, b) in reference.iter().zip(&logged) {
+        for (x, y) in a.losses.iter().zip(&b.losses) {
+            assert!((x - y).abs() < 1e-4, "step {}: {x} uninterrupted vs {y} resumed", a.step);
+        }
+    }
+}
+
+#[test]
+fn resume_skips_a_truncated_newest_checkpoint() {
+    let dir = run_with_checkpoints("truncated", MethodKind::Gim);
+    let newest = dir.join(SUBDIR).join(step_dir_name(4));
+    let model = newest.join("model.bpk");
+    let bytes = std::fs::read(&model).unwrap();
+    std::fs::write(&model, &bytes[..bytes.len() / 2]).unwrap();
+    // The folder itself is refused with the file and the cause ...
+    let e = checkpoint::load(&newest, common::cifar(), &Device::flex()).err().unwrap();
+    let msg = one_line(&e);
+    assert!(msg.contains("model.bpk") && msg.contains("truncated"), "{msg}");
+    // ... and the run directory falls back to the previous complete checkpoint.
+    let loaded = checkpoint::load(&dir, common::cifar(), &Device::flex()).unwrap();
+    assert_eq!(loaded.trainer.step_count(), 2);
+}
+
+#[test]
+fn a_half_written_checkpoint_is_never_the_latest() {
+    let dir = run_with_checkpoints("partial", MethodKind::Simclr);
+    // What a kill during a write leaves: a .partial folder with some of the files.
+    let partial = dir.join(SUBDIR).join(format!(".partial-{}-99999", step_dir_name(6)));
+    std::fs::create_dir_all(&partial).unwrap();
+    std::fs::write(partial.join("model.bpk"), b"half").unwrap();
+    let loaded = checkpoint::load(&dir, common::cifar(), &Device::flex()).unwrap();
+    assert_eq!(loaded.trainer.step_count(), 4);
+    // The next save clears the leftover and keeps two checkpoints.
+    checkpoint::save(&loaded.trainer, &dir, 2).unwrap();
+    let names: Vec<String> = std::fs::read_dir(dir.join(SUBDIR)).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(!names.iter().any(|n| n.starts_with(".partial")), "{names:?}");
+}
+
+#[test]
+fn foreign_and_future_checkpoints_are_one_line_errors() {
+    let tiny = run_with_checkpoints("foreign-a", MethodKind::Simclr);
+    let tiny_ck = tiny.join(SUBDIR).join(step_dir_name(4));
+    // A checkpoint of another architecture, its state.json copied over this one's.
+    let other = common::tmpdir("foreign-b");
+    let c = TrainConfig { arch: Arch::PresnetCifar, steps: 1, ..cfg(MethodKind::Simclr) };
+    let t = Trainer::new(c, common::cifar(), &Device::flex()).unwrap();
+    let other_ck = other.join("ck");
+    checkpoint::write_to(&t, &other_ck, checkpoint::Contents::Full).unwrap();
+    std::fs::copy(other_ck.join("state.json"), tiny_ck.join("state.json")).unwrap();
+    let msg = one_line(&checkpoint::load(&tiny_ck, common::cifar(), &Device::flex()).err().unwrap());
+    assert!(msg.contains("model.bpk"), "{msg}");
+    // Another format version.
+    let state = std::fs::read_to_string(other_ck.join("state.json")).unwrap();
+    let v = format!("\"version\": {}", checkpoint::FORMAT_VERSION);
+    assert!(state.contains(&v));
+    std::fs::write(other_ck.join("state.json"), state.replace(&v, "\"version\": 99")).unwrap();
+    let msg = one_line(&checkpoint::load(&other_ck, common::cifar(), &Device::flex()).err().unwrap());
+    assert!(msg.contains("format 99") && msg.contains("state.json"), "{msg}");
+    // Not a checkpoint at all.
+    let msg = one_line(&checkpoint::load(Path::new("/nonexistent"), common::cifar(), &Device::flex()).err().unwrap());
+    assert!(msg.contains("/nonexistent") && msg.contains("does not exist"), "{msg}");
+}
+
+#[test]
+fn weights_only_checkpoints_evaluate_but_do_not_resume() {
+    let dir = common::tmpdir("weights-only");
+    let t = Trainer::new(cfg(MethodKind::Loco), common::cifar(), &Device::flex()).unwrap();
+    checkpoint::write_to(&t, &dir.join("final"), checkpoint::Contents::WeightsOnly).unwrap();
+    let loaded = checkpoint::load(&dir.join("final"), common::cifar(), &Device::flex()).unwrap();
+    assert!(!loaded.resumable);
+    let e = Run::resume(&dir.join("final"), common::cifar(), &Device::flex(), &[]).err().unwrap();
+    assert!(one_line(&e).contains("weights only"), "{e}");
+}
