@@ -11,7 +11,7 @@ use crate::data::augment::plain;
 use crate::data::cifar::{Cifar10, CLASSES};
 use crate::error::Result;
 use crate::loss::l2_normalize;
-use crate::method::Network;
+use crate::model::Network;
 
 pub const KNN_K: usize = 200;
 pub const KNN_T: f64 = 0.1;

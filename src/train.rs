@@ -16,7 +16,8 @@ use crate::config::TrainConfig;
 use crate::data::augment::{step_rng, Augment, Views};
 use crate::data::CifarSplits;
 use crate::error::{Error, Result};
-use crate::method::{plan_for, Network, Plan, StepRun, UnitStep};
+use crate::method::{plan_for, Plan, StepRun, UnitStep};
+use crate::model::Network;
 use crate::model::ArchSpec;
 
 /// What one training step did.
@@ -130,18 +131,7 @@ impl Trainer {
 
     /// Unit names in loss order, e.g. `res2+res3`.
     pub fn unit_names(&self) -> Vec<String> {
-        self.plan
-            .units
-            .iter()
-            .map(|u| {
-                let names: Vec<&str> = u.stages.clone().map(|s| self.spec.stages[s].name.as_str()).collect();
-                let mut n = names.join("+");
-                if let Some(b) = u.top_blocks {
-                    n += &format!("[:{b}]");
-                }
-                n
-            })
-            .collect()
+        self.plan.unit_names(&self.spec)
     }
 
     /// The two augmented views of this step's batch (deterministic in seed and step).

@@ -2,7 +2,8 @@
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use locolab::config::{Arch, MethodKind, SharingMode, TrainConfig};
-use locolab::method::{grad_abs_sum, param_ids, plan_for, Network, Plan, UnitUpdate};
+use locolab::method::{grad_abs_sum, param_ids, plan_for, Plan, UnitUpdate};
+use locolab::model::Network;
 use locolab::model::ArchSpec;
 
 fn setup(method: MethodKind, sharing: SharingMode) -> (Plan, Network, Vec<UnitUpdate>) {

@@ -3,22 +3,22 @@
 # checks that a step on burn's CUDA and wgpu/Vulkan backends matches the CPU step, then times
 # the same step as bench/pytorch/locolab_ref.py on PyTorch CUDA, side by side, in one run.
 #
-#   bench/gpu/run.sh BIN DATA OUTDIR [COMPARE_SECONDS]
+#   bench/gpu/run.sh BIN DATA OUTDIR [DEADLINE_SECONDS]
 #
 # BIN: a `locolab` built with `--features wgpu,cuda,fusion` (release); DATA: a CIFAR-10
 # directory. Vulkan needs the loader (README "GPU"): unpack libvulkan1 before calling.
-# With COMPARE_SECONDS > 0 it then runs the long comparison (docs/results) on CUDA for at most
-# that long, resumable: OUTDIR/experiment.tgz carries it back, checkpoints of unfinished runs
-# included, for `locolab compare --resume` anywhere.
+# With a DEADLINE it then runs the long comparison (docs/results) on CUDA until DEADLINE - 30 s
+# after the script started, resumable: OUTDIR/experiment.tgz carries it back, checkpoints of
+# unfinished runs included, for `locolab compare --resume` anywhere.
 set -uo pipefail
-BIN=$1 DATA=$2 OUT=$3 COMPARE_SECONDS=${4:-0}
+BIN=$1 DATA=$2 OUT=$3 DEADLINE=${4:-0}
 mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
 python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)' | tee -a "$OUT/gpu.txt"
 
 # 1. Correctness: 3 LoCo steps from the same seed on flex (CPU), cuda and wgpu; losses must agree.
 for b in flex cuda wgpu; do
-  timeout 150 "$BIN" --backend $b --data "$DATA" train --preset browser --method loco --batch 32 --steps 3 \
+  timeout 90 "$BIN" --backend $b --data "$DATA" train --preset browser --method loco --batch 32 --steps 3 \
     --no-eval --checkpoint-every 100 --out "/tmp/check-$b" >"$OUT/check-$b.log" 2>&1 || echo "check $b failed: $(tail -3 "$OUT/check-$b.log")"
 done
 python3 - "$OUT" <<'PY' | tee "$OUT/check.txt"
@@ -41,10 +41,10 @@ PY
 for cfg in "presnet-tiny 256" "presnet-cifar 128"; do
   set -- $cfg
   for b in cuda wgpu; do
-    timeout 100 "$BIN" --backend $b --data "$DATA" bench --arch $1 --batch $2 --steps 10 --json \
+    timeout 60 "$BIN" --backend $b --data "$DATA" bench --arch $1 --batch $2 --steps 10 --json \
       >"$OUT/ours-$b-$1-$2.json" 2>"$OUT/ours-$b-$1-$2.err" || echo "ours $b $1 $2 failed: $(tail -2 "$OUT/ours-$b-$1-$2.err")"
   done
-  timeout 100 python3 bench/pytorch/locolab_ref.py --device cuda --arch $1 --batch $2 --steps 10 --data "$DATA" --json \
+  timeout 60 python3 bench/pytorch/locolab_ref.py --device cuda --arch $1 --batch $2 --steps 10 --data "$DATA" --json \
     >"$OUT/torch-$1-$2.json" 2>"$OUT/torch-$1-$2.err" || echo "torch $1 $2 failed: $(tail -2 "$OUT/torch-$1-$2.err")"
 done
 python3 - "$OUT" <<'PY' | tee "$OUT/table.md"
@@ -66,7 +66,9 @@ for arch, batch in [("presnet-tiny", 256), ("presnet-cifar", 128)]:
 PY
 
 # 3. The long comparison (README "Results"), on CUDA, all runs at once (one thread each).
-if [ "$COMPARE_SECONDS" -gt 0 ]; then
+COMPARE_SECONDS=$((DEADLINE - SECONDS - 30))
+echo "checks and benchmarks took ${SECONDS}s; comparison gets ${COMPARE_SECONDS}s" | tee "$OUT/timing.txt"
+if [ "$DEADLINE" -gt 0 ] && [ "$COMPARE_SECONDS" -gt 30 ]; then
   EXP=/tmp/experiment
   if [ -f "$EXP/experiment.json" ]; then RESUME=--resume; else RESUME=; fi
   timeout "$COMPARE_SECONDS" "$BIN" --backend cuda --data "$DATA" compare --preset browser --batch 256 --epochs 30 \

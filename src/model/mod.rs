@@ -5,8 +5,10 @@ pub mod backbone;
 pub mod blocks;
 pub mod decoder;
 pub mod inspect;
+pub mod network;
 
 pub use arch::{ArchSpec, BlockKind, Downsample, StageSpec};
 pub use backbone::{bilinear_resize, global_pool, Stage, Stem};
 pub use blocks::{Block, ConvBn};
 pub use decoder::Decoder;
+pub use network::Network;

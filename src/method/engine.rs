@@ -1,0 +1,186 @@
+//! The unit-by-unit step runner shared by every method: forward, loss, backward and release of
+//! one unit at a time, handing each parameter's gradient to the optimizer as soon as no later
+//! unit adds to it (see [`Plan::next_unit`]).
+
+use burn::module::ParamId;
+use burn::optim::GradientsParams;
+use burn::prelude::*;
+use web_time::Instant;
+
+use super::grads::{flat_params, move_grad, param_ids, remove_grad};
+use super::{LocalUnit, Plan};
+use crate::loss::nt_xent;
+use crate::model::{Network, Stage};
+
+/// What one unit's loss contributes to a training step.
+pub struct UnitUpdate {
+    /// The loss value (detached from the graph).
+    pub loss: Tensor<1>,
+    /// Gradients for exactly the parameters this unit's loss updates.
+    pub grads: GradientsParams,
+    /// Wall time of the forward pass (stages, decoder, loss) and of the backward pass. Exact on
+    /// the CPU backend, which runs each op to completion; on a GPU it is the time to enqueue.
+    pub forward_seconds: f64,
+    pub backward_seconds: f64,
+}
+
+impl Plan {
+    /// Run every unit on `views` ([2N, 3, H, W], on an autodiff device) and return each unit's
+    /// loss and raw gradients, without updating anything (for inspecting gradient flow).
+    pub fn unit_updates(&self, net: &Network, views: Tensor<4>, temperature: f64) -> Vec<UnitUpdate> {
+        let mut run = self.begin(net, views);
+        (0..self.units.len()).map(|u| self.forward_backward(&mut run, net, u, temperature)).collect()
+    }
+
+    /// Start a training step on `views`. Drive it with [`Plan::next_unit`], applying each unit's
+    /// ready gradients before asking for the next unit.
+    pub fn begin(&self, net: &Network, views: Tensor<4>) -> StepRun {
+        let stages = net.stages.len();
+        let mut last_reader = vec![None; stages];
+        for (u, unit) in self.units.iter().enumerate() {
+            if unit.stages.start > 0 {
+                last_reader[unit.stages.start - 1] = Some(u);
+            }
+        }
+        // The last unit whose loss reaches each module: its gradient is complete after that unit.
+        let mut release: Vec<Vec<(ParamId, usize)>> = vec![Vec::new(); self.units.len()];
+        let last_with = |f: &dyn Fn(&LocalUnit) -> bool| self.units.iter().rposition(f);
+        if let Some(u) = last_with(&|x| x.stages.start == 0) {
+            release[u].extend(param_ids(&net.stem));
+        }
+        for (s, stage) in net.stages.iter().enumerate() {
+            if let Some(u) = last_with(&|x| x.stages.contains(&s)) {
+                release[u].extend(param_ids(stage));
+            }
+        }
+        for (u, head) in net.heads.iter().enumerate() {
+            release[u].extend(param_ids(head));
+        }
+        for (c, copy) in net.copies.iter().enumerate() {
+            if let Some(u) = last_with(&|x| x.top_copy == Some(c)) {
+                release[u].extend(param_ids(copy));
+            }
+        }
+        StepRun {
+            next: 0,
+            last_reader,
+            cache: vec![None; stages],
+            stem_input: Some(views),
+            held: (0..self.units.len()).map(|_| Vec::new()).collect(),
+            release,
+        }
+    }
+
+    /// Run the next unit of `run` (forward, loss, backward, release of its graph) and hand back
+    /// every gradient that is now complete: this unit's, plus what units below it left for
+    /// parameters it shares with them (LoCo's shared stage). Gradients for parameters a later
+    /// unit also trains are held in `run` until then, so a step never holds more than a unit's
+    /// (and a shared stage's) gradients, and the update equals one update with the summed
+    /// gradients of all units. `None` when every unit has run.
+    pub fn next_unit(&self, run: &mut StepRun, net: &Network, temperature: f64) -> Option<UnitStep> {
+        let u = run.next;
+        if u == self.units.len() {
+            return None;
+        }
+        let UnitUpdate { loss, mut grads, forward_seconds, backward_seconds } = self.forward_backward(run, net, u, temperature);
+        for v in u + 1..self.units.len() {
+            let mut later = GradientsParams::new();
+            for &(id, rank) in &run.release[v] {
+                move_grad(&mut grads, &mut later, id, rank);
+            }
+            if !later.is_empty() {
+                run.held[v].push(later);
+            }
+        }
+        let mut ready = std::mem::take(&mut run.held[u]);
+        ready.push(grads);
+        Some(UnitStep { unit: u, loss, ready, forward_seconds, backward_seconds })
+    }
+
+    fn forward_backward(&self, run: &mut StepRun, net: &Network, u: usize, temperature: f64) -> UnitUpdate {
+        let started = Instant::now();
+        let unit = &self.units[u];
+        run.next = u + 1;
+        let start = unit.stages.start;
+        let mut x = if start == 0 {
+            net.stem.forward(run.stem_input.take().expect("only one unit starts at the stem"))
+        } else {
+            let input = if run.last_reader[start - 1] == Some(u) { run.cache[start - 1].take() } else { run.cache[start - 1].clone() };
+            // Gradient isolation: a unit's input carries no graph from the units below.
+            input.expect("a unit's input stage was computed by a unit below it").detach()
+        };
+        for s in unit.stages.clone() {
+            let top = s == unit.top();
+            let stage = match unit.top_copy {
+                Some(c) if top => &net.copies[c],
+                _ => &net.stages[s],
+            };
+            x = match unit.top_blocks {
+                Some(n) if top => stage.forward_blocks(x, n),
+                _ => stage.forward(x),
+            };
+            let full_main = !top || (unit.top_blocks.is_none() && unit.top_copy.is_none());
+            if full_main && run.last_reader[s].is_some_and(|r| r > u) && run.cache[s].is_none() {
+                run.cache[s] = Some(x.clone().detach());
+            }
+        }
+        let mut loss = nt_xent(net.heads[u].forward(x), temperature);
+        if let Some(c) = unit.top_copy {
+            loss = loss + soft_penalty(&net.copies[c], &net.stages[unit.top()]) * unit.soft_l2;
+        }
+        let forward_seconds = started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let mut grads = loss.backward();
+        let mut params = GradientsParams::from_module(&mut grads, net);
+        if !unit.updates_top {
+            for (id, rank) in param_ids(&net.stages[unit.top()]) {
+                remove_grad(&mut params, id, rank);
+            }
+        }
+        drop(grads);
+        let backward_seconds = started.elapsed().as_secs_f64();
+        UnitUpdate { loss: loss.detach().without_autodiff(), grads: params, forward_seconds, backward_seconds }
+    }
+}
+
+
+/// The state of one training step between units (see [`Plan::begin`]).
+pub struct StepRun {
+    next: usize,
+    /// Last unit that reads the output of stage s as its input, to free it after.
+    last_reader: Vec<Option<usize>>,
+    /// Detached stage outputs that a later unit takes as its input.
+    cache: Vec<Option<Tensor<4>>>,
+    stem_input: Option<Tensor<4>>,
+    /// `held[v]`: gradients from units below v for parameters whose last unit is v.
+    held: Vec<Vec<GradientsParams>>,
+    /// `release[v]`: the parameters whose gradient is complete once unit v has run.
+    release: Vec<Vec<(ParamId, usize)>>,
+}
+
+/// One unit of a training step, ready to be applied.
+pub struct UnitStep {
+    pub unit: usize,
+    /// The unit's loss (detached). Check it before applying `ready`.
+    pub loss: Tensor<1>,
+    /// Complete gradients, possibly split over several containers that the optimizer sums
+    /// (`MultiGradientsParams`): every parameter whose last contributing unit is this one.
+    pub ready: Vec<GradientsParams>,
+    pub forward_seconds: f64,
+    pub backward_seconds: f64,
+}
+
+/// `sum ||a - b||^2` over the trainable parameters of two modules of the same shape.
+pub fn soft_penalty(a: &Stage, b: &Stage) -> Tensor<1> {
+    let (pa, pb) = (flat_params(a), flat_params(b));
+    let mut total: Option<Tensor<1>> = None;
+    for (x, y) in pa.into_iter().zip(pb) {
+        let d = (x - y).powi_scalar(2).sum();
+        total = Some(match total {
+            Some(t) => t + d,
+            None => d,
+        });
+    }
+    total.expect("a stage has parameters")
+}
+
