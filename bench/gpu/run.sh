@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
 # The GPU check, as one script for a lent NVIDIA machine (no Rust toolchain, no internet there):
-# checks that a step on burn's CUDA and wgpu/Vulkan backends matches the CPU step, then times
-# the same step as bench/pytorch/locolab_ref.py on PyTorch CUDA, side by side, in one run.
+# checks that a step on burn's wgpu/Vulkan backend (and CUDA, if the binary has it) matches the
+# CPU step, then times the same step as bench/pytorch/locolab_ref.py on PyTorch CUDA, side by
+# side, in one run.
 #
 #   bench/gpu/run.sh BIN DATA OUTDIR [DEADLINE_SECONDS]
 #
-# BIN: a `locolab` built with `--features wgpu,cuda,fusion` (release); DATA: a CIFAR-10
+# BIN: a `locolab` built with `--features wgpu,fusion` (release; add `cuda` where its build can
+# download LLVM, see README "GPU"); DATA: a CIFAR-10
 # directory. Vulkan needs the loader (README "GPU"): unpack libvulkan1 before calling.
-# With a DEADLINE it then runs the long comparison (docs/results) on CUDA until DEADLINE - 30 s
+# With a DEADLINE it then runs the long comparison (docs/results) on the GPU until DEADLINE - 30 s
 # after the script started, resumable: OUTDIR/experiment.tgz carries it back, checkpoints of
 # unfinished runs included, for `locolab compare --resume` anywhere.
 set -uo pipefail
 BIN=$1 DATA=$2 OUT=$3 DEADLINE=${4:-0}
 mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
+# The GPU backends this binary has (its error for an unknown backend lists them).
+GPUS=$("$BIN" --backend nosuch --data "$DATA" eval --checkpoint /nonexistent 2>&1 | grep -o 'this build has: .*' | sed 's/this build has: //; s/,//g; s/flex//')
+echo "GPU backends in $BIN: $GPUS" | tee -a "$OUT/gpu.txt"
 python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)' | tee -a "$OUT/gpu.txt"
 
 # 1. Correctness: 3 LoCo steps from the same seed on flex (CPU), cuda and wgpu; losses must agree.
-for b in flex cuda wgpu; do
+for b in flex $GPUS; do
   timeout 90 "$BIN" --backend $b --data "$DATA" train --preset browser --method loco --batch 32 --steps 3 \
     --no-eval --checkpoint-every 100 --out "/tmp/check-$b" >"$OUT/check-$b.log" 2>&1 || echo "check $b failed: $(tail -3 "$OUT/check-$b.log")"
 done
@@ -40,7 +45,7 @@ PY
 # 2. Speed: images/s of one training step, ours (cuda, wgpu) and PyTorch CUDA, same nets.
 for cfg in "presnet-tiny 256" "presnet-cifar 128"; do
   set -- $cfg
-  for b in cuda wgpu; do
+  for b in $GPUS; do
     timeout 60 "$BIN" --backend $b --data "$DATA" bench --arch $1 --batch $2 --steps 10 --json \
       >"$OUT/ours-$b-$1-$2.json" 2>"$OUT/ours-$b-$1-$2.err" || echo "ours $b $1 $2 failed: $(tail -2 "$OUT/ours-$b-$1-$2.err")"
   done
@@ -65,13 +70,13 @@ for arch, batch in [("presnet-tiny", 256), ("presnet-cifar", 128)]:
         print(f"| {arch} | {batch} | {m} | {f(cu):.0f} | {f(wg):.0f} | {f(pt):.0f} | {f(cu) / f(pt):.2f} |")
 PY
 
-# 3. The long comparison (README "Results"), on CUDA, all runs at once (one thread each).
+# 3. The long comparison (README "Results") on the GPU, all runs at once (one thread each).
 COMPARE_SECONDS=$((DEADLINE - SECONDS - 30))
 echo "checks and benchmarks took ${SECONDS}s; comparison gets ${COMPARE_SECONDS}s" | tee "$OUT/timing.txt"
 if [ "$DEADLINE" -gt 0 ] && [ "$COMPARE_SECONDS" -gt 30 ]; then
   EXP=/tmp/experiment
   if [ -f "$EXP/experiment.json" ]; then RESUME=--resume; else RESUME=; fi
-  timeout "$COMPARE_SECONDS" "$BIN" --backend cuda --data "$DATA" compare --preset browser --batch 256 --epochs 30 \
+  timeout "$COMPARE_SECONDS" "$BIN" --backend ${GPU:-wgpu} --data "$DATA" compare --preset browser --batch 256 --epochs 30 \
     --seeds 3 --eval-every 59 --checkpoint-every 59 --jobs 12 --out "$EXP" $RESUME >"$OUT/compare.log" 2>&1
   echo "compare exit $?" | tee -a "$OUT/compare.log"
   # Finished runs keep their result and final weights; unfinished ones their newest checkpoint.

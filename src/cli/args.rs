@@ -1,0 +1,204 @@
+//! The CLI's arguments (clap). Training knobs are optional overrides of a preset: no default
+//! value of the library is repeated here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use locolab::config::{Arch, DecoderKind, MethodKind, OptimizerKind, Overrides, SharingMode, TrainConfig, DEFAULT_PRESET};
+use locolab::error::Result;
+
+#[derive(Parser)]
+#[command(name = "locolab", version, about = "SimCLR, GIM and LoCo side by side (local contrastive learning on burn)")]
+pub(crate) struct Cli {
+    /// Backend: flex (default, CPU), or wgpu / cuda when compiled in (`--features wgpu`, `cuda`).
+    #[arg(long, global = true)]
+    pub(crate) backend: Option<String>,
+    /// CIFAR-10 directory (binary batches or the official .tar.gz) [default: ../shared/data/cifar10].
+    #[arg(long, global = true)]
+    pub(crate) data: Option<PathBuf>,
+    #[command(subcommand)]
+    pub(crate) cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum Cmd {
+    /// Per-stage shapes, parameters, activation memory and FLOPs of an architecture.
+    Inspect {
+        #[arg(long, default_value = "presnet50")]
+        arch: Arch,
+        #[arg(long)]
+        input: Option<usize>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Train one method; writes metrics.jsonl, periodic checkpoints and final accuracies to --out.
+    Train {
+        #[command(flatten)]
+        knobs: Knobs,
+        #[arg(long, default_value = "runs/train")]
+        out: PathBuf,
+        /// Continue from the newest complete checkpoint in --out (--steps may extend the run).
+        #[arg(long)]
+        resume: bool,
+        /// Save a checkpoint every N steps (and at the end).
+        #[arg(long, default_value_t = 50)]
+        checkpoint_every: usize,
+        /// Skip the final kNN / linear evaluation.
+        #[arg(long)]
+        no_eval: bool,
+        /// Evaluate every stage at the end, not only the last.
+        #[arg(long)]
+        every_stage: bool,
+    },
+    /// kNN and linear top-1 of a checkpoint (a checkpoint folder or a run directory) on the test split.
+    Eval {
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// Evaluate every stage, not only the last.
+        #[arg(long)]
+        every_stage: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Train every method with several seeds under one budget, with a kNN monitor, a random-init
+    /// baseline and resumable runs; writes results.json, results.md and the figures to --out.
+    Compare {
+        #[command(flatten)]
+        knobs: Knobs,
+        #[command(flatten)]
+        exp: ExperimentKnobs,
+        #[arg(long, default_value = "runs/compare")]
+        out: PathBuf,
+        /// Continue the experiment in --out (its experiment.json; the training knobs are ignored).
+        #[arg(long)]
+        resume: bool,
+        /// Runs trained at the same time (threads sharing the CPU backend's thread pool).
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+    },
+    /// Measured peak memory of a training step and throughput, per method (CPU backend).
+    /// `--steps` is the number of measured steps here.
+    Bench {
+        #[command(flatten)]
+        knobs: Knobs,
+        /// Methods to measure [default: every method].
+        #[arg(long)]
+        methods: Option<String>,
+        /// How peak memory is read: `alloc` (this binary's counting allocator, exact) or `rss`
+        /// (the process's resident set, Linux; the same probe works for any program).
+        #[arg(long, default_value = "alloc", value_parser = ["alloc", "rss"])]
+        memory: String,
+        /// Also print, per method, each unit's median forward / backward / update time.
+        #[arg(long)]
+        phases: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-render results.md and the figures from an experiment's results.json, or from an
+    /// experiment directory (its finished runs; unfinished ones are named and left out).
+    Report {
+        #[arg(long, default_value = "runs/compare")]
+        results: PathBuf,
+    },
+    /// Download the official CIFAR-10 binary archive (needs internet and curl).
+    Download {
+        #[arg(long, default_value = "data/cifar10")]
+        out: PathBuf,
+    },
+}
+
+/// Training knobs: a preset, then only what the user sets (no defaults repeated here).
+#[derive(Args, Clone, Default)]
+pub(crate) struct Knobs {
+    /// Preset the knobs start from: cifar (default), browser, imagenet.
+    #[arg(long)]
+    pub(crate) preset: Option<String>,
+    #[arg(long)]
+    pub(crate) method: Option<MethodKind>,
+    /// LoCo sharing: hard, upper-only, soft:<coef>, blocks:<n>.
+    #[arg(long)]
+    pub(crate) sharing: Option<SharingMode>,
+    /// Decoder above each local unit: mlp or conv-mlp.
+    #[arg(long)]
+    pub(crate) decoder: Option<DecoderKind>,
+    #[arg(long)]
+    pub(crate) arch: Option<Arch>,
+    /// Input side in pixels (crops are resized to it); default: the arch's own (32 or 224).
+    #[arg(long)]
+    pub(crate) input: Option<usize>,
+    #[arg(long)]
+    pub(crate) steps: Option<usize>,
+    #[arg(long)]
+    pub(crate) batch: Option<usize>,
+    #[arg(long)]
+    pub(crate) lr: Option<f64>,
+    #[arg(long)]
+    pub(crate) temperature: Option<f64>,
+    #[arg(long)]
+    pub(crate) seed: Option<u64>,
+    #[arg(long)]
+    pub(crate) optimizer: Option<OptimizerKind>,
+    /// Warm-up steps; default 5% of the steps, at most 10.
+    #[arg(long)]
+    pub(crate) warmup: Option<usize>,
+    #[arg(long)]
+    pub(crate) weight_decay: Option<f64>,
+    #[arg(long)]
+    pub(crate) proj_dim: Option<usize>,
+}
+
+impl Knobs {
+    pub(crate) fn overrides(&self) -> Overrides {
+        Overrides {
+            arch: self.arch,
+            method: self.method,
+            sharing: self.sharing,
+            decoder: self.decoder,
+            input: self.input,
+            batch: self.batch,
+            lr: self.lr,
+            temperature: self.temperature,
+            seed: self.seed,
+            steps: self.steps,
+            warmup_steps: self.warmup,
+            optimizer: self.optimizer,
+            weight_decay: self.weight_decay,
+            proj_dim: self.proj_dim,
+        }
+    }
+    pub(crate) fn config(&self) -> Result<TrainConfig> {
+        TrainConfig::preset_with(self.preset.as_deref().unwrap_or(DEFAULT_PRESET), &self.overrides())
+    }
+}
+
+#[derive(Args, Clone)]
+pub(crate) struct ExperimentKnobs {
+    /// Methods to compare [default: every method].
+    #[arg(long)]
+    pub(crate) methods: Option<String>,
+    /// Seeds per method (seed, seed + 1, ...).
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seeds: usize,
+    /// Train for this many passes over the training images instead of --steps.
+    #[arg(long)]
+    pub(crate) epochs: Option<f64>,
+    /// kNN monitor every K steps (and at the start and end) [default: 10 points per run].
+    #[arg(long)]
+    pub(crate) eval_every: Option<usize>,
+    /// Monitor bank: the first N training images.
+    #[arg(long, default_value_t = 2000)]
+    pub(crate) monitor_train: usize,
+    /// Monitor queries: the first N test images.
+    #[arg(long, default_value_t = 1000)]
+    pub(crate) monitor_test: usize,
+    #[arg(long, default_value_t = 50)]
+    pub(crate) checkpoint_every: usize,
+}
+
+pub(crate) fn methods(list: Option<&str>) -> Result<Vec<MethodKind>> {
+    match list {
+        None => Ok(MethodKind::ALL.to_vec()),
+        Some(l) => l.split(',').map(str::parse).collect(),
+    }
+}

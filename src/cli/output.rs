@@ -1,0 +1,57 @@
+//! What the CLI prints: progress, accuracies, experiment events.
+
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use locolab::error::{Error, Result};
+use locolab::eval::StageAccuracy;
+use locolab::experiment::Event;
+
+pub(crate) fn progress(n: usize, label: &str) -> ProgressBar {
+    let pb = ProgressBar::new(n as u64);
+    pb.set_style(
+        ProgressStyle::with_template("{prefix:>18} [{bar:30}] {pos}/{len} {msg} ({elapsed}, eta {eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    pb.set_prefix(label.to_string());
+    pb
+}
+
+pub(crate) fn losses(l: &[f32]) -> String {
+    l.iter().map(|l| format!("{l:.3}")).collect::<Vec<_>>().join(" ")
+}
+
+pub(crate) fn print_acc(acc: &[StageAccuracy]) {
+    for a in acc {
+        println!("{:>6}: kNN top-1 {:.2}%  linear top-1 {}", a.stage, a.knn, a.linear.map_or("-".into(), |v| format!("{v:.2}%")));
+    }
+}
+
+pub(crate) fn write(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
+}
+
+/// One line per event of a running experiment (runs may interleave with --jobs).
+pub(crate) fn log_event(e: Event) {
+    match e {
+        Event::Started { run, from_step, steps } => eprintln!("[{run}] {} at step {from_step} of {steps}", if from_step > 0 { "resumed" } else { "started" }),
+        Event::Step { run, report } if report.step % 25 == 0 => {
+            eprintln!("[{run}] step {} loss [{}] {:.1} img/s", report.step, losses(&report.losses), report.images_per_sec)
+        }
+        Event::Step { .. } => {}
+        Event::Monitor { run, point } => {
+            let knn: Vec<String> = point.knn.iter().map(|k| format!("{k:.1}")).collect();
+            eprintln!("[{run}] step {} ({} images): kNN per stage [{}]", point.step, point.images_seen, knn.join(" "))
+        }
+        Event::Finished { run, result } => {
+            let last = result.accuracy.last();
+            eprintln!(
+                "[{run}] done: kNN {:.1}%, linear {}",
+                last.map_or(f64::NAN, |a| a.knn),
+                last.and_then(|a| a.linear).map_or("-".into(), |v| format!("{v:.1}%"))
+            )
+        }
+    }
+}
