@@ -146,9 +146,16 @@ pub fn run(
         return Err(Error::Config(format!("batch {} is larger than the {} training images", spec.base.batch, data.train.len())));
     }
     // Seed-major order: an experiment stopped early has every method for its first seeds.
+    // Within a seed the costliest method starts first, so parallel jobs finish together.
+    let mut by_cost = spec.methods.clone();
+    by_cost.sort_by_key(|m| match m {
+        MethodKind::Loco => 0,
+        MethodKind::Gim => 1,
+        MethodKind::Simclr => 2,
+    });
     let mut tasks = Vec::new();
     for s in 0..spec.seeds {
-        for &m in &spec.methods {
+        for &m in &by_cost {
             tasks.push(Task { method: Some(m), seed_index: s });
         }
         tasks.push(Task { method: None, seed_index: s });

@@ -11,7 +11,7 @@
 # directory. Vulkan needs the loader (README "GPU"): unpack libvulkan1 before calling.
 # With a DEADLINE it then runs the long comparison (docs/results) on the GPU until DEADLINE - 30 s
 # after the script started, resumable: OUTDIR/experiment.tgz carries it back, checkpoints of
-# unfinished runs included, for `locolab compare --resume` anywhere.
+# unfinished runs included, for `locolab compare --resume` anywhere. COMPARE_ONLY=1 skips 1 and 2.
 set -uo pipefail
 BIN=$1 DATA=$2 OUT=$3 DEADLINE=${4:-0}
 mkdir -p "$OUT"
@@ -21,6 +21,7 @@ GPUS=$("$BIN" --backend nosuch --data "$DATA" eval --checkpoint /nonexistent 2>&
 echo "GPU backends in $BIN: $GPUS" | tee -a "$OUT/gpu.txt"
 python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)' | tee -a "$OUT/gpu.txt"
 
+if [ -z "${COMPARE_ONLY:-}" ]; then
 # 1. Correctness: 3 LoCo steps from the same seed on flex (CPU), cuda and wgpu; losses must agree.
 for b in flex $GPUS; do
   timeout 90 "$BIN" --backend $b --data "$DATA" train --preset browser --method loco --batch 32 --steps 3 \
@@ -71,6 +72,8 @@ for arch, batch in [("presnet-tiny", 256), ("presnet-cifar", 128)]:
 PY
 
 # 3. The long comparison (README "Results") on the GPU, all runs at once (one thread each).
+fi  # COMPARE_ONLY
+
 COMPARE_SECONDS=$((DEADLINE - SECONDS - 30))
 echo "checks and benchmarks took ${SECONDS}s; comparison gets ${COMPARE_SECONDS}s" | tee "$OUT/timing.txt"
 if [ "$DEADLINE" -gt 0 ] && [ "$COMPARE_SECONDS" -gt 30 ]; then

@@ -115,8 +115,8 @@ def nt_xent(z, t):
     two_n = z.shape[0]
     z = F.normalize(z, dim=1, eps=1e-12)
     sim = z @ z.t() / t
-    sim = sim - torch.eye(two_n) * 1e9
-    target = (torch.arange(two_n) + two_n // 2) % two_n
+    sim = sim - torch.eye(two_n, device=z.device) * 1e9
+    target = (torch.arange(two_n, device=z.device) + two_n // 2) % two_n
     return F.cross_entropy(sim, target)
 
 
