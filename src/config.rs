@@ -6,51 +6,11 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::{Error, Result};
+pub use crate::model::arch::Arch;
+pub use crate::model::decoder::DecoderKind;
 
-/// Backbone presets (MISSION.md, "Why PResNet").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub enum Arch {
-    /// The paper's PResNet-50: 6 stages x 3 blocks, bilinear downsampling 56->8.
-    Presnet50,
-    /// The standard ResNet-50 (v1.5: stride on the 3x3 conv).
-    Resnet50,
-    /// Reduced PResNet for 32x32 inputs (CIFAR stem, 6 stages).
-    PresnetCifar,
-    /// The browser default: 6 stages, few channels, 1-2 blocks per stage.
-    PresnetTiny,
-}
-
-impl Arch {
-    pub const ALL: [Arch; 4] = [Arch::Presnet50, Arch::Resnet50, Arch::PresnetCifar, Arch::PresnetTiny];
-    pub fn name(self) -> &'static str {
-        match self {
-            Arch::Presnet50 => "presnet50",
-            Arch::Resnet50 => "resnet50",
-            Arch::PresnetCifar => "presnet-cifar",
-            Arch::PresnetTiny => "presnet-tiny",
-        }
-    }
-    /// The input size the architecture was designed for.
-    pub fn native_input(self) -> usize {
-        match self {
-            Arch::Presnet50 | Arch::Resnet50 => 224,
-            Arch::PresnetCifar | Arch::PresnetTiny => 32,
-        }
-    }
-}
-
-/// Decoder placed above each local unit (MISSION.md, decoder ablation).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub enum DecoderKind {
-    /// Global average pool + 2-layer MLP (the paper's GIM baseline).
-    Mlp,
-    /// One residual conv block with downsampling, then pool + 2-layer MLP (LoCo's choice).
-    ConvMlp,
-}
-
-/// How LoCo's overlapping stage is shared between two units (MISSION.md, sharing ablation).
+/// How LoCo's overlapping stage is shared between two units (the LoCo paper's sharing
+/// ablation: Xiong, Ren, Urtasun, NeurIPS 2020).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum SharingMode {
@@ -121,6 +81,8 @@ macro_rules! string_enum {
 
 string_enum!(Arch, "arch", [Arch::Presnet50 => "presnet50", Arch::Resnet50 => "resnet50",
     Arch::PresnetCifar => "presnet-cifar", Arch::PresnetTiny => "presnet-tiny"]);
+// (Arch and DecoderKind are defined with the model they describe; their string forms live
+// here with every other knob's.)
 string_enum!(DecoderKind, "decoder", [DecoderKind::Mlp => "mlp", DecoderKind::ConvMlp => "conv-mlp"]);
 string_enum!(MethodKind, "method", [MethodKind::Simclr => "simclr", MethodKind::Gim => "gim", MethodKind::Loco => "loco"]);
 string_enum!(OptimizerKind, "optimizer", [OptimizerKind::Adam => "adam", OptimizerKind::Sgd => "sgd", OptimizerKind::Lars => "lars"]);

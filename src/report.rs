@@ -130,12 +130,54 @@ fn draw_err(e: impl std::fmt::Debug) -> Error {
 }
 
 mod figures {
+    use plotters::coord::types::RangedCoordf64;
     use plotters::coord::Shift;
     use plotters::prelude::*;
 
     use super::{by_method, colour, draw_err, mean_std, ExperimentReport};
     use crate::error::Result;
     use crate::experiment::{RunResult, RANDOM_INIT};
+
+    type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+    /// Axes with "images seen" on x (0 to `xmax`, in thousands) and `y_desc` on y.
+    fn images_chart<'a, 'b>(
+        area: &'a DrawingArea<SVGBackend<'b>, Shift>,
+        title: &str,
+        size: u32,
+        xmax: f64,
+        y: std::ops::Range<f64>,
+        y_desc: &str,
+    ) -> Result<Chart<'a, 'b>> {
+        let mut chart = ChartBuilder::on(area)
+            .caption(title, ("sans-serif", size))
+            .margin(8)
+            .x_label_area_size(34)
+            .y_label_area_size(44)
+            .build_cartesian_2d(0f64..xmax, y)
+            .map_err(draw_err)?;
+        chart
+            .configure_mesh()
+            .x_desc("images seen")
+            .y_desc(y_desc)
+            .x_labels(5)
+            .x_label_formatter(&|x| if *x >= 1000.0 { format!("{:.0}k", x / 1000.0) } else { format!("{x:.0}") })
+            .light_line_style(WHITE.mix(0.0))
+            .draw()
+            .map_err(draw_err)?;
+        Ok(chart)
+    }
+
+    /// The legend of `chart`'s labelled series, at `pos`.
+    fn legend_at<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>, pos: SeriesLabelPosition) -> Result<()> {
+        chart
+            .configure_series_labels()
+            .position(pos)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .draw()
+            .map_err(draw_err)
+    }
 
     /// Mean and std over seeds at each monitor point (runs share their monitor steps).
     fn curve(runs: &[&RunResult], stage: usize) -> Vec<(f64, f64, f64)> {
@@ -156,22 +198,7 @@ mod figures {
         let lo = all.iter().copied().fold(f64::MAX, f64::min).min(100.0);
         let hi = all.iter().copied().fold(f64::MIN, f64::max).max(0.0);
         let (lo, hi) = if lo < hi { ((lo - 2.0).max(0.0), (hi + 2.0).min(100.0)) } else { (0.0, 100.0) };
-        let mut chart = ChartBuilder::on(area)
-            .caption(title, ("sans-serif", 16))
-            .margin(8)
-            .x_label_area_size(34)
-            .y_label_area_size(44)
-            .build_cartesian_2d(0f64..xmax, lo..hi)
-            .map_err(draw_err)?;
-        chart
-            .configure_mesh()
-            .x_desc("images seen")
-            .y_desc("kNN top-1 (%)")
-            .x_labels(5)
-            .x_label_formatter(&|x| if *x >= 1000.0 { format!("{:.0}k", x / 1000.0) } else { format!("{x:.0}") })
-            .light_line_style(WHITE.mix(0.0))
-            .draw()
-            .map_err(draw_err)?;
+        let mut chart = images_chart(area, title, 16, xmax, lo..hi, "kNN top-1 (%)")?;
         for (method, runs) in &groups {
             let c = colour(method);
             if method == RANDOM_INIT {
@@ -196,13 +223,7 @@ mod figures {
             }
         }
         if legend {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.3))
-                .draw()
-                .map_err(draw_err)?;
+            legend_at(&mut chart, SeriesLabelPosition::LowerRight)?;
         }
         Ok(())
     }
@@ -284,13 +305,7 @@ mod figures {
                     .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
                 chart.draw_series(whiskers).map_err(draw_err)?;
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.3))
-                .draw()
-                .map_err(draw_err)?;
+            legend_at(&mut chart, SeriesLabelPosition::UpperRight)?;
             root.present().map_err(draw_err)?;
         }
         Ok(svg)
@@ -324,22 +339,7 @@ mod figures {
             let root = SVGBackend::with_string(&mut svg, (480 * panels.len().max(1) as u32, 380)).into_drawing_area();
             root.fill(&WHITE).map_err(draw_err)?;
             for (area, (method, runs)) in root.split_evenly((1, panels.len().max(1))).iter().zip(&panels) {
-                let mut chart = ChartBuilder::on(area)
-                    .caption(format!("{method}: loss per unit vs SimCLR"), ("sans-serif", 15))
-                    .margin(8)
-                    .x_label_area_size(34)
-                    .y_label_area_size(44)
-                    .build_cartesian_2d(0f64..xmax, lo..hi)
-                    .map_err(draw_err)?;
-                chart
-                    .configure_mesh()
-                    .x_desc("images seen")
-                    .y_desc("NT-Xent loss")
-                    .x_labels(4)
-                    .x_label_formatter(&|x| if *x >= 1000.0 { format!("{:.0}k", x / 1000.0) } else { format!("{x:.0}") })
-                    .light_line_style(WHITE.mix(0.0))
-                    .draw()
-                    .map_err(draw_err)?;
+                let mut chart = images_chart(area, &format!("{method}: loss per unit vs SimCLR"), 15, xmax, lo..hi, "NT-Xent loss")?;
                 let units = runs[0].units.clone();
                 let n = units.len();
                 for (u, name) in units.iter().enumerate() {
@@ -358,13 +358,7 @@ mod figures {
                         .label("simclr")
                         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(2)));
                 }
-                chart
-                    .configure_series_labels()
-                    .position(SeriesLabelPosition::UpperRight)
-                    .background_style(WHITE.mix(0.85))
-                    .border_style(BLACK.mix(0.3))
-                    .draw()
-                    .map_err(draw_err)?;
+                legend_at(&mut chart, SeriesLabelPosition::UpperRight)?;
             }
             root.present().map_err(draw_err)?;
         }

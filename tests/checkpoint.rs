@@ -1,5 +1,6 @@
 //! Checkpoints: a resumed run continues exactly; a damaged, foreign or half-written checkpoint
 //! is a one-line error that names the file, and never the one `--resume` picks.
+#![cfg(not(target_arch = "wasm32"))]
 mod common;
 
 use std::path::Path;

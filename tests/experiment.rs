@@ -1,5 +1,6 @@
 //! `locolab compare` as an experiment: seeds, the kNN monitor, the random-init row, the report,
 //! and resuming a partly finished experiment.
+#![cfg(not(target_arch = "wasm32"))]
 mod common;
 
 use burn::prelude::*;

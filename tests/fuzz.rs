@@ -2,6 +2,7 @@
 //! reader, the tar.gz reader, the checkpoint loader and the config parsers must give a value or
 //! an error, never a panic (proptest reports a panic as a failure, with the shrunk input).
 //! Case counts are per property; `PROPTEST_CASES` raises them for a longer hunt.
+#![cfg(not(target_arch = "wasm32"))]
 mod common;
 
 use std::io::Write;

@@ -1,5 +1,6 @@
 //! The kill test: `locolab train` is killed (SIGKILL) at random points, checkpoint writes
 //! included, then resumed until done; the run must read as one uninterrupted run, step for step.
+#![cfg(not(target_arch = "wasm32"))]
 mod common;
 
 use std::path::Path;

@@ -3,8 +3,28 @@
 
 use serde::Serialize;
 
-use crate::config::Arch;
 use crate::error::{Error, Result};
+
+/// The backbones (string forms in `config`). Each is one row of [`ARCHS`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Arch {
+    /// The LoCo paper's PResNet-50: 6 stages x 3 blocks, bilinear downsampling 56->8.
+    Presnet50,
+    /// The standard ResNet-50 (v1.5: stride on the 3x3 conv).
+    Resnet50,
+    /// Reduced PResNet for 32x32 inputs (CIFAR stem, 6 stages).
+    PresnetCifar,
+    /// The browser default: 6 stages, few channels, one block per stage.
+    PresnetTiny,
+}
+
+impl Arch {
+    /// The input size the architecture was designed for.
+    pub fn native_input(self) -> usize {
+        row(self).native_input
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -67,7 +87,7 @@ pub struct ArchSpec {
 type Row = (BlockKind, usize, usize, usize, usize, bool, usize);
 use BlockKind::{Basic, Bottleneck as Bott};
 
-/// MISSION.md's PResNet-50 table.
+/// PResNet-50 as the LoCo paper describes it (Xiong, Ren, Urtasun, NeurIPS 2020).
 const PRESNET50: [Row; 6] = [
     (Basic, 56, 56, 3, 1, false, 56),
     (Basic, 96, 96, 3, 1, false, 36),
@@ -105,15 +125,36 @@ fn conv_out(size: usize, kernel: usize, stride: usize, pad: usize) -> usize {
     (size + 2 * pad).saturating_sub(kernel) / stride + 1
 }
 
+/// One architecture: its name's variant, native input, stem, stage rows and downsampling.
+struct ArchRow {
+    arch: Arch,
+    native_input: usize,
+    stem: StemSpec,
+    rows: &'static [Row],
+    downsample: Downsample,
+}
+
+const fn stem(kernel: usize, stride: usize, channels: usize, max_pool: bool) -> StemSpec {
+    StemSpec { kernel, stride, channels, max_pool }
+}
+
+/// Every architecture, one row each: adding a backbone is adding a row (and its name in config).
+const ARCHS: [ArchRow; 4] = [
+    ArchRow { arch: Arch::Presnet50, native_input: 224, stem: stem(7, 2, 32, true), rows: &PRESNET50, downsample: Downsample::Bilinear },
+    ArchRow { arch: Arch::Resnet50, native_input: 224, stem: stem(7, 2, 64, true), rows: &RESNET50, downsample: Downsample::Stride },
+    ArchRow { arch: Arch::PresnetCifar, native_input: 32, stem: stem(3, 1, 16, false), rows: &PRESNET_CIFAR, downsample: Downsample::Bilinear },
+    ArchRow { arch: Arch::PresnetTiny, native_input: 32, stem: stem(3, 1, 16, false), rows: &PRESNET_TINY, downsample: Downsample::Bilinear },
+];
+
+fn row(arch: Arch) -> &'static ArchRow {
+    ARCHS.iter().find(|r| r.arch == arch).expect("every Arch has a row in ARCHS")
+}
+
 impl ArchSpec {
     /// The concrete network for `arch` at `input` x `input` pixels.
     pub fn new(arch: Arch, input: usize) -> Result<Self> {
-        let (stem, rows, downsample): (StemSpec, &[Row], Downsample) = match arch {
-            Arch::Presnet50 => (StemSpec { kernel: 7, stride: 2, channels: 32, max_pool: true }, &PRESNET50, Downsample::Bilinear),
-            Arch::Resnet50 => (StemSpec { kernel: 7, stride: 2, channels: 64, max_pool: true }, &RESNET50, Downsample::Stride),
-            Arch::PresnetCifar => (StemSpec { kernel: 3, stride: 1, channels: 16, max_pool: false }, &PRESNET_CIFAR, Downsample::Bilinear),
-            Arch::PresnetTiny => (StemSpec { kernel: 3, stride: 1, channels: 16, max_pool: false }, &PRESNET_TINY, Downsample::Bilinear),
-        };
+        let r = row(arch);
+        let (stem, rows, downsample) = (r.stem.clone(), r.rows, r.downsample);
         let mut stem_out = conv_out(input, stem.kernel, stem.stride, stem.kernel / 2);
         if stem.max_pool {
             stem_out = conv_out(stem_out, 3, 2, 1);

@@ -7,7 +7,16 @@ use burn::tensor::activation::relu;
 use super::arch::BlockKind;
 use super::backbone::{global_pool, Stage};
 use super::blocks::Block;
-use crate::config::DecoderKind;
+
+/// Decoder placed above each local unit (the LoCo paper's decoder ablation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum DecoderKind {
+    /// Global average pool + 2-layer MLP (the paper's GIM baseline).
+    Mlp,
+    /// One residual conv block with downsampling, then pool + 2-layer MLP (LoCo's choice).
+    ConvMlp,
+}
 
 /// Optional residual conv block, global average pool, 2-layer MLP to the embedding.
 #[derive(Module, Debug)]

@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use super::arch::{ArchSpec, BlockKind};
-use crate::config::Arch;
+use crate::model::arch::Arch;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct StageStats {
