@@ -237,6 +237,11 @@ fn read_result(dir: &Path) -> Result<RunResult> {
     serde_json::from_str(&text).map_err(|e| Error::Checkpoint(format!("{}: {e}", path.display())))
 }
 
+/// `result.json`, written last and atomically: its presence means the run is done.
+fn write_result(dir: &Path, result: &RunResult) -> Result<()> {
+    checkpoint::write_atomic(&dir.join("result.json"), serde_json::to_string_pretty(result).expect("serialises").as_bytes())
+}
+
 fn monitor_opts(spec: &ExperimentSpec) -> EvalOptions {
     EvalOptions { every_stage: true, linear: false, train_images: Some(spec.monitor_train), test_images: Some(spec.monitor_test) }
 }
@@ -305,7 +310,7 @@ fn run_one(
         loss_curve: loss_curve(&reports, &monitor_points),
         monitor: monitor_points,
     };
-    checkpoint::write_atomic(&dir.join("result.json"), serde_json::to_string_pretty(&result).expect("serialises").as_bytes())?;
+    write_result(dir.as_path(), &result)?;
     on_event(Event::Finished { run: name, result: result.clone() });
     Ok(result)
 }
@@ -364,7 +369,7 @@ fn random_init(
         loss_curve: Vec::new(),
         monitor: vec![p],
     };
-    checkpoint::write_atomic(&dir.join("result.json"), serde_json::to_string_pretty(&result).expect("serialises").as_bytes())?;
+    write_result(dir.as_path(), &result)?;
     on_event(Event::Finished { run: name, result: result.clone() });
     Ok(result)
 }

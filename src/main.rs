@@ -75,10 +75,11 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Compare { knobs, exp, out, resume, jobs } => {
-            let spec = if resume {
+            // The data is read once: --epochs needs its size before the spec exists.
+            let (spec, data) = if resume {
                 let spec = experiment::read_spec(&out)?;
                 eprintln!("resuming the experiment in {} (its experiment.json; training knobs ignored)", out.display());
-                spec
+                (spec, data()?)
             } else {
                 let mut base = knobs.config()?;
                 let methods = methods(exp.methods.as_deref())?;
@@ -105,9 +106,9 @@ fn run(cli: Cli) -> Result<()> {
                 };
                 spec.validate()?;
                 experiment::write_spec(&spec, &out)?;
-                spec
+                (spec, data)
             };
-            let runs = experiment::run(&spec, &out, data()?, &dev()?, jobs, &log_event)?;
+            let runs = experiment::run(&spec, &out, data, &dev()?, jobs, &log_event)?;
             let report = ExperimentReport { spec, runs };
             let written = report.write(&out)?;
             print!("{}", report.markdown());
