@@ -8,7 +8,16 @@ FEATURES="${LOCOLAB_WEB_FEATURES:-flex,webgpu}"
 # wasm-opt from npm's binaryen (v132): Debian's binaryen 108 breaks wasm-bindgen 0.2.130's
 # reference-types output ("WebAssembly.Table.set(): Argument 1 is invalid for table").
 export PATH="$PWD/node_modules/.bin:$PATH"
-wasm-pack build --target web --release --out-dir pkg --no-pack -- --no-default-features --features "$FEATURES"
+# wasm-pack (and its wasm-opt pass, minutes on a small machine) runs only when something it
+# reads changed: the stamp is a hash of the crate's sources, manifests, cargo config and features.
+stamp=$( { echo "$FEATURES"; find src .cargo Cargo.toml Cargo.lock -type f -print0 2>/dev/null | sort -z | xargs -0 cat; } | sha256sum | cut -d' ' -f1)
+if [ -f pkg/locolab_bg.wasm ] && [ "$(cat pkg/.stamp 2>/dev/null)" = "$stamp" ]; then
+  echo "pkg/ is up to date (stamp $stamp)"
+else
+  rm -f pkg/.stamp
+  wasm-pack build --target web --release --out-dir pkg --no-pack -- --no-default-features --features "$FEATURES"
+  echo "$stamp" > pkg/.stamp
+fi
 mkdir -p www/vendor
 cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css www/vendor/
 data="${1:-../shared/data/cifar10}"

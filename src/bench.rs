@@ -14,6 +14,8 @@ use crate::train::{Trainer, UnitPhases};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct BenchRow {
+    pub kind: MethodKind,
+    /// The method's label with its knobs, e.g. `loco(hard, conv-mlp)`.
     pub method: String,
     pub units: usize,
     /// Bytes held at the step's peak above the resting state before it (weights, optimizer
@@ -36,7 +38,7 @@ pub fn bench(cfg: &TrainConfig, methods: &[MethodKind], steps: usize, data: Arc<
     let mut rows: Vec<BenchRow> = Vec::new();
     for &method in methods {
         let c = TrainConfig { method, ..cfg.clone() };
-        let label = c.method_label();
+        let label = crate::method::label(&c);
         let mut t = Trainer::new(c, data.clone(), device)?;
         t.step()?; // warm-up: optimizer state exists from here on
         let mut peak = 0;
@@ -59,6 +61,7 @@ pub fn bench(cfg: &TrainConfig, methods: &[MethodKind], steps: usize, data: Arc<
             .collect();
         let other = median(reports.iter().map(|r| r.seconds - r.phases.iter().map(|p| p.forward_seconds + p.backward_seconds + p.update_seconds).sum::<f64>()).collect());
         rows.push(BenchRow {
+            kind: method,
             method: label,
             units: t.plan.units.len(),
             step_peak_bytes: peak,
@@ -70,7 +73,7 @@ pub fn bench(cfg: &TrainConfig, methods: &[MethodKind], steps: usize, data: Arc<
             other_seconds: other,
         });
     }
-    if let Some(simclr) = rows.iter().find(|r| r.method == "simclr").map(|r| r.step_peak_bytes) {
+    if let Some(simclr) = rows.iter().find(|r| r.kind == MethodKind::Simclr).map(|r| r.step_peak_bytes) {
         for r in &mut rows {
             r.saving_vs_simclr = Some(simclr as f64 / r.step_peak_bytes.max(1) as f64);
         }

@@ -216,7 +216,7 @@ pub fn read_state(dir: &Path) -> Result<CheckpointState> {
         _ => return Err(Error::Checkpoint(format!("{}: not a LoCo Lab checkpoint state (no format/version)", path.display()))),
     }
     let state: CheckpointState = serde_json::from_value(value).map_err(|e| Error::Checkpoint(format!("{}: {e}", path.display())))?;
-    state.config.validate().map_err(|e| Error::Checkpoint(format!("{}: its config is invalid: {e}", path.display())))?;
+    crate::method::check(&state.config).map_err(|e| Error::Checkpoint(format!("{}: its config is invalid: {e}", path.display())))?;
     Ok(state)
 }
 

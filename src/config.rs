@@ -213,6 +213,79 @@ pub struct Overrides {
     pub proj_dim: Option<usize>,
 }
 
+/// Knobs read from untrusted text (the page's URL), each checked on its own: a bad one is
+/// dropped with a warning that names it and why, and the rest still apply.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Lenient {
+    pub preset: String,
+    pub overrides: Overrides,
+    pub warnings: Vec<String>,
+}
+
+impl Overrides {
+    /// Parse `key=value` pairs (values as text, as in a URL) over `preset` (`default_preset`
+    /// when absent or unknown). Unknown keys, unparsable values, values out of range and a
+    /// combination that does not validate become warnings; the result always validates.
+    pub fn lenient(preset: Option<&str>, default_preset: &str, pairs: &[(String, String)]) -> Lenient {
+        let mut warnings = Vec::new();
+        let preset = match preset {
+            Some(p) if TrainConfig::preset(p).is_ok() => p.to_string(),
+            Some(p) => {
+                warnings.push(format!("unknown preset '{}' ignored; using '{default_preset}'", clip(p)));
+                default_preset.to_string()
+            }
+            None => default_preset.to_string(),
+        };
+        let mut known = serde_json::Map::new();
+        for (key, text) in pairs {
+            let ignored = |why: String| format!("{}={} ignored: {why}", clip(key), clip(text));
+            // A number (or true/false/null) when the text is one, else the text as a string.
+            let value = serde_json::from_str::<serde_json::Value>(text)
+                .ok()
+                .filter(|v| !v.is_object() && !v.is_array() && !v.is_string())
+                .unwrap_or_else(|| serde_json::Value::String(text.clone()));
+            let one = serde_json::Value::Object([(key.clone(), value.clone())].into_iter().collect());
+            let single: Overrides = match serde_json::from_value(one) {
+                Ok(o) => o,
+                Err(e) if e.to_string().starts_with("unknown field") => {
+                    warnings.push(format!("unknown setting '{}' ignored", clip(key)));
+                    continue;
+                }
+                Err(e) => {
+                    warnings.push(ignored(first_clause(&e.to_string())));
+                    continue;
+                }
+            };
+            match TrainConfig::preset_with(&preset, &single) {
+                Ok(_) => {
+                    known.insert(key.clone(), value);
+                }
+                Err(e) => warnings.push(ignored(e.to_string())),
+            }
+        }
+        let overrides: Overrides = serde_json::from_value(serde_json::Value::Object(known)).unwrap_or_default();
+        if let Err(e) = TrainConfig::preset_with(&preset, &overrides) {
+            warnings.push(format!("these settings do not fit together ({e}); using the '{preset}' preset"));
+            return Lenient { preset, overrides: Overrides::default(), warnings };
+        }
+        Lenient { preset, overrides, warnings }
+    }
+}
+
+/// At most 40 characters of untrusted text, for messages.
+fn clip(s: &str) -> String {
+    if s.chars().count() <= 40 {
+        s.to_string()
+    } else {
+        s.chars().take(40).collect::<String>() + "..."
+    }
+}
+
+/// A serde message without its "at line 1 column 9" tail.
+fn first_clause(msg: &str) -> String {
+    msg.split(" at line ").next().unwrap_or(msg).to_string()
+}
+
 /// Names accepted by [`TrainConfig::preset`].
 pub const PRESETS: [&str; 3] = ["cifar", "browser", "imagenet"];
 
@@ -309,25 +382,9 @@ impl TrainConfig {
         if self.steps == 0 {
             return Err(Error::Config("steps must be >= 1".into()));
         }
-        let spec = crate::model::ArchSpec::new(self.arch, self.input)?;
-        if let SharingMode::Blocks(n) = self.sharing {
-            let min_blocks = spec.stages.iter().map(|s| s.blocks).min().unwrap_or(0);
-            if n > min_blocks {
-                return Err(Error::Config(format!(
-                    "sharing blocks:{n} exceeds the {min_blocks} blocks of the smallest stage of {}",
-                    self.arch
-                )));
-            }
-        }
+        // The architecture must accept the input size; whether the method's own knobs fit it
+        // (LoCo's blocks:<n>) is the method's check: crate::method::check.
+        crate::model::ArchSpec::new(self.arch, self.input)?;
         Ok(())
-    }
-
-    /// A short label such as `loco(hard, conv-mlp)`.
-    pub fn method_label(&self) -> String {
-        match self.method {
-            MethodKind::Simclr => "simclr".into(),
-            MethodKind::Gim => format!("gim({})", self.decoder),
-            MethodKind::Loco => format!("loco({}, {})", self.sharing, self.decoder),
-        }
     }
 }

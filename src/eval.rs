@@ -9,9 +9,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::augment::plain;
 use crate::data::cifar::{Cifar10, CLASSES};
-use crate::error::Result;
+use std::borrow::Cow;
+
+use crate::error::{Error, Result};
 use crate::loss::l2_normalize;
 use crate::model::Network;
+use crate::train::Trainer;
 
 pub const KNN_K: usize = 200;
 pub const KNN_T: f64 = 0.1;
@@ -136,18 +139,34 @@ impl Default for EvalOptions {
     }
 }
 
-/// Evaluate a trainer's encoder (in eval mode) on its own data.
-pub fn evaluate(t: &crate::train::Trainer, opts: &EvalOptions) -> Result<Vec<StageAccuracy>> {
-    let names: Vec<String> = t.spec.stages.iter().map(|s| s.name.clone()).collect();
-    let data = t.data();
-    fn subset(d: &Cifar10, n: Option<usize>) -> std::borrow::Cow<'_, Cifar10> {
+/// The trainer's data, cut to the sizes `opts` asks for.
+fn eval_data<'a>(t: &'a Trainer, opts: &EvalOptions) -> (Cow<'a, Cifar10>, Cow<'a, Cifar10>) {
+    fn subset(d: &Cifar10, n: Option<usize>) -> Cow<'_, Cifar10> {
         match n {
-            Some(n) if n < d.len() => std::borrow::Cow::Owned(d.take(n)),
-            _ => std::borrow::Cow::Borrowed(d),
+            Some(n) if n < d.len() => Cow::Owned(d.take(n)),
+            _ => Cow::Borrowed(d),
         }
     }
-    let (train, test) = (subset(&data.train, opts.train_images), subset(&data.test, opts.test_images));
-    evaluate_network(&t.eval_network(), &names, &train, &test, t.config.input, t.device(), opts)
+    let data = t.data();
+    (subset(&data.train, opts.train_images), subset(&data.test, opts.test_images))
+}
+
+/// Evaluate a trainer's encoder (in eval mode) on its own data (synchronous read-back).
+pub fn evaluate(t: &Trainer, opts: &EvalOptions) -> Result<Vec<StageAccuracy>> {
+    let (train, test) = eval_data(t, opts);
+    evaluate_network(&t.eval_network(), &t.spec.stage_names(), &train, &test, t.config.input, t.device(), opts)
+}
+
+/// [`evaluate`] with asynchronous read-back, for the browser (WebGPU cannot read back
+/// synchronously): the same features and the same scoring, so the same numbers.
+pub async fn evaluate_async(t: &Trainer, opts: &EvalOptions) -> Result<Vec<StageAccuracy>> {
+    let (train, test) = eval_data(t, opts);
+    let (ftr, fte) = features(&t.eval_network(), &train, &test, t.config.input, t.device())?;
+    let mut host = Vec::new();
+    for s in scored_stages(ftr.len(), opts) {
+        host.push((s, HostMatrix::read_async(ftr[s].clone()).await?, HostMatrix::read_async(fte[s].clone()).await?));
+    }
+    score(&t.spec.stage_names(), &train.labels, &test.labels, host, t.device(), opts)
 }
 
 /// kNN (and optionally linear) top-1 of a network's frozen features, last stage or every stage.
@@ -160,14 +179,71 @@ pub fn evaluate_network(
     device: &Device,
     opts: &EvalOptions,
 ) -> Result<Vec<StageAccuracy>> {
-    let ftr = extract(net, train, input, device, 256);
-    let fte = extract(net, test, input, device, 256);
-    let stages: Vec<usize> = if opts.every_stage { (0..ftr.len()).collect() } else { vec![ftr.len() - 1] };
-    let mut out = Vec::new();
-    for s in stages {
-        let knn = knn_top1(ftr[s].clone(), &train.labels, fte[s].clone(), &test.labels, KNN_K, KNN_T)?;
-        let lin = if opts.linear { Some(linear_top1(ftr[s].clone(), &train.labels, fte[s].clone(), &test.labels, 300)?) } else { None };
-        out.push(StageAccuracy { stage: stage_names[s].clone(), knn, linear: lin });
+    let (ftr, fte) = features(net, train, test, input, device)?;
+    let host = scored_stages(ftr.len(), opts)
+        .map(|s| Ok((s, HostMatrix::read(ftr[s].clone())?, HostMatrix::read(fte[s].clone())?)))
+        .collect::<Result<Vec<_>>>()?;
+    score(stage_names, &train.labels, &test.labels, host, device, opts)
+}
+
+/// Every stage's pooled features of the train and test images, on the network's device.
+fn features(net: &Network, train: &Cifar10, test: &Cifar10, input: usize, device: &Device) -> Result<(Vec<Tensor<2>>, Vec<Tensor<2>>)> {
+    if train.is_empty() || test.is_empty() {
+        return Err(Error::Config("evaluation needs at least one train and one test image".into()));
     }
-    Ok(out)
+    Ok((extract(net, train, input, device, 256), extract(net, test, input, device, 256)))
+}
+
+fn scored_stages(stages: usize, opts: &EvalOptions) -> std::ops::Range<usize> {
+    if opts.every_stage { 0..stages } else { stages - 1..stages }
+}
+
+/// A feature matrix read back to the host.
+struct HostMatrix {
+    values: Vec<f32>,
+    shape: [usize; 2],
+}
+
+impl HostMatrix {
+    fn read(t: Tensor<2>) -> Result<Self> {
+        let shape = t.dims();
+        Ok(Self { values: crate::device::floats(t.try_into_data())?, shape })
+    }
+    async fn read_async(t: Tensor<2>) -> Result<Self> {
+        let shape = t.dims();
+        Ok(Self { values: crate::device::floats(t.into_data_async().await)?, shape })
+    }
+    fn on(self, device: &Device) -> Tensor<2> {
+        Tensor::from_data(TensorData::new(self.values, self.shape), device)
+    }
+}
+
+/// The device that scores features: the CPU, where kNN's top-k and the probe's read-back are
+/// synchronous on every platform (burn's top-k reads back synchronously on WebGPU).
+fn scoring_device(features_device: &Device) -> Device {
+    if cfg!(feature = "flex") {
+        crate::device::by_name(Some("flex")).unwrap_or_else(|_| features_device.clone())
+    } else {
+        features_device.clone()
+    }
+}
+
+/// kNN (and the probe, if asked) top-1 of each `(stage, train features, test features)`.
+fn score(
+    stage_names: &[String],
+    train_labels: &[u8],
+    test_labels: &[u8],
+    host: Vec<(usize, HostMatrix, HostMatrix)>,
+    features_device: &Device,
+    opts: &EvalOptions,
+) -> Result<Vec<StageAccuracy>> {
+    let device = scoring_device(features_device);
+    host.into_iter()
+        .map(|(s, tr, te)| {
+            let (tr, te) = (tr.on(&device), te.on(&device));
+            let knn = knn_top1(tr.clone(), train_labels, te.clone(), test_labels, KNN_K, KNN_T)?;
+            let linear = if opts.linear { Some(linear_top1(tr, train_labels, te, test_labels, 300)?) } else { None };
+            Ok(StageAccuracy { stage: stage_names[s].clone(), knn, linear })
+        })
+        .collect()
 }

@@ -61,9 +61,11 @@ impl ExperimentSpec {
     }
 
     pub fn validate(&self) -> Result<()> {
-        self.base.validate()?;
         if self.methods.is_empty() {
             return Err(Error::Config("--methods names no method".into()));
+        }
+        for &m in &self.methods {
+            crate::method::check(&self.config(m, 0))?;
         }
         if self.seeds == 0 {
             return Err(Error::Config("--seeds must be >= 1".into()));
@@ -113,6 +115,13 @@ pub struct RunResult {
     pub units: Vec<String>,
     /// Mean loss of every unit over each monitor interval: `(last step of the interval, losses)`.
     pub loss_curve: Vec<(usize, Vec<f32>)>,
+}
+
+impl RunResult {
+    /// The method this run trained, read from its label; `None` for the random-init baseline.
+    pub fn kind(&self) -> Option<MethodKind> {
+        self.method.split('(').next().and_then(|m| m.parse().ok())
+    }
 }
 
 /// What the experiment reports as it goes (the CLI prints it).
@@ -251,10 +260,6 @@ fn monitor(t: &Trainer, spec: &ExperimentSpec) -> Result<MonitorPoint> {
     Ok(MonitorPoint { step: t.step_count(), images_seen: t.images_seen(), knn: acc.iter().map(|a| a.knn).collect() })
 }
 
-fn stage_names(t: &Trainer) -> Vec<String> {
-    t.spec.stages.iter().map(|s| s.name.clone()).collect()
-}
-
 /// Train one (method, seed) run to the end, from its last checkpoint if it has one.
 fn run_one(
     spec: &ExperimentSpec,
@@ -270,7 +275,7 @@ fn run_one(
         return Ok(r);
     }
     let cfg = spec.config(method, seed_index);
-    let name = format!("{} seed {}", cfg.method_label(), cfg.seed);
+    let name = format!("{} seed {}", crate::method::label(&cfg), cfg.seed);
     let mut run = Run::open(&dir, cfg.clone(), data, device, &[MONITOR])?;
     if run.trainer.config != cfg {
         return Err(Error::Checkpoint(format!("{}: its config differs from {}", dir.display(), out.join("experiment.json").display())));
@@ -299,12 +304,12 @@ fn run_one(
     let reports: Vec<StepReport> = read_jsonl(&run.metrics_path());
     let monitor_points: Vec<MonitorPoint> = read_jsonl(&monitor_log);
     let result = RunResult {
-        method: cfg.method_label(),
+        method: crate::method::label(&cfg),
         seed: cfg.seed,
         steps: t.step_count(),
         images_seen: t.images_seen(),
         train_seconds: run.seconds_before,
-        stages: stage_names(t),
+        stages: t.spec.stage_names(),
         accuracy,
         units: t.unit_names(),
         loss_curve: loss_curve(&reports, &monitor_points),
@@ -363,7 +368,7 @@ fn random_init(
         steps: 0,
         images_seen: 0,
         train_seconds: 0.0,
-        stages: stage_names(&t),
+        stages: t.spec.stage_names(),
         accuracy: evaluate(&t, &EvalOptions { every_stage: true, ..EvalOptions::default() })?,
         units: Vec::new(),
         loss_curve: Vec::new(),

@@ -43,14 +43,17 @@ fn run(cli: Cli) -> Result<()> {
             let cfg = if resume { None } else { Some(knobs.config()?) }; // bad knobs fail before any I/O
             let mut run = match cfg {
                 None => Run::resume(&out, data()?, &dev()?, &[])?,
-                Some(cfg) => Run::start(&out, cfg, data()?, &dev()?, &[])?,
+                Some(cfg) => {
+                    fits_in_memory(cli.backend.as_deref(), [cfg.clone()], 1)?;
+                    Run::start(&out, cfg, data()?, &dev()?, &[])?
+                }
             };
             let t = &run.trainer;
             if resume {
-                eprintln!("resuming {} at step {} from {}", t.config.method_label(), t.step_count(), out.display());
+                eprintln!("resuming {} at step {} from {}", locolab::method::label(&t.config), t.step_count(), out.display());
             }
             let steps = knobs.steps.unwrap_or(0).max(t.config.steps);
-            let pb = progress(steps.saturating_sub(t.step_count()), &t.config.method_label());
+            let pb = progress(steps.saturating_sub(t.step_count()), &locolab::method::label(&t.config));
             run.train_to(steps, checkpoint_every, |_, r, _| {
                 pb.set_message(format!("loss [{}] {:.1} img/s", losses(&r.losses), r.images_per_sec));
                 pb.inc(1);
@@ -105,6 +108,7 @@ fn run(cli: Cli) -> Result<()> {
                     checkpoint_every: exp.checkpoint_every,
                 };
                 spec.validate()?;
+                fits_in_memory(cli.backend.as_deref(), spec.methods.iter().map(|&m| spec.config(m, 0)), jobs)?;
                 experiment::write_spec(&spec, &out)?;
                 (spec, data)
             };
@@ -118,6 +122,7 @@ fn run(cli: Cli) -> Result<()> {
             let measured = knobs.steps.unwrap_or(3);
             let cfg = knobs.config()?;
             let methods = methods(list.as_deref())?;
+            fits_in_memory(cli.backend.as_deref(), methods.iter().map(|&method| TrainConfig { method, ..cfg.clone() }), 1)?;
             let probe = locolab::memory::probe(&memory)?;
             let rows = locolab::bench::bench(&cfg, &methods, measured, data()?, &dev()?, probe)?;
             if json {
@@ -162,6 +167,18 @@ fn run(cli: Cli) -> Result<()> {
             }
             let splits = locolab::data::cifar::load_archive(&dest)?;
             eprintln!("ok: {} train and {} test images in {}", splits.train.len(), splits.test.len(), dest.display());
+        }
+    }
+    Ok(())
+}
+
+/// Refuse configs whose estimated step peak would not fit in this machine's memory, `jobs` runs
+/// at a time (CPU backend only: a GPU's memory is its own).
+fn fits_in_memory(backend: Option<&str>, cfgs: impl IntoIterator<Item = TrainConfig>, jobs: usize) -> Result<()> {
+    let cpu = matches!(backend, None | Some("flex"));
+    if let (true, Some((limit, what))) = (cpu, locolab::memory::budget()) {
+        for c in cfgs {
+            locolab::memory::check_fits(&c, limit / jobs.max(1) as u64, &what)?;
         }
     }
     Ok(())

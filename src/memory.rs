@@ -125,3 +125,72 @@ impl MemoryProbe for RssProbe {
         Self::status_kib("VmHWM") * 1024
     }
 }
+
+/// Bytes a training step of `cfg` is estimated to need at its peak: the largest unit's stored
+/// activations for the step's 2 x batch samples, times [`ACTIVATION_FACTOR`], plus the
+/// parameters with their gradients and Adam's two moments. A planning figure for refusing
+/// configs that cannot fit (see [`check_fits`]), not a measurement: `locolab bench` measures.
+pub fn estimate_step_bytes(cfg: &crate::config::TrainConfig) -> crate::Result<u64> {
+    let (per_image, fixed) = step_cost(cfg)?;
+    Ok(per_image * cfg.batch as u64 + fixed)
+}
+
+/// (bytes per image of the batch, bytes independent of the batch).
+fn step_cost(cfg: &crate::config::TrainConfig) -> crate::Result<(u64, u64)> {
+    let spec = crate::model::ArchSpec::new(cfg.arch, cfg.input)?;
+    let plan = crate::method::plan_for(cfg, &spec)?;
+    let stats = crate::model::inspect::inspect(&spec);
+    let unit_act = plan.units.iter().map(|u| u.stages.clone().map(|s| stats.stages[s].activation_bytes as u64).sum::<u64>()).max().unwrap_or(0);
+    // Two views per image; parameters with their gradients and Adam's two moments.
+    Ok(((ACTIVATION_FACTOR * 2.0 * unit_act as f64) as u64, 4 * 4 * stats.total_params as u64 + FIXED_BYTES))
+}
+
+/// Step peak per byte of the conv outputs `inspect` counts (BatchNorm and ReLU outputs,
+/// shortcuts, backward temporaries come on top). `locolab bench` SimCLR peaks at batch 32 give
+/// 3.1 (presnet50), 3.3 (presnet-cifar) and 3.7 (presnet-tiny); local methods measure lower.
+/// Rounded up, so the estimate errs on the side of refusing (README, "Memory limits").
+pub const ACTIVATION_FACTOR: f64 = 3.5;
+
+/// What a step holds whatever the network: the batch's pixels and views, the runtime's pools.
+pub const FIXED_BYTES: u64 = 64 << 20;
+
+/// How much memory a step may use where this build runs, and what that limit is.
+pub fn budget() -> Option<(u64, String)> {
+    if cfg!(target_arch = "wasm32") {
+        // wasm32 addresses at most 4 GiB, and browsers cap a tab's module there or below.
+        return Some((4 << 30, "a browser tab's 4 GiB wasm memory".into()));
+    }
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib: u64 = meminfo.lines().find_map(|l| l.strip_prefix("MemAvailable:")?.trim().strip_suffix("kB")?.trim().parse().ok())?;
+    Some((kib * 1024, "this machine's available memory".into()))
+}
+
+/// Refuse a config whose estimated step peak exceeds `limit` bytes, with the largest batch
+/// that would fit.
+pub fn check_fits(cfg: &crate::config::TrainConfig, limit: u64, what: &str) -> crate::Result<()> {
+    let (per_image, fixed) = step_cost(cfg)?;
+    let need = per_image * cfg.batch as u64 + fixed;
+    if need <= limit {
+        return Ok(());
+    }
+    let largest = limit.saturating_sub(fixed) / per_image.max(1);
+    let fits = (largest as usize >= crate::config::limits::BATCH.0).then_some(largest);
+    let advice = match fits {
+        Some(b) => format!("use batch {b} or less"),
+        None => "no batch fits: use a smaller architecture or input".into(),
+    };
+    Err(crate::Error::Config(format!(
+        "{} {} at {}x{}, batch {}: a training step needs about {} (estimated), more than {what} ({}); {advice}",
+        cfg.method, cfg.arch, cfg.input, cfg.input, cfg.batch, human(need), human(limit)
+    )))
+}
+
+/// Bytes as `1.5 GiB` / `320 MiB`.
+pub fn human(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b >= (1u64 << 30) as f64 {
+        format!("{:.1} GiB", b / (1u64 << 30) as f64)
+    } else {
+        format!("{:.0} MiB", b / (1u64 << 20) as f64)
+    }
+}

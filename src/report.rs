@@ -7,7 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::experiment::{ExperimentSpec, RunResult, RANDOM_INIT};
+use crate::config::MethodKind;
+use crate::experiment::{ExperimentSpec, RunResult};
 
 /// `results.json`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -113,15 +114,14 @@ impl ExperimentReport {
     }
 }
 
-/// Colour of each method, the same in every figure.
-fn colour(method: &str) -> plotters::style::RGBColor {
+/// Colour of each method (grey: the random-init baseline), the same in every figure.
+fn colour(kind: Option<MethodKind>) -> plotters::style::RGBColor {
     use plotters::style::RGBColor;
-    match method.split('(').next().unwrap_or("") {
-        "simclr" => RGBColor(20, 20, 20),
-        "gim" => RGBColor(214, 96, 20),
-        "loco" => RGBColor(31, 119, 180),
-        m if m == RANDOM_INIT => RGBColor(140, 140, 140),
-        _ => RGBColor(44, 160, 44),
+    match kind {
+        Some(MethodKind::Simclr) => RGBColor(20, 20, 20),
+        Some(MethodKind::Gim) => RGBColor(214, 96, 20),
+        Some(MethodKind::Loco) => RGBColor(31, 119, 180),
+        None => RGBColor(140, 140, 140),
     }
 }
 
@@ -136,7 +136,8 @@ mod figures {
 
     use super::{by_method, colour, draw_err, mean_std, ExperimentReport};
     use crate::error::Result;
-    use crate::experiment::{RunResult, RANDOM_INIT};
+    use crate::config::MethodKind;
+    use crate::experiment::RunResult;
 
     type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
@@ -200,8 +201,8 @@ mod figures {
         let (lo, hi) = if lo < hi { ((lo - 2.0).max(0.0), (hi + 2.0).min(100.0)) } else { (0.0, 100.0) };
         let mut chart = images_chart(area, title, 16, xmax, lo..hi, "kNN top-1 (%)")?;
         for (method, runs) in &groups {
-            let c = colour(method);
-            if method == RANDOM_INIT {
+            let c = colour(runs[0].kind());
+            if runs[0].kind().is_none() {
                 let (m, _) = mean_std(&runs.iter().filter_map(|r| r.monitor.first().and_then(|p| p.knn.get(stage).copied())).collect::<Vec<_>>());
                 let s = chart
                     .draw_series(DashedLineSeries::new(vec![(0.0, m), (xmax, m)], 6, 4, c.stroke_width(2)))
@@ -288,13 +289,13 @@ mod figures {
             let k = groups.len().max(1) as f64;
             let width = 0.8 / k;
             for (g, (method, runs)) in groups.iter().enumerate() {
-                let c = colour(method);
+                let c = colour(runs[0].kind());
                 let mut bars = Vec::new();
                 let mut whiskers = Vec::new();
                 for s in 0..stages.len() {
                     let (m, sd) = ExperimentReport::final_stat(runs, s, false);
                     let x0 = s as f64 + 0.1 + g as f64 * width;
-                    bars.push(Rectangle::new([(x0, 0.0), (x0 + width * 0.9, m)], c.mix(if method == RANDOM_INIT { 0.5 } else { 0.85 }).filled()));
+                    bars.push(Rectangle::new([(x0, 0.0), (x0 + width * 0.9, m)], c.mix(if runs[0].kind().is_none() { 0.5 } else { 0.85 }).filled()));
                     let xm = x0 + width * 0.45;
                     whiskers.push(PathElement::new(vec![(xm, m - sd), (xm, m + sd)], BLACK.stroke_width(1)));
                 }
@@ -314,9 +315,10 @@ mod figures {
     /// One panel per local method: each unit's loss (seed-mean, per monitor interval), blue
     /// (lowest unit) to green (top), with SimCLR's loss dashed in black.
     pub fn loss_curves(rep: &ExperimentReport) -> Result<String> {
-        let groups: Vec<_> = by_method(&rep.runs).into_iter().filter(|(m, _)| m != RANDOM_INIT).collect();
-        let simclr = groups.iter().find(|(m, _)| m == "simclr").map(|(_, r)| r.clone());
-        let panels: Vec<_> = groups.iter().filter(|(m, _)| m != "simclr").collect();
+        let is_simclr = |runs: &[&RunResult]| runs[0].kind() == Some(MethodKind::Simclr);
+        let groups: Vec<_> = by_method(&rep.runs).into_iter().filter(|(_, r)| r[0].kind().is_some()).collect();
+        let simclr = groups.iter().find(|(_, r)| is_simclr(r)).map(|(_, r)| r.clone());
+        let panels: Vec<_> = groups.iter().filter(|(_, r)| !is_simclr(r)).collect();
         let panels: Vec<_> = if panels.is_empty() { groups.iter().collect() } else { panels };
         let mean_curve = |runs: &[&RunResult], unit: usize| -> Vec<(f64, f64)> {
             let n = runs.iter().map(|r| r.loss_curve.len()).min().unwrap_or(0);
@@ -351,11 +353,11 @@ mod figures {
                         .label(name.as_str())
                         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
                 }
-                if let Some(sc) = simclr.as_ref().filter(|_| method != "simclr") {
+                if let Some(sc) = simclr.as_ref().filter(|_| !is_simclr(runs)) {
                     chart
                         .draw_series(DashedLineSeries::new(mean_curve(sc, 0), 6, 3, BLACK.stroke_width(2)))
                         .map_err(draw_err)?
-                        .label("simclr")
+                        .label(MethodKind::Simclr.to_string())
                         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(2)));
                 }
                 legend_at(&mut chart, SeriesLabelPosition::UpperRight)?;

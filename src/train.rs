@@ -103,7 +103,7 @@ impl Trainer {
         }
         let device = device.clone().autodiff();
         let spec = ArchSpec::new(config.arch, config.input)?;
-        let plan = plan_for(&config, &spec);
+        let plan = plan_for(&config, &spec)?;
         let net = seeded(&device, config.seed, || plan.build(&spec, config.proj_dim, &device));
         Ok(Self {
             optim: crate::optim::build(&config),

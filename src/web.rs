@@ -12,8 +12,11 @@ use crate::config::{limits, Overrides, TrainConfig, PRESETS};
 use crate::data::augment::to_rgba;
 use crate::data::cifar::{load_archive_from, Cifar10, CifarSplits};
 use crate::error::Error;
-use crate::eval::{accuracy, extract, knn_predict, KNN_K, KNN_T};
+use crate::eval::{evaluate_async, EvalOptions};
 use crate::train::Trainer;
+
+/// The preset the page starts from.
+const PAGE_PRESET: &str = "browser";
 
 fn js_err(e: impl std::fmt::Display) -> JsError {
     JsError::new(&e.to_string())
@@ -23,9 +26,37 @@ fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
     v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(js_err)
 }
 
+thread_local! {
+    /// The message of the last panic on this thread, for [`take_panic`].
+    static LAST_PANIC: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Log panics to the console (with a stack) and keep the message: a panic aborts the wasm
+/// instance, and the worker asks [`take_panic`] why, reports it and is replaced by the page.
 #[wasm_bindgen(start)]
 pub fn start() {
-    console_error_panic_hook::set_once();
+    std::panic::set_hook(Box::new(|info| {
+        let msg = match info.payload().downcast_ref::<&str>() {
+            Some(s) => s.to_string(),
+            None => info.payload().downcast_ref::<String>().cloned().unwrap_or_else(|| "panic".into()),
+        };
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        LAST_PANIC.with(|p| *p.borrow_mut() = Some(format!("{msg}{at}")));
+        console_error_panic_hook::hook(info);
+    }));
+}
+
+/// The last panic's message, once (`undefined` if none happened since the last call). After a
+/// panic the module's state is not trustworthy: the worker that hosts it must be replaced.
+#[wasm_bindgen(js_name = takePanic)]
+pub fn take_panic() -> Option<String> {
+    LAST_PANIC.with(|p| p.borrow_mut().take())
+}
+
+/// Panic on purpose, so tests can check that the page survives a panic in the module.
+#[wasm_bindgen(js_name = debugPanic)]
+pub fn debug_panic(message: String) {
+    panic!("{message}");
 }
 
 /// The page's config: `{preset?, ...knobs}` with only what the user set (null = the preset's
@@ -37,7 +68,7 @@ fn parse_config(config: JsValue) -> Result<TrainConfig, JsError> {
     }
     let obj = given.as_object_mut().ok_or_else(|| js_err(Error::Config("config must be an object".into())))?;
     let preset = match obj.remove("preset") {
-        None | Some(serde_json::Value::Null) => "browser".to_string(),
+        None | Some(serde_json::Value::Null) => PAGE_PRESET.to_string(),
         Some(serde_json::Value::String(p)) => p,
         Some(other) => return Err(js_err(Error::Config(format!("preset must be a name, got {other}")))),
     };
@@ -46,10 +77,28 @@ fn parse_config(config: JsValue) -> Result<TrainConfig, JsError> {
     TrainConfig::preset_with(&preset, &o).map_err(js_err)
 }
 
+/// Settings from the page's URL, `[[key, text], ...]` (`preset` among them or not): every
+/// knob checked on its own, bad ones dropped with a warning. Returns `{preset, overrides,
+/// warnings}`; `overrides` always validates over `preset`.
+#[wasm_bindgen(js_name = lenientSettings)]
+pub fn lenient_settings(pairs: JsValue) -> Result<JsValue, JsError> {
+    let pairs: Vec<(String, String)> =
+        serde_wasm_bindgen::from_value(pairs).map_err(|e| js_err(Error::Config(format!("settings must be [key, text] pairs: {e}"))))?;
+    let preset = pairs.iter().find(|(k, _)| k == "preset").map(|(_, v)| v.as_str());
+    let rest: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "preset").cloned().collect();
+    to_js(&Overrides::lenient(preset, PAGE_PRESET, &rest))
+}
+
 /// Check a config without building anything; resolves to the normalised config.
 #[wasm_bindgen(js_name = validateConfig)]
 pub fn validate_config(config: JsValue) -> Result<JsValue, JsError> {
     to_js(&parse_config(config)?)
+}
+
+/// Every method, in the order the page lists them: `[{kind, title, summary, end_to_end}]`.
+#[wasm_bindgen]
+pub fn methods() -> Result<JsValue, JsError> {
+    to_js(&crate::method::catalogue())
 }
 
 /// The named presets, `{name: config}`.
@@ -133,6 +182,9 @@ impl Lab {
     /// `trainBytes` may be the official `.tar.gz` archive (then `testBytes` is ignored).
     pub async fn create(config: JsValue, backend: String, train: Vec<u8>, test: Vec<u8>) -> Result<Lab, JsError> {
         let cfg = parse_config(config)?;
+        if let Some((limit, what)) = crate::memory::budget() {
+            crate::memory::check_fits(&cfg, limit, &what).map_err(js_err)?;
+        }
         let data = parse_data(&train, &test).map_err(js_err)?;
         let (device, backend, backend_note) = pick_device(&backend).await?;
         let trainer = Trainer::new(cfg, Arc::new(data), &device).map_err(js_err)?;
@@ -161,21 +213,12 @@ impl Lab {
         to_js(&out)
     }
 
-    /// kNN (k = 200, t = 0.1) top-1 (%) of the last stage's frozen features, using the first
-    /// `n_train` training images as the memory bank and the first `n_test` test images.
-    pub async fn evaluate(&self, n_train: u32, n_test: u32) -> Result<f64, JsError> {
-        let data = self.trainer.data();
-        let (train, test) = (data.train.take(n_train as usize), data.test.take(n_test as usize));
-        if train.is_empty() || test.is_empty() {
-            return Err(js_err(Error::Config("evaluate needs at least one train and one test image".into())));
-        }
-        let net = self.trainer.eval_network();
-        let input = self.trainer.config.input;
-        let device = self.trainer.device();
-        let ftr = extract(&net, &train, input, device, 128).pop().expect("a stage");
-        let fte = extract(&net, &test, input, device, 128).pop().expect("a stage");
-        let pred = crate::device::floats(knn_predict(ftr, &train.labels, fte, KNN_K, KNN_T).into_data_async().await).map_err(js_err)?;
-        Ok(accuracy(&pred, &test.labels))
+    /// kNN (k = 200, t = 0.1) top-1 (%) of every stage's frozen features, using the first
+    /// `n_train` training images as the memory bank and the first `n_test` test images; resolves
+    /// to `[{stage, knn}, ...]`, lowest stage first (the same evaluation as `locolab eval`).
+    pub async fn evaluate(&self, n_train: u32, n_test: u32) -> Result<JsValue, JsError> {
+        let opts = EvalOptions { every_stage: true, linear: false, train_images: Some(n_train as usize), test_images: Some(n_test as usize) };
+        to_js(&evaluate_async(&self.trainer, &opts).await.map_err(js_err)?)
     }
 
     /// The two augmented views of the first `count` images of the current batch, as

@@ -113,6 +113,33 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(cases(512))]
+
+    /// The page's URL settings: any keys and texts give a config that validates, and every
+    /// dropped setting is named in a warning.
+    #[test]
+    fn lenient_url_settings_always_validate(
+        preset in proptest::option::of("(browser|cifar|imagenet|[a-z]{0,8})"),
+        pairs in proptest::collection::vec((
+            "(batch|lr|temperature|seed|sharing|decoder|arch|input|steps|method|optimizer|proj_dim|[a-z_]{1,10})",
+            "(-?[0-9]{1,25}(\\.[0-9]{0,4})?(e-?[0-9]{1,3})?|NaN|inf|-inf|null|true|\\[\\]|\\{\\}|\"x\"|[a-z0-9:.-]{0,12}|.{0,20})",
+        ), 0..8),
+    ) {
+        let l = Overrides::lenient(preset.as_deref(), "browser", &pairs);
+        let cfg = TrainConfig::preset_with(&l.preset, &l.overrides);
+        prop_assert!(cfg.is_ok(), "{:?} -> {:?}: {:?}", pairs, l, cfg.err());
+        // Every setting is either applied or named in a warning (or all were dropped together).
+        let set = serde_json::to_value(&l.overrides).unwrap();
+        let together = l.warnings.iter().any(|w| w.contains("do not fit together"));
+        for (k, v) in &pairs {
+            let applied = set.get(k).is_some_and(|x| !x.is_null()) || v == "null";
+            let named = l.warnings.iter().any(|w| w.contains(&format!("{k}=")) || w.contains(&format!("'{k}'")));
+            prop_assert!(applied || named || together, "{k}={v} neither applied nor warned: {:?}", l);
+        }
+    }
+}
+
 /// A checkpoint folder whose files are mutated and whose state.json is then made to agree with
 /// them, so the bytes reach burn's reader past our size/hash check.
 fn checkpoint_seed() -> (std::path::PathBuf, Vec<u8>, String) {

@@ -2,7 +2,7 @@
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use locolab::config::{Arch, MethodKind, SharingMode, TrainConfig};
-use locolab::method::{grad_abs_sum, param_ids, plan_for, Plan, UnitUpdate};
+use locolab::method::{grad_abs_sum, param_ids, plan_for, Plan, TopStage, UnitUpdate};
 use locolab::model::Network;
 use locolab::model::ArchSpec;
 
@@ -11,7 +11,7 @@ fn setup(method: MethodKind, sharing: SharingMode) -> (Plan, Network, Vec<UnitUp
     let spec = ArchSpec::new(cfg.arch, cfg.input).unwrap();
     let device = Device::flex().autodiff();
     device.seed(1);
-    let plan = plan_for(&cfg, &spec);
+    let plan = plan_for(&cfg, &spec).unwrap();
     let net = plan.build(&spec, 16, &device);
     let x = Tensor::<4>::random([8, 3, 32, 32], burn::tensor::Distribution::Normal(0.0, 1.0), &device);
     let ups = plan.unit_updates(&net, x, 0.5);
@@ -82,7 +82,8 @@ fn loco_upper_only_lower_unit_leaves_shared_stage_alone() {
 fn loco_soft_sharing_trains_a_copy_tied_to_the_shared_stage() {
     let (plan, net, ups) = setup(MethodKind::Loco, SharingMode::Soft { l2: 1e-2 });
     assert_eq!(net.copies.len(), 4);
-    assert_eq!(plan.units[0].top_copy, Some(0));
+    assert_eq!(plan.units[0].top, TopStage::Copy { copy: 0, l2: 1e-2 });
+    assert_eq!(plan.units[4].top, TopStage::Whole, "the last unit has no copy");
     // Unit 0 trains its copy of res3; the L2 tie also pulls on the shared res3 itself.
     assert!(grad_mass(&ups[0].grads, &net.copies[0]).unwrap() > 0.0);
     assert!(grad_mass(&ups[0].grads, &net.stages[1]).unwrap() > 0.0);
@@ -93,9 +94,12 @@ fn loco_soft_sharing_trains_a_copy_tied_to_the_shared_stage() {
 fn loco_blocks_sharing_runs_the_first_blocks_of_the_next_stage() {
     let cfg = TrainConfig { arch: Arch::PresnetCifar, method: MethodKind::Loco, sharing: SharingMode::Blocks(1), ..TrainConfig::default() };
     let spec = ArchSpec::new(cfg.arch, 32).unwrap();
-    let plan = plan_for(&cfg, &spec);
-    assert_eq!(plan.units[0].top_blocks, Some(1));
-    assert_eq!(plan.units[4].top_blocks, None, "the last unit keeps its whole top stage");
+    let plan = plan_for(&cfg, &spec).unwrap();
+    assert_eq!(plan.units[0].top, TopStage::FirstBlocks(1));
+    assert_eq!(plan.units[4].top, TopStage::Whole, "the last unit keeps its whole top stage");
+    let too_many = TrainConfig { sharing: SharingMode::Blocks(3), ..cfg.clone() };
+    let err = plan_for(&too_many, &spec).unwrap_err().to_string();
+    assert!(err.contains("blocks:3 exceeds the 2 blocks"), "{err}");
     let device = Device::flex().autodiff();
     let net = plan.build(&spec, 16, &device);
     let x = Tensor::<4>::random([8, 3, 32, 32], burn::tensor::Distribution::Normal(0.0, 1.0), &device);

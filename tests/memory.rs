@@ -23,4 +23,11 @@ fn local_methods_peak_below_simclr() {
     assert!(gim.saving_vs_simclr.unwrap() > 1.5, "GIM saves memory: {:?}", gim.saving_vs_simclr);
     assert!(loco.saving_vs_simclr.unwrap() > 1.2, "LoCo saves memory: {:?}", loco.saving_vs_simclr);
     assert!(loco.step_peak_bytes > gim.step_peak_bytes, "LoCo holds one more stage than GIM");
+    // The estimate the doors refuse configs with errs high, but not wildly.
+    for r in &rows {
+        let est = locolab::memory::estimate_step_bytes(&TrainConfig { method: r.kind, ..cfg.clone() }).unwrap();
+        let ratio = est as f64 / r.step_peak_bytes as f64;
+        eprintln!("{}: estimated {est} bytes, {ratio:.2}x the measured peak", r.method);
+        assert!((1.0..2.5).contains(&ratio), "{}: estimate {est} vs measured {}", r.method, r.step_peak_bytes);
+    }
 }

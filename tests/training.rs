@@ -15,7 +15,7 @@ fn mean(v: &[f32]) -> f32 {
 }
 
 fn assert_loss_falls(c: TrainConfig) {
-    let label = c.method_label();
+    let label = locolab::method::label(&c);
     let mut t = Trainer::new(c, common::cifar(), &Device::flex()).unwrap();
     let reports = t.run(40, |_| {}).unwrap();
     let units = reports[0].losses.len();

@@ -37,8 +37,12 @@ async fn loss_falls(method: &str) {
     web_sys::console::log_1(&format!("{method}: mean loss {first:.4} -> {last:.4}").into());
     assert!(last < first, "{method}: loss did not fall ({first} -> {last})");
     assert_eq!(lab.step_count(), 40);
-    let knn = lab.evaluate(200, 100).await.map_err(JsValue::from).unwrap();
-    assert!((0.0..=100.0).contains(&knn));
+    let stages = js_sys::Array::from(&lab.evaluate(200, 100).await.map_err(JsValue::from).unwrap());
+    assert_eq!(stages.length(), 6, "one kNN figure per stage of presnet-tiny");
+    for s in stages.iter() {
+        let knn = js_sys::Reflect::get(&s, &"knn".into()).unwrap().as_f64().unwrap();
+        assert!((0.0..=100.0).contains(&knn), "{knn}");
+    }
 }
 
 #[wasm_bindgen_test]

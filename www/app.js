@@ -1,24 +1,41 @@
 // LoCo Lab page: state in the URL, the trainer in a Web Worker, live loss curves (uPlot).
-const METHODS = ['simclr', 'gim', 'loco'];
+// The methods, presets, limits and the checks of every setting come from the wasm module.
+let METHODS = []; // [{kind, title, summary, details, end_to_end}] from the core (MethodKind::ALL)
+let REF = null; // the end-to-end reference method (SimCLR)
 const KNOBS = ['preset', 'batch', 'lr', 'temperature', 'seed', 'sharing', 'decoder', 'backend'];
-const EXPLAIN = {
-  simclr: 'End to end: one loss on top, gradients flow through every stage.',
-  gim: 'Greedy InfoMax: one loss per stage, no gradient crosses a stage boundary.',
-  loco: 'LoCo: units of two stages overlap by one; the shared stage bridges gradients.',
-};
+const CONFIG_KNOBS = KNOBS.filter((k) => k !== 'backend');
+// URL keys the page itself reads; every other key is a training setting, checked by the core.
+const PAGE_KEYS = ['methods', 'backend', 'embed', 'hide', 'autostart'];
+const BACKENDS = ['auto', 'webgpu', 'cpu'];
 const $ = (id) => document.getElementById(id);
+const info = (m) => METHODS.find((x) => x.kind === m);
 
 // ---- worker RPC ----
-const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+// A panic or an out-of-memory abort traps the wasm instance; the worker then answers `fatal`
+// and is replaced by a fresh one (data re-sent), so the page never talks to a dead module.
+let worker = null;
 let nextId = 0;
 const pending = new Map();
-worker.onmessage = (e) => {
-  const { id, ok, value, error } = e.data;
-  const p = pending.get(id);
-  pending.delete(id);
-  ok ? p.resolve(value) : p.reject(new Error(error));
-};
-worker.onerror = (e) => showError(`worker failed: ${e.message}`);
+function startWorker() {
+  worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  worker.onmessage = (e) => {
+    const { id, ok, value, error, fatal } = e.data;
+    const p = pending.get(id);
+    pending.delete(id);
+    if (ok) return p.resolve(value);
+    const err = new Error(error);
+    err.fatal = fatal;
+    p.reject(err);
+  };
+  worker.onerror = (e) => {
+    e.preventDefault();
+    failAll(`the worker failed: ${e.message || 'it could not start'}`);
+  };
+}
+function failAll(message) {
+  for (const [, p] of pending) { const err = new Error(message); err.fatal = true; p.reject(err); }
+  pending.clear();
+}
 function call(cmd, args = {}, transfer = []) {
   return new Promise((resolve, reject) => {
     const id = nextId++;
@@ -26,12 +43,16 @@ function call(cmd, args = {}, transfer = []) {
     worker.postMessage({ id, cmd, ...args }, transfer);
   });
 }
+startWorker();
 
 // ---- state (mirrors the URL) ----
 const state = {
-  methods: [...METHODS], preset: 'browser', batch: null, lr: null, temperature: null, seed: 0,
-  sharing: 'hard', decoder: 'conv-mlp', backend: 'auto', embed: false, hide: [], autostart: false,
+  methods: null, preset: 'browser', batch: null, lr: null, temperature: null, seed: null,
+  sharing: null, decoder: null, backend: 'auto', embed: false, hide: [], autostart: false,
 };
+let urlSettings = []; // [[key, text]] training settings from the URL, checked by the core
+let urlMethods = null;
+let dataset = null; // the CIFAR-10 bytes, kept to re-send to a restarted worker
 let presets = {};
 let running = false;
 let trainers = {}; // method -> {units, backend, curve: {x: [], ys: [[]...]}, acc}
@@ -40,14 +61,46 @@ let stepCount = 0;
 
 function readUrl() {
   const q = new URLSearchParams(location.search);
-  if (q.has('methods')) state.methods = q.get('methods').split(',').filter((m) => METHODS.includes(m));
-  for (const k of KNOBS) if (q.has(k)) state[k] = q.get(k);
-  for (const k of ['batch', 'seed']) if (state[k] !== null) state[k] = parseInt(state[k], 10);
-  for (const k of ['lr', 'temperature']) if (state[k] !== null) state[k] = parseFloat(state[k]);
+  urlSettings = [...q.entries()].filter(([k]) => !PAGE_KEYS.includes(k));
+  if (q.has('methods')) urlMethods = q.get('methods').split(',').map((m) => m.trim()).filter(Boolean);
+  if (q.has('backend')) state.backend = q.get('backend');
   state.embed = q.get('embed') === '1';
   state.hide = (q.get('hide') || '').split(',').filter(Boolean);
   state.autostart = q.get('autostart') === '1';
 }
+
+// The URL's settings, as the core judged them: bad ones fall back to the preset, with a warning.
+function applySettings(settings) {
+  const warnings = [...settings.warnings];
+  state.preset = settings.preset;
+  for (const k of CONFIG_KNOBS) if (k !== 'preset') state[k] = settings.overrides[k] ?? null;
+  const kinds = METHODS.map((m) => m.kind);
+  if (urlMethods) {
+    const unknown = urlMethods.filter((m) => !kinds.includes(m));
+    if (unknown.length) warnings.push(`unknown method ${unknown.map((m) => `'${m.slice(0, 40)}'`).join(', ')} ignored; methods are ${kinds.join(', ')}`);
+    state.methods = urlMethods.filter((m) => kinds.includes(m));
+    if (!state.methods.length) { state.methods = [...kinds]; warnings.push('no known method named: showing all'); }
+  } else {
+    state.methods = [...kinds];
+  }
+  if (!BACKENDS.includes(state.backend)) {
+    warnings.push(`backend=${String(state.backend).slice(0, 40)} ignored; expected ${BACKENDS.join(', ')}`);
+    state.backend = 'auto';
+  }
+  showWarnings(warnings);
+}
+
+function showWarnings(list) {
+  const ul = $('warnings');
+  ul.innerHTML = '';
+  for (const w of list) { const li = document.createElement('li'); li.textContent = w; ul.appendChild(li); }
+  ul.hidden = list.length === 0;
+}
+
+function buildMethodControls() {
+  $('methods').innerHTML = '<legend>Methods</legend>' + METHODS.map((m) => `<label><input type="checkbox" name="method" value="${m.kind}"> ${m.title}</label>`).join('\n');
+  $('method-details').innerHTML = METHODS.map((m) => `<dt>${m.title}</dt><dd>${m.details}</dd>`).join('');
+  }
 
 function writeUrl() {
   const q = new URLSearchParams();
@@ -62,7 +115,7 @@ function writeUrl() {
 function fillControls() {
   $('preset').innerHTML = Object.keys(presets).map((p) => `<option>${p}</option>`).join('');
   const p = presets[state.preset] || presets.browser;
-  for (const k of ['batch', 'lr', 'temperature']) if (state[k] === null) state[k] = p[k];
+  for (const k of ['batch', 'lr', 'temperature', 'seed', 'sharing', 'decoder']) if (state[k] === null) state[k] = p[k];
   for (const k of KNOBS) $(k).value = state[k];
   document.querySelectorAll('input[name=method]').forEach((c) => { c.checked = state.methods.includes(c.value); });
   document.body.classList.toggle('embed', state.embed);
@@ -117,8 +170,15 @@ async function loadFiles(files) {
   if (!train || !test) throw new Error('pick a train file and a test file (e.g. data_batch_1.bin and test_batch.bin), or the .tar.gz archive');
   return { train: await train.arrayBuffer(), test: await test.arrayBuffer(), source: `${train.name} + ${test.name}` };
 }
+// Copies go to the worker (transferred), the page keeps the originals for a restarted worker.
+function sendData() {
+  const train = dataset.train.slice(0);
+  const test = dataset.test.slice(0);
+  return call('data', { train, test }, [train, test].filter((b) => b.byteLength));
+}
 async function useData(d) {
-  await call('data', { train: d.train, test: d.test }, [d.train, d.test].filter((b) => b.byteLength));
+  dataset = d;
+  await sendData();
   $('data-box').hidden = true;
   showInfo(`data: ${d.source}`);
   await resetAll();
@@ -126,7 +186,7 @@ async function useData(d) {
 
 // ---- charts ----
 function panelsFor(methods) {
-  const local = methods.filter((m) => m !== 'simclr');
+  const local = methods.filter((m) => m !== REF);
   return local.length ? local : methods;
 }
 function buildCharts() {
@@ -137,7 +197,7 @@ function buildCharts() {
   const panels = panelsFor(state.methods).filter((m) => trainers[m]).map((m) => {
     const div = document.createElement('div');
     div.className = 'panel';
-    div.innerHTML = `<h3>${m.toUpperCase()}${m !== 'simclr' && trainers.simclr ? ' vs SimCLR' : ''} <span class="acc" id="acc-${m}"></span></h3><p>${EXPLAIN[m]}</p><p class="latest" id="latest-${m}"></p>`;
+    div.innerHTML = `<h3>${info(m).title}${vsRef(m) ? ` vs ${info(REF).title}` : ''} <span class="acc" id="acc-${m}"></span></h3><p>${info(m).summary}</p><p class="latest" id="latest-${m}"></p>`;
     plots.appendChild(div);
     return [m, div];
   });
@@ -146,7 +206,7 @@ function buildCharts() {
     const series = [{ label: 'images seen' }];
     const n = t.units.length;
     t.units.forEach((u, i) => series.push({ label: u, stroke: `hsl(${210 - (150 * i) / Math.max(1, n - 1)}, 70%, ${35 + 20 * (i / n)}%)`, width: 1.5 }));
-    if (m !== 'simclr' && trainers.simclr) series.push({ label: 'SimCLR', stroke: '#000', width: 2 });
+    if (vsRef(m)) series.push({ label: info(REF).title, stroke: '#000', width: 2 });
     const width = Math.max(320, div.getBoundingClientRect().width - 20);
     charts[m] = new uPlot({
       width, height: 260, series, legend: { live: false }, scales: { x: { time: false } },
@@ -154,12 +214,14 @@ function buildCharts() {
     }, chartData(m), div);
   }
 }
+// Whether method m's panel shows the end-to-end reference's loss beside its own.
+function vsRef(m) { return m !== REF && Boolean(trainers[REF]); }
 function chartData(m) {
   const t = trainers[m];
   const data = [t.curve.x, ...t.curve.ys];
-  if (m !== 'simclr' && trainers.simclr) {
-    // SimCLR's loss at the same x (images seen): methods train in turns on one x-axis.
-    const s = trainers.simclr.curve;
+  if (vsRef(m)) {
+    // The reference's loss at the same x (images seen): methods train in turns on one x-axis.
+    const s = trainers[REF].curve;
     data.push(t.curve.x.map((_, i) => (i < s.ys[0].length ? s.ys[0][i] : null)));
   }
   return data;
@@ -169,7 +231,7 @@ function redraw() {
     c.setData(chartData(m));
     const t = trainers[m];
     const latest = t.units.map((u, i) => `${u} ${t.curve.ys[i].at(-1)?.toFixed(3) ?? '-'}`);
-    if (m !== 'simclr' && trainers.simclr) latest.push(`SimCLR ${trainers.simclr.curve.ys[0].at(-1)?.toFixed(3) ?? '-'}`);
+    if (vsRef(m)) latest.push(`${info(REF).title} ${trainers[REF].curve.ys[0].at(-1)?.toFixed(3) ?? '-'}`);
     $(`latest-${m}`).textContent = `latest loss: ${latest.join(' · ')}`;
   }
 }
@@ -194,7 +256,7 @@ async function resetAll() {
     await showViews();
     showInfo('ready');
   } catch (e) {
-    showError(e.message);
+    failed(e);
   }
 }
 
@@ -223,9 +285,7 @@ async function loop() {
     try {
       await stepAll();
     } catch (e) {
-      running = false;
-      $('start').textContent = 'Start';
-      showError(e.message);
+      failed(e);
     }
     await new Promise((r) => setTimeout(r, 0)); // yield to the event loop
   }
@@ -254,14 +314,49 @@ async function evaluateAll() {
   showInfo('evaluating (kNN, k=200, on 1000 train / 500 test images)...');
   try {
     for (const m of state.methods) {
-      const { knn } = await call('evaluate', { method: m, nTrain: 1000, nTest: 500 });
+      if (!trainers[m]) continue;
+      const stages = await call('evaluate', { method: m, nTrain: 1000, nTest: 500 });
+      const knn = stages.at(-1).knn;
       const el = $(`acc-${m}`);
       if (el) el.textContent = `kNN ${knn.toFixed(1)}%`;
       trainers[m].acc = knn;
     }
-    showInfo(state.methods.map((m) => `${m}: kNN ${trainers[m].acc.toFixed(1)}%`).join(' · '));
+    showInfo(state.methods.filter((m) => trainers[m]).map((m) => `${info(m).title}: kNN ${trainers[m].acc.toFixed(1)}%`).join(' · '));
   } catch (e) {
-    showError(e.message);
+    failed(e);
+  }
+}
+
+// ---- failures ----
+// An ordinary error (a bad setting, a config that does not fit) is a message. A fatal one (a
+// panic in the module, WebGPU device loss, out of memory) also replaces the worker and offers
+// the ways on: the CPU path, a smaller batch, or the same settings again; no reload needed.
+function failed(e) {
+  running = false;
+  $('start').textContent = 'Start';
+  showError(e.message);
+  if (!e.fatal) return;
+  worker.terminate();
+  failAll('the worker was replaced');
+  startWorker();
+  trainers = {};
+  const onGpu = $('backend-used').textContent === 'webgpu';
+  $('recover-why').textContent = `The trainer stopped${onGpu ? ' on WebGPU' : ''}: ${e.message}. `
+    + 'Its worker was restarted; training starts again from step 0.';
+  $('recover-cpu').hidden = state.backend === 'cpu' && !onGpu;
+  $('recover').hidden = false;
+}
+
+async function recover(change) {
+  $('recover').hidden = true;
+  change();
+  fillControls();
+  writeUrl();
+  try {
+    await sendData();
+    await resetAll();
+  } catch (e) {
+    failed(e);
   }
 }
 
@@ -271,7 +366,10 @@ $('start').onclick = () => {
   $('start').textContent = running ? 'Pause' : 'Start';
   if (running) loop();
 };
-$('step').onclick = () => { if (!running) stepAll().catch((e) => showError(e.message)); };
+$('step').onclick = () => { if (!running) stepAll().catch(failed); };
+$('recover-cpu').onclick = () => recover(() => { state.backend = 'cpu'; });
+$('recover-batch').onclick = () => recover(() => { state.batch = Math.max(2, Math.floor(state.batch / 2)); });
+$('recover-retry').onclick = () => recover(() => {});
 $('reset').onclick = () => resetAll();
 $('evaluate').onclick = () => evaluateAll();
 $('share').onclick = async () => {
@@ -296,10 +394,14 @@ document.body.addEventListener('drop', async (e) => {
 async function main() {
   readUrl();
   try {
-    const meta = await call('meta');
+    const meta = await call('meta', { settings: urlSettings });
     presets = meta.presets;
+    METHODS = meta.methods;
+    REF = METHODS.find((m) => m.end_to_end)?.kind ?? null;
     const L = meta.limits;
     $('batch').min = L.batch[0]; $('batch').max = L.batch[1];
+    buildMethodControls();
+    applySettings(meta.settings);
   } catch (e) {
     showError(`could not load the wasm module (build it with scripts/build-web.sh): ${e.message}`);
     return;
@@ -319,3 +421,5 @@ async function main() {
   if (state.autostart) $('start').click();
 }
 main();
+// For the e2e tests: a real panic inside the wasm module, handled like any other failure.
+window.locolabDebug = { panic: (message) => call('debug-panic', { message }).catch(failed) };

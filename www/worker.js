@@ -1,6 +1,6 @@
 // The trainer runs here, off the page's main thread, so the UI never freezes.
 // One Lab (model + optimizer) per method; the page asks for steps in turns.
-import init, { Lab, presets, configLimits } from '../pkg/locolab.js';
+import init, { Lab, presets, configLimits, methods, lenientSettings, takePanic, debugPanic } from '../pkg/locolab.js';
 
 const ready = init();
 const labs = new Map();
@@ -10,7 +10,7 @@ async function handle(msg) {
   await ready;
   switch (msg.cmd) {
     case 'meta':
-      return { presets: presets(), limits: configLimits() };
+      return { presets: presets(), limits: configLimits(), methods: methods(), settings: lenientSettings(msg.settings ?? []) };
     case 'data':
       data = { train: new Uint8Array(msg.train), test: new Uint8Array(msg.test ?? new ArrayBuffer(0)) };
       return { ok: true };
@@ -29,6 +29,8 @@ async function handle(msg) {
       return { knn: await lab(msg.method).evaluate(msg.nTrain, msg.nTest) };
     case 'views':
       return lab(msg.method).views(msg.count);
+    case 'debug-panic':
+      return debugPanic(msg.message ?? 'a panic requested by a test');
     default:
       throw new Error(`unknown command ${msg.cmd}`);
   }
@@ -48,7 +50,16 @@ self.onmessage = (e) => {
     try {
       self.postMessage({ id, ok: true, value: await handle(msg) });
     } catch (err) {
-      self.postMessage({ id, ok: false, error: String(err?.message ?? err) });
+      // A panic (or an out-of-memory abort) traps the wasm instance: nothing in it can be
+      // trusted any more, so the page is told to replace this worker.
+      const panic = safeTakePanic();
+      const fatal = panic !== undefined || err instanceof WebAssembly.RuntimeError;
+      const error = panic ?? String(err?.message ?? err);
+      self.postMessage({ id, ok: false, fatal, error });
     }
   });
 };
+
+function safeTakePanic() {
+  try { return takePanic(); } catch { return undefined; }
+}

@@ -8,7 +8,7 @@ use burn::prelude::*;
 use web_time::Instant;
 
 use super::grads::{flat_params, move_grad, param_ids, remove_grad};
-use super::{LocalUnit, Plan};
+use super::{LocalUnit, Plan, TopStage};
 use crate::loss::nt_xent;
 use crate::model::{Network, Stage};
 
@@ -57,7 +57,7 @@ impl Plan {
             release[u].extend(param_ids(head));
         }
         for (c, copy) in net.copies.iter().enumerate() {
-            if let Some(u) = last_with(&|x| x.top_copy == Some(c)) {
+            if let Some(u) = last_with(&|x| matches!(x.top, TopStage::Copy { copy, .. } if copy == c)) {
                 release[u].extend(param_ids(copy));
             }
         }
@@ -110,30 +110,27 @@ impl Plan {
             input.expect("a unit's input stage was computed by a unit below it").detach()
         };
         for s in unit.stages.clone() {
-            let top = s == unit.top();
-            let stage = match unit.top_copy {
-                Some(c) if top => &net.copies[c],
-                _ => &net.stages[s],
+            let top = if s == unit.top_stage() { unit.top } else { TopStage::Whole };
+            x = match top {
+                TopStage::Whole | TopStage::ReadOnly => net.stages[s].forward(x),
+                TopStage::Copy { copy, .. } => net.copies[copy].forward(x),
+                TopStage::FirstBlocks(n) => net.stages[s].forward_blocks(x, n),
             };
-            x = match unit.top_blocks {
-                Some(n) if top => stage.forward_blocks(x, n),
-                _ => stage.forward(x),
-            };
-            let full_main = !top || (unit.top_blocks.is_none() && unit.top_copy.is_none());
+            let full_main = matches!(top, TopStage::Whole | TopStage::ReadOnly);
             if full_main && run.last_reader[s].is_some_and(|r| r > u) && run.cache[s].is_none() {
                 run.cache[s] = Some(x.clone().detach());
             }
         }
         let mut loss = nt_xent(net.heads[u].forward(x), temperature);
-        if let Some(c) = unit.top_copy {
-            loss = loss + soft_penalty(&net.copies[c], &net.stages[unit.top()]) * unit.soft_l2;
+        if let TopStage::Copy { copy, l2 } = unit.top {
+            loss = loss + soft_penalty(&net.copies[copy], &net.stages[unit.top_stage()]) * l2;
         }
         let forward_seconds = started.elapsed().as_secs_f64();
         let started = Instant::now();
         let mut grads = loss.backward();
         let mut params = GradientsParams::from_module(&mut grads, net);
-        if !unit.updates_top {
-            for (id, rank) in param_ids(&net.stages[unit.top()]) {
+        if !unit.updates_top() {
+            for (id, rank) in param_ids(&net.stages[unit.top_stage()]) {
                 remove_grad(&mut params, id, rank);
             }
         }

@@ -2,7 +2,8 @@
 //! input is the detached output of the one below, so no gradient crosses a stage boundary.
 
 use super::{head_for, LocalUnit, Method, Plan};
-use crate::config::DecoderKind;
+use crate::config::{DecoderKind, MethodKind};
+use crate::error::Result;
 use crate::model::ArchSpec;
 
 pub struct Gim {
@@ -10,14 +11,18 @@ pub struct Gim {
 }
 
 impl Method for Gim {
-    fn plan(&self, spec: &ArchSpec) -> Plan {
+    fn kind(&self) -> MethodKind {
+        MethodKind::Gim
+    }
+    fn label(&self) -> String {
+        format!("{}({})", self.kind(), self.decoder)
+    }
+    fn plan(&self, spec: &ArchSpec) -> Result<Plan> {
         let s = spec.stages.len();
-        Plan {
-            units: (0..s)
-                .map(|k| LocalUnit { stages: k..k + 1, top_blocks: None, top_copy: None, soft_l2: 0.0, updates_top: true })
-                .collect(),
+        Ok(Plan {
+            units: (0..s).map(|k| LocalUnit::whole(k..k + 1)).collect(),
             heads: (0..s).map(|k| head_for(spec, k, self.decoder)).collect(),
             copies: vec![],
-        }
+        })
     }
 }

@@ -2,8 +2,9 @@
 //! A unit's input is detached, but the shared stage k+1 also serves unit k: the "gradient
 //! bridge" through which upper units give feedback to lower ones (paper, Sec. 3).
 
-use super::{head_for, LocalUnit, Method, Plan};
-use crate::config::{DecoderKind, SharingMode};
+use super::{head_for, LocalUnit, Method, Plan, TopStage};
+use crate::config::{DecoderKind, MethodKind, SharingMode};
+use crate::error::{Error, Result};
 use crate::model::ArchSpec;
 
 pub struct Loco {
@@ -12,31 +13,47 @@ pub struct Loco {
 }
 
 impl Method for Loco {
-    fn plan(&self, spec: &ArchSpec) -> Plan {
+    fn kind(&self) -> MethodKind {
+        MethodKind::Loco
+    }
+
+    fn label(&self) -> String {
+        format!("{}({}, {})", self.kind(), self.sharing, self.decoder)
+    }
+
+    fn plan(&self, spec: &ArchSpec) -> Result<Plan> {
         let s = spec.stages.len();
-        assert!(s >= 2, "LoCo needs at least two stages");
+        if s < 2 {
+            return Err(Error::Config(format!("LoCo needs at least two stages; {} has {s}", spec.arch)));
+        }
+        if let SharingMode::Blocks(n) = self.sharing {
+            let min_blocks = spec.stages.iter().map(|s| s.blocks).min().unwrap_or(0);
+            if n > min_blocks {
+                return Err(Error::Config(format!(
+                    "sharing blocks:{n} exceeds the {min_blocks} blocks of the smallest stage of {}",
+                    spec.arch
+                )));
+            }
+        }
         let mut copies = Vec::new();
         let units = (0..s - 1)
             .map(|k| {
                 let top = k + 1;
                 let last = top == s - 1; // the top stage of the last unit is shared with no one
-                let mut unit = LocalUnit { stages: k..k + 2, top_blocks: None, top_copy: None, soft_l2: 0.0, updates_top: true };
-                match self.sharing {
-                    SharingMode::Hard => {}
-                    SharingMode::UpperOnly => unit.updates_top = last,
-                    SharingMode::Soft { l2 } if !last => {
-                        unit.top_copy = Some(copies.len());
-                        unit.soft_l2 = l2;
+                let use_top = match self.sharing {
+                    _ if last => TopStage::Whole,
+                    SharingMode::Hard => TopStage::Whole,
+                    SharingMode::UpperOnly => TopStage::ReadOnly,
+                    SharingMode::Soft { l2 } => {
                         copies.push(top);
+                        TopStage::Copy { copy: copies.len() - 1, l2 }
                     }
-                    SharingMode::Soft { .. } => {}
                     // The paper's ablation shares the first n blocks; the last unit keeps its whole top stage.
-                    SharingMode::Blocks(n) if !last => unit.top_blocks = Some(n.min(spec.stages[top].blocks)),
-                    SharingMode::Blocks(_) => {}
-                }
-                unit
+                    SharingMode::Blocks(n) => TopStage::FirstBlocks(n),
+                };
+                LocalUnit { stages: k..k + 2, top: use_top }
             })
             .collect();
-        Plan { units, heads: (1..s).map(|top| head_for(spec, top, self.decoder)).collect(), copies }
+        Ok(Plan { units, heads: (1..s).map(|top| head_for(spec, top, self.decoder)).collect(), copies })
     }
 }

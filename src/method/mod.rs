@@ -18,6 +18,7 @@ use std::ops::Range;
 use burn::prelude::*;
 
 use crate::config::{DecoderKind, MethodKind, TrainConfig};
+use crate::error::Result;
 use crate::model::{ArchSpec, BlockKind, Decoder, Network, Stage, Stem};
 
 pub use engine::{StepRun, UnitStep, UnitUpdate};
@@ -33,18 +34,38 @@ pub struct LocalUnit {
     /// Stages run by this unit; its input is the detached output of stage `stages.start - 1`
     /// (or the stem, which belongs to the unit that starts at stage 0).
     pub stages: Range<usize>,
-    /// Run only the first `n` blocks of the top stage (LoCo `blocks:<n>`).
-    pub top_blocks: Option<usize>,
-    /// Run `copies[i]` instead of the top stage (LoCo soft sharing), tied by `soft_l2`.
-    pub top_copy: Option<usize>,
-    pub soft_l2: f64,
-    /// False when the top stage is shared and updated by the upper unit only.
-    pub updates_top: bool,
+    /// How the unit uses its top stage (LoCo's sharing modes; [`TopStage::Whole`] elsewhere).
+    pub top: TopStage,
+}
+
+/// What a unit does with its top stage. One value per LoCo sharing mode, so a unit cannot be
+/// both a copy and a block prefix, or carry a soft coefficient without a copy.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TopStage {
+    /// Runs and trains the whole stage (SimCLR, GIM, LoCo's hard sharing).
+    Whole,
+    /// Runs the whole stage but leaves its update to the unit above (LoCo `upper-only`).
+    ReadOnly,
+    /// Runs and trains `copies[copy]` in its place, tied to the stage by
+    /// `l2 * ||copy - stage||^2` (LoCo `soft:<l2>`).
+    Copy { copy: usize, l2: f64 },
+    /// Runs and trains only the first `n` blocks of the stage (LoCo `blocks:<n>`).
+    FirstBlocks(usize),
 }
 
 impl LocalUnit {
-    pub fn top(&self) -> usize {
+    /// A unit that runs and trains `stages` whole.
+    pub fn whole(stages: Range<usize>) -> Self {
+        Self { stages, top: TopStage::Whole }
+    }
+
+    pub fn top_stage(&self) -> usize {
         self.stages.end - 1
+    }
+
+    /// Whether this unit's loss updates the (main copy of the) top stage.
+    pub fn updates_top(&self) -> bool {
+        !matches!(self.top, TopStage::ReadOnly)
     }
 }
 
@@ -65,18 +86,81 @@ pub struct Plan {
     pub copies: Vec<usize>,
 }
 
-/// A training method: how an architecture is cut into local units.
+/// A training method: its name, its label with its knobs, and how it cuts an architecture
+/// into local units.
 pub trait Method {
-    fn plan(&self, spec: &ArchSpec) -> Plan;
+    fn kind(&self) -> MethodKind;
+    /// A short label with the method's own knobs, e.g. `loco(hard, conv-mlp)`.
+    fn label(&self) -> String;
+    /// The units for `spec`, or why this method's knobs do not fit it.
+    fn plan(&self, spec: &ArchSpec) -> Result<Plan>;
 }
 
-/// The method a config names.
-pub fn plan_for(cfg: &TrainConfig, spec: &ArchSpec) -> Plan {
+/// The method a config names, with its knobs.
+pub fn method_for(cfg: &TrainConfig) -> Box<dyn Method> {
     match cfg.method {
-        MethodKind::Simclr => Simclr.plan(spec),
-        MethodKind::Gim => Gim { decoder: cfg.decoder }.plan(spec),
-        MethodKind::Loco => Loco { sharing: cfg.sharing, decoder: cfg.decoder }.plan(spec),
+        MethodKind::Simclr => Box::new(Simclr),
+        MethodKind::Gim => Box::new(Gim { decoder: cfg.decoder }),
+        MethodKind::Loco => Box::new(Loco { sharing: cfg.sharing, decoder: cfg.decoder }),
     }
+}
+
+/// The plan of the method a config names (an error when its knobs do not fit the architecture).
+pub fn plan_for(cfg: &TrainConfig, spec: &ArchSpec) -> Result<Plan> {
+    method_for(cfg).plan(spec)
+}
+
+/// Check that a config's method fits its architecture (knob ranges: [`TrainConfig::validate`]).
+pub fn check(cfg: &TrainConfig) -> Result<()> {
+    cfg.validate()?;
+    plan_for(cfg, &ArchSpec::new(cfg.arch, cfg.input)?).map(|_| ())
+}
+
+/// What the doors say about a method: the page builds its checkboxes and explanations from
+/// [`catalogue`], so adding a method to [`MethodKind::ALL`] adds it everywhere.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct MethodInfo {
+    pub kind: MethodKind,
+    pub title: &'static str,
+    /// One line, under the method's chart.
+    pub summary: &'static str,
+    /// A few sentences, in the page's explanation.
+    pub details: &'static str,
+    /// The end-to-end reference the local methods are compared with (SimCLR).
+    pub end_to_end: bool,
+}
+
+pub fn info(kind: MethodKind) -> MethodInfo {
+    let (title, summary, details) = match kind {
+        MethodKind::Simclr => (
+            "SimCLR",
+            "End to end: one loss on top, gradients flow through every stage.",
+            "One contrastive loss on top of the network; its gradient flows back through every stage (black curve).",
+        ),
+        MethodKind::Gim => (
+            "GIM",
+            "Greedy InfoMax: one loss per stage, no gradient crosses a stage boundary.",
+            "Each stage is its own module with its own decoder and loss; no gradient crosses a stage boundary, so low \
+             stages never hear from high ones. Its losses stay above SimCLR's.",
+        ),
+        MethodKind::Loco => (
+            "LoCo",
+            "LoCo: units of two stages overlap by one; the shared stage bridges gradients.",
+            "Local units of two stages that overlap by one. The shared stage gets gradients from both units: a bridge \
+             that lets upper layers guide lower ones while learning stays local. Its upper decoders track SimCLR's curve.",
+        ),
+    };
+    MethodInfo { kind, title, summary, details, end_to_end: kind == MethodKind::Simclr }
+}
+
+/// Every method, in [`MethodKind::ALL`] order.
+pub fn catalogue() -> Vec<MethodInfo> {
+    MethodKind::ALL.iter().map(|&k| info(k)).collect()
+}
+
+/// A config's method label, e.g. `gim(conv-mlp)`.
+pub fn label(cfg: &TrainConfig) -> String {
+    method_for(cfg).label()
 }
 
 /// Decoder for a unit whose top is stage `top`: the MLP head on the last stage (as SimCLR's),
@@ -104,7 +188,7 @@ impl Plan {
             .map(|u| {
                 let names: Vec<&str> = u.stages.clone().map(|s| spec.stages[s].name.as_str()).collect();
                 let mut n = names.join("+");
-                if let Some(b) = u.top_blocks {
+                if let TopStage::FirstBlocks(b) = u.top {
                     n += &format!("[:{b}]");
                 }
                 n

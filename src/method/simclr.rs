@@ -1,18 +1,21 @@
 //! SimCLR: one projection head on the last stage, backprop end to end.
 
 use super::{head_for, LocalUnit, Method, Plan};
-use crate::config::DecoderKind;
+use crate::config::{DecoderKind, MethodKind};
+use crate::error::Result;
 use crate::model::ArchSpec;
 
 pub struct Simclr;
 
 impl Method for Simclr {
-    fn plan(&self, spec: &ArchSpec) -> Plan {
+    fn kind(&self) -> MethodKind {
+        MethodKind::Simclr
+    }
+    fn label(&self) -> String {
+        self.kind().to_string()
+    }
+    fn plan(&self, spec: &ArchSpec) -> Result<Plan> {
         let s = spec.stages.len();
-        Plan {
-            units: vec![LocalUnit { stages: 0..s, top_blocks: None, top_copy: None, soft_l2: 0.0, updates_top: true }],
-            heads: vec![head_for(spec, s - 1, DecoderKind::Mlp)],
-            copies: vec![],
-        }
+        Ok(Plan { units: vec![LocalUnit::whole(0..s)], heads: vec![head_for(spec, s - 1, DecoderKind::Mlp)], copies: vec![] })
     }
 }

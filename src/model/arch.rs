@@ -181,6 +181,11 @@ impl ArchSpec {
         Ok(ArchSpec { arch, input, stem, stem_out, downsample, stages })
     }
 
+    /// Stage names in order (`res2`, `res3`, ...).
+    pub fn stage_names(&self) -> Vec<String> {
+        self.stages.iter().map(|s| s.name.clone()).collect()
+    }
+
     /// Channels entering stage `i`.
     pub fn in_channels(&self, i: usize) -> usize {
         if i == 0 { self.stem.channels } else { self.stages[i - 1].out }

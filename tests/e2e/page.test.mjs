@@ -91,3 +91,54 @@ test('the page trains on WebGPU when the browser has an adapter', { timeout: 300
   assert.match(await page.locator('#latest-loco').textContent(), /res6\+res7 \d\.\d{3}/);
   assert.deepEqual(errors, []);
 });
+
+test('garbage URL settings fall back to the preset with a visible message', { timeout: 300_000 }, async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const q = 'methods=loco,quantum&batch=0&lr=NaN&temperature=1e308&seed=abc&sharing=soft:x&preset=huge&frobnicate=1&backend=tpu';
+  await page.goto(`http://127.0.0.1:${port}/?${q}`);
+  await page.waitForFunction(() => ['ready', 'no data yet'].includes(document.getElementById('message').textContent)
+    || document.getElementById('message').className === 'error', null, { timeout: 240_000 });
+  assert.equal(await page.locator('#message').textContent(), 'ready', await page.locator('#message').textContent());
+  const warnings = await page.locator('#warnings').textContent();
+  for (const expected of ["unknown method 'quantum'", 'batch=0 ignored: batch must be in [2, 4096]', 'lr=NaN ignored',
+    'temperature=1e308 ignored: temperature must be in', 'seed=abc ignored', 'sharing=soft:x ignored', "unknown preset 'huge'",
+    "unknown setting 'frobnicate' ignored", 'backend=tpu ignored']) {
+    assert.ok(warnings.includes(expected), `missing warning "${expected}" in: ${warnings}`);
+  }
+  // The preset's values stand in for the bad ones, and the page trains.
+  assert.equal(await page.inputValue('#batch'), '32');
+  assert.equal(await page.inputValue('#preset'), 'browser');
+  assert.equal(await page.locator('#plots .panel').count(), 1);
+  await page.click('#step');
+  await page.waitForFunction(() => Number(document.getElementById('step-count').textContent) >= 1, null, { timeout: 240_000 });
+  assert.deepEqual(errors, []);
+});
+
+test('a panic inside the wasm module restarts the worker and offers ways on', { timeout: 400_000 }, async () => {
+  const page = await browser.newPage();
+  await page.goto(`http://127.0.0.1:${port}/?methods=gim&backend=cpu&batch=8`);
+  await page.waitForFunction(() => document.getElementById('message').textContent === 'ready', null, { timeout: 240_000 });
+  await page.evaluate(() => window.locolabDebug.panic('simulated device loss'));
+  await page.waitForFunction(() => !document.getElementById('recover').hidden, null, { timeout: 60_000 });
+  assert.match(await page.locator('#recover-why').textContent(), /The trainer stopped: simulated device loss at src\/web\.rs:\d+/);
+  assert.equal(await page.locator('#message').getAttribute('class'), 'error');
+  // A smaller batch, without reloading: a fresh worker gets the data again and trains.
+  await page.click('#recover-batch');
+  await page.waitForFunction(() => document.getElementById('message').textContent === 'ready', null, { timeout: 240_000 });
+  assert.equal(await page.inputValue('#batch'), '4');
+  assert.equal(new URL(page.url()).searchParams.get('batch'), '4');
+  await page.click('#step');
+  await page.waitForFunction(() => Number(document.getElementById('step-count').textContent) >= 1, null, { timeout: 240_000 });
+  assert.match(await page.locator('#latest-gim').textContent(), /res7 \d\.\d{3}/);
+});
+
+test('a config that cannot fit in a tab is refused with the limit, before anything is built', { timeout: 300_000 }, async () => {
+  const page = await browser.newPage();
+  await page.goto(`http://127.0.0.1:${port}/?methods=simclr&preset=imagenet&batch=512&backend=cpu`);
+  await page.waitForFunction(() => document.getElementById('message').className === 'error', null, { timeout: 240_000 });
+  const msg = await page.locator('#message').textContent();
+  assert.match(msg, /simclr presnet50 at 224x224, batch 512: a training step needs about [\d.]+ GiB \(estimated\), more than a browser tab's 4 GiB wasm memory \(4\.0 GiB\); use batch \d+ or less/, msg);
+  assert.equal(await page.locator('#recover').isHidden(), true);
+});
