@@ -1,6 +1,6 @@
 // Benchmark: seconds per training step of each method in headless Chromium, on the CPU (wasm)
 // and WebGPU backends, through the real page. Prints a markdown table.
-// Usage: scripts/build-web.sh && node bench/browser-step.mjs [batch=32] [steps=5]
+// Usage: scripts/build-web.sh && node bench/browser-step.mjs [batch=32] [steps=5] [backends=cpu,webgpu]
 import { spawn } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { chromium } from 'playwright-core';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const batch = Number(process.argv[2] || 32);
 const steps = Number(process.argv[3] || 5);
+const backends = (process.argv[4] || 'cpu,webgpu').split(',');
 const port = 8900 + Math.floor(Math.random() * 100);
 const server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1'], { cwd: root, stdio: 'ignore' });
 await new Promise((r) => setTimeout(r, 800));
@@ -21,7 +22,7 @@ const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 console.log(`| backend | method | median s/step (batch ${batch}, ${steps} steps after 1 warm-up) | images/s |`);
 console.log('|---|---|---|---|');
 try {
-  for (const backend of ['cpu', 'webgpu']) {
+  for (const backend of backends) {
     for (const method of ['simclr', 'gim', 'loco']) {
       const page = await browser.newPage();
       await page.goto(`http://127.0.0.1:${port}/?methods=${method}&backend=${backend}&batch=${batch}&preset=browser`);

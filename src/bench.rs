@@ -119,7 +119,7 @@ pub fn markdown(cfg: &TrainConfig, rows: &[BenchRow]) -> String {
             "| {} | {} | {} | {} | {:.1} | {:.3} |\n",
             r.method,
             r.units,
-            crate::model::inspect::human_bytes(r.step_peak_bytes),
+            crate::human::bytes(r.step_peak_bytes as u64),
             r.saving_vs_simclr.map_or("-".into(), |v| format!("{v:.2}x")),
             r.images_per_sec,
             r.median_step_seconds

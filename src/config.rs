@@ -260,15 +260,23 @@ impl Overrides {
                 Ok(_) => {
                     known.insert(key.clone(), value);
                 }
-                Err(e) => warnings.push(ignored(e.to_string())),
+                Err(e) => warnings.push(ignored(bare(e))),
             }
         }
         let overrides: Overrides = serde_json::from_value(serde_json::Value::Object(known)).unwrap_or_default();
         if let Err(e) = TrainConfig::preset_with(&preset, &overrides) {
-            warnings.push(format!("these settings do not fit together ({e}); using the '{preset}' preset"));
+            warnings.push(format!("these settings do not fit together ({}); using the '{preset}' preset", bare(e)));
             return Lenient { preset, overrides: Overrides::default(), warnings };
         }
         Lenient { preset, overrides, warnings }
+    }
+}
+
+/// A config error's message without the "invalid configuration: " its Display adds.
+fn bare(e: Error) -> String {
+    match e {
+        Error::Config(m) => m,
+        other => other.to_string(),
     }
 }
 
@@ -283,7 +291,8 @@ fn clip(s: &str) -> String {
 
 /// A serde message without its "at line 1 column 9" tail.
 fn first_clause(msg: &str) -> String {
-    msg.split(" at line ").next().unwrap_or(msg).to_string()
+    let msg = msg.split(" at line ").next().unwrap_or(msg);
+    msg.strip_prefix("invalid configuration: ").unwrap_or(msg).to_string()
 }
 
 /// Names accepted by [`TrainConfig::preset`].

@@ -13,6 +13,7 @@ pub mod error;
 pub mod eval;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod experiment;
+pub mod human;
 pub mod loss;
 pub mod memory;
 pub mod method;

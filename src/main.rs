@@ -178,6 +178,7 @@ fn fits_in_memory(backend: Option<&str>, cfgs: impl IntoIterator<Item = TrainCon
     let cpu = matches!(backend, None | Some("flex"));
     if let (true, Some((limit, what))) = (cpu, locolab::memory::budget()) {
         for c in cfgs {
+            let what = if jobs > 1 { format!("{what} shared by {jobs} jobs") } else { what.clone() };
             locolab::memory::check_fits(&c, limit / jobs.max(1) as u64, &what)?;
         }
     }

@@ -181,16 +181,6 @@ pub fn check_fits(cfg: &crate::config::TrainConfig, limit: u64, what: &str) -> c
     };
     Err(crate::Error::Config(format!(
         "{} {} at {}x{}, batch {}: a training step needs about {} (estimated), more than {what} ({}); {advice}",
-        cfg.method, cfg.arch, cfg.input, cfg.input, cfg.batch, human(need), human(limit)
+        cfg.method, cfg.arch, cfg.input, cfg.input, cfg.batch, crate::human::bytes(need), crate::human::bytes(limit)
     )))
-}
-
-/// Bytes as `1.5 GiB` / `320 MiB`.
-pub fn human(bytes: u64) -> String {
-    let b = bytes as f64;
-    if b >= (1u64 << 30) as f64 {
-        format!("{:.1} GiB", b / (1u64 << 30) as f64)
-    } else {
-        format!("{:.0} MiB", b / (1u64 << 20) as f64)
-    }
 }

@@ -1,13 +1,13 @@
-//! The trainer on real CIFAR-10 images: losses fall, bad input is an error, updates are exact.
+//! The trainer on real CIFAR-10 images: losses fall, a NaN loss is an error, updates are exact.
 mod common;
 
 use burn::module::{ModuleMapper, Param};
 use burn::prelude::*;
-use locolab::config::{Arch, MethodKind, SharingMode, TrainConfig};
+use locolab::config::{MethodKind, TrainConfig};
 use locolab::{Error, Trainer};
 
 fn cfg(method: MethodKind) -> TrainConfig {
-    TrainConfig { arch: Arch::PresnetTiny, method, batch: 32, steps: 40, warmup_steps: 4, lr: 2e-3, ..TrainConfig::default() }
+    common::tiny(method)
 }
 
 fn mean(v: &[f32]) -> f32 {
@@ -40,26 +40,6 @@ fn gim_loss_falls_on_cifar() {
 #[test]
 fn loco_loss_falls_on_cifar() {
     assert_loss_falls(cfg(MethodKind::Loco));
-}
-
-#[test]
-fn bad_configs_are_clear_errors() {
-    let data = common::cifar();
-    let dev = Device::flex();
-    let err = |c: TrainConfig| Trainer::new(c, data.clone(), &dev).err().expect("must be rejected").to_string();
-    assert!(err(TrainConfig { batch: 0, ..cfg(MethodKind::Gim) }).contains("batch must be in"));
-    assert!(err(TrainConfig { temperature: 0.0, ..cfg(MethodKind::Gim) }).contains("temperature must be in"));
-    assert!(err(TrainConfig { lr: f64::NAN, ..cfg(MethodKind::Gim) }).contains("lr must be in"));
-    let small = std::sync::Arc::new(locolab::data::CifarSplits { train: data.train.take(100), test: data.test.take(10) });
-    let msg = Trainer::new(TrainConfig { batch: 128, ..cfg(MethodKind::Gim) }, small, &dev).err().unwrap().to_string();
-    assert!(msg.contains("larger than the 100 training images"), "{msg}");
-    assert!(err(TrainConfig { sharing: SharingMode::Blocks(3), ..cfg(MethodKind::Loco) }).contains("exceeds"));
-    assert!("soft:abc".parse::<SharingMode>().unwrap_err().to_string().contains("soft:<coef>"));
-    assert_eq!("blocks:2".parse::<SharingMode>().unwrap(), SharingMode::Blocks(2));
-    assert!(TrainConfig::from_json(r#"{"method": "locoo"}"#).unwrap_err().to_string().contains("unknown method"));
-    assert!(TrainConfig::from_json(r#"{"batchsize": 3}"#).unwrap_err().to_string().contains("unknown field"));
-    let ok = TrainConfig::from_json(r#"{"method": "gim", "decoder": "mlp", "batch": 16}"#).unwrap();
-    assert_eq!((ok.method, ok.batch), (MethodKind::Gim, 16));
 }
 
 struct Poison;
@@ -126,29 +106,3 @@ fn unit_by_unit_update_equals_the_summed_update() {
     }
 }
 
-#[test]
-fn knn_and_linear_probe_beat_chance_on_trained_features() {
-    use locolab::eval::{evaluate, EvalOptions};
-    let mut t = Trainer::new(cfg(MethodKind::Simclr), common::cifar(), &Device::flex()).unwrap();
-    t.run(5, |_| {}).unwrap();
-    let acc = evaluate(&t, &EvalOptions { train_images: Some(2000), ..EvalOptions::default() }).unwrap();
-    eprintln!("{acc:?}");
-    // Ten balanced classes: chance is 10%. Even near-random conv features do far better.
-    assert!(acc[0].knn > 18.0 && acc[0].linear.unwrap() > 18.0, "{acc:?}");
-}
-
-#[test]
-fn sgd_and_lars_update_the_weights_and_stay_finite() {
-    use locolab::config::OptimizerKind;
-    use locolab::method::flat_params;
-    for optimizer in [OptimizerKind::Sgd, OptimizerKind::Lars] {
-        let c = TrainConfig { optimizer, lr: 0.5, warmup_steps: 0, ..cfg(MethodKind::Gim) };
-        let mut t = Trainer::new(c, common::cifar(), &Device::flex()).unwrap();
-        let before: Vec<f32> = flat_params(&t.net.stages[2]).into_iter().flat_map(|p| p.into_data().try_to_vec::<f32>().unwrap()).collect();
-        let reports = t.run(3, |_| {}).unwrap();
-        let after: Vec<f32> = flat_params(&t.net.stages[2]).into_iter().flat_map(|p| p.into_data().try_to_vec::<f32>().unwrap()).collect();
-        let moved = before.iter().zip(&after).filter(|(a, b)| a != b).count();
-        assert!(moved > before.len() / 2, "{optimizer}: only {moved} of {} weights moved", before.len());
-        assert!(after.iter().all(|v| v.is_finite()) && reports.iter().all(|r| r.losses.iter().all(|l| l.is_finite())));
-    }
-}

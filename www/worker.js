@@ -51,10 +51,12 @@ self.onmessage = (e) => {
       self.postMessage({ id, ok: true, value: await handle(msg) });
     } catch (err) {
       // A panic (or an out-of-memory abort) traps the wasm instance: nothing in it can be
-      // trusted any more, so the page is told to replace this worker.
+      // trusted any more, so the page is told to replace this worker. A device error (a lost
+      // WebGPU device, a failed read-back) leaves the module sound but the device unusable:
+      // the page offers the CPU path in the same way.
       const panic = safeTakePanic();
-      const fatal = panic !== undefined || err instanceof WebAssembly.RuntimeError;
       const error = panic ?? String(err?.message ?? err);
+      const fatal = panic !== undefined || err instanceof WebAssembly.RuntimeError || error.startsWith('device error');
       self.postMessage({ id, ok: false, fatal, error });
     }
   });

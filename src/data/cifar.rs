@@ -11,8 +11,6 @@ pub const SIDE: usize = 32;
 pub const PIXELS: usize = 3 * SIDE * SIDE;
 pub const RECORD: usize = 1 + PIXELS;
 pub const CLASSES: usize = 10;
-pub const CLASS_NAMES: [&str; CLASSES] =
-    ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
 /// Where the official archive lives (used only by `locolab download`).
 pub const ARCHIVE_URL: &str = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz";
 pub const ARCHIVE_NAME: &str = "cifar-10-binary.tar.gz";

@@ -45,6 +45,48 @@ pub enum Downsample {
     Bilinear,
 }
 
+/// One convolution (bias-free, padding `kernel / 2`, followed by BatchNorm).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvShape {
+    pub kernel: usize,
+    pub cin: usize,
+    pub cout: usize,
+    pub stride: usize,
+    pub groups: usize,
+}
+
+/// Shape of one residual block: the builder and `inspect` both read its convs from here.
+#[derive(Clone, Copy, Debug)]
+pub struct BlockSpec {
+    pub kind: BlockKind,
+    pub cin: usize,
+    pub width: usize,
+    pub out: usize,
+    pub stride: usize,
+    pub groups: usize,
+    pub last_groups: usize,
+}
+
+impl BlockSpec {
+    /// The main path, in order (ReLU between them; ResNet v1.5 strides the 3x3 conv).
+    pub fn convs(&self) -> Vec<ConvShape> {
+        let c = |kernel, cin, cout, stride, groups| ConvShape { kernel, cin, cout, stride, groups };
+        match self.kind {
+            BlockKind::Basic => vec![c(3, self.cin, self.width, self.stride, self.groups), c(3, self.width, self.out, 1, self.groups)],
+            BlockKind::Bottleneck => vec![
+                c(1, self.cin, self.width, 1, 1),
+                c(3, self.width, self.width, self.stride, self.groups),
+                c(1, self.width, self.out, 1, self.last_groups),
+            ],
+        }
+    }
+
+    /// The projection shortcut, when the block changes the shape.
+    pub fn shortcut(&self) -> Option<ConvShape> {
+        (self.cin != self.out || self.stride != 1).then_some(ConvShape { kernel: 1, cin: self.cin, cout: self.out, stride: self.stride, groups: 1 })
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct StemSpec {
     pub kernel: usize,
@@ -121,7 +163,8 @@ const PRESNET_TINY: [Row; 6] = [
     (Bott, 48, 192, 1, 8, true, 6),
 ];
 
-fn conv_out(size: usize, kernel: usize, stride: usize, pad: usize) -> usize {
+/// Output side of a convolution.
+pub(crate) fn conv_out(size: usize, kernel: usize, stride: usize, pad: usize) -> usize {
     (size + 2 * pad).saturating_sub(kernel) / stride + 1
 }
 
@@ -184,6 +227,22 @@ impl ArchSpec {
     /// Stage names in order (`res2`, `res3`, ...).
     pub fn stage_names(&self) -> Vec<String> {
         self.stages.iter().map(|s| s.name.clone()).collect()
+    }
+
+    /// The blocks of stage `i`, in order.
+    pub fn block_specs(&self, i: usize) -> Vec<BlockSpec> {
+        let st = &self.stages[i];
+        (0..st.blocks)
+            .map(|b| BlockSpec {
+                kind: st.kind,
+                cin: if b == 0 { self.in_channels(i) } else { st.out },
+                width: st.width,
+                out: st.out,
+                stride: if b == 0 { st.stride } else { 1 },
+                groups: st.groups,
+                last_groups: if st.grouped_last_1x1 && b > 0 { st.groups } else { 1 },
+            })
+            .collect()
     }
 
     /// Channels entering stage `i`.

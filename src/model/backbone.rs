@@ -5,8 +5,8 @@ use burn::nn::PaddingConfig2d;
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
-use super::arch::{ArchSpec, BlockKind, Downsample, StageSpec};
-use super::blocks::{Block, BlockSpec, ConvBn};
+use super::arch::{ArchSpec, BlockKind, BlockSpec, ConvShape, Downsample, StageSpec};
+use super::blocks::{Block, ConvBn};
 
 #[derive(Module, Debug)]
 pub struct Stem {
@@ -20,7 +20,7 @@ impl Stem {
         let pool = s.max_pool.then(|| {
             MaxPool2dConfig::new([3, 3]).with_strides([2, 2]).with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1)).init()
         });
-        Self { conv: ConvBn::new(3, s.channels, s.kernel, s.stride, 1, device), pool }
+        Self { conv: ConvBn::new(ConvShape { kernel: s.kernel, cin: 3, cout: s.channels, stride: s.stride, groups: 1 }, device), pool }
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
@@ -43,25 +43,7 @@ pub struct Stage {
 impl Stage {
     pub fn new(spec: &ArchSpec, index: usize, device: &Device) -> Self {
         let st: &StageSpec = &spec.stages[index];
-        let mut cin = spec.in_channels(index);
-        let blocks = (0..st.blocks)
-            .map(|b| {
-                let block = Block::new(
-                    BlockSpec {
-                        kind: st.kind,
-                        cin,
-                        width: st.width,
-                        out: st.out,
-                        stride: if b == 0 { st.stride } else { 1 },
-                        groups: st.groups,
-                        last_groups: if st.grouped_last_1x1 && b > 0 { st.groups } else { 1 },
-                    },
-                    device,
-                );
-                cin = st.out;
-                block
-            })
-            .collect();
+        let blocks = spec.block_specs(index).into_iter().map(|b| Block::new(b, device)).collect();
         let resize_to = if spec.downsample == Downsample::Bilinear { st.size } else { 0 };
         Self { blocks, resize_to }
     }

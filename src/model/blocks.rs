@@ -5,7 +5,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
-use super::arch::BlockKind;
+use super::arch::{BlockSpec, ConvShape};
 
 /// A bias-free convolution followed by BatchNorm.
 #[derive(Module, Debug)]
@@ -15,7 +15,8 @@ pub struct ConvBn {
 }
 
 impl ConvBn {
-    pub fn new(cin: usize, cout: usize, kernel: usize, stride: usize, groups: usize, device: &Device) -> Self {
+    pub fn new(c: ConvShape, device: &Device) -> Self {
+        let ConvShape { kernel, cin, cout, stride, groups } = c;
         let conv = Conv2dConfig::new([cin, cout], [kernel, kernel])
             .with_stride([stride, stride])
             .with_padding(PaddingConfig2d::Explicit(kernel / 2, kernel / 2, kernel / 2, kernel / 2))
@@ -30,18 +31,6 @@ impl ConvBn {
     }
 }
 
-/// Shape of one residual block.
-#[derive(Clone, Copy, Debug)]
-pub struct BlockSpec {
-    pub kind: BlockKind,
-    pub cin: usize,
-    pub width: usize,
-    pub out: usize,
-    pub stride: usize,
-    pub groups: usize,
-    pub last_groups: usize,
-}
-
 /// A residual block: convs with ReLU between, a projection shortcut when the shape changes.
 #[derive(Module, Debug)]
 pub struct Block {
@@ -51,19 +40,10 @@ pub struct Block {
 
 impl Block {
     pub fn new(s: BlockSpec, device: &Device) -> Self {
-        let convs = match s.kind {
-            BlockKind::Basic => vec![
-                ConvBn::new(s.cin, s.width, 3, s.stride, s.groups, device),
-                ConvBn::new(s.width, s.out, 3, 1, s.groups, device),
-            ],
-            BlockKind::Bottleneck => vec![
-                ConvBn::new(s.cin, s.width, 1, 1, 1, device),
-                ConvBn::new(s.width, s.width, 3, s.stride, s.groups, device),
-                ConvBn::new(s.width, s.out, 1, 1, s.last_groups, device),
-            ],
-        };
-        let shortcut = (s.cin != s.out || s.stride != 1).then(|| ConvBn::new(s.cin, s.out, 1, s.stride, 1, device));
-        Self { convs, shortcut }
+        Self {
+            convs: s.convs().into_iter().map(|c| ConvBn::new(c, device)).collect(),
+            shortcut: s.shortcut().map(|c| ConvBn::new(c, device)),
+        }
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {

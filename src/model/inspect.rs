@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::arch::{ArchSpec, BlockKind};
+use super::arch::{conv_out, ArchSpec};
 use crate::model::arch::Arch;
 
 #[derive(Clone, Debug, Serialize)]
@@ -59,29 +59,22 @@ pub fn inspect(spec: &ArchSpec) -> Inspection {
     for (i, st) in spec.stages.iter().enumerate() {
         let hw = st.size * st.size;
         let (mut params, mut macs, mut act) = (0, 0, 0);
-        let mut cin = spec.in_channels(i);
-        for b in 0..st.blocks {
-            let last_groups = if st.grouped_last_1x1 && b > 0 { st.groups } else { 1 };
-            let convs: Vec<(usize, usize, usize, usize)> = match st.kind {
-                BlockKind::Basic => vec![(3, cin, st.width, st.groups), (3, st.width, st.out, st.groups)],
-                BlockKind::Bottleneck => {
-                    vec![(1, cin, st.width, 1), (3, st.width, st.width, st.groups), (1, st.width, st.out, last_groups)]
-                }
-            };
-            for (j, (k, ci, co, g)) in convs.into_iter().enumerate() {
-                // ResNet v1.5 strides the 3x3 conv: the first 1x1 of a strided block runs at the input size.
-                let at = if b == 0 && j == 0 && st.kind == BlockKind::Bottleneck && st.stride > 1 { prev_size * prev_size } else { hw };
-                let (p, m) = conv(k, ci, co, g, at);
+        for block in spec.block_specs(i) {
+            // A strided block starts at the previous stage's size (ResNet v1.5 strides its 3x3
+            // conv, so the first 1x1 runs there); a bilinear stage resizes before its blocks.
+            let mut side = if block.stride > 1 { prev_size } else { st.size };
+            for c in block.convs() {
+                side = conv_out(side, c.kernel, c.stride, c.kernel / 2);
+                let (p, m) = conv(c.kernel, c.cin, c.cout, c.groups, side * side);
                 params += p;
                 macs += m;
-                act += co * hw * 4;
+                act += c.cout * hw * 4;
             }
-            if b == 0 && (cin != st.out || st.stride != 1) {
-                let (p, m) = conv(1, cin, st.out, 1, hw);
+            if let Some(c) = block.shortcut() {
+                let (p, m) = conv(c.kernel, c.cin, c.cout, c.groups, hw);
                 params += p;
                 macs += m;
             }
-            cin = st.out;
         }
         prev_size = st.size;
         if i == 0 {
@@ -145,7 +138,7 @@ impl Inspection {
         for (i, r) in self.stages.iter().enumerate() {
             s += &format!(
                 "| {} | {} x {} x {} | {} | {} | {:.2} | {:.2} |",
-                r.name, r.shape[0], r.shape[1], r.shape[2], human_count(r.params), human_bytes(r.activation_bytes),
+                r.name, r.shape[0], r.shape[1], r.shape[2], crate::human::count(r.params), crate::human::bytes(r.activation_bytes as u64),
                 r.activation_pct, r.flops_pct
             );
             if let Some(p) = paper {
@@ -155,30 +148,13 @@ impl Inspection {
         }
         s += &format!(
             "\nTotal: {} parameters (backbone), {} activations per image, {:.3} GFLOPs (multiply-adds)",
-            human_count(self.total_params),
-            human_bytes(self.total_activation_bytes),
+            crate::human::count(self.total_params),
+            crate::human::bytes(self.total_activation_bytes as u64),
             self.gmacs
         );
         if let Some(p) = paper {
             s += &format!("; paper: {:.2} GFLOPs ({:+.1}%)", p.gflops, 100.0 * (self.gmacs / p.gflops - 1.0));
         }
         s + "\n"
-    }
-}
-
-pub fn human_count(n: usize) -> String {
-    match n {
-        n if n >= 1_000_000 => format!("{:.2}M", n as f64 / 1e6),
-        n if n >= 1_000 => format!("{:.1}k", n as f64 / 1e3),
-        n => n.to_string(),
-    }
-}
-
-pub fn human_bytes(n: usize) -> String {
-    match n {
-        n if n >= 1 << 30 => format!("{:.2} GiB", n as f64 / (1u64 << 30) as f64),
-        n if n >= 1 << 20 => format!("{:.2} MiB", n as f64 / (1u64 << 20) as f64),
-        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
-        n => format!("{n} B"),
     }
 }

@@ -2,6 +2,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
+use locolab::config::{Arch, MethodKind, TrainConfig};
 use locolab::data::{load_dir, CifarSplits};
 
 /// The directory of the real CIFAR-10 subset (`../shared/data/cifar10`, or `$LOCOLAB_DATA`).
@@ -24,4 +25,9 @@ pub fn tmpdir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+/// presnet-tiny at batch 32 for 40 steps: the tests' small, fast config.
+pub fn tiny(method: MethodKind) -> TrainConfig {
+    TrainConfig { arch: Arch::PresnetTiny, method, batch: 32, steps: 40, warmup_steps: 4, lr: 2e-3, ..TrainConfig::default() }
 }

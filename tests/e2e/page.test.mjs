@@ -139,6 +139,6 @@ test('a config that cannot fit in a tab is refused with the limit, before anythi
   await page.goto(`http://127.0.0.1:${port}/?methods=simclr&preset=imagenet&batch=512&backend=cpu`);
   await page.waitForFunction(() => document.getElementById('message').className === 'error', null, { timeout: 240_000 });
   const msg = await page.locator('#message').textContent();
-  assert.match(msg, /simclr presnet50 at 224x224, batch 512: a training step needs about [\d.]+ GiB \(estimated\), more than a browser tab's 4 GiB wasm memory \(4\.0 GiB\); use batch \d+ or less/, msg);
+  assert.match(msg, /simclr presnet50 at 224x224, batch 512: a training step needs about [\d.]+ GiB \(estimated\), more than a browser tab's 4 GiB wasm memory \(4\.00 GiB\); use batch \d+ or less/, msg);
   assert.equal(await page.locator('#recover').isHidden(), true);
 });
