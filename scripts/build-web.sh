@@ -15,6 +15,9 @@ if [ -f pkg/locolab_bg.wasm ] && [ "$(cat pkg/.stamp 2>/dev/null)" = "$stamp" ];
   echo "pkg/ is up to date (stamp $stamp)"
 else
   rm -f pkg/.stamp
+  # Cargo judges freshness by mtimes: a build of another checkout of this crate into the same
+  # target dir (CI's clean clone, a worktree) can look newer than these sources' edits.
+  touch src/lib.rs
   wasm-pack build --target web --release --out-dir pkg --no-pack -- --no-default-features --features "$FEATURES"
   echo "$stamp" > pkg/.stamp
 fi

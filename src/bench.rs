@@ -34,22 +34,16 @@ pub struct BenchRow {
 
 /// Bench each method on `cfg`'s architecture: one warm-up step, then `steps` measured steps
 /// (peak = the largest over them, throughput = the median).
-pub fn bench(cfg: &TrainConfig, methods: &[MethodKind], steps: usize, data: Arc<CifarSplits>, device: &Device, probe: &dyn MemoryProbe) -> Result<Vec<BenchRow>> {
+pub fn bench(cfg: &TrainConfig, methods: &[MethodKind], steps: usize, data: Arc<CifarSplits>, device: &Device, probe: &'static dyn MemoryProbe) -> Result<Vec<BenchRow>> {
     let mut rows: Vec<BenchRow> = Vec::new();
     for &method in methods {
         let c = TrainConfig { method, ..cfg.clone() };
         let label = crate::method::label(&c);
         let mut t = Trainer::new(c, data.clone(), device)?;
+        t.measure_memory(probe);
         t.step()?; // warm-up: optimizer state exists from here on
-        let mut peak = 0;
-        let mut reports = Vec::new();
-        for _ in 0..steps.max(1) {
-            let base = probe.current();
-            probe.reset_peak();
-            let r = t.step()?;
-            peak = peak.max(probe.peak().saturating_sub(base));
-            reports.push(r);
-        }
+        let reports = t.run(steps.max(1), |_| {})?;
+        let peak = reports.iter().filter_map(|r| r.peak_bytes).max().unwrap_or(0) as usize;
         let med = median(reports.iter().map(|r| r.seconds).collect());
         let phase = |u: usize, f: fn(&UnitPhases) -> f64| median(reports.iter().map(|r| f(&r.phases[u])).collect());
         let phases = (0..t.plan.units.len())
@@ -57,6 +51,7 @@ pub fn bench(cfg: &TrainConfig, methods: &[MethodKind], steps: usize, data: Arc<
                 forward_seconds: phase(u, |p| p.forward_seconds),
                 backward_seconds: phase(u, |p| p.backward_seconds),
                 update_seconds: phase(u, |p| p.update_seconds),
+                peak_bytes: reports.iter().filter_map(|r| r.phases[u].peak_bytes).max(),
             })
             .collect();
         let other = median(reports.iter().map(|r| r.seconds - r.phases.iter().map(|p| p.forward_seconds + p.backward_seconds + p.update_seconds).sum::<f64>()).collect());
@@ -90,19 +85,21 @@ fn median(mut v: Vec<f64>) -> f64 {
 pub fn phases_markdown(rows: &[BenchRow]) -> String {
     let mut s = String::new();
     for r in rows {
-        s += &format!("\n{}: median step {:.1} ms\n\n| unit | forward ms | backward ms | update ms |\n|---|---|---|---|\n", r.method, r.median_step_seconds * 1e3);
+        s += &format!("\n{}: median step {:.1} ms\n\n| unit | forward ms | backward ms | update ms | peak memory |\n|---|---|---|---|---|\n", r.method, r.median_step_seconds * 1e3);
         let mut total = UnitPhases::default();
         for (name, p) in r.unit_names.iter().zip(&r.phases) {
-            s += &format!("| {name} | {:.1} | {:.1} | {:.1} |\n", p.forward_seconds * 1e3, p.backward_seconds * 1e3, p.update_seconds * 1e3);
+            let peak = p.peak_bytes.map_or("-".to_string(), crate::human::bytes);
+            s += &format!("| {name} | {:.1} | {:.1} | {:.1} | {peak} |\n", p.forward_seconds * 1e3, p.backward_seconds * 1e3, p.update_seconds * 1e3);
             total.forward_seconds += p.forward_seconds;
             total.backward_seconds += p.backward_seconds;
             total.update_seconds += p.update_seconds;
         }
         s += &format!(
-            "| **all** | {:.1} | {:.1} | {:.1} |\n\nrest of the step (batch sampling, augmentation, upload): {:.1} ms\n",
+            "| **all** | {:.1} | {:.1} | {:.1} | {} |\n\nrest of the step (batch sampling, augmentation, upload): {:.1} ms\n",
             total.forward_seconds * 1e3,
             total.backward_seconds * 1e3,
             total.update_seconds * 1e3,
+            crate::human::bytes(r.step_peak_bytes as u64),
             r.other_seconds * 1e3
         );
     }

@@ -16,6 +16,7 @@ use crate::config::TrainConfig;
 use crate::data::augment::{step_rng, Augment, Views};
 use crate::data::CifarSplits;
 use crate::error::{Error, Result};
+use crate::memory::MemoryProbe;
 use crate::method::{plan_for, Plan, StepRun, UnitStep};
 use crate::model::Network;
 use crate::model::ArchSpec;
@@ -36,6 +37,10 @@ pub struct StepReport {
     pub images_seen: usize,
     /// Where the step's time went, per unit (bottom to top).
     pub phases: Vec<UnitPhases>,
+    /// Peak memory of the step above what was live when it started (bytes), when the trainer
+    /// measures memory ([`Trainer::measure_memory`]).
+    #[serde(default)]
+    pub peak_bytes: Option<u64>,
 }
 
 /// Wall time of one unit's parts of a step (see [`crate::method::UnitUpdate`] for what the
@@ -46,6 +51,10 @@ pub struct UnitPhases {
     pub backward_seconds: f64,
     /// The optimizer update of the parameters this unit completed.
     pub update_seconds: f64,
+    /// Peak memory while this unit ran (forward, backward, update), above what was live when
+    /// the step started; the unit with the largest sets the step's peak.
+    #[serde(default)]
+    pub peak_bytes: Option<u64>,
 }
 
 /// Build a module with the device's random generator seeded to `seed`. burn initialises
@@ -79,6 +88,7 @@ pub struct Trainer {
     augment: Augment,
     step: usize,
     images_seen: usize,
+    probe: Option<&'static dyn MemoryProbe>,
 }
 
 /// A step in progress: the engine's state, when it started, its learning rate, the losses so far.
@@ -88,6 +98,8 @@ struct Pending {
     lr: f64,
     losses: Vec<f32>,
     phases: Vec<UnitPhases>,
+    /// Live bytes when the step started (with a memory probe).
+    base: usize,
 }
 
 impl Trainer {
@@ -116,7 +128,14 @@ impl Trainer {
             data,
             step: 0,
             images_seen: 0,
+            probe: None,
         })
+    }
+
+    /// Measure each step's peak memory, per unit, with `probe` (a counting allocator natively
+    /// and in the page's CPU path): reported in [`StepReport::peak_bytes`] and [`UnitPhases`].
+    pub fn measure_memory(&mut self, probe: &'static dyn MemoryProbe) {
+        self.probe = Some(probe);
     }
 
     pub fn step_count(&self) -> usize {
@@ -143,10 +162,14 @@ impl Trainer {
     }
 
     fn launch(&mut self) -> Pending {
+        let base = self.probe.map_or(0, |p| {
+            p.reset_peak();
+            p.current()
+        });
         let started = Instant::now();
         let x = self.batch_views(self.step).into_tensor(&self.device);
         let run = self.plan.begin(&self.net, x);
-        Pending { run, started, lr: crate::optim::learning_rate(&self.config, self.step), losses: Vec::new(), phases: Vec::new() }
+        Pending { run, started, lr: crate::optim::learning_rate(&self.config, self.step), losses: Vec::new(), phases: Vec::new(), base }
     }
 
     fn next_unit(&self, p: &mut Pending) -> Option<UnitStep> {
@@ -182,11 +205,13 @@ impl Trainer {
         let grads = unit.ready.into_iter().map(|g| (g, self.device.clone())).collect();
         self.net = self.optim.step_multi(p.lr, self.net.clone(), MultiGradientsParams { grads });
         p.losses.push(l);
-        p.phases.push(UnitPhases {
-            forward_seconds: unit.forward_seconds,
-            backward_seconds: unit.backward_seconds,
-            update_seconds: started.elapsed().as_secs_f64(),
+        let update_seconds = started.elapsed().as_secs_f64();
+        let peak_bytes = self.probe.map(|probe| {
+            let peak = probe.peak().saturating_sub(p.base) as u64;
+            probe.reset_peak();
+            peak
         });
+        p.phases.push(UnitPhases { forward_seconds: unit.forward_seconds, backward_seconds: unit.backward_seconds, update_seconds, peak_bytes });
         Ok(())
     }
 
@@ -202,6 +227,7 @@ impl Trainer {
             seconds,
             images_per_sec: self.config.batch as f64 / seconds.max(1e-9),
             images_seen: self.images_seen,
+            peak_bytes: p.phases.iter().filter_map(|u| u.peak_bytes).max(),
             phases: p.phases,
         }
     }

@@ -15,6 +15,11 @@ use crate::error::Error;
 use crate::eval::{evaluate_async, EvalOptions};
 use crate::train::Trainer;
 
+// Every allocation of the module is counted, so the page can show each method's measured step
+// peak on the CPU path (the same counting allocator as `locolab bench`).
+#[global_allocator]
+static ALLOC: crate::memory::Counting = crate::memory::Counting;
+
 /// The preset the page starts from.
 const PAGE_PRESET: &str = "browser";
 
@@ -168,6 +173,24 @@ async fn pick_device(pref: &str) -> Result<(Device, String, String), JsError> {
     Ok((Device::flex(), "cpu".into(), why))
 }
 
+/// Refuse a config whose step would not fit in a tab, before anything is built.
+fn fits_in_tab(cfg: &TrainConfig) -> Result<(), JsError> {
+    match crate::memory::budget() {
+        Some((limit, what)) => crate::memory::check_fits(cfg, limit, &what).map_err(js_err),
+        None => Ok(()),
+    }
+}
+
+fn new_trainer(cfg: TrainConfig, data: Arc<CifarSplits>, device: &Device, backend: &str) -> Result<Trainer, JsError> {
+    let mut trainer = Trainer::new(cfg, data, device).map_err(js_err)?;
+    if backend == "cpu" {
+        // On WebGPU a step's tensors live in GPU buffers, which burn 0.22.1 does not count;
+        // the wasm heap's peak would say nothing about them.
+        trainer.measure_memory(&crate::memory::AllocProbe);
+    }
+    Ok(trainer)
+}
+
 /// One trainer in the page: a method, its model and optimizer, and the data it sees.
 #[wasm_bindgen]
 pub struct Lab {
@@ -182,24 +205,24 @@ impl Lab {
     /// `trainBytes` may be the official `.tar.gz` archive (then `testBytes` is ignored).
     pub async fn create(config: JsValue, backend: String, train: Vec<u8>, test: Vec<u8>) -> Result<Lab, JsError> {
         let cfg = parse_config(config)?;
-        if let Some((limit, what)) = crate::memory::budget() {
-            crate::memory::check_fits(&cfg, limit, &what).map_err(js_err)?;
-        }
+        fits_in_tab(&cfg)?;
         let data = parse_data(&train, &test).map_err(js_err)?;
         let (device, backend, backend_note) = pick_device(&backend).await?;
-        let trainer = Trainer::new(cfg, Arc::new(data), &device).map_err(js_err)?;
+        let trainer = new_trainer(cfg, Arc::new(data), &device, &backend)?;
         Ok(Lab { trainer, backend, backend_note })
     }
 
     /// Start over with a new config, keeping the data and the device.
     pub fn reset(&mut self, config: JsValue) -> Result<(), JsError> {
         let cfg = parse_config(config)?;
+        fits_in_tab(&cfg)?;
         let device = self.trainer.device().clone();
-        self.trainer = Trainer::new(cfg, self.trainer.data().clone(), &device).map_err(js_err)?;
+        self.trainer = new_trainer(cfg, self.trainer.data().clone(), &device, &self.backend)?;
         Ok(())
     }
 
-    /// One step; resolves to `{step, losses, units, lr, seconds, images_per_sec, images_seen, phases}`.
+    /// One step; resolves to `{step, losses, units, lr, seconds, images_per_sec, images_seen,
+    /// phases, peak_bytes}` (`peak_bytes` and each phase's on the CPU backend only).
     pub async fn step(&mut self) -> Result<JsValue, JsError> {
         to_js(&self.trainer.step_async().await.map_err(js_err)?)
     }

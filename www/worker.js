@@ -26,7 +26,7 @@ async function handle(msg) {
     case 'step':
       return await lab(msg.method).step();
     case 'evaluate':
-      return { knn: await lab(msg.method).evaluate(msg.nTrain, msg.nTest) };
+      return await lab(msg.method).evaluate(msg.nTrain, msg.nTest);
     case 'views':
       return lab(msg.method).views(msg.count);
     case 'debug-panic':

@@ -7,6 +7,7 @@
 //! adds to it, so peak memory is set by the largest unit (activations and gradients), not the
 //! whole network.
 
+pub mod catalogue;
 pub mod engine;
 pub mod gim;
 pub mod grads;
@@ -21,6 +22,7 @@ use crate::config::{DecoderKind, MethodKind, TrainConfig};
 use crate::error::Result;
 use crate::model::{ArchSpec, BlockKind, Decoder, Network, Stage, Stem};
 
+pub use catalogue::{catalogue, info, MethodInfo};
 pub use engine::{StepRun, UnitStep, UnitUpdate};
 pub use grads::{flat_params, grad_abs_sum, param_ids, remove_grad};
 
@@ -114,48 +116,6 @@ pub fn plan_for(cfg: &TrainConfig, spec: &ArchSpec) -> Result<Plan> {
 pub fn check(cfg: &TrainConfig) -> Result<()> {
     cfg.validate()?;
     plan_for(cfg, &ArchSpec::new(cfg.arch, cfg.input)?).map(|_| ())
-}
-
-/// What the doors say about a method: the page builds its checkboxes and explanations from
-/// [`catalogue`], so adding a method to [`MethodKind::ALL`] adds it everywhere.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct MethodInfo {
-    pub kind: MethodKind,
-    pub title: &'static str,
-    /// One line, under the method's chart.
-    pub summary: &'static str,
-    /// A few sentences, in the page's explanation.
-    pub details: &'static str,
-    /// The end-to-end reference the local methods are compared with (SimCLR).
-    pub end_to_end: bool,
-}
-
-pub fn info(kind: MethodKind) -> MethodInfo {
-    let (title, summary, details) = match kind {
-        MethodKind::Simclr => (
-            "SimCLR",
-            "End to end: one loss on top, gradients flow through every stage.",
-            "One contrastive loss on top of the network; its gradient flows back through every stage (black curve).",
-        ),
-        MethodKind::Gim => (
-            "GIM",
-            "Greedy InfoMax: one loss per stage, no gradient crosses a stage boundary.",
-            "Each stage is its own module with its own decoder and loss; no gradient crosses a stage boundary, so low \
-             stages never hear from high ones. Its losses stay above SimCLR's.",
-        ),
-        MethodKind::Loco => (
-            "LoCo",
-            "LoCo: units of two stages overlap by one; the shared stage bridges gradients.",
-            "Local units of two stages that overlap by one. The shared stage gets gradients from both units: a bridge \
-             that lets upper layers guide lower ones while learning stays local. Its upper decoders track SimCLR's curve.",
-        ),
-    };
-    MethodInfo { kind, title, summary, details, end_to_end: kind == MethodKind::Simclr }
-}
-
-/// Every method, in [`MethodKind::ALL`] order.
-pub fn catalogue() -> Vec<MethodInfo> {
-    MethodKind::ALL.iter().map(|&k| info(k)).collect()
 }
 
 /// A config's method label, e.g. `gim(conv-mlp)`.

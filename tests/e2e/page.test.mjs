@@ -142,3 +142,32 @@ test('a config that cannot fit in a tab is refused with the limit, before anythi
   assert.match(msg, /simclr presnet50 at 224x224, batch 512: a training step needs about [\d.]+ GiB \(estimated\), more than a browser tab's 4 GiB wasm memory \(4\.00 GiB\); use batch \d+ or less/, msg);
   assert.equal(await page.locator('#recover').isHidden(), true);
 });
+
+test('memory bars and accuracy points appear as it trains', { timeout: 400_000 }, async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`http://127.0.0.1:${port}/?methods=simclr,gim,loco&backend=cpu&batch=8&monitor=3`);
+  await page.waitForFunction(() => document.getElementById('message').textContent === 'ready', null, { timeout: 240_000 });
+  // The untrained encoder's accuracy is there before any step: six stages of grey bars.
+  assert.equal(await page.locator('#stage-bars .stage-group').count(), 6);
+  await page.click('#start');
+  await page.waitForFunction(() => Number(document.getElementById('step-count').textContent) >= 3
+    && document.querySelectorAll('#stage-bars .col').length === 6 * 4, null, { timeout: 300_000 });
+  await page.click('#start');
+  // One bar per method, each with its measured peak; the local methods against SimCLR and the paper.
+  assert.equal(await page.locator('#memory-bars .bar-row').count(), 3);
+  assert.match(await page.locator('#mem-simclr').textContent(), /\d+(\.\d)? (MiB|KiB)/);
+  const gim = await page.locator('#mem-gim').textContent();
+  assert.match(gim, /\d\.\d\dx (less|more) than SimCLR \(paper, PResNet-50: 4\.56x\)/, gim);
+  assert.match(await page.locator('#mem-loco').textContent(), /x (less|more) than SimCLR \(paper, PResNet-50: 2\.76x\)/);
+  const perUnit = await page.locator('#mem-loco').getAttribute('title');
+  assert.match(perUnit, /^step \d+, peak per unit:\nres2\+res3: [\d.]+ (MiB|KiB)/, perUnit);
+  assert.equal(perUnit.match(/\(sets the peak\)/g)?.length, 1, perUnit);
+  // The accuracy chart: one point per monitor, per method, plus the random-init line.
+  assert.match(await page.locator('#acc-how').textContent(), /every 3 steps · \d+% of the time so far/);
+  assert.match(await page.locator('#acc-loco').textContent(), /kNN \d+\.\d%/);
+  assert.ok(await page.locator('#acc-chart canvas').count() >= 1);
+  await page.screenshot({ path: join(root, 'docs', 'screenshot-claims.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+});
