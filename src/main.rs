@@ -175,14 +175,10 @@ fn run(cli: Cli) -> Result<()> {
 /// Refuse configs whose estimated step peak would not fit in this machine's memory, `jobs` runs
 /// at a time (CPU backend only: a GPU's memory is its own).
 fn fits_in_memory(backend: Option<&str>, cfgs: impl IntoIterator<Item = TrainConfig>, jobs: usize) -> Result<()> {
-    let cpu = matches!(backend, None | Some("flex"));
-    if let (true, Some((limit, what))) = (cpu, locolab::memory::budget()) {
-        for c in cfgs {
-            let what = if jobs > 1 { format!("{what} shared by {jobs} jobs") } else { what.clone() };
-            locolab::memory::check_fits(&c, limit / jobs.max(1) as u64, &what)?;
-        }
+    if !matches!(backend, None | Some("flex")) {
+        return Ok(());
     }
-    Ok(())
+    cfgs.into_iter().try_for_each(|c| locolab::memory::check_fits_here(&c, jobs))
 }
 
 fn main() {

@@ -165,6 +165,14 @@ pub fn budget() -> Option<(u64, String)> {
     Some((kib * 1024, "this machine's available memory".into()))
 }
 
+/// Refuse a config whose estimated step peak would not fit in this build's [`budget`] when
+/// `jobs` runs share it (both doors call this before building anything).
+pub fn check_fits_here(cfg: &crate::config::TrainConfig, jobs: usize) -> crate::Result<()> {
+    let Some((limit, what)) = budget() else { return Ok(()) };
+    let what = if jobs > 1 { format!("{what} shared by {jobs} jobs") } else { what };
+    check_fits(cfg, limit / jobs.max(1) as u64, &what)
+}
+
 /// Refuse a config whose estimated step peak exceeds `limit` bytes, with the largest batch
 /// that would fit.
 pub fn check_fits(cfg: &crate::config::TrainConfig, limit: u64, what: &str) -> crate::Result<()> {

@@ -100,7 +100,8 @@ pub fn validate_config(config: JsValue) -> Result<JsValue, JsError> {
     to_js(&parse_config(config)?)
 }
 
-/// Every method, in the order the page lists them: `[{kind, title, summary, end_to_end}]`.
+/// Every method, in the order the page lists them: `[{kind, title, summary, details,
+/// end_to_end, paper_saving_presnet50}]` ([`crate::method::MethodInfo`]).
 #[wasm_bindgen]
 pub fn methods() -> Result<JsValue, JsError> {
     to_js(&crate::method::catalogue())
@@ -175,10 +176,7 @@ async fn pick_device(pref: &str) -> Result<(Device, String, String), JsError> {
 
 /// Refuse a config whose step would not fit in a tab, before anything is built.
 fn fits_in_tab(cfg: &TrainConfig) -> Result<(), JsError> {
-    match crate::memory::budget() {
-        Some((limit, what)) => crate::memory::check_fits(cfg, limit, &what).map_err(js_err),
-        None => Ok(()),
-    }
+    crate::memory::check_fits_here(cfg, 1).map_err(js_err)
 }
 
 fn new_trainer(cfg: TrainConfig, data: Arc<CifarSplits>, device: &Device, backend: &str) -> Result<Trainer, JsError> {

@@ -7,6 +7,7 @@ const CONFIG_KNOBS = KNOBS.filter((k) => k !== 'backend');
 // URL keys the page itself reads; every other key is a training setting, checked by the core.
 const PAGE_KEYS = ['methods', 'backend', 'embed', 'hide', 'autostart', 'monitor'];
 const BACKENDS = ['auto', 'webgpu', 'cpu'];
+const DEFAULT_MONITOR = 30; // steps between kNN monitor points (URL: &monitor=N)
 const $ = (id) => document.getElementById(id);
 const info = (m) => METHODS.find((x) => x.kind === m);
 
@@ -48,7 +49,7 @@ startWorker();
 // ---- state (mirrors the URL) ----
 const state = {
   methods: null, preset: 'browser', batch: null, lr: null, temperature: null, seed: null,
-  sharing: null, decoder: null, backend: 'auto', embed: false, hide: [], autostart: false, monitor: 30,
+  sharing: null, decoder: null, backend: 'auto', embed: false, hide: [], autostart: false, monitor: DEFAULT_MONITOR,
 };
 // The kNN monitor: every `state.monitor` steps, k=200 on a fixed bank (the first MONITOR.train
 // training images) and the first MONITOR.test test images, every stage.
@@ -93,7 +94,7 @@ function applySettings(settings) {
   const every = Number(state.monitor);
   if (!Number.isInteger(every) || every < 1 || every > 100000) {
     warnings.push(`monitor=${String(state.monitor).slice(0, 40)} ignored; expected a whole number of steps in [1, 100000]`);
-    state.monitor = 30;
+    state.monitor = DEFAULT_MONITOR;
   } else {
     state.monitor = every;
   }
@@ -123,7 +124,7 @@ function writeUrl() {
   if (state.embed) q.set('embed', '1');
   if (state.hide.length) q.set('hide', state.hide.join(','));
   if (state.autostart) q.set('autostart', '1');
-  if (state.monitor !== 30) q.set('monitor', String(state.monitor));
+  if (state.monitor !== DEFAULT_MONITOR) q.set('monitor', String(state.monitor));
   history.replaceState(null, '', `${location.pathname}?${q}`);
 }
 
