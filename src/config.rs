@@ -237,8 +237,13 @@ impl Overrides {
             None => default_preset.to_string(),
         };
         let mut known = serde_json::Map::new();
-        for (key, text) in pairs {
+        for (i, (key, text)) in pairs.iter().enumerate() {
             let ignored = |why: String| format!("{}={} ignored: {why}", clip(key), clip(text));
+            // A key given twice (`?batch=8&batch=16`): the last one counts, as in a form.
+            if pairs[i + 1..].iter().any(|(k, _)| k == key) {
+                warnings.push(ignored(format!("{} is given again later", clip(key))));
+                continue;
+            }
             // A number (or true/false/null) when the text is one, else the text as a string.
             let value = serde_json::from_str::<serde_json::Value>(text)
                 .ok()

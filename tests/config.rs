@@ -45,3 +45,14 @@ fn url_settings_keep_the_good_knobs_and_name_the_bad_ones() {
     let unknown = Overrides::lenient(Some("huge"), "browser", &[]);
     assert_eq!((unknown.preset.as_str(), unknown.warnings[0].as_str()), ("browser", "unknown preset 'huge' ignored; using 'browser'"));
 }
+
+#[test]
+fn a_url_setting_given_twice_counts_once_and_says_so() {
+    let pairs: Vec<(String, String)> = [("proj_dim", "1"), ("proj_dim", "null"), ("batch", "8"), ("batch", "16")]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let l = Overrides::lenient(None, "browser", &pairs);
+    assert_eq!((l.overrides.proj_dim, l.overrides.batch), (None, Some(16)));
+    assert_eq!(l.warnings, ["proj_dim=1 ignored: proj_dim is given again later", "batch=8 ignored: batch is given again later"]);
+}
