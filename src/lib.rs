@@ -4,7 +4,6 @@
 //! The CLI (`src/main.rs`) and the browser binding are thin doors into [`train::Trainer`].
 
 pub mod bench;
-#[cfg(not(target_arch = "wasm32"))]
 pub mod checkpoint;
 pub mod config;
 pub mod data;

@@ -272,13 +272,11 @@ impl Trainer {
         self.images_seen
     }
 
-    #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // checkpoints are native-only today
     pub(crate) fn optimizer(&self) -> &ModuleOptimizer {
         &self.optim
     }
 
     /// Put a checkpoint's weights, optimizer state (if it has one) and counters in place.
-    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub(crate) fn restore(&mut self, net: Network, optim: Option<ModuleOptimizer>, step: usize, images_seen: usize) {
         self.net = net;
         if let Some(o) = optim {

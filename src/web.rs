@@ -8,6 +8,7 @@ use burn::prelude::*;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+use crate::checkpoint::{self, Contents};
 use crate::config::{limits, Overrides, TrainConfig, PRESETS};
 use crate::data::augment::to_rgba;
 use crate::data::cifar::{load_archive_from, Cifar10, CifarSplits};
@@ -210,6 +211,76 @@ impl Lab {
         Ok(Lab { trainer, backend, backend_note })
     }
 
+    /// A Lab from a checkpoint bundle (the file [`Lab::save`] makes; `name` names it in
+    /// messages), continuing from its step. Refused, before anything is built, when it is not a
+    /// LoCo Lab checkpoint, is damaged, holds another network than `page_config`'s (the page
+    /// trains one architecture) or would not fit in a tab.
+    pub async fn restore(
+        bytes: Vec<u8>,
+        name: String,
+        page_config: JsValue,
+        backend: String,
+        train: Vec<u8>,
+        test: Vec<u8>,
+    ) -> Result<Lab, JsError> {
+        let page = parse_config(page_config)?;
+        let (state, files) = checkpoint::read_bundle(&bytes, &name).map_err(js_err)?;
+        let got = &state.config;
+        if (got.arch, got.input) != (page.arch, page.input) {
+            return Err(js_err(Error::Checkpoint(format!(
+                "{name} holds a {} network at {} px; this page trains {} at {} px (choose its preset first)",
+                got.arch, got.input, page.arch, page.input
+            ))));
+        }
+        fits_in_tab(got)?;
+        let data = parse_data(&train, &test).map_err(js_err)?;
+        let (device, backend, backend_note) = pick_device(&backend).await?;
+        let at = |file: &str| format!("{name}: {file}");
+        let (mut trainer, _) = checkpoint::from_files(&state, &files, &at, Arc::new(data), &device).map_err(js_err)?;
+        if backend == "cpu" {
+            trainer.measure_memory(&crate::memory::AllocProbe);
+        }
+        Ok(Lab { trainer, backend, backend_note })
+    }
+
+    /// Evaluate a weights-only checkpoint folder fetched as its two files (`state.json`'s text
+    /// and `model.bpk`; `name` names the folder in messages): kNN of every stage on the first
+    /// `n_train` training / `n_test` test images (all when undefined: the numbers `locolab eval`
+    /// gives), as [`Lab::evaluate`]. Nothing is kept.
+    #[wasm_bindgen(js_name = evaluateCheckpoint)]
+    pub async fn evaluate_checkpoint(
+        state: String,
+        model: Vec<u8>,
+        name: String,
+        backend: String,
+        train: Vec<u8>,
+        test: Vec<u8>,
+        n_train: Option<u32>,
+        n_test: Option<u32>,
+    ) -> Result<JsValue, JsError> {
+        let st = checkpoint::parse_state(&state, &format!("{name}/{}", checkpoint::STATE)).map_err(js_err)?;
+        let files = std::collections::BTreeMap::from([(checkpoint::MODEL.to_string(), model)]);
+        let data = parse_data(&train, &test).map_err(js_err)?;
+        let (device, _, _) = pick_device(&backend).await?;
+        let at = |file: &str| format!("{name}/{file}");
+        let (trainer, _) = checkpoint::from_files(&st, &files, &at, Arc::new(data), &device).map_err(js_err)?;
+        let opts = EvalOptions { every_stage: true, linear: false, train_images: n_train.map(|n| n as usize), test_images: n_test.map(|n| n as usize) };
+        to_js(&evaluate_async(&trainer, &opts).await.map_err(js_err)?)
+    }
+
+    /// This trainer's checkpoint as one file (a tar of `state.json`, `model.bpk`, `optim.bpk`,
+    /// the same files as a native checkpoint folder): [`Lab::restore`] continues from it, and
+    /// `locolab eval --checkpoint file.tar` reads it. On the CPU backend only: burn 0.22.1 reads
+    /// a record's tensors back synchronously, which a browser's WebGPU device forbids.
+    pub fn save(&self) -> Result<Vec<u8>, JsError> {
+        if self.backend != "cpu" {
+            return Err(js_err(Error::Checkpoint(
+                "saving needs the CPU backend: burn 0.22.1 reads the weights back synchronously, which WebGPU in a browser forbids".into(),
+            )));
+        }
+        checkpoint::to_bundle(&self.trainer, Contents::Full).map_err(js_err)
+    }
+
     /// Start over with a new config, keeping the data and the device.
     pub fn reset(&mut self, config: JsValue) -> Result<(), JsError> {
         let cfg = parse_config(config)?;
@@ -285,5 +356,10 @@ impl Lab {
     #[wasm_bindgen(getter, js_name = stepCount)]
     pub fn step_count(&self) -> u32 {
         self.trainer.step_count() as u32
+    }
+
+    #[wasm_bindgen(getter, js_name = imagesSeen)]
+    pub fn images_seen(&self) -> u32 {
+        self.trainer.images_seen() as u32
     }
 }

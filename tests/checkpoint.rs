@@ -112,3 +112,45 @@ fn weights_only_checkpoints_evaluate_but_do_not_resume() {
     let e = Run::resume(&dir.join("final"), common::cifar(), &Device::flex(), &[]).err().unwrap();
     assert!(one_line(&e).contains("weights only"), "{e}");
 }
+
+/// The page's one-file checkpoint: a tar of the same files a folder holds. It resumes exactly,
+/// `locolab eval --checkpoint file.tar` reads it, and bad bundles are one-line errors.
+#[test]
+fn a_bundle_holds_the_folder_files_and_resumes_exactly() {
+    let dir = common::tmpdir("bundle");
+    let mut t = Trainer::new(cfg(MethodKind::Loco), common::cifar(), &Device::flex()).unwrap();
+    t.run(2, |_| {}).unwrap();
+    let bundle = checkpoint::to_bundle(&t, checkpoint::Contents::Full).unwrap();
+    assert_eq!(bundle, checkpoint::to_bundle(&t, checkpoint::Contents::Full).unwrap(), "bundles are reproducible");
+    // The same bytes as a checkpoint folder's files.
+    checkpoint::write_to(&t, &dir.join("ck"), checkpoint::Contents::Full).unwrap();
+    let (state, files) = checkpoint::read_bundle(&bundle, "b.tar").unwrap();
+    assert_eq!(state.step, 2);
+    for (name, bytes) in &files {
+        assert_eq!(bytes, &std::fs::read(dir.join("ck").join(name)).unwrap(), "{name}");
+    }
+    assert_eq!(files.keys().collect::<Vec<_>>(), ["model.bpk", "optim.bpk"]);
+    // Loaded from a file, it continues with the losses of the uninterrupted trainer.
+    let file = dir.join("b.tar");
+    std::fs::write(&file, &bundle).unwrap();
+    let mut loaded = checkpoint::load(&file, common::cifar(), &Device::flex()).unwrap();
+    assert!(loaded.resumable);
+    assert_eq!((loaded.trainer.step_count(), loaded.trainer.images_seen()), (2, t.images_seen()));
+    let (a, b) = (t.step().unwrap(), loaded.trainer.step().unwrap());
+    assert_eq!(a.step, 3);
+    for (x, y) in a.losses.iter().zip(&b.losses) {
+        assert!((x - y).abs() < 1e-5, "{x} vs {y}");
+    }
+
+    // Not a bundle, a truncated one, one whose weights were swapped: named, one line.
+    let e = checkpoint::from_bundle(b"hello", "notes.tar", common::cifar(), &Device::flex()).err().unwrap();
+    assert!(one_line(&e).contains("notes.tar is not a LoCo Lab checkpoint"), "{e}");
+    let e = checkpoint::from_bundle(&bundle[..4096], "cut.tar", common::cifar(), &Device::flex()).err().unwrap();
+    let msg = one_line(&e);
+    assert!(msg.contains("cut.tar") && msg.contains("truncated"), "{msg}");
+    let mut swapped = bundle.clone();
+    let at = swapped.len() / 2;
+    swapped[at] ^= 0x55;
+    let e = checkpoint::from_bundle(&swapped, "x.tar", common::cifar(), &Device::flex()).err().unwrap();
+    assert!(one_line(&e).contains("does not match the hash"), "{e}");
+}

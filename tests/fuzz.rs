@@ -193,3 +193,27 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(cases(96))]
+
+    /// Mutated bundles (the page's saved-model file, also read by `locolab eval`): a trainer
+    /// or an error, never a panic; the tar reader sees every mutation.
+    #[test]
+    fn bundle_reader_never_panics(edits in proptest::collection::vec((any::<u32>(), any::<u8>(), any::<u8>()), 1..6)) {
+        static SEED: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        let seed = SEED.get_or_init(|| {
+            let c = TrainConfig { arch: Arch::PresnetTiny, method: MethodKind::Loco, batch: 8, steps: 2, ..TrainConfig::default() };
+            let t = Trainer::new(c, common::cifar(), &Device::flex()).unwrap();
+            checkpoint::to_bundle(&t, checkpoint::Contents::Full).unwrap()
+        });
+        // Mutations land in the headers and state.json (the first 2 KiB) as often as elsewhere.
+        let head = mutate(&seed[..2048], &edits[..edits.len() / 2]);
+        let bad = mutate(&[head.as_slice(), &seed[2048..]].concat(), &edits[edits.len() / 2..]);
+        if let Err(e) = checkpoint::from_bundle(&bad, "fuzz.tar", common::cifar(), &Device::flex()) {
+            let msg = e.to_string();
+            prop_assert!(!msg.contains('\n'), "{}", msg);
+        }
+    }
+}
+

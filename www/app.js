@@ -5,9 +5,10 @@ let REF = null; // the end-to-end reference method (SimCLR)
 const KNOBS = ['preset', 'batch', 'lr', 'temperature', 'seed', 'sharing', 'decoder', 'backend'];
 const CONFIG_KNOBS = KNOBS.filter((k) => k !== 'backend');
 // URL keys the page itself reads; every other key is a training setting, checked by the core.
-const PAGE_KEYS = ['methods', 'backend', 'embed', 'hide', 'autostart', 'monitor'];
+const PAGE_KEYS = ['methods', 'backend', 'embed', 'hide', 'autostart', 'monitor', 'autosave'];
 const BACKENDS = ['auto', 'webgpu', 'cpu'];
 const DEFAULT_MONITOR = 30; // steps between kNN monitor points (URL: &monitor=N)
+const DEFAULT_AUTOSAVE = 200; // steps between autosaves to IndexedDB (URL: &autosave=N, 0 = off)
 const $ = (id) => document.getElementById(id);
 const info = (m) => METHODS.find((x) => x.kind === m);
 
@@ -50,6 +51,7 @@ startWorker();
 const state = {
   methods: null, preset: 'browser', batch: null, lr: null, temperature: null, seed: null,
   sharing: null, decoder: null, backend: 'auto', embed: false, hide: [], autostart: false, monitor: DEFAULT_MONITOR,
+  autosave: DEFAULT_AUTOSAVE,
 };
 // The kNN monitor: every `state.monitor` steps, k=200 on a fixed bank (the first MONITOR.train
 // training images) and the first MONITOR.test test images, every stage.
@@ -75,6 +77,7 @@ function readUrl() {
   state.hide = (q.get('hide') || '').split(',').filter(Boolean);
   state.autostart = q.get('autostart') === '1';
   if (q.has('monitor')) state.monitor = q.get('monitor');
+  if (q.has('autosave')) state.autosave = q.get('autosave');
 }
 
 // The URL's settings, as the core judged them: bad ones fall back to the preset, with a warning.
@@ -97,6 +100,13 @@ function applySettings(settings) {
     state.monitor = DEFAULT_MONITOR;
   } else {
     state.monitor = every;
+  }
+  const autosave = Number(state.autosave);
+  if (!Number.isInteger(autosave) || autosave < 0 || autosave > 100000) {
+    warnings.push(`autosave=${String(state.autosave).slice(0, 40)} ignored; expected a whole number of steps in [0, 100000] (0: off)`);
+    state.autosave = DEFAULT_AUTOSAVE;
+  } else {
+    state.autosave = autosave;
   }
   if (!BACKENDS.includes(state.backend)) {
     warnings.push(`backend=${String(state.backend).slice(0, 40)} ignored; expected ${BACKENDS.join(', ')}`);
@@ -125,6 +135,7 @@ function writeUrl() {
   if (state.hide.length) q.set('hide', state.hide.join(','));
   if (state.autostart) q.set('autostart', '1');
   if (state.monitor !== DEFAULT_MONITOR) q.set('monitor', String(state.monitor));
+  if (state.autosave !== DEFAULT_AUTOSAVE) q.set('autosave', String(state.autosave));
   history.replaceState(null, '', `${location.pathname}?${q}`);
 }
 
@@ -213,8 +224,9 @@ function buildCharts() {
   const panels = panelsFor(state.methods).filter((m) => trainers[m]).map((m) => {
     const div = document.createElement('div');
     div.className = 'panel';
-    div.innerHTML = `<h3>${info(m).title}${vsRef(m) ? ` vs ${info(REF).title}` : ''} <span class="acc" id="acc-${m}"></span></h3><p>${info(m).summary}</p><p class="latest" id="latest-${m}"></p>`;
+    div.innerHTML = `<h3>${info(m).title}${vsRef(m) ? ` vs ${info(REF).title}` : ''} <span class="acc" id="acc-${m}"></span>${saveButtons(m)}</h3><p>${info(m).summary}</p><p class="latest" id="latest-${m}"></p>`;
     plots.appendChild(div);
+    div.querySelectorAll('button.save').forEach((b) => { b.onclick = () => download(b.dataset.method); });
     return [m, div];
   });
   for (const [m, div] of panels) {
@@ -264,7 +276,7 @@ async function resetAll() {
   try {
     for (const m of state.methods) {
       const made = await call('create', { method: m, config: configFor(m), backend: state.backend });
-      trainers[m] = { units: made.units, curve: { x: [], ys: made.units.map(() => []) }, mem: null, knn: { x: [], y: [] }, stages: null };
+      trainers[m] = newEntry(made);
       $('backend-used').textContent = made.backend;
       $('backend-note').textContent = made.backendNote ? `(${made.backendNote})` : '';
     }
@@ -285,6 +297,10 @@ async function resetAll() {
   } catch (e) {
     failed(e);
   }
+}
+
+function newEntry(made) {
+  return { units: made.units, config: made.config, curve: { x: [], ys: made.units.map(() => []) }, mem: null, knn: { x: [], y: [] }, stages: null };
 }
 
 async function stepAll() {
@@ -310,6 +326,7 @@ async function stepAll() {
   drawMemory();
   if (stepCount % 5 === 0) showViews();
   if (stepCount % state.monitor === 0) await monitorAll();
+  if (state.autosave && stepCount % state.autosave === 0) await autosave();
 }
 
 async function loop() {
@@ -462,6 +479,253 @@ async function evaluateAll() {
   }
 }
 
+// ---- save, load, autosave ----
+// A model is saved as one file, the core's checkpoint bundle (a tar of state.json, model.bpk
+// and optim.bpk: the files of a native checkpoint folder, so `locolab eval --checkpoint f.tar`
+// reads it). Loading builds a new trainer first and swaps it in only if the file was accepted.
+function saveButtons(m) {
+  // The two panels show the end-to-end reference beside a local method: each can be saved.
+  const ms = [m, ...(vsRef(m) ? [REF] : [])];
+  return ms.map((x) => `<button class="save" type="button" data-method="${x}" id="save-${x}" title="Download ${info(x).title}'s model (weights, optimizer state, config, step)">Save ${info(x).title}</button>`).join('');
+}
+
+async function download(m) {
+  try {
+    const { bytes, step } = await call('save', { method: m });
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([bytes], { type: 'application/x-tar' }));
+    a.download = `locolab-${m}-${trainers[m]?.config?.arch ?? 'model'}-step${step}.tar`;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
+    showInfo(`saved ${a.download}`);
+  } catch (e) {
+    if (e.fatal) failed(e); else showError(e.message);
+  }
+}
+
+// Restore one bundle into the page; resolves to the worker's answer ({method, step, ...}).
+async function restoreInto(name, buffer) {
+  const pageConfig = configFor(state.methods[0] ?? REF);
+  const made = await call('restore', { bytes: buffer, name, pageConfig, backend: state.backend }, [buffer]);
+  const m = made.method;
+  if (!state.methods.includes(m)) {
+    state.methods = METHODS.map((x) => x.kind).filter((k) => k === m || state.methods.includes(k));
+    document.querySelectorAll('input[name=method]').forEach((c) => { c.checked = state.methods.includes(c.value); });
+    writeUrl();
+  }
+  trainers[m] = newEntry(made);
+  $('backend-used').textContent = made.backend;
+  $('backend-note').textContent = made.backendNote ? `(${made.backendNote})` : '';
+  return made;
+}
+
+function showProgress(step, imagesSeen) {
+  stepCount = step;
+  $('step-count').textContent = String(step);
+  $('images').textContent = String(imagesSeen);
+}
+
+async function loadCheckpointFiles(files) {
+  const done = [];
+  const refused = [];
+  for (const f of files) {
+    try {
+      const made = await restoreInto(f.name, await f.arrayBuffer());
+      done.push(`${info(made.method).title} at step ${made.step} from ${f.name}`);
+      showProgress(made.step, made.imagesSeen);
+    } catch (e) {
+      if (e.fatal) return failed(e);
+      refused.push(e.message);
+    }
+  }
+  if (done.length) {
+    buildCharts();
+    redraw();
+    drawMemory();
+    drawAccuracy();
+  }
+  if (refused.length) showError(`refused (training is unchanged): ${refused.join(' · ')}`);
+  else showInfo(`loaded ${done.join(', ')}`);
+}
+
+// IndexedDB: one autosaved session ({time, step, methods: {m: {bytes, curve, knn, stages}},
+// randomInit, stageNames}), replaced at every autosave, offered after a reload.
+const DB = { name: 'locolab', store: 'autosave', key: 'session' };
+function idb(mode, fn) {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open(DB.name, 1);
+    open.onupgradeneeded = () => open.result.createObjectStore(DB.store);
+    open.onerror = () => reject(open.error ?? new Error('IndexedDB is not available'));
+    open.onsuccess = () => {
+      const db = open.result;
+      const tx = db.transaction(DB.store, mode);
+      const req = fn(tx.objectStore(DB.store));
+      tx.oncomplete = () => { db.close(); resolve(req.result); };
+      tx.onerror = tx.onabort = () => { db.close(); reject(tx.error ?? new Error('the IndexedDB transaction failed')); };
+    };
+  });
+}
+const loadSession = () => idb('readonly', (s) => s.get(DB.key));
+const storeSession = (v) => idb('readwrite', (s) => s.put(v, DB.key));
+const dropSession = () => idb('readwrite', (s) => s.delete(DB.key));
+
+async function autosave() {
+  const note = $('autosave-note');
+  if ($('backend-used').textContent !== 'cpu') {
+    note.textContent = 'autosave: on the CPU path only (WebGPU weights cannot be read back synchronously)';
+    return;
+  }
+  const session = { time: Date.now(), step: stepCount, methods: {}, randomInit, stageNames };
+  try {
+    for (const m of state.methods) {
+      const t = trainers[m];
+      if (!t) continue;
+      const { bytes } = await call('save', { method: m });
+      session.methods[m] = { bytes, curve: t.curve, knn: t.knn, stages: t.stages };
+    }
+    await storeSession(session);
+    note.textContent = `autosaved at step ${stepCount}`;
+  } catch (e) {
+    if (e.fatal) throw e;
+    note.textContent = `autosave failed: ${e.message}`;
+  }
+}
+
+async function offerResume() {
+  const saved = await loadSession().catch(() => null);
+  if (!saved?.methods || !Object.keys(saved.methods).length) return;
+  const names = Object.keys(saved.methods).map((m) => info(m)?.title ?? m).join(', ');
+  $('resume-why').textContent = `This browser holds a session autosaved at step ${saved.step} (${new Date(saved.time).toLocaleString()}): ${names}.`;
+  $('resume-box').hidden = false;
+}
+
+async function resumeSession() {
+  $('resume-box').hidden = true;
+  running = false;
+  $('start').textContent = 'Start';
+  try {
+    const saved = await loadSession();
+    if (!saved) return showError('the autosaved session is gone');
+    trainers = {};
+    state.methods = METHODS.map((x) => x.kind).filter((k) => saved.methods[k]);
+    let last = null;
+    for (const m of state.methods) {
+      const s = saved.methods[m];
+      last = await restoreInto(`the autosave of ${info(m).title}`, s.bytes.slice().buffer);
+      Object.assign(trainers[m], { curve: s.curve, knn: s.knn, stages: s.stages });
+    }
+    randomInit = saved.randomInit;
+    stageNames = saved.stageNames;
+    // The page's settings follow the restored trainers (they all share one config but the method).
+    for (const k of ['batch', 'lr', 'temperature', 'seed', 'sharing', 'decoder']) state[k] = last.config[k];
+    fillControls();
+    writeUrl();
+    showProgress(last.step, last.imagesSeen);
+    buildCharts();
+    redraw();
+    drawMemory();
+    drawAccuracy();
+    showInfo(`resumed at step ${last.step}`);
+  } catch (e) {
+    failed(e);
+  }
+}
+
+// ---- the long run: the committed results and checkpoints of `locolab compare` ----
+const LONGRUN = { results: 'docs/results/results.json', folder: (m) => `docs/results/presnet-tiny/${m}` };
+let longrun = null; // {stages, rows: [{kind, label, n, mean, std, seed0}], spec}
+
+function stats(xs) {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
+  return { mean, std };
+}
+
+async function loadLongRun() {
+  const r = await fetch(LONGRUN.results).catch(() => null);
+  if (!r || !r.ok) {
+    $('longrun-summary').textContent = `No committed results next to this page (${LONGRUN.results}).`;
+    return;
+  }
+  const res = await r.json();
+  const groups = new Map();
+  for (const run of res.runs) {
+    if (!groups.has(run.method)) groups.set(run.method, []);
+    groups.get(run.method).push(run);
+  }
+  const stages = res.runs[0].stages;
+  const rows = [...groups].map(([label, runs]) => {
+    const kind = label.split('(')[0];
+    const per = stages.map((_, s) => stats(runs.map((x) => x.accuracy[s].knn)));
+    const first = runs.reduce((a, b) => (b.seed < a.seed ? b : a));
+    return { kind, label, n: runs.length, mean: per.map((p) => p.mean), std: per.map((p) => p.std), seed0: first.accuracy.map((a) => a.knn), seed: first.seed, here: null };
+  });
+  const b = res.spec.base;
+  longrun = { stages, rows, spec: res.spec };
+  const run = res.runs.find((x) => x.steps);
+  $('longrun-how').textContent = `(${b.arch}, batch ${b.batch}, ${run?.steps ?? b.steps} steps = ${run?.images_seen ?? '?'} images seen, ${res.spec.seeds} seeds; kNN top-1, k=200, all 5,000 train / 1,000 test images)`;
+  $('longrun-summary').textContent = 'Final kNN accuracy of every stage after the native comparison (`locolab compare`, docs/results/). '
+    + 'Bars: the mean over seeds. The committed seed-0 checkpoints can be evaluated here, in this browser, on the same images: '
+    + 'the numbers should match the native ones.';
+  drawLongRun();
+  $('longrun-eval').disabled = !dataset;
+}
+
+function drawLongRun() {
+  const { stages, rows } = longrun;
+  const title = (k) => (k === 'random-init' ? 'random init' : info(k)?.title ?? k);
+  const colourOf = (k) => (k === 'random-init' ? '#8c8c8c' : colour(k));
+  const box = $('longrun-bars');
+  box.innerHTML = '';
+  const max = Math.max(1, ...rows.flatMap((r) => r.mean));
+  stages.forEach((name, s) => {
+    const g = document.createElement('div');
+    g.className = 'stage-group';
+    g.innerHTML = `<div class="cols">${rows.map((r) => `<div class="col" title="${title(r.kind)} ${name}: ${r.mean[s].toFixed(1)} ± ${r.std[s].toFixed(1)}%" style="height:${(100 * r.mean[s]) / max}%;background:${colourOf(r.kind)}"></div>`).join('')}</div>${name}`;
+    box.appendChild(g);
+  });
+  const fmt = (v) => (v == null ? '–' : v.toFixed(1));
+  const head = `<tr><th>method</th><th>kNN top-1 (%)</th>${stages.map((x) => `<th>${x}</th>`).join('')}</tr>`;
+  const body = rows.map((r) => {
+    const lines = [[`native, mean ± std (${r.n} seeds)`, stages.map((_, s) => `${fmt(r.mean[s])} ± ${fmt(r.std[s])}`), ''],
+      [`native, seed ${r.seed}`, r.seed0.map(fmt), '']];
+    if (r.kind !== 'random-init') lines.push([`this browser, seed ${r.seed}`, stages.map((_, s) => fmt(r.here?.[s])), 'here']);
+    return lines.map(([what, cells, cls], i) => `<tr class="${cls}" id="${cls ? `longrun-here-${r.kind}` : ''}"><td>${i ? '' : `<b style="color:${colourOf(r.kind)}">${title(r.kind)}</b>`}</td><td>${what}</td>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('');
+  }).join('');
+  $('longrun-table').innerHTML = head + body;
+}
+
+async function evaluateLongRun() {
+  const btn = $('longrun-eval');
+  btn.disabled = true;
+  const status = $('longrun-status');
+  const notes = [];
+  try {
+    for (const r of longrun.rows.filter((x) => x.kind !== 'random-init')) {
+      const folder = LONGRUN.folder(r.kind);
+      status.textContent = `evaluating ${info(r.kind).title} (${folder})...`;
+      const t0 = performance.now();
+      const st = await fetch(`${folder}/state.json`);
+      const mb = await fetch(`${folder}/model.bpk`);
+      if (!st.ok || !mb.ok) throw new Error(`${folder} is not served next to this page`);
+      const model = await mb.arrayBuffer();
+      const stages = await call('evaluate-checkpoint', { state: await st.text(), model, name: folder, backend: state.backend }, [model]);
+      r.here = stages.map((x) => x.knn);
+      const diff = Math.max(...r.here.map((v, s) => Math.abs(v - r.seed0[s])));
+      notes.push(`${info(r.kind).title} ${((performance.now() - t0) / 1000).toFixed(0)} s, largest difference to native ${diff.toFixed(1)} points`);
+      drawLongRun();
+    }
+    status.textContent = `done: ${notes.join(' · ')}`;
+  } catch (e) {
+    status.textContent = '';
+    if (e.fatal) failed(e); else showError(e.message);
+  } finally {
+    btn.disabled = false;
+  }
+}
+
 // ---- failures ----
 // An ordinary error (a bad setting, a config that does not fit) is a message. A fatal one (a
 // panic in the module, WebGPU device loss, out of memory) also replaces the worker and offers
@@ -506,6 +770,15 @@ $('recover-cpu').onclick = () => recover(() => { state.backend = 'cpu'; });
 $('recover-batch').onclick = () => recover(() => { state.batch = Math.max(2, Math.floor(state.batch / 2)); });
 $('recover-retry').onclick = () => recover(() => {});
 $('reset').onclick = () => resetAll();
+$('load').onclick = () => $('ckpt-files').click();
+$('ckpt-files').onchange = async (e) => {
+  const files = [...e.target.files];
+  e.target.value = '';
+  await loadCheckpointFiles(files);
+};
+$('resume').onclick = () => resumeSession();
+$('discard').onclick = async () => { $('resume-box').hidden = true; await dropSession().catch(() => {}); };
+$('longrun-eval').onclick = () => evaluateLongRun();
 $('evaluate').onclick = () => evaluateAll();
 $('share').onclick = async () => {
   readControls();
@@ -523,7 +796,10 @@ $('files').onchange = async (e) => {
 document.body.addEventListener('dragover', (e) => e.preventDefault());
 document.body.addEventListener('drop', async (e) => {
   e.preventDefault();
-  try { await useData(await loadFiles(e.dataTransfer.files)); } catch (err) { showError(err.message); }
+  const files = [...e.dataTransfer.files];
+  // A saved model (.tar) continues training; anything else is taken for CIFAR-10 files.
+  if (files.length && files.every((f) => f.name.endsWith('.tar'))) return loadCheckpointFiles(files);
+  try { await useData(await loadFiles(files)); } catch (err) { showError(err.message); }
 });
 
 async function main() {
@@ -543,6 +819,7 @@ async function main() {
   }
   fillControls();
   writeUrl();
+  loadLongRun();
   showInfo('loading CIFAR-10...');
   const d = await fetchData();
   if (!d) {
@@ -553,8 +830,15 @@ async function main() {
     return;
   }
   await useData(d);
+  $('longrun-eval').disabled = !longrun;
+  await offerResume();
   if (state.autostart) $('start').click();
 }
 main();
-// For the e2e tests: a real panic inside the wasm module, handled like any other failure.
-window.locolabDebug = { panic: (message) => call('debug-panic', { message }).catch(failed) };
+// For the e2e tests: a real panic inside the wasm module, handled like any other failure, and
+// the exact losses the panels round.
+window.locolabDebug = {
+  panic: (message) => call('debug-panic', { message }).catch(failed),
+  // Every unit's loss at the latest step, unrounded (the panels show 3 decimals).
+  lastLosses: (m) => trainers[m]?.curve.ys.map((y) => y.at(-1)),
+};

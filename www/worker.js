@@ -1,6 +1,6 @@
 // The trainer runs here, off the page's main thread, so the UI never freezes.
 // One Lab (model + optimizer) per method; the page asks for steps in turns.
-import init, { Lab, presets, configLimits, methods, lenientSettings, takePanic, debugPanic } from '../pkg/locolab.js';
+import init, { Lab, presets, configLimits, methods, lenientSettings, takePanic, debugPanic, evaluateCheckpoint } from '../pkg/locolab.js';
 
 const ready = init();
 const labs = new Map();
@@ -23,6 +23,22 @@ async function handle(msg) {
       labs.set(msg.method, lab);
       return { backend: lab.backend, backendNote: lab.backendNote, units: lab.units, config: lab.config };
     }
+    case 'save': {
+      const bytes = lab(msg.method).save();
+      return { bytes, step: lab(msg.method).stepCount };
+    }
+    case 'restore': {
+      // Built first, swapped in only if it loaded: a refused file leaves training untouched.
+      if (!data) throw new Error('no CIFAR-10 data loaded yet');
+      const made = await Lab.restore(new Uint8Array(msg.bytes), msg.name, msg.pageConfig, msg.backend, data.train, data.test);
+      const method = made.config.method;
+      labs.get(method)?.free();
+      labs.set(method, made);
+      return { method, backend: made.backend, backendNote: made.backendNote, units: made.units, config: made.config, step: made.stepCount, imagesSeen: made.imagesSeen };
+    }
+    case 'evaluate-checkpoint':
+      if (!data) throw new Error('no CIFAR-10 data loaded yet');
+      return await evaluateCheckpoint(msg.state, new Uint8Array(msg.model), msg.name, msg.backend, data.train, data.test, msg.nTrain, msg.nTest);
     case 'step':
       return await lab(msg.method).step();
     case 'evaluate':

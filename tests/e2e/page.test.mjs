@@ -3,6 +3,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -169,5 +171,102 @@ test('memory bars and accuracy points appear as it trains', { timeout: 400_000 }
   assert.match(await page.locator('#acc-loco').textContent(), /kNN \d+\.\d%/);
   assert.ok(await page.locator('#acc-chart canvas').count() >= 1);
   await page.screenshot({ path: join(root, 'docs', 'screenshot-claims.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+});
+
+// Wait for the step counter to read exactly n.
+const atStep = (page, n) => page.waitForFunction((k) => Number(document.getElementById('step-count').textContent) === k, n, { timeout: 240_000 });
+const ready = (page) => page.waitForFunction(() => document.getElementById('message').textContent === 'ready', null, { timeout: 240_000 });
+
+test('a saved model loads back at the same step with the same next loss; bad files are refused', { timeout: 400_000 }, async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`http://127.0.0.1:${port}/?methods=gim&backend=cpu&batch=8&monitor=1000&autosave=0`);
+  await ready(page);
+  for (let i = 1; i <= 3; i++) { await page.click('#step'); await atStep(page, i); }
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save-gim')]);
+  assert.equal(download.suggestedFilename(), 'locolab-gim-presnet-tiny-step3.tar');
+  const file = join(tmpdir(), `locolab-e2e-${process.pid}.tar`);
+  await download.saveAs(file);
+  await page.click('#step');
+  await atStep(page, 4);
+  const step4 = await page.evaluate(() => window.locolabDebug.lastLosses('gim'));
+
+  // Loading it puts the trainer back at step 3; its next step repeats step 4 exactly.
+  await page.setInputFiles('#ckpt-files', file);
+  await page.waitForFunction(() => document.getElementById('message').textContent.startsWith('loaded'), null, { timeout: 120_000 });
+  assert.match(await page.locator('#message').textContent(), /loaded Greedy InfoMax at step 3 from locolab-gim-presnet-tiny-step3\.tar/);
+  assert.equal(await page.locator('#step-count').textContent(), '3');
+  await page.click('#step');
+  await atStep(page, 4);
+  assert.deepEqual(await page.evaluate(() => window.locolabDebug.lastLosses('gim')), step4);
+
+  // Not a checkpoint, and a checkpoint of another network: refused, training untouched.
+  const bundle = readFileSync(file);
+  const state = bundle.toString('latin1');
+  assert.ok(state.includes('"arch": "presnet-tiny"'));
+  // Same length, so the tar stays well-formed: only state.json's arch changes.
+  const foreign = Buffer.from(state.replace('"arch": "presnet-tiny"', '"arch":"presnet-cifar"'), 'latin1');
+  for (const [name, buffer, expected] of [
+    ['notes.tar', Buffer.from('hello, not a model'), /notes\.tar is not a LoCo Lab checkpoint/],
+    ['cifar.tar', foreign, /cifar\.tar holds a presnet-cifar network at 32 px; this page trains presnet-tiny at 32 px/],
+    ['cut.tar', bundle.subarray(0, 4096), /cut\.tar/],
+  ]) {
+    await page.setInputFiles('#ckpt-files', { name, mimeType: 'application/x-tar', buffer });
+    await page.waitForFunction(() => document.getElementById('message').className === 'error', null, { timeout: 60_000 });
+    const msg = await page.locator('#message').textContent();
+    assert.match(msg, expected, msg);
+    assert.match(msg, /^refused \(training is unchanged\)/, msg);
+    assert.equal(await page.locator('#step-count').textContent(), '4');
+    await page.evaluate(() => { document.getElementById('message').className = ''; });
+  }
+  await page.click('#step');
+  await atStep(page, 5);
+  assert.deepEqual(errors, []);
+});
+
+test('an autosaved session is offered after a reload and resumes at its step with the same next loss', { timeout: 400_000 }, async () => {
+  const page = await browser.newPage();
+  await page.goto(`http://127.0.0.1:${port}/?methods=simclr,loco&backend=cpu&batch=8&monitor=1000&autosave=2`);
+  await ready(page);
+  assert.equal(await page.locator('#resume-box').isHidden(), true);
+  for (let i = 1; i <= 3; i++) { await page.click('#step'); await atStep(page, i); }
+  assert.equal(await page.locator('#autosave-note').textContent(), 'autosaved at step 2');
+  const step3 = await page.evaluate(() => [window.locolabDebug.lastLosses('simclr'), window.locolabDebug.lastLosses('loco')]);
+
+  await page.reload();
+  await ready(page);
+  await page.waitForFunction(() => !document.getElementById('resume-box').hidden, null, { timeout: 30_000 });
+  assert.match(await page.locator('#resume-why').textContent(), /autosaved at step 2 .*: SimCLR, LoCo\./);
+  await page.click('#resume');
+  await page.waitForFunction(() => document.getElementById('message').textContent === 'resumed at step 2', null, { timeout: 120_000 });
+  assert.equal(await page.locator('#step-count').textContent(), '2');
+  await page.click('#step');
+  await atStep(page, 3);
+  assert.deepEqual(await page.evaluate(() => [window.locolabDebug.lastLosses('simclr'), window.locolabDebug.lastLosses('loco')]), step3);
+});
+
+test('the long-run panel shows the committed results and reproduces them from the checkpoints in the browser', { timeout: 900_000 }, async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1800 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`http://127.0.0.1:${port}/?methods=loco&backend=cpu&batch=8`);
+  await ready(page);
+  const results = JSON.parse(readFileSync(join(root, 'docs', 'results', 'results.json'), 'utf8'));
+  const kinds = ['simclr', 'gim', 'loco'];
+  // Bars for every stage (random init + three methods) and the table, before anything runs.
+  await page.waitForFunction(() => !document.getElementById('longrun-eval').disabled, null, { timeout: 60_000 });
+  assert.equal(await page.locator('#longrun-bars .stage-group').count(), 6);
+  assert.equal(await page.locator('#longrun-bars .col').count(), 6 * 4);
+  await page.click('#longrun-eval');
+  await page.waitForFunction(() => document.getElementById('longrun-status').textContent.startsWith('done'), null, { timeout: 840_000 });
+  for (const kind of kinds) {
+    const native = results.runs.find((r) => r.method.split('(')[0] === kind && r.seed === 0).accuracy.map((a) => a.knn);
+    const here = (await page.locator(`#longrun-here-${kind} td`).allTextContents()).slice(2).map(Number);
+    assert.equal(here.length, native.length);
+    here.forEach((v, s) => assert.ok(Math.abs(v - native[s]) <= 0.2, `${kind} stage ${s}: browser ${v} vs native ${native[s]}`));
+  }
+  await page.screenshot({ path: join(root, 'docs', 'screenshot-longrun.png'), fullPage: true });
   assert.deepEqual(errors, []);
 });
