@@ -1,26 +1,37 @@
 #!/usr/bin/env bash
-# Builds the page's wasm into pkg/ (wasm-pack --target web) and links the CIFAR-10 data in data/.
+# Builds the page's two wasm modules (wasm-pack --target web) and links the CIFAR-10 data in data/:
+#   pkg-cpu/  features `flex`          the CPU path: what every page loads first
+#   pkg/      features `flex,webgpu`   loaded by the worker only when it trains on WebGPU
+# Two builds, not one: the CPU-only module is a fraction of the size, and in it burn's default
+# device is the CPU (burn-optim 0.22.1 restores optimizer state on `Device::default()`, which in
+# a WebGPU build is the GPU: restoring a CPU trainer there panics).
 # Usage: scripts/build-web.sh [DATA_DIR]   (default ../shared/data/cifar10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/locolab-target}"
-FEATURES="${LOCOLAB_WEB_FEATURES:-flex,webgpu}"
 # wasm-opt from npm's binaryen (v132): Debian's binaryen 108 breaks wasm-bindgen 0.2.130's
 # reference-types output ("WebAssembly.Table.set(): Argument 1 is invalid for table").
 export PATH="$PWD/node_modules/.bin:$PATH"
+
 # wasm-pack (and its wasm-opt pass, minutes on a small machine) runs only when something it
 # reads changed: the stamp is a hash of the crate's sources, manifests, cargo config and features.
-stamp=$( { echo "$FEATURES"; find src .cargo Cargo.toml Cargo.lock -type f -print0 2>/dev/null | sort -z | xargs -0 cat; } | sha256sum | cut -d' ' -f1)
-if [ -f pkg/locolab_bg.wasm ] && [ "$(cat pkg/.stamp 2>/dev/null)" = "$stamp" ]; then
-  echo "pkg/ is up to date (stamp $stamp)"
-else
-  rm -f pkg/.stamp
+build() {
+  local out=$1 features=$2 stamp
+  stamp=$( { echo "$features"; find src .cargo Cargo.toml Cargo.lock -type f -print0 2>/dev/null | sort -z | xargs -0 cat; } | sha256sum | cut -d' ' -f1)
+  if [ -f "$out/locolab_bg.wasm" ] && [ "$(cat "$out/.stamp" 2>/dev/null)" = "$stamp" ]; then
+    echo "$out/ is up to date (stamp $stamp)"
+    return
+  fi
+  rm -f "$out/.stamp"
   # Cargo judges freshness by mtimes: a build of another checkout of this crate into the same
   # target dir (CI's clean clone, a worktree) can look newer than these sources' edits.
   touch src/lib.rs
-  wasm-pack build --target web --release --out-dir pkg --no-pack -- --no-default-features --features "$FEATURES"
-  echo "$stamp" > pkg/.stamp
-fi
+  wasm-pack build --target web --release --out-dir "$out" --no-pack -- --no-default-features --features "$features"
+  echo "$stamp" > "$out/.stamp"
+}
+build pkg-cpu flex
+build pkg flex,webgpu
+
 mkdir -p www/vendor
 cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css www/vendor/
 data="${1:-../shared/data/cifar10}"
@@ -31,4 +42,4 @@ if [ -d "$data" ]; then
   done
 fi
 compgen -G "data/*.bin" >/dev/null || compgen -G "data/*.tar.gz" >/dev/null || echo "warning: no CIFAR-10 files in data/; the page will ask for them" >&2
-ls -l pkg/*.wasm
+ls -l pkg-cpu/*.wasm pkg/*.wasm

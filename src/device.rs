@@ -42,3 +42,60 @@ pub fn by_name(name: Option<&str>) -> Result<Device> {
         other => Err(Error::Device(format!("backend '{other}' is not compiled in; this build has: {}", available().join(", ")))),
     }
 }
+
+/// What a page knows of its browser's WebGPU adapter (`navigator.gpu.requestAdapter()` and
+/// its `info`), for [`browser_backend`].
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct AdapterFacts {
+    /// An adapter answered at all.
+    pub present: bool,
+    /// `GPUAdapterInfo.isFallbackAdapter`: the browser says it is a software fallback.
+    pub is_fallback: bool,
+    pub vendor: String,
+    pub architecture: String,
+    pub description: String,
+}
+
+impl AdapterFacts {
+    /// A software renderer: flagged as the fallback adapter, or named like one (SwiftShader,
+    /// llvmpipe/lavapipe, softpipe, Microsoft's WARP / Basic Render Driver). On such an adapter
+    /// a training step is many times slower than the page's own CPU path (docs/BENCHMARKS.md).
+    pub fn is_software(&self) -> bool {
+        let names = format!("{} {} {}", self.vendor, self.architecture, self.description).to_lowercase();
+        self.is_fallback
+            || ["swiftshader", "llvmpipe", "lavapipe", "softpipe", "warp", "basic render"].iter().any(|s| names.contains(s))
+    }
+
+    fn name(&self) -> String {
+        let parts: Vec<&str> = [&self.description, &self.vendor, &self.architecture].into_iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
+        if parts.is_empty() { "unnamed".into() } else { parts.join(", ") }
+    }
+}
+
+/// Where the page trains: WebGPU or the CPU (wasm), and why.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct BrowserBackend {
+    /// `webgpu` or `cpu`.
+    pub backend: &'static str,
+    /// Why, for the page (empty when WebGPU was chosen or forced and there is nothing to say).
+    pub note: String,
+}
+
+/// The page's backend for a preference (`auto`, `webgpu`, `cpu`) and the adapter it found.
+/// `auto` takes WebGPU only on a hardware adapter; `webgpu` forces it (a software adapter
+/// then trains, slowly, and a missing one is an error when the device is created).
+pub fn browser_backend(pref: &str, adapter: &AdapterFacts) -> Result<BrowserBackend> {
+    let cpu = |note: String| Ok(BrowserBackend { backend: "cpu", note });
+    match pref {
+        "cpu" => cpu("CPU requested".into()),
+        "webgpu" => Ok(BrowserBackend { backend: "webgpu", note: String::new() }),
+        "auto" if !adapter.present => cpu("no WebGPU adapter in this browser".into()),
+        "auto" if adapter.is_software() => cpu(format!(
+            "this browser's WebGPU adapter is a software renderer ({}), slower than the CPU path; choose WebGPU to use it anyway",
+            adapter.name()
+        )),
+        "auto" => Ok(BrowserBackend { backend: "webgpu", note: format!("WebGPU adapter: {}", adapter.name()) }),
+        other => Err(Error::Config(format!("unknown backend '{other}'; expected auto, webgpu or cpu"))),
+    }
+}

@@ -95,6 +95,15 @@ pub fn lenient_settings(pairs: JsValue) -> Result<JsValue, JsError> {
     to_js(&Overrides::lenient(preset, PAGE_PRESET, &rest))
 }
 
+/// The page's backend (`{backend, note}`) for a preference (`auto`, `webgpu`, `cpu`) and the
+/// facts the worker gathered about the WebGPU adapter (`{present, is_fallback, vendor,
+/// architecture, description}`): `auto` avoids software adapters ([`crate::device::browser_backend`]).
+#[wasm_bindgen(js_name = browserBackend)]
+pub fn browser_backend(pref: String, adapter: JsValue) -> Result<JsValue, JsError> {
+    let facts: crate::device::AdapterFacts = serde_wasm_bindgen::from_value(adapter).map_err(|e| js_err(Error::Device(format!("bad adapter facts: {e}"))))?;
+    to_js(&crate::device::browser_backend(&pref, &facts).map_err(js_err)?)
+}
+
 /// Check a config without building anything; resolves to the normalised config.
 #[wasm_bindgen(js_name = validateConfig)]
 pub fn validate_config(config: JsValue) -> Result<JsValue, JsError> {
@@ -190,6 +199,32 @@ fn new_trainer(cfg: TrainConfig, data: Arc<CifarSplits>, device: &Device, backen
     Ok(trainer)
 }
 
+/// Evaluate a weights-only checkpoint folder fetched as its two files (`state.json`'s text
+/// and `model.bpk`; `name` names the folder in messages): kNN of every stage on the first
+/// `n_train` training / `n_test` test images (all when undefined: the numbers `locolab eval`
+/// gives), as [`Lab::evaluate`]. Nothing is kept:
+/// the long-run panel evaluates the committed checkpoints without touching the page's trainers.
+#[wasm_bindgen(js_name = evaluateCheckpoint)]
+pub async fn evaluate_checkpoint(
+    state: String,
+    model: Vec<u8>,
+    name: String,
+    backend: String,
+    train: Vec<u8>,
+    test: Vec<u8>,
+    n_train: Option<u32>,
+    n_test: Option<u32>,
+) -> Result<JsValue, JsError> {
+    let st = checkpoint::parse_state(&state, &format!("{name}/{}", checkpoint::STATE)).map_err(js_err)?;
+    let files = std::collections::BTreeMap::from([(checkpoint::MODEL.to_string(), model)]);
+    let data = parse_data(&train, &test).map_err(js_err)?;
+    let (device, _, _) = pick_device(&backend).await?;
+    let at = |file: &str| format!("{name}/{file}");
+    let (trainer, _) = checkpoint::from_files(&st, &files, &at, Arc::new(data), &device).map_err(js_err)?;
+    let opts = EvalOptions { every_stage: true, linear: false, train_images: n_train.map(|n| n as usize), test_images: n_test.map(|n| n as usize) };
+    to_js(&evaluate_async(&trainer, &opts).await.map_err(js_err)?)
+}
+
 /// One trainer in the page: a method, its model and optimizer, and the data it sees.
 #[wasm_bindgen]
 pub struct Lab {
@@ -241,31 +276,6 @@ impl Lab {
             trainer.measure_memory(&crate::memory::AllocProbe);
         }
         Ok(Lab { trainer, backend, backend_note })
-    }
-
-    /// Evaluate a weights-only checkpoint folder fetched as its two files (`state.json`'s text
-    /// and `model.bpk`; `name` names the folder in messages): kNN of every stage on the first
-    /// `n_train` training / `n_test` test images (all when undefined: the numbers `locolab eval`
-    /// gives), as [`Lab::evaluate`]. Nothing is kept.
-    #[wasm_bindgen(js_name = evaluateCheckpoint)]
-    pub async fn evaluate_checkpoint(
-        state: String,
-        model: Vec<u8>,
-        name: String,
-        backend: String,
-        train: Vec<u8>,
-        test: Vec<u8>,
-        n_train: Option<u32>,
-        n_test: Option<u32>,
-    ) -> Result<JsValue, JsError> {
-        let st = checkpoint::parse_state(&state, &format!("{name}/{}", checkpoint::STATE)).map_err(js_err)?;
-        let files = std::collections::BTreeMap::from([(checkpoint::MODEL.to_string(), model)]);
-        let data = parse_data(&train, &test).map_err(js_err)?;
-        let (device, _, _) = pick_device(&backend).await?;
-        let at = |file: &str| format!("{name}/{file}");
-        let (trainer, _) = checkpoint::from_files(&st, &files, &at, Arc::new(data), &device).map_err(js_err)?;
-        let opts = EvalOptions { every_stage: true, linear: false, train_images: n_train.map(|n| n as usize), test_images: n_test.map(|n| n as usize) };
-        to_js(&evaluate_async(&trainer, &opts).await.map_err(js_err)?)
     }
 
     /// This trainer's checkpoint as one file (a tar of `state.json`, `model.bpk`, `optim.bpk`,

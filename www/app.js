@@ -686,6 +686,10 @@ function drawLongRun() {
     g.innerHTML = `<div class="cols">${rows.map((r) => `<div class="col" title="${title(r.kind)} ${name}: ${r.mean[s].toFixed(1)} ± ${r.std[s].toFixed(1)}%" style="height:${(100 * r.mean[s]) / max}%;background:${colourOf(r.kind)}"></div>`).join('')}</div>${name}`;
     box.appendChild(g);
   });
+  const legend = document.createElement('div');
+  legend.className = 'legend';
+  legend.innerHTML = rows.map((r) => `<span><i style="background:${colourOf(r.kind)}"></i>${title(r.kind)}</span>`).join('');
+  box.appendChild(legend);
   const fmt = (v) => (v == null ? '–' : v.toFixed(1));
   const head = `<tr><th>method</th><th>kNN top-1 (%)</th>${stages.map((x) => `<th>${x}</th>`).join('')}</tr>`;
   const body = rows.map((r) => {

@@ -1,27 +1,77 @@
 // The trainer runs here, off the page's main thread, so the UI never freezes.
 // One Lab (model + optimizer) per method; the page asks for steps in turns.
-import init, { Lab, presets, configLimits, methods, lenientSettings, takePanic, debugPanic, evaluateCheckpoint } from '../pkg/locolab.js';
+//
+// The core comes in two builds: pkg-cpu/ (burn's flex CPU backend only: small, loaded first,
+// serves every page on the CPU path) and pkg/ (flex + WebGPU, loaded only when the page trains
+// on WebGPU). Which one a trainer uses is the core's choice (browserBackend), from the
+// preference and what this browser's adapter says of itself.
+const BUILDS = { cpu: '../pkg-cpu/locolab.js', webgpu: '../pkg/locolab.js' };
+const loaded = {}; // build -> module (initialised)
+async function load(build) {
+  if (!loaded[build]) {
+    const mod = await import(BUILDS[build]);
+    await mod.default();
+    loaded[build] = mod;
+  }
+  return loaded[build];
+}
+const ready = load('cpu');
 
-const ready = init();
-const labs = new Map();
+let adapter = null;
+// Facts about the WebGPU adapter, gathered once; the core judges them.
+async function adapterFacts() {
+  if (adapter) return adapter;
+  adapter = { present: false };
+  try {
+    const a = await navigator.gpu?.requestAdapter();
+    if (a) {
+      const info = a.info ?? {};
+      adapter = {
+        present: true,
+        is_fallback: Boolean(info.isFallbackAdapter ?? a.isFallbackAdapter),
+        vendor: info.vendor ?? '', architecture: info.architecture ?? '', description: info.description ?? '',
+      };
+    }
+  } catch { /* no WebGPU here: the CPU path */ }
+  return adapter;
+}
+
+// The build and backend for a preference (auto, webgpu, cpu), with the core's reason.
+async function backendFor(pref) {
+  const cpu = await ready;
+  const choice = cpu.browserBackend(pref, await adapterFacts());
+  return { mod: await load(choice.backend), backend: choice.backend, note: choice.note };
+}
+
+const labs = new Map(); // method -> Lab (of whichever build made it)
 let data = null;
+let current = null; // the build the last trainer was made with
+
+function keep(method, lab, mod) {
+  labs.get(method)?.free();
+  labs.set(method, lab);
+  current = mod;
+}
+function described(lab, note) {
+  return { backend: lab.backend, backendNote: note || lab.backendNote, units: lab.units, config: lab.config, step: lab.stepCount, imagesSeen: lab.imagesSeen };
+}
 
 async function handle(msg) {
-  await ready;
+  const cpu = await ready;
   switch (msg.cmd) {
     case 'meta':
-      return { presets: presets(), limits: configLimits(), methods: methods(), settings: lenientSettings(msg.settings ?? []) };
+      return { presets: cpu.presets(), limits: cpu.configLimits(), methods: cpu.methods(), settings: cpu.lenientSettings(msg.settings ?? []) };
     case 'data':
       data = { train: new Uint8Array(msg.train), test: new Uint8Array(msg.test ?? new ArrayBuffer(0)) };
       return { ok: true };
     case 'create': {
       if (!data) throw new Error('no CIFAR-10 data loaded yet');
-      const old = labs.get(msg.method);
-      if (old) old.free();
+      labs.get(msg.method)?.free();
       labs.delete(msg.method);
-      const lab = await Lab.create(msg.config, msg.backend, data.train, data.test);
-      labs.set(msg.method, lab);
-      return { backend: lab.backend, backendNote: lab.backendNote, units: lab.units, config: lab.config };
+      const { mod, backend, note } = await backendFor(msg.backend);
+      const lab = await mod.Lab.create(msg.config, backend, data.train, data.test);
+      keep(msg.method, lab, mod);
+      return described(lab, note);
     }
     case 'save': {
       const bytes = lab(msg.method).save();
@@ -30,15 +80,17 @@ async function handle(msg) {
     case 'restore': {
       // Built first, swapped in only if it loaded: a refused file leaves training untouched.
       if (!data) throw new Error('no CIFAR-10 data loaded yet');
-      const made = await Lab.restore(new Uint8Array(msg.bytes), msg.name, msg.pageConfig, msg.backend, data.train, data.test);
+      const { mod, backend, note } = await backendFor(msg.backend);
+      const made = await mod.Lab.restore(new Uint8Array(msg.bytes), msg.name, msg.pageConfig, backend, data.train, data.test);
       const method = made.config.method;
-      labs.get(method)?.free();
-      labs.set(method, made);
-      return { method, backend: made.backend, backendNote: made.backendNote, units: made.units, config: made.config, step: made.stepCount, imagesSeen: made.imagesSeen };
+      keep(method, made, mod);
+      return { method, ...described(made, note) };
     }
-    case 'evaluate-checkpoint':
+    case 'evaluate-checkpoint': {
       if (!data) throw new Error('no CIFAR-10 data loaded yet');
-      return await evaluateCheckpoint(msg.state, new Uint8Array(msg.model), msg.name, msg.backend, data.train, data.test, msg.nTrain, msg.nTest);
+      const { mod, backend } = await backendFor(msg.backend);
+      return await mod.evaluateCheckpoint(msg.state, new Uint8Array(msg.model), msg.name, backend, data.train, data.test, msg.nTrain, msg.nTest);
+    }
     case 'step':
       return await lab(msg.method).step();
     case 'evaluate':
@@ -46,7 +98,7 @@ async function handle(msg) {
     case 'views':
       return lab(msg.method).views(msg.count);
     case 'debug-panic':
-      return debugPanic(msg.message ?? 'a panic requested by a test');
+      return (current ?? cpu).debugPanic(msg.message ?? 'a panic requested by a test');
     default:
       throw new Error(`unknown command ${msg.cmd}`);
   }
@@ -70,7 +122,7 @@ self.onmessage = (e) => {
       // trusted any more, so the page is told to replace this worker. A device error (a lost
       // WebGPU device, a failed read-back) leaves the module sound but the device unusable:
       // the page offers the CPU path in the same way.
-      const panic = safeTakePanic();
+      const panic = takePanic();
       const error = panic ?? String(err?.message ?? err);
       const fatal = panic !== undefined || err instanceof WebAssembly.RuntimeError || error.startsWith('device error');
       self.postMessage({ id, ok: false, fatal, error });
@@ -78,6 +130,12 @@ self.onmessage = (e) => {
   });
 };
 
-function safeTakePanic() {
-  try { return takePanic(); } catch { return undefined; }
+function takePanic() {
+  for (const mod of Object.values(loaded)) {
+    try {
+      const p = mod.takePanic();
+      if (p !== undefined) return p;
+    } catch { /* a trapped instance */ }
+  }
+  return undefined;
 }

@@ -51,7 +51,8 @@ pub(crate) enum Cmd {
         #[arg(long)]
         every_stage: bool,
     },
-    /// kNN and linear top-1 of a checkpoint (a checkpoint folder or a run directory) on the test split.
+    /// kNN and linear top-1 of a checkpoint (a checkpoint folder, a run directory, or a bundle
+    /// file saved by the page) on the test split.
     Eval {
         #[arg(long)]
         checkpoint: PathBuf,

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const port = 8800 + Math.floor(Math.random() * 100);
 let server;
 let browser;
+
+// Wait for the step counter to read exactly n.
+const atStep = (page, n) => page.waitForFunction((k) => Number(document.getElementById('step-count').textContent) === k, n, { timeout: 240_000 });
+const ready = (page) => page.waitForFunction(() => document.getElementById('message').textContent === 'ready', null, { timeout: 240_000 });
 
 before(async () => {
   server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1'], { cwd: root, stdio: 'ignore' });
@@ -92,6 +96,27 @@ test('the page trains on WebGPU when the browser has an adapter', { timeout: 300
   await page.waitForFunction(() => Number(document.getElementById('step-count').textContent) >= 1, null, { timeout: 240_000 });
   assert.match(await page.locator('#latest-loco').textContent(), /res6\+res7 \d\.\d{3}/);
   assert.deepEqual(errors, []);
+});
+
+test('auto trains on the CPU when the only WebGPU adapter is a software renderer, and says why', { timeout: 300_000 }, async () => {
+  const page = await browser.newPage();
+  await page.goto(`http://127.0.0.1:${port}/?methods=gim&backend=auto&batch=8`);
+  await ready(page);
+  const facts = await page.evaluate(async () => {
+    const a = await navigator.gpu?.requestAdapter();
+    if (!a) return null;
+    const i = a.info ?? {};
+    return { fallback: Boolean(i.isFallbackAdapter ?? a.isFallbackAdapter), names: `${i.vendor} ${i.architecture} ${i.description}`.toLowerCase() };
+  });
+  const software = facts && (facts.fallback || /swiftshader|llvmpipe|lavapipe|softpipe|warp|basic render/.test(facts.names));
+  const used = await page.locator('#backend-used').textContent();
+  const note = await page.locator('#backend-note').textContent();
+  if (!facts) assert.deepEqual([used, note], ['cpu', '(no WebGPU adapter in this browser)']);
+  else if (software) {
+    assert.equal(used, 'cpu', note);
+    assert.match(note, /software renderer \(.+\), slower than the CPU path; choose WebGPU to use it anyway/);
+  } else assert.equal(used, 'webgpu', note);
+  console.log(`# adapter: ${JSON.stringify(facts)} -> ${used} ${note}`);
 });
 
 test('garbage URL settings fall back to the preset with a visible message', { timeout: 300_000 }, async () => {
@@ -174,9 +199,6 @@ test('memory bars and accuracy points appear as it trains', { timeout: 400_000 }
   assert.deepEqual(errors, []);
 });
 
-// Wait for the step counter to read exactly n.
-const atStep = (page, n) => page.waitForFunction((k) => Number(document.getElementById('step-count').textContent) === k, n, { timeout: 240_000 });
-const ready = (page) => page.waitForFunction(() => document.getElementById('message').textContent === 'ready', null, { timeout: 240_000 });
 
 test('a saved model loads back at the same step with the same next loss; bad files are refused', { timeout: 400_000 }, async () => {
   const page = await browser.newPage();
@@ -187,7 +209,7 @@ test('a saved model loads back at the same step with the same next loss; bad fil
   for (let i = 1; i <= 3; i++) { await page.click('#step'); await atStep(page, i); }
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save-gim')]);
   assert.equal(download.suggestedFilename(), 'locolab-gim-presnet-tiny-step3.tar');
-  const file = join(tmpdir(), `locolab-e2e-${process.pid}.tar`);
+  const file = join(mkdtempSync(join(tmpdir(), 'locolab-e2e-')), download.suggestedFilename());
   await download.saveAs(file);
   await page.click('#step');
   await atStep(page, 4);
@@ -196,7 +218,7 @@ test('a saved model loads back at the same step with the same next loss; bad fil
   // Loading it puts the trainer back at step 3; its next step repeats step 4 exactly.
   await page.setInputFiles('#ckpt-files', file);
   await page.waitForFunction(() => document.getElementById('message').textContent.startsWith('loaded'), null, { timeout: 120_000 });
-  assert.match(await page.locator('#message').textContent(), /loaded Greedy InfoMax at step 3 from locolab-gim-presnet-tiny-step3\.tar/);
+  assert.match(await page.locator('#message').textContent(), /loaded GIM at step 3 from locolab-gim-presnet-tiny-step3\.tar/);
   assert.equal(await page.locator('#step-count').textContent(), '3');
   await page.click('#step');
   await atStep(page, 4);
