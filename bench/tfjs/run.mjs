@@ -1,0 +1,75 @@
+// Benchmark: the same training step (presnet-tiny, SimCLR / GIM / LoCo) in TensorFlow.js 4.x
+// on each of its backends and in LoCo Lab's page, in ONE headless Chromium run; prints s/step
+// and each row's time relative to LoCo Lab's CPU (wasm) step. A benchmark: CI does not run it.
+// Usage: (cd bench/tfjs && npm install) && scripts/build-web.sh &&
+//        node bench/tfjs/run.mjs [batch=32] [steps=5] [tfjs backends=wasm,cpu,webgl,webgpu] [ours=cpu,webgpu]
+import { spawn } from 'node:child_process';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from '../../node_modules/playwright-core/index.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const batch = Number(process.argv[2] || 32);
+const steps = Number(process.argv[3] || 5);
+const tfBackends = (process.argv[4] || 'wasm,cpu,webgl,webgpu').split(',');
+const ourBackends = (process.argv[5] || 'cpu,webgpu').split(',');
+const methods = ['simclr', 'gim', 'loco'];
+const port = 8700 + Math.floor(Math.random() * 100);
+const server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1'], { cwd: root, stdio: 'ignore' });
+await new Promise((r) => setTimeout(r, 800));
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--use-angle=swiftshader',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+});
+const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+const rows = [];
+try {
+  // LoCo Lab's page, one method at a time (as bench/browser-step.mjs).
+  for (const backend of ourBackends) {
+    for (const method of methods) {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${port}/?methods=${method}&backend=${backend}&batch=${batch}&preset=browser&monitor=100000&autosave=0`);
+      await page.waitForFunction(() => document.getElementById('message').textContent === 'ready'
+        || document.getElementById('message').className === 'error', null, { timeout: 300_000 });
+      const used = await page.locator('#backend-used').textContent();
+      const secs = [];
+      for (let i = 0; i <= steps; i++) {
+        await page.click('#step');
+        await page.waitForFunction((n) => Number(document.getElementById('step-count').textContent) >= n, i + 1, { timeout: 600_000 });
+        if (i > 0) secs.push(batch / Number(await page.locator('#speed').textContent()));
+      }
+      rows.push({ who: 'LoCo Lab (burn, wasm)', backend: used, method, s: median(secs) });
+      await page.close();
+    }
+  }
+  // TensorFlow.js, one backend and method at a time, each in a fresh page.
+  for (const backend of tfBackends) {
+    for (const method of methods) {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${port}/bench/tfjs/index.html`);
+      await page.waitForFunction(() => document.getElementById('status').textContent === 'ready', null, { timeout: 120_000 });
+      // The plain-JS cpu backend is slow: fewer steps.
+      const n = backend === 'cpu' ? Math.min(steps, 2) : steps;
+      try {
+        const r = await page.evaluate(([b, m, bs, k]) => window.bench(b, m, bs, k), [backend, method, batch, n]);
+        rows.push({ who: `TF.js ${r.version}${r.info ? ` (${r.info})` : ''}`, backend, method, s: r.median });
+      } catch (e) {
+        rows.push({ who: 'TF.js', backend, method, s: null, error: String(e.message ?? e).split('\n')[0].slice(0, 120) });
+      }
+      await page.close();
+    }
+  }
+} finally {
+  await browser.close();
+  server.kill();
+}
+const ours = Object.fromEntries(rows.filter((r) => r.who.startsWith('LoCo') && r.backend === 'cpu').map((r) => [r.method, r.s]));
+console.log(`presnet-tiny, batch ${batch}, median of ${steps} steps after one warm-up (TF.js cpu: ${Math.min(steps, 2)}), headless Chromium`);
+console.log('| library | backend | method | s/step | images/s | time vs LoCo Lab cpu |');
+console.log('|---|---|---|---|---|---|');
+for (const r of rows) {
+  if (r.s == null) { console.log(`| ${r.who} | ${r.backend} | ${r.method} | failed: ${r.error} | | |`); continue; }
+  const ratio = ours[r.method] ? `${(r.s / ours[r.method]).toFixed(2)}x` : '';
+  console.log(`| ${r.who} | ${r.backend} | ${r.method} | ${r.s.toFixed(3)} | ${(batch / r.s).toFixed(1)} | ${ratio} |`);
+}
