@@ -200,7 +200,7 @@ test('memory bars and accuracy points appear as it trains', { timeout: 400_000 }
 });
 
 
-test('a saved model loads back at the same step with the same next loss; bad files are refused', { timeout: 400_000 }, async () => {
+test('a saved model loads back at the same step with the same next loss, on the CPU and on WebGPU; bad files are refused', { timeout: 400_000 }, async () => {
   const page = await browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -246,6 +246,18 @@ test('a saved model loads back at the same step with the same next loss; bad fil
   await page.click('#step');
   await atStep(page, 5);
   assert.deepEqual(errors, []);
+
+  // The same file continues on WebGPU (the other wasm build): the same next loss, to float noise.
+  const gpu = await browser.newPage();
+  await gpu.goto(`http://127.0.0.1:${port}/?methods=gim&backend=webgpu&batch=8&monitor=1000&autosave=0`);
+  await ready(gpu);
+  assert.equal(await gpu.locator('#backend-used').textContent(), 'webgpu');
+  await gpu.setInputFiles('#ckpt-files', file);
+  await gpu.waitForFunction(() => document.getElementById('message').textContent.startsWith('loaded'), null, { timeout: 120_000 });
+  await gpu.click('#step');
+  await atStep(gpu, 4);
+  const onGpu = await gpu.evaluate(() => window.locolabDebug.lastLosses('gim'));
+  onGpu.forEach((l, i) => assert.ok(Math.abs(l - step4[i]) < 1e-4, `unit ${i}: WebGPU ${l} vs CPU ${step4[i]}`));
 });
 
 test('an autosaved session is offered after a reload and resumes at its step with the same next loss', { timeout: 400_000 }, async () => {
