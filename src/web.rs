@@ -190,13 +190,17 @@ fn fits_in_tab(cfg: &TrainConfig) -> Result<(), JsError> {
 }
 
 fn new_trainer(cfg: TrainConfig, data: Arc<CifarSplits>, device: &Device, backend: &str) -> Result<Trainer, JsError> {
-    let mut trainer = Trainer::new(cfg, data, device).map_err(js_err)?;
+    Ok(measured(Trainer::new(cfg, data, device).map_err(js_err)?, backend))
+}
+
+/// A page trainer (new or restored) measures each step's memory on the CPU path. On WebGPU a
+/// step's tensors live in GPU buffers, which burn 0.22.1 does not count; the wasm heap's peak
+/// would say nothing about them.
+fn measured(mut trainer: Trainer, backend: &str) -> Trainer {
     if backend == "cpu" {
-        // On WebGPU a step's tensors live in GPU buffers, which burn 0.22.1 does not count;
-        // the wasm heap's peak would say nothing about them.
         trainer.measure_memory(&crate::memory::AllocProbe);
     }
-    Ok(trainer)
+    trainer
 }
 
 /// Evaluate a weights-only checkpoint folder fetched as its two files (`state.json`'s text
@@ -271,11 +275,8 @@ impl Lab {
         let data = parse_data(&train, &test).map_err(js_err)?;
         let (device, backend, backend_note) = pick_device(&backend).await?;
         let at = |file: &str| format!("{name}: {file}");
-        let (mut trainer, _) = checkpoint::from_files(&state, &files, &at, Arc::new(data), &device).map_err(js_err)?;
-        if backend == "cpu" {
-            trainer.measure_memory(&crate::memory::AllocProbe);
-        }
-        Ok(Lab { trainer, backend, backend_note })
+        let (trainer, _) = checkpoint::from_files(&state, &files, &at, Arc::new(data), &device).map_err(js_err)?;
+        Ok(Lab { trainer: measured(trainer, &backend), backend, backend_note })
     }
 
     /// This trainer's checkpoint as one file (a tar of `state.json`, `model.bpk`, `optim.bpk`,

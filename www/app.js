@@ -270,15 +270,10 @@ async function resetAll() {
   $('start').textContent = 'Start';
   readControls();
   trainers = {};
-  stepCount = 0;
-  $('step-count').textContent = '0';
-  $('images').textContent = '0';
+  showProgress(0, 0);
   try {
     for (const m of state.methods) {
-      const made = await call('create', { method: m, config: configFor(m), backend: state.backend });
-      trainers[m] = newEntry(made);
-      $('backend-used').textContent = made.backend;
-      $('backend-note').textContent = made.backendNote ? `(${made.backendNote})` : '';
+      adopt(m, await call('create', { method: m, config: configFor(m), backend: state.backend }));
     }
     buildCharts();
     await showViews();
@@ -299,8 +294,25 @@ async function resetAll() {
   }
 }
 
-function newEntry(made) {
-  return { units: made.units, config: made.config, curve: { x: [], ys: made.units.map(() => []) }, mem: null, knn: { x: [], y: [] }, stages: null };
+// A trainer the worker made (created or restored) becomes method m's, with empty curves.
+function adopt(m, made) {
+  trainers[m] = { units: made.units, config: made.config, curve: { x: [], ys: made.units.map(() => []) }, mem: null, knn: { x: [], y: [] }, stages: null };
+  $('backend-used').textContent = made.backend;
+  $('backend-note').textContent = made.backendNote ? `(${made.backendNote})` : '';
+}
+
+function showProgress(step, imagesSeen) {
+  stepCount = step;
+  $('step-count').textContent = String(step);
+  $('images').textContent = String(imagesSeen);
+}
+
+// Every panel drawn anew from `trainers` (after trainers were replaced by loading).
+function redrawAll() {
+  buildCharts();
+  redraw();
+  drawMemory();
+  drawAccuracy();
 }
 
 async function stepAll() {
@@ -317,9 +329,7 @@ async function stepAll() {
     last = r;
   }
   if (last) {
-    stepCount = last.step;
-    $('step-count').textContent = String(last.step);
-    $('images').textContent = String(last.images_seen);
+    showProgress(last.step, last.images_seen);
     $('speed').textContent = last.images_per_sec.toFixed(1);
   }
   redraw();
@@ -515,16 +525,8 @@ async function restoreInto(name, buffer) {
     document.querySelectorAll('input[name=method]').forEach((c) => { c.checked = state.methods.includes(c.value); });
     writeUrl();
   }
-  trainers[m] = newEntry(made);
-  $('backend-used').textContent = made.backend;
-  $('backend-note').textContent = made.backendNote ? `(${made.backendNote})` : '';
+  adopt(m, made);
   return made;
-}
-
-function showProgress(step, imagesSeen) {
-  stepCount = step;
-  $('step-count').textContent = String(step);
-  $('images').textContent = String(imagesSeen);
 }
 
 async function loadCheckpointFiles(files) {
@@ -540,12 +542,7 @@ async function loadCheckpointFiles(files) {
       refused.push(e.message);
     }
   }
-  if (done.length) {
-    buildCharts();
-    redraw();
-    drawMemory();
-    drawAccuracy();
-  }
+  if (done.length) redrawAll();
   if (refused.length) showError(`refused (training is unchanged): ${refused.join(' · ')}`);
   else showInfo(`loaded ${done.join(', ')}`);
 }
@@ -623,10 +620,7 @@ async function resumeSession() {
     fillControls();
     writeUrl();
     showProgress(last.step, last.imagesSeen);
-    buildCharts();
-    redraw();
-    drawMemory();
-    drawAccuracy();
+    redrawAll();
     showInfo(`resumed at step ${last.step}`);
   } catch (e) {
     failed(e);
