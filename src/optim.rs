@@ -66,3 +66,41 @@ impl Optimizer for Lars {
         <Sgd as Optimizer>::to_device(state, device)
     }
 }
+
+/// One optimizer holding, for each parameter, the state of the part that trained it: `parts`
+/// pairs an optimizer with the parameter ids whose state it holds (a parallel run's units, each
+/// of which stepped only its own parameters).
+///
+/// burn 0.22.1 offers no way to combine two `ModuleOptimizer`s, so this goes through burn's own
+/// record format: each part's record (burnpack: per-parameter tensors carrying the parameter id,
+/// and scalars and paths keyed `"<id>"` / `"<id>.<field>"`) is filtered to its ids, and the
+/// union is loaded into a fresh optimizer of `cfg`'s kind.
+pub fn merge(cfg: &TrainConfig, parts: Vec<(ModuleOptimizer, std::collections::HashSet<u64>)>) -> crate::Result<ModuleOptimizer> {
+    use burn_pack::{Reader, Writer};
+    let bad = |e: &dyn std::fmt::Debug| crate::Error::Checkpoint(format!("merging the units' optimizer states: {e:?}"));
+    let id_of = |key: &str| key.split('.').next().and_then(|s| s.parse::<u64>().ok());
+    let mut tensors = Vec::new();
+    let mut scalars = Vec::new();
+    let mut meta = Vec::new();
+    for (optim, ids) in parts {
+        let bytes = optim.to_record().into_bytes().map_err(|e| bad(&e))?;
+        let reader = Reader::from_bytes(bytes).map_err(|e| bad(&e))?;
+        scalars.extend(reader.scalars().iter().filter(|(k, _)| id_of(k).is_some_and(|i| ids.contains(&i))).map(|(k, v)| (k.clone(), *v)));
+        meta.extend(reader.metadata().iter().filter(|(k, _)| id_of(k).is_some_and(|i| ids.contains(&i))).map(|(k, v)| (k.clone(), v.clone())));
+        for t in reader.into_tensors().map_err(|e| bad(&e))? {
+            let (name, dtype, shape, param_id, bytes) = t.into_parts().map_err(|e| bad(&e))?;
+            if param_id.is_some_and(|i| ids.contains(&i)) {
+                tensors.push(burn_pack::Tensor::new(name, dtype, shape, param_id, bytes));
+            }
+        }
+    }
+    let mut writer = Writer::new(tensors);
+    for (k, v) in &scalars {
+        writer = writer.with_scalar(k, *v);
+    }
+    for (k, v) in &meta {
+        writer = writer.with_metadata(k, v);
+    }
+    let bytes = writer.into_bytes().map_err(|e| bad(&e))?;
+    build(cfg).from_bytes(bytes).map_err(|e| bad(&e))
+}

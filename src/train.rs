@@ -77,6 +77,25 @@ impl ModuleVisitor for Materialize {
     }
 }
 
+/// What [`Trainer::run_parallel`] did.
+#[derive(Clone, Debug)]
+pub struct ParallelRun {
+    pub reports: Vec<StepReport>,
+    /// Wall time of the whole run (pipeline fill and drain included).
+    pub seconds: f64,
+    /// Largest |difference| between the two copies of a shared stage after the same number of
+    /// updates (0: they stayed equal).
+    pub copy_gap: f32,
+}
+
+/// The two augmented views of step `step`'s batch (deterministic in seed and step).
+fn batch_views(data: &CifarSplits, augment: &Augment, seed: u64, batch: usize, step: usize) -> Views {
+    let mut rng = step_rng(seed, step as u64);
+    let n = data.train.len();
+    let indices: Vec<usize> = (0..batch).map(|_| rng.random_range(0..n)).collect();
+    augment.views(&data.train, &indices, &mut rng)
+}
+
 pub struct Trainer {
     pub config: TrainConfig,
     pub spec: ArchSpec,
@@ -155,10 +174,7 @@ impl Trainer {
 
     /// The two augmented views of this step's batch (deterministic in seed and step).
     pub fn batch_views(&self, step: usize) -> Views {
-        let mut rng = step_rng(self.config.seed, step as u64);
-        let n = self.data.train.len();
-        let indices: Vec<usize> = (0..self.config.batch).map(|_| rng.random_range(0..n)).collect();
-        self.augment.views(&self.data.train, &indices, &mut rng)
+        batch_views(&self.data, &self.augment, self.config.seed, self.config.batch, step)
     }
 
     fn launch(&mut self) -> Pending {
@@ -261,6 +277,48 @@ impl Trainer {
             out.push(r);
         }
         Ok(out)
+    }
+
+    /// Run `n` steps with every local unit on its own thread (GIM and LoCo; SimCLR is one
+    /// unit), calling `on_step` as each step completes in every unit. GIM's parameters come out
+    /// exactly as [`Trainer::run`]'s; LoCo's shared stages follow the pipelined schedule
+    /// ([`crate::method::pipeline`]). A step's `seconds` is the time since the step before it
+    /// completed (the pipeline's throughput). On error the trainer is left as before the call.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn run_parallel(&mut self, n: usize, mut on_step: impl FnMut(&StepReport)) -> Result<ParallelRun> {
+        let schedule = self.plan.schedule(self.spec.stages.len())?;
+        let first = self.step;
+        let names = self.unit_names();
+        let (data, augment, seed, batch) = (&self.data, &self.augment, self.config.seed, self.config.batch);
+        let views = |b: usize| batch_views(data, augment, seed, batch, first + b);
+        let mut last = 0.0;
+        let mut reports = Vec::with_capacity(n);
+        let cfg = &self.config;
+        let out = crate::parallel::run(&self.plan, &schedule, &self.net, &self.optim, cfg, &self.device, first, n, &views, |b, row, at| {
+            let seconds = at - last;
+            last = at;
+            let r = StepReport {
+                step: first + b + 1,
+                losses: row.iter().map(|u| u.loss).collect(),
+                units: names.clone(),
+                lr: crate::optim::learning_rate(cfg, first + b),
+                seconds,
+                images_per_sec: cfg.batch as f64 / seconds.max(1e-9),
+                images_seen: self.images_seen + (b + 1) * cfg.batch,
+                phases: row
+                    .iter()
+                    .map(|u| UnitPhases { forward_seconds: u.forward_seconds, backward_seconds: u.backward_seconds, update_seconds: u.update_seconds, peak_bytes: None })
+                    .collect(),
+                peak_bytes: None,
+            };
+            on_step(&r);
+            reports.push(r);
+        })?;
+        self.net = out.net;
+        self.optim = out.optim;
+        self.step += n;
+        self.images_seen += n * self.config.batch;
+        Ok(ParallelRun { reports, seconds: last, copy_gap: out.copy_gap })
     }
 
     /// The network in evaluation mode (BatchNorm uses running statistics, no autodiff).

@@ -71,3 +71,31 @@ pub fn param_ids<M: Module>(m: &M) -> Vec<(ParamId, usize)> {
     m.visit(&mut v);
     v.0
 }
+
+struct Shapes(Vec<(ParamId, Vec<usize>)>);
+impl ModuleVisitor for Shapes {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.0.push((param.id, param.val().dims().to_vec()));
+    }
+}
+
+/// The ids and shapes of a module's float parameters, in visiting order (the same order in
+/// every clone of the module: the layout of a [`super::pipeline::SharedGrads`] message).
+pub fn param_shapes<M: Module>(m: &M) -> Vec<(ParamId, Vec<usize>)> {
+    let mut v = Shapes(Vec::new());
+    m.visit(&mut v);
+    v.0
+}
+
+/// Take one parameter's gradient out of `g` as plain values (for a message to another worker).
+pub(crate) fn take_values(g: &mut GradientsParams, id: ParamId, rank: usize) -> Option<Vec<f32>> {
+    with_rank!(rank, D => g.remove::<D>(id).map(|t| t.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 gradient")))
+}
+
+/// Register plain gradient values for one parameter of `shape` on `device`.
+pub(crate) fn put_values(g: &mut GradientsParams, id: ParamId, shape: &[usize], values: Vec<f32>, device: &Device) {
+    with_rank!(shape.len(), D => {
+        let t: Tensor<D> = Tensor::from_data(TensorData::new(values, shape.to_vec()), device);
+        g.register(id, t)
+    })
+}

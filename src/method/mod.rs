@@ -12,6 +12,7 @@ pub mod engine;
 pub mod gim;
 pub mod grads;
 pub mod loco;
+pub mod pipeline;
 pub mod simclr;
 
 use std::ops::Range;
@@ -24,7 +25,8 @@ use crate::model::{ArchSpec, BlockKind, Decoder, Network, Stage, Stem};
 
 pub use catalogue::{catalogue, info, MethodInfo};
 pub use engine::{StepRun, UnitStep, UnitUpdate};
-pub use grads::{flat_params, grad_abs_sum, param_ids, remove_grad};
+pub use grads::{flat_params, grad_abs_sum, param_ids, param_shapes, remove_grad};
+pub use pipeline::{Activation, Schedule, SharedGrads, UnitBatch, UnitNet, UnitWorker};
 
 pub use gim::Gim;
 pub use loco::Loco;

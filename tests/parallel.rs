@@ -1,0 +1,108 @@
+//! Parallel units (`Trainer::run_parallel`): GIM's pipelined update is the sequential one
+//! exactly; LoCo's two copies of each shared stage stay equal; what cannot run in parallel is
+//! refused in one line; a failing unit leaves the trainer as it was.
+
+mod common;
+
+use burn::module::{Module, ModuleMapper, Param};
+use burn::prelude::*;
+use locolab::config::{MethodKind, SharingMode, TrainConfig};
+use locolab::parallel::single_threaded;
+use locolab::{Error, Trainer};
+
+fn cfg(method: MethodKind) -> TrainConfig {
+    TrainConfig { steps: 12, warmup_steps: 2, ..common::tiny(method) }
+}
+
+fn values<M: Module>(m: &M) -> Vec<f32> {
+    locolab::method::flat_params(m).into_iter().flat_map(|p| p.into_data().try_to_vec::<f32>().unwrap()).collect()
+}
+
+/// Eval-mode features of a fixed batch: these read BatchNorm's running statistics too.
+fn features(t: &Trainer) -> Vec<f32> {
+    let x = t.batch_views(999).into_tensor(&t.device().clone().inner());
+    t.eval_network().features(x).into_iter().flat_map(|f| f.into_data().try_to_vec::<f32>().unwrap()).collect()
+}
+
+#[test]
+fn parallel_gim_equals_the_sequential_update_exactly() {
+    // Both on single-threaded kernels, so every reduction runs in the same order.
+    single_threaded(|| {
+        let c = cfg(MethodKind::Gim);
+        let mut seq = Trainer::new(c.clone(), common::cifar(), &Device::flex()).unwrap();
+        let mut par = Trainer::new(c, common::cifar(), &Device::flex()).unwrap();
+        let want = seq.run(6, |_| {}).unwrap();
+        // Two calls: each fills and drains the pipeline, which GIM does not notice.
+        let mut got = par.run_parallel(3, |_| {}).unwrap().reports;
+        got.extend(par.run_parallel(3, |_| {}).unwrap().reports);
+        for (w, g) in want.iter().zip(&got) {
+            assert_eq!(w.step, g.step);
+            assert_eq!(w.losses, g.losses, "step {}: per-unit losses", w.step);
+        }
+        assert_eq!(par.step_count(), 6);
+        assert_eq!(par.images_seen(), seq.images_seen());
+        assert!(values(&seq.net) == values(&par.net), "parameters after 6 steps differ");
+        assert!(features(&seq) == features(&par), "BatchNorm running statistics after 6 steps differ");
+        // The merged optimizer state continues exactly: one more sequential step on both.
+        let (a, b) = (seq.step().unwrap(), par.step().unwrap());
+        assert_eq!(a.losses, b.losses, "the step after a parallel run");
+        assert!(values(&seq.net) == values(&par.net), "parameters after the next step differ");
+    });
+}
+
+#[test]
+fn parallel_loco_keeps_both_copies_of_each_shared_stage_equal() {
+    for sharing in [SharingMode::Hard, SharingMode::UpperOnly, SharingMode::Blocks(1)] {
+        let c = TrainConfig { sharing, ..cfg(MethodKind::Loco) };
+        let mut t = Trainer::new(c.clone(), common::cifar(), &Device::flex()).unwrap();
+        let before = values(&t.net);
+        let run = t.run_parallel(5, |_| {}).unwrap();
+        assert_eq!(run.copy_gap, 0.0, "{sharing}: the lower unit's copy and the owner's stage after the same updates");
+        assert_eq!(run.reports.len(), 5);
+        assert!(run.reports.iter().all(|r| r.losses.len() == t.plan.units.len() && r.losses.iter().all(|l| l.is_finite())), "{sharing}");
+        let after = values(&t.net);
+        assert!(before != after, "{sharing}: the run trains");
+        // The schedule differs from the sequential one (the lower unit sees the shared stage
+        // one update behind), but not by much after 5 steps.
+        let mut seq = Trainer::new(c, common::cifar(), &Device::flex()).unwrap();
+        let want = seq.run(5, |_| {}).unwrap();
+        for (w, g) in want.iter().zip(&run.reports) {
+            assert_eq!(w.losses[0], g.losses[0], "{sharing}: the bottom unit's first loss is computed before any shared update")
+                ;
+            break;
+        }
+        let (s, p) = (values(&seq.net), values(&t.net));
+        let worst = s.iter().zip(&p).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        assert!(worst > 0.0 && worst < 0.05, "{sharing}: parallel vs sequential after 5 steps differ by {worst}");
+        // And the run goes on sequentially from the merged state.
+        assert!(t.step().unwrap().losses.iter().all(|l| l.is_finite()));
+    }
+}
+
+#[test]
+fn what_cannot_run_in_parallel_is_refused_in_one_line() {
+    let c = TrainConfig { sharing: SharingMode::Soft { l2: 1e-3 }, ..cfg(MethodKind::Loco) };
+    let mut t = Trainer::new(c, common::cifar(), &Device::flex()).unwrap();
+    let err = t.run_parallel(2, |_| {}).unwrap_err().to_string();
+    assert!(err.contains("soft sharing") && !err.contains('\n'), "{err}");
+    assert_eq!(t.step_count(), 0);
+}
+
+struct Poison;
+impl ModuleMapper for Poison {
+    fn map_float<const D: usize>(&mut self, p: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        p.map(|t| t.mul_scalar(f32::NAN).detach().require_grad())
+    }
+}
+
+#[test]
+fn a_diverged_unit_stops_the_run_and_leaves_the_trainer_as_it_was() {
+    let mut t = Trainer::new(cfg(MethodKind::Gim), common::cifar(), &Device::flex()).unwrap();
+    t.run_parallel(1, |_| {}).unwrap();
+    t.net.stages[2] = t.net.stages[2].clone().map(&mut Poison);
+    let before = values(&t.net.stages[0]);
+    let err = t.run_parallel(3, |_| {}).unwrap_err();
+    assert!(matches!(err, Error::Diverged(_)) && err.to_string().contains("unit 2"), "{err}");
+    assert_eq!(t.step_count(), 1, "no step of the failed run is counted");
+    assert!(before == values(&t.net.stages[0]), "the trainer keeps its weights from before the run");
+}
