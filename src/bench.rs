@@ -124,3 +124,65 @@ pub fn markdown(cfg: &TrainConfig, rows: &[BenchRow]) -> String {
     }
     s
 }
+
+/// Sequential against parallel units for one method (`locolab bench --parallel-units`).
+#[derive(Clone, Debug, Serialize)]
+pub struct ParallelRow {
+    pub method: String,
+    pub units: usize,
+    /// The sequential engine with burn's CPU kernels on every core (the default).
+    pub sequential_images_per_sec: f64,
+    /// Every unit on its own single-threaded worker: images over the wall time of one
+    /// pipelined run of `steps` steps, pipeline fill and drain included.
+    pub parallel_images_per_sec: f64,
+    pub speedup: f64,
+    /// Largest |difference| between the two copies of a shared stage (0: equal, as promised).
+    pub copy_gap: f32,
+    /// Threads the sequential engine's kernels used, and the cores the parallel run had.
+    pub cores: usize,
+}
+
+/// Per method: `steps` sequential steps (after one warm-up) against one parallel run of
+/// `steps` steps (after a warm-up run of one step), from the same seeded start.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn bench_parallel(cfg: &TrainConfig, methods: &[MethodKind], steps: usize, data: Arc<CifarSplits>, device: &Device) -> Result<Vec<ParallelRow>> {
+    let steps = steps.max(2);
+    let mut rows = Vec::new();
+    for &method in methods {
+        let c = TrainConfig { method, ..cfg.clone() };
+        let mut seq = Trainer::new(c.clone(), data.clone(), device)?;
+        seq.step()?;
+        let started = web_time::Instant::now();
+        seq.run(steps, |_| {})?;
+        let seq_rate = (steps * c.batch) as f64 / started.elapsed().as_secs_f64();
+        let mut par = Trainer::new(c.clone(), data.clone(), device)?;
+        par.run_parallel(1, |_| {})?;
+        let run = par.run_parallel(steps, |_| {})?;
+        let par_rate = (steps * c.batch) as f64 / run.seconds;
+        rows.push(ParallelRow {
+            method: crate::method::label(&c),
+            units: par.plan.units.len(),
+            sequential_images_per_sec: seq_rate,
+            parallel_images_per_sec: par_rate,
+            speedup: par_rate / seq_rate,
+            copy_gap: run.copy_gap,
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        });
+    }
+    Ok(rows)
+}
+
+pub fn parallel_markdown(cfg: &TrainConfig, rows: &[ParallelRow]) -> String {
+    let cores = rows.first().map_or(1, |r| r.cores);
+    let mut s = format!(
+        "{} at {}x{}, batch {}, {cores} cores: sequential (kernels on every core) vs every unit on its own single-threaded worker\n\n| method | units | sequential images/s | parallel images/s | speedup | shared copies max abs diff |\n|---|---|---|---|---|---|\n",
+        cfg.arch, cfg.input, cfg.input, cfg.batch
+    );
+    for r in rows {
+        s += &format!(
+            "| {} | {} | {:.1} | {:.1} | {:.2}x | {} |\n",
+            r.method, r.units, r.sequential_images_per_sec, r.parallel_images_per_sec, r.speedup, r.copy_gap
+        );
+    }
+    s
+}

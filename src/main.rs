@@ -39,7 +39,7 @@ fn run(cli: Cli) -> Result<()> {
                 print!("{}", ins.to_markdown());
             }
         }
-        Cmd::Train { knobs, out, resume, checkpoint_every, no_eval, every_stage } => {
+        Cmd::Train { knobs, out, resume, checkpoint_every, no_eval, every_stage, parallel_units } => {
             let cfg = if resume { None } else { Some(knobs.config()?) }; // bad knobs fail before any I/O
             let mut run = match cfg {
                 None => Run::resume(&out, data()?, &dev()?, &[])?,
@@ -54,11 +54,18 @@ fn run(cli: Cli) -> Result<()> {
             }
             let steps = knobs.steps.unwrap_or(0).max(t.config.steps);
             let pb = progress(steps.saturating_sub(t.step_count()), &locolab::method::label(&t.config));
-            run.train_to(steps, checkpoint_every, |_, r, _| {
+            let show = |r: &locolab::StepReport| {
                 pb.set_message(format!("loss [{}] {:.1} img/s", losses(&r.losses), r.images_per_sec));
                 pb.inc(1);
-                Ok(())
-            })?;
+            };
+            if parallel_units {
+                run.train_to_parallel(steps, checkpoint_every, show)?;
+            } else {
+                run.train_to(steps, checkpoint_every, |_, r, _| {
+                    show(r);
+                    Ok(())
+                })?;
+            }
             pb.finish();
             if !no_eval {
                 let acc = evaluate(&run.trainer, &EvalOptions { every_stage, ..EvalOptions::default() })?;
@@ -118,11 +125,20 @@ fn run(cli: Cli) -> Result<()> {
             print!("{}", report.markdown());
             eprintln!("wrote {}", written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
         }
-        Cmd::Bench { knobs, methods: list, memory, phases, json } => {
+        Cmd::Bench { knobs, methods: list, memory, phases, json, parallel_units } => {
             let measured = knobs.steps.unwrap_or(3);
             let cfg = knobs.config()?;
             let methods = methods(list.as_deref())?;
             fits_in_memory(cli.backend.as_deref(), methods.iter().map(|&method| TrainConfig { method, ..cfg.clone() }), 1)?;
+            if parallel_units {
+                let rows = locolab::bench::bench_parallel(&cfg, &methods, measured, data()?, &dev()?)?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&rows).expect("serialises"));
+                } else {
+                    print!("{}", locolab::bench::parallel_markdown(&cfg, &rows));
+                }
+                return Ok(());
+            }
             let probe = locolab::memory::probe(&memory)?;
             let rows = locolab::bench::bench(&cfg, &methods, measured, data()?, &dev()?, probe)?;
             if json {

@@ -6,7 +6,6 @@
 //! are the pipeline's plain values, so the same schedule runs in Web Workers in the page; a
 //! transport across GPUs or machines would carry the same messages (README, "Parallel units").
 
-use std::collections::HashSet;
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 
 use burn::optim::ModuleOptimizer;
@@ -16,14 +15,14 @@ use web_time::Instant;
 use crate::config::TrainConfig;
 use crate::data::augment::Views;
 use crate::error::{Error, Result};
-use crate::method::pipeline::{merge_units, Activation, SharedGrads, UnitBatch, UnitNet, UnitWorker};
-use crate::method::{flat_params, param_ids, Plan, Schedule};
+use crate::method::pipeline::{Activation, SharedGrads, UnitBatch, UnitNet, UnitWorker};
+use crate::method::{flat_params, Plan, Schedule};
 use crate::model::Network;
 
 /// What a parallel run gives back.
 pub struct Outcome {
-    pub net: Network,
-    pub optim: ModuleOptimizer,
+    /// Each unit's modules and optimizer, unit order ([`crate::train::Trainer::adopt_units`]).
+    pub parts: Vec<(UnitNet, ModuleOptimizer)>,
     /// Per batch, each unit's report (unit order), and when the batch was complete (seconds
     /// since the run started).
     pub batches: Vec<(Vec<UnitBatch>, f64)>,
@@ -217,22 +216,8 @@ pub fn run(
             }
         }
     }
-    let mut optims = Vec::with_capacity(units);
-    let mut nets = Vec::with_capacity(units);
-    for (j, (unit_net, o, _)) in parts.into_iter().enumerate() {
-        let mut owned: HashSet<u64> = param_ids(&unit_net.head).into_iter().map(|(id, _)| id.val()).collect();
-        if let Some(stem) = &unit_net.stem {
-            owned.extend(param_ids(stem).into_iter().map(|(id, _)| id.val()));
-        }
-        for (s, stage) in plan.units[j].stages.clone().zip(&unit_net.stages) {
-            if schedule.stage_owner[s] == j {
-                owned.extend(param_ids(stage).into_iter().map(|(id, _)| id.val()));
-            }
-        }
-        optims.push((o, owned));
-        nets.push(unit_net);
-    }
-    Ok(Outcome { net: merge_units(plan, schedule, nets), optim: crate::optim::merge(config, optims)?, batches, copy_gap })
+    let parts = parts.into_iter().map(|(net, optim, _)| (net, optim)).collect();
+    Ok(Outcome { parts, batches, copy_gap })
 }
 
 /// Run `f` with burn's CPU kernels on one thread (its own rayon pool), so units do not

@@ -127,4 +127,28 @@ impl Run {
         self.seconds_before += clock.elapsed().as_secs_f64();
         Ok(())
     }
+
+    /// [`Run::train_to`] with every local unit on its own thread ([`Trainer::run_parallel`]):
+    /// each stretch between checkpoints is one pipelined run, `on_step` sees every report as
+    /// it completes. A failed stretch leaves the last checkpoint and the trainer before it.
+    pub fn train_to_parallel(&mut self, steps: usize, checkpoint_every: usize, mut on_step: impl FnMut(&StepReport)) -> Result<()> {
+        let metrics = self.metrics_path();
+        let mut clock = Instant::now();
+        let every = checkpoint_every.max(1);
+        while self.trainer.step_count() < steps {
+            let at = self.trainer.step_count();
+            let stretch = ((at / every + 1) * every).min(steps) - at;
+            let mut logged = Ok(());
+            self.trainer.run_parallel(stretch, |r| {
+                if logged.is_ok() {
+                    logged = append_line(&metrics, r);
+                }
+                on_step(r);
+            })?;
+            logged?;
+            self.checkpoint(&mut clock)?;
+        }
+        self.seconds_before += clock.elapsed().as_secs_f64();
+        Ok(())
+    }
 }

@@ -17,7 +17,7 @@ use crate::data::augment::{step_rng, Augment, Views};
 use crate::data::CifarSplits;
 use crate::error::{Error, Result};
 use crate::memory::MemoryProbe;
-use crate::method::{plan_for, Plan, StepRun, UnitStep};
+use crate::method::{plan_for, Plan, StepRun, UnitNet, UnitStep};
 use crate::model::Network;
 use crate::model::ArchSpec;
 
@@ -314,11 +314,45 @@ impl Trainer {
             on_step(&r);
             reports.push(r);
         })?;
-        self.net = out.net;
-        self.optim = out.optim;
-        self.step += n;
-        self.images_seen += n * self.config.batch;
+        self.adopt_units(out.parts, n)?;
         Ok(ParallelRun { reports, seconds: last, copy_gap: out.copy_gap })
+    }
+
+    /// Take the outcome of a parallel run of `steps` steps (each unit's modules and optimizer,
+    /// unit order) as this trainer's network, optimizer and counters: every module and every
+    /// parameter's optimizer state from the unit that owns it.
+    pub fn adopt_units(&mut self, parts: Vec<(UnitNet, ModuleOptimizer)>, steps: usize) -> Result<()> {
+        let schedule = self.plan.schedule(self.spec.stages.len())?;
+        if parts.len() != self.plan.units.len() {
+            return Err(Error::Config(format!("a parallel run returned {} units; this plan has {}", parts.len(), self.plan.units.len())));
+        }
+        let (net, optim) = crate::method::pipeline::merge(&self.plan, &schedule, &self.config, parts)?;
+        self.net = net;
+        self.optim = optim;
+        self.step += steps;
+        self.images_seen += steps * self.config.batch;
+        Ok(())
+    }
+
+    /// Each unit's modules and optimizer from the bytes [`UnitWorker::finish_bytes`] gave
+    /// (model record, optimizer record), checked against this trainer's plan.
+    ///
+    /// [`UnitWorker::finish_bytes`]: crate::method::UnitWorker::finish_bytes
+    pub fn units_from_bytes(&self, parts: Vec<(Vec<u8>, Vec<u8>)>) -> Result<Vec<(UnitNet, ModuleOptimizer)>> {
+        use burn::store::ModuleRecord;
+        use burn::tensor::Bytes;
+        parts
+            .into_iter()
+            .enumerate()
+            .map(|(j, (model, optim))| {
+                let bad = |what: &str, e: &dyn std::fmt::Debug| Error::Checkpoint(format!("unit {j}'s {what} from its worker: {e:?}"));
+                let template = UnitNet::of(&self.net, &self.plan, j);
+                let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(model)).map_err(|e| bad("weights", &e))?;
+                let net = template.try_load_record(record).map_err(|e| bad("weights", &e))?;
+                let optim = crate::optim::build(&self.config).from_bytes(Bytes::from_bytes_vec(optim)).map_err(|e| bad("optimizer state", &e))?;
+                Ok((net, optim))
+            })
+            .collect()
     }
 
     /// The network in evaluation mode (BatchNorm uses running statistics, no autodiff).

@@ -14,6 +14,7 @@ use crate::data::augment::to_rgba;
 use crate::data::cifar::{load_archive_from, Cifar10, CifarSplits};
 use crate::error::Error;
 use crate::eval::{evaluate_async, EvalOptions};
+use crate::method::{Activation, SharedGrads, UnitWorker};
 use crate::train::Trainer;
 
 // Every allocation of the module is counted, so the page can show each method's measured step
@@ -343,6 +344,44 @@ impl Lab {
         to_js(&Out { side: v.side, views })
     }
 
+    /// How this trainer's units run in parallel, one Web Worker each: `{units, sharesTop,
+    /// sharesBottom}` (per unit: whether it shares its top / bottom stage with a neighbour).
+    /// CPU path only (the workers' steps and the bundle they start from read back
+    /// synchronously); refused for LoCo's soft sharing.
+    #[wasm_bindgen(js_name = parallelPlan)]
+    pub fn parallel_plan(&self) -> Result<JsValue, JsError> {
+        if self.backend != "cpu" {
+            return Err(js_err(Error::Config("units in parallel run on the CPU path (one Web Worker per unit); this trainer is on WebGPU".into())));
+        }
+        let t = &self.trainer;
+        let s = t.plan.schedule(t.spec.stages.len()).map_err(js_err)?;
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct P {
+            units: usize,
+            shares_top: Vec<bool>,
+            shares_bottom: Vec<bool>,
+        }
+        to_js(&P { units: t.plan.units.len(), shares_top: s.shares_top, shares_bottom: s.shares_bottom })
+    }
+
+    /// The views of step `stepCount + ahead`, `{values: Float32Array, shape}`: the bottom
+    /// unit's input in a parallel run.
+    #[wasm_bindgen(js_name = viewsAhead)]
+    pub fn views_ahead(&self, ahead: u32) -> Result<JsValue, JsError> {
+        let v = self.trainer.batch_views(self.trainer.step_count() + ahead as usize);
+        activation_js(Activation::from(v))
+    }
+
+    /// Take a parallel run of `steps` steps: per unit (unit order), the model and optimizer
+    /// bytes its worker's `UnitRunner.finish()` gave. Nothing changes unless every unit loads.
+    #[wasm_bindgen(js_name = adoptUnits)]
+    pub fn adopt_units(&mut self, models: Vec<js_sys::Uint8Array>, optims: Vec<js_sys::Uint8Array>, steps: u32) -> Result<(), JsError> {
+        let parts = models.into_iter().zip(optims).map(|(m, o)| (m.to_vec(), o.to_vec())).collect();
+        let units = self.trainer.units_from_bytes(parts).map_err(js_err)?;
+        self.trainer.adopt_units(units, steps as usize).map_err(js_err)
+    }
+
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> String {
         self.backend.clone()
@@ -372,5 +411,113 @@ impl Lab {
     #[wasm_bindgen(getter, js_name = imagesSeen)]
     pub fn images_seen(&self) -> u32 {
         self.trainer.images_seen() as u32
+    }
+}
+
+/// A plain JS object of `(key, value)` pairs (typed arrays stay typed arrays, which
+/// serde-wasm-bindgen would turn into plain arrays).
+fn object(pairs: &[(&str, JsValue)]) -> Result<JsValue, JsError> {
+    let o = js_sys::Object::new();
+    for (k, v) in pairs {
+        js_sys::Reflect::set(&o, &JsValue::from_str(k), v).map_err(|_| js_err("cannot build a message"))?;
+    }
+    Ok(o.into())
+}
+
+fn activation_js(a: Activation) -> Result<JsValue, JsError> {
+    object(&[("values", js_sys::Float32Array::from(&a.values[..]).into()), ("shape", to_js(&a.shape)?)])
+}
+
+fn shared_js(g: &SharedGrads) -> Result<JsValue, JsError> {
+    let (values, present) = g.flatten();
+    object(&[("values", js_sys::Float32Array::from(&values[..]).into()), ("present", js_sys::Uint8Array::from(&present[..]).into())])
+}
+
+/// One local unit of a parallel run, in its own Web Worker (`www/unit-worker.js` drives it
+/// in the order [`crate::method::pipeline`] documents; messages are typed arrays).
+#[wasm_bindgen]
+pub struct UnitRunner {
+    worker: Option<UnitWorker>,
+}
+
+#[wasm_bindgen]
+impl UnitRunner {
+    /// Unit `unit` of the trainer in `bundle` (what `Lab.save()` gives), for `steps` batches.
+    pub fn create(bundle: Vec<u8>, unit: u32, steps: u32) -> Result<UnitRunner, JsError> {
+        let w = UnitWorker::from_bundle(&bundle, "the parallel run's bundle", unit as usize, steps as usize, &Device::flex()).map_err(js_err)?;
+        Ok(UnitRunner { worker: Some(w) })
+    }
+
+    fn w(&mut self) -> Result<&mut UnitWorker, JsError> {
+        self.worker.as_mut().ok_or_else(|| js_err("this unit has finished"))
+    }
+
+    #[wasm_bindgen(getter, js_name = sharesTop)]
+    pub fn shares_top(&self) -> bool {
+        self.worker.as_ref().is_some_and(|w| w.shares_top())
+    }
+
+    #[wasm_bindgen(getter, js_name = sharesBottom)]
+    pub fn shares_bottom(&self) -> bool {
+        self.worker.as_ref().is_some_and(|w| w.shares_bottom())
+    }
+
+    /// Forward pass on `values` of `shape` ([2N, C, H, W]); resolves to the activation for
+    /// the unit above (`{values, shape}`) or undefined for the top unit.
+    pub fn forward(&mut self, values: Vec<f32>, shape: Vec<u32>) -> Result<JsValue, JsError> {
+        let shape: [usize; 4] = match shape[..] {
+            [a, b, c, d] if (a * b * c * d) as usize == values.len() => [a as usize, b as usize, c as usize, d as usize],
+            _ => return Err(js_err(Error::Config(format!("an input of {} values does not have shape {shape:?}", values.len())))),
+        };
+        let w = self.w()?;
+        let x = Activation { shape, values }.into_tensor(&w.device().clone().inner());
+        match w.forward(x) {
+            Some(a) => activation_js(a),
+            None => Ok(JsValue::UNDEFINED),
+        }
+    }
+
+    /// Backward pass and this unit's own update: `{report, toUpper?, toLower?}`, the last two
+    /// `{values, present}` for the neighbours.
+    pub fn backward(&mut self) -> Result<JsValue, JsError> {
+        let out = self.w()?.backward().map_err(js_err)?;
+        let mut pairs = vec![("report", to_js(&out.report)?)];
+        if let Some(g) = &out.to_upper {
+            pairs.push(("toUpper", shared_js(g)?));
+        }
+        if let Some(g) = &out.to_lower {
+            pairs.push(("toLower", shared_js(g)?));
+        }
+        object(&pairs)
+    }
+
+    /// Update the shared top stage with the unit above's message (undefined before it has one).
+    #[wasm_bindgen(js_name = settleTop)]
+    pub fn settle_top(&mut self, values: Option<Vec<f32>>, present: Option<Vec<u8>>) -> Result<(), JsError> {
+        let w = self.w()?;
+        let msg = match (values, present) {
+            (Some(v), Some(p)) => Some(w.unflatten(true, &v, &p).map_err(js_err)?),
+            _ => None,
+        };
+        w.settle_top(msg).map_err(js_err)
+    }
+
+    /// Update the owned bottom stage with the unit below's message (undefined after its last).
+    #[wasm_bindgen(js_name = settleBottom)]
+    pub fn settle_bottom(&mut self, values: Option<Vec<f32>>, present: Option<Vec<u8>>) -> Result<(), JsError> {
+        let w = self.w()?;
+        let msg = match (values, present) {
+            (Some(v), Some(p)) => Some(w.unflatten(false, &v, &p).map_err(js_err)?),
+            _ => None,
+        };
+        w.settle_bottom(msg).map_err(js_err)
+    }
+
+    /// The unit's modules and optimizer after its last batch: `{model, optim}` (bytes for
+    /// `Lab.adoptUnits`).
+    pub fn finish(&mut self) -> Result<JsValue, JsError> {
+        let w = self.worker.take().ok_or_else(|| js_err("this unit has finished"))?;
+        let (model, optim) = w.finish_bytes().map_err(js_err)?;
+        object(&[("model", js_sys::Uint8Array::from(&model[..]).into()), ("optim", js_sys::Uint8Array::from(&optim[..]).into())])
     }
 }

@@ -106,3 +106,41 @@ fn a_diverged_unit_stops_the_run_and_leaves_the_trainer_as_it_was() {
     assert_eq!(t.step_count(), 1, "no step of the failed run is counted");
     assert!(before == values(&t.net.stages[0]), "the trainer keeps its weights from before the run");
 }
+
+/// The page's path, natively on one thread: each unit built from a checkpoint bundle
+/// (`UnitWorker::from_bundle`), handed back as bytes (`finish_bytes`) and adopted by the
+/// trainer (`units_from_bytes`, `adopt_units`). For GIM no unit waits for another, so they can
+/// run one after the other over all batches; the result is the sequential engine's.
+#[test]
+fn units_built_from_a_bundle_and_returned_as_bytes_give_the_sequential_result() {
+    use locolab::checkpoint::{to_bundle, Contents};
+    use locolab::method::{Activation, UnitWorker};
+    single_threaded(|| {
+        let c = cfg(MethodKind::Gim);
+        let mut seq = Trainer::new(c.clone(), common::cifar(), &Device::flex()).unwrap();
+        let mut page = Trainer::new(c, common::cifar(), &Device::flex()).unwrap();
+        seq.step().unwrap();
+        page.step().unwrap();
+        seq.run(4, |_| {}).unwrap();
+        let bundle = to_bundle(&page, Contents::Full).unwrap();
+        let mut inputs: Vec<Activation> = (0..4).map(|b| Activation::from(page.batch_views(1 + b))).collect();
+        let mut parts = Vec::new();
+        for u in 0..page.plan.units.len() {
+            let mut w = UnitWorker::from_bundle(&bundle, "test bundle", u, 4, &Device::flex()).unwrap();
+            let mut next = Vec::new();
+            for input in inputs {
+                let x = input.into_tensor(&w.device().clone().inner());
+                next.extend(w.forward(x));
+                w.backward().unwrap();
+            }
+            inputs = next;
+            parts.push(w.finish_bytes().unwrap());
+        }
+        let units = page.units_from_bytes(parts).unwrap();
+        page.adopt_units(units, 4).unwrap();
+        assert_eq!(page.step_count(), 5);
+        assert!(values(&seq.net) == values(&page.net), "parameters differ from the sequential run");
+        assert!(features(&seq) == features(&page), "running statistics differ from the sequential run");
+        assert_eq!(seq.step().unwrap().losses, page.step().unwrap().losses, "the step after");
+    });
+}

@@ -5,7 +5,9 @@ let REF = null; // the end-to-end reference method (SimCLR)
 const KNOBS = ['preset', 'batch', 'lr', 'temperature', 'seed', 'sharing', 'decoder', 'backend'];
 const CONFIG_KNOBS = KNOBS.filter((k) => k !== 'backend');
 // URL keys the page itself reads; every other key is a training setting, checked by the core.
-const PAGE_KEYS = ['methods', 'backend', 'embed', 'hide', 'autostart', 'monitor', 'autosave'];
+const PAGE_KEYS = ['methods', 'backend', 'embed', 'hide', 'autostart', 'monitor', 'autosave', 'parallel'];
+// Steps per parallel run (at most): each run fills and drains the units' pipeline once.
+const PARALLEL_CHUNK = 10;
 const BACKENDS = ['auto', 'webgpu', 'cpu'];
 const DEFAULT_MONITOR = 30; // steps between kNN monitor points (URL: &monitor=N)
 const DEFAULT_AUTOSAVE = 200; // steps between autosaves to IndexedDB (URL: &autosave=N, 0 = off)
@@ -78,6 +80,7 @@ function readUrl() {
   state.autostart = q.get('autostart') === '1';
   if (q.has('monitor')) state.monitor = q.get('monitor');
   if (q.has('autosave')) state.autosave = q.get('autosave');
+  state.parallel = q.get('parallel') === '1';
 }
 
 // The URL's settings, as the core judged them: bad ones fall back to the preset, with a warning.
@@ -136,6 +139,7 @@ function writeUrl() {
   if (state.autostart) q.set('autostart', '1');
   if (state.monitor !== DEFAULT_MONITOR) q.set('monitor', String(state.monitor));
   if (state.autosave !== DEFAULT_AUTOSAVE) q.set('autosave', String(state.autosave));
+  if (state.parallel) q.set('parallel', '1');
   history.replaceState(null, '', `${location.pathname}?${q}`);
 }
 
@@ -145,6 +149,7 @@ function fillControls() {
   for (const k of ['batch', 'lr', 'temperature', 'seed', 'sharing', 'decoder']) if (state[k] === null) state[k] = p[k];
   for (const k of KNOBS) $(k).value = state[k];
   document.querySelectorAll('input[name=method]').forEach((c) => { c.checked = state.methods.includes(c.value); });
+  $('parallel').checked = state.parallel;
   document.body.classList.toggle('embed', state.embed);
   for (const id of state.hide) $(id)?.classList.add('hidden');
 }
@@ -156,6 +161,7 @@ function readControls() {
   state.lr = parseFloat(state.lr);
   state.temperature = parseFloat(state.temperature);
   state.methods = [...document.querySelectorAll('input[name=method]:checked')].map((c) => c.value);
+  state.parallel = $('parallel').checked;
   writeUrl();
 }
 
@@ -315,28 +321,69 @@ function redrawAll() {
   drawAccuracy();
 }
 
+// Steps of one method: one sequential step, or with "units in parallel" a pipelined run of
+// several (up to the next monitor point or autosave, so those still fall on their steps).
+async function stepMethod(m) {
+  const t = trainers[m];
+  if (state.parallel) {
+    const until = (every) => (every ? every - (stepCount % every) : PARALLEL_CHUNK);
+    const steps = Math.max(1, Math.min(PARALLEL_CHUNK, until(state.monitor), until(state.autosave)));
+    try {
+      const run = await call('step-parallel', { method: m, steps });
+      t.parallel = { imagesPerSec: run.imagesPerSec, workers: run.workers };
+      return run.reports;
+    } catch (e) {
+      // What cannot run in parallel (WebGPU, LoCo's soft sharing) steps on its own, and says why.
+      if (!/parallel|soft sharing/.test(e.message) || e.fatal) throw e;
+      t.parallel = { refused: e.message };
+    }
+  }
+  const r = await call('step', { method: m });
+  t.sequential = r.images_per_sec;
+  return [r];
+}
+
 async function stepAll() {
   let last = null;
   for (const m of state.methods) {
     const t = trainers[m];
     if (!t) continue;
-    const r = await call('step', { method: m });
-    t.curve.x.push(r.images_seen);
-    r.losses.forEach((l, i) => t.curve.ys[i].push(l));
-    timing.train += r.seconds;
-    // The first step also creates the optimizer's state: later steps show the steady peak.
-    if (r.peak_bytes != null && (r.step >= 2 || !t.mem)) t.mem = { peak: r.peak_bytes, units: r.phases.map((p) => p.peak_bytes), step: r.step };
-    last = r;
+    for (const r of await stepMethod(m)) {
+      t.curve.x.push(r.images_seen);
+      r.losses.forEach((l, i) => t.curve.ys[i].push(l));
+      timing.train += r.seconds;
+      // The first step also creates the optimizer's state: later steps show the steady peak.
+      if (r.peak_bytes != null && (r.step >= 2 || !t.mem)) t.mem = { peak: r.peak_bytes, units: r.phases.map((p) => p.peak_bytes), step: r.step };
+      last = r;
+    }
   }
+  showSpeeds();
   if (last) {
     showProgress(last.step, last.images_seen);
-    $('speed').textContent = last.images_per_sec.toFixed(1);
+    if (!state.parallel) $('speed').textContent = last.images_per_sec.toFixed(1);
   }
   redraw();
   drawMemory();
   if (stepCount % 5 === 0) showViews();
   if (stepCount % state.monitor === 0) await monitorAll();
   if (state.autosave && stepCount % state.autosave === 0) await autosave();
+}
+
+// With units in parallel: each method's images/s over its last parallel run, beside its last
+// sequential figure (measured when the box was off), so the two can be compared.
+function showSpeeds() {
+  const box = $('parallel-speeds');
+  box.hidden = !state.parallel;
+  if (!state.parallel) return;
+  const fmt = (v) => (v == null ? 'not measured yet' : `${v.toFixed(1)} images/s`);
+  box.innerHTML = state.methods.filter((m) => trainers[m]).map((m) => {
+    const t = trainers[m];
+    const p = t.parallel ?? {};
+    const par = p.refused ? `not in parallel: ${p.refused}` : `${fmt(p.imagesPerSec)} in parallel (${p.workers ?? '-'} workers)`;
+    return `<li data-method="${m}"><b>${info(m).title}</b>: <span class="par">${par}</span>; sequential <span class="seq">${fmt(t.sequential)}</span></li>`;
+  }).join('');
+  const rates = state.methods.map((m) => trainers[m]?.parallel?.imagesPerSec).filter((v) => v != null);
+  if (rates.length) $('speed').textContent = (rates.reduce((a, b) => a + b, 0) / rates.length).toFixed(1);
 }
 
 async function loop() {
@@ -787,6 +834,7 @@ $('preset').onchange = () => {
   for (const k of ['batch', 'lr', 'temperature']) $(k).value = p[k];
 };
 for (const k of KNOBS) $(k).addEventListener('change', () => readControls());
+$('parallel').addEventListener('change', () => { readControls(); showSpeeds(); });
 document.querySelectorAll('input[name=method]').forEach((c) => c.addEventListener('change', () => readControls()));
 $('files').onchange = async (e) => {
   try { await useData(await loadFiles(e.target.files)); } catch (err) { showError(err.message); }

@@ -93,6 +93,8 @@ async function handle(msg) {
     }
     case 'step':
       return await lab(msg.method).step();
+    case 'step-parallel':
+      return await stepParallel(lab(msg.method), msg.steps);
     case 'evaluate':
       return await lab(msg.method).evaluate(msg.nTrain, msg.nTest);
     case 'views':
@@ -102,6 +104,101 @@ async function handle(msg) {
     default:
       throw new Error(`unknown command ${msg.cmd}`);
   }
+}
+
+// ---- units in parallel: groups of consecutive units, one Web Worker each ----
+// At most one worker per core (navigator.hardwareConcurrency): GIM's six units on two cores
+// run as two groups of three. Workers are kept between runs and replaced after a failure.
+let pool = [];
+function unitWorkers(n) {
+  while (pool.length < n) pool.push(new Worker(new URL('./unit-worker.js', import.meta.url), { type: 'module' }));
+  return pool.slice(0, n);
+}
+function dropPool() {
+  pool.forEach((w) => w.terminate());
+  pool = [];
+}
+
+// `steps` steps of `l` with its units in parallel, starting from its current state (a bundle,
+// the same bytes as Save); the trainer takes the result only if every unit finished. Resolves
+// to {reports, seconds, imagesPerSec, workers} (seconds: from the moment every unit was ready).
+async function stepParallel(l, steps) {
+  const plan = l.parallelPlan();
+  const bundle = l.save();
+  const n = plan.units;
+  const groups = Math.max(1, Math.min(n, navigator.hardwareConcurrency || 1));
+  const sizes = Array.from({ length: groups }, (_, g) => Math.floor(n / groups) + (g < n % groups ? 1 : 0));
+  const workers = unitWorkers(groups);
+  const links = Array.from({ length: groups - 1 }, () => new MessageChannel());
+  const feed = new MessageChannel();
+  const first = l.stepCount;
+  const batch = l.config.batch;
+  const units = l.units;
+  return await new Promise((resolve, reject) => {
+    const rows = Array.from({ length: steps }, () => []);
+    const reports = [];
+    const parts = [];
+    let ready = 0, finished = 0, started = 0, last = 0, failedAlready = false;
+    const fail = (error) => {
+      if (failedAlready) return;
+      failedAlready = true;
+      dropPool();
+      reject(new Error(error));
+    };
+    const emit = () => {
+      while (reports.length < steps && rows[reports.length].filter(Boolean).length === n) {
+        const b = reports.length;
+        const row = rows[b];
+        const now = performance.now();
+        const seconds = (now - last) / 1000;
+        last = now;
+        reports.push({
+          step: first + b + 1, losses: row.map((r) => r.loss), units, lr: null, seconds,
+          images_per_sec: batch / Math.max(seconds, 1e-9), images_seen: (first + b + 1) * batch,
+          phases: row.map((r) => ({ forward_seconds: r.forward_seconds, backward_seconds: r.backward_seconds, update_seconds: r.update_seconds, peak_bytes: null })),
+          peak_bytes: null,
+        });
+      }
+    };
+    workers.forEach((w, g) => {
+      w.onerror = (e) => fail(`a unit worker failed: ${e.message}`);
+      w.onmessage = (e) => {
+        const m = e.data;
+        if (m.kind === 'error') return fail(m.error);
+        if (m.kind === 'ready' && ++ready === groups) {
+          started = last = performance.now();
+          for (let b = 0; b < steps; b++) {
+            const v = l.viewsAhead(b);
+            feed.port1.postMessage({ kind: 'views', ...v }, [v.values.buffer]);
+          }
+        }
+        if (m.kind === 'report') {
+          rows[m.report.batch][m.report.unit] = m.report;
+          emit();
+        }
+        if (m.kind === 'done') {
+          m.parts.forEach((p, k) => { parts[m.first + k] = p; });
+          if (++finished === groups) {
+            const seconds = (performance.now() - started) / 1000;
+            try {
+              l.adoptUnits(parts.map((p) => p.model), parts.map((p) => p.optim), steps);
+            } catch (err) {
+              return fail(String(err?.message ?? err));
+            }
+            resolve({ reports, seconds, imagesPerSec: (steps * batch) / seconds, workers: groups });
+          }
+        }
+      };
+      const firstUnit = sizes.slice(0, g).reduce((a, b) => a + b, 0);
+      const lower = g > 0 ? links[g - 1].port2 : null;
+      const upper = g < groups - 1 ? links[g].port1 : null;
+      const feedPort = g === 0 ? feed.port2 : null;
+      w.postMessage(
+        { cmd: 'run', bundle: bundle.slice().buffer, first: firstUnit, count: sizes[g], steps, lower, upper, feed: feedPort },
+        [lower, upper, feedPort].filter(Boolean),
+      );
+    });
+  });
 }
 
 function lab(method) {

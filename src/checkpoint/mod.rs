@@ -24,7 +24,9 @@ use serde::{Deserialize, Serialize};
 use crate::config::TrainConfig;
 use crate::data::CifarSplits;
 use crate::error::{Error, Result};
+use crate::model::Network;
 use crate::train::Trainer;
+use burn::optim::ModuleOptimizer;
 
 #[cfg(not(target_arch = "wasm32"))]
 mod dir;
@@ -106,7 +108,10 @@ pub struct Encoded {
 pub fn encode(t: &Trainer, contents: Contents) -> Result<Encoded> {
     let ck = |what: &str, e: burn::store::RecordError| Error::Checkpoint(format!("cannot encode the {what}: {e:?}"));
     let mut files = BTreeMap::new();
-    files.insert(MODEL.to_string(), t.net.clone().into_record().into_bytes().map_err(|e| ck("model", e))?.to_vec());
+    // `valid` first: burn keeps the last BatchNorm running-statistics update pending (per
+    // thread) until the next read, and a record holds only committed values; `valid` commits
+    // it, so the checkpoint has the statistics evaluation would use.
+    files.insert(MODEL.to_string(), t.net.valid().into_record().into_bytes().map_err(|e| ck("model", e))?.to_vec());
     if contents == Contents::Full {
         files.insert(OPTIM.to_string(), t.optimizer().into_bytes().map_err(|e| ck("optimizer state", e))?.to_vec());
     }
@@ -188,11 +193,26 @@ pub fn from_files(
     data: Arc<CifarSplits>,
     device: &Device,
 ) -> Result<(Trainer, bool)> {
+    let mut t = Trainer::new(state.config.clone(), data, device)?;
+    let (net, optim) = decode(state, files, at, t.net.clone())?;
+    let resumable = optim.is_some();
+    t.restore(net, optim, state.step, state.images_seen);
+    Ok((t, resumable))
+}
+
+/// A checkpoint's network and optimizer state (if it has one), loaded into `template` (a
+/// network of the checkpoint's config, e.g. a fresh one). Every file is checked against
+/// `state.json` before burn parses it.
+pub fn decode(
+    state: &CheckpointState,
+    files: &BTreeMap<String, Vec<u8>>,
+    at: &dyn Fn(&str) -> String,
+    template: Network,
+) -> Result<(Network, Option<ModuleOptimizer>)> {
     for (name, want) in &state.files {
         let bytes = files.get(name).ok_or_else(|| Error::Checkpoint(format!("{} is missing", at(name))))?;
         check_sum(&at(name), &sum_of(bytes), want)?;
     }
-    let mut t = Trainer::new(state.config.clone(), data, device)?;
     let fit = |e: String| {
         Error::Checkpoint(format!(
             "cannot load {}: the weights do not fit the {} network its {STATE} describes ({})",
@@ -204,21 +224,18 @@ pub fn from_files(
     // burn's reader parses untrusted bytes (a hash is no signature); it did not panic on
     // 3,000 mutated files (tests/fuzz.rs), but should it ever, natively the file is reported
     // as bad instead of aborting (on wasm a panic aborts the instance and the page recovers).
-    let net = t.net.clone();
     let net = guarded(move || {
         let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(files[MODEL].clone())).map_err(|e| format!("{e:?}"))?;
-        net.try_load_record(record).map_err(|e| format!("{e:?}"))
+        template.try_load_record(record).map_err(|e| format!("{e:?}"))
     })
     .map_err(fit)?;
     let optim = match files.get(OPTIM).filter(|_| state.files.contains_key(OPTIM)) {
-        Some(bytes) => Some(t.optimizer().clone().from_bytes(Bytes::from_bytes_vec(bytes.clone())).map_err(|e| {
+        Some(bytes) => Some(crate::optim::build(&state.config).from_bytes(Bytes::from_bytes_vec(bytes.clone())).map_err(|e| {
             Error::Checkpoint(format!("cannot load the optimizer state {}: {}", at(OPTIM), first_line(&format!("{e:?}"))))
         })?),
         None => None,
     };
-    let resumable = optim.is_some();
-    t.restore(net, optim, state.step, state.images_seen);
-    Ok((t, resumable))
+    Ok((net, optim))
 }
 
 /// The checkpoint of `t` as one file: an uncompressed tar holding `state.json`, `model.bpk`

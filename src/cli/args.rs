@@ -50,6 +50,10 @@ pub(crate) enum Cmd {
         /// Evaluate every stage at the end, not only the last.
         #[arg(long)]
         every_stage: bool,
+        /// Train each local unit on its own thread (GIM, LoCo with hard, upper-only or blocks
+        /// sharing); README "Parallel units".
+        #[arg(long)]
+        parallel_units: bool,
     },
     /// kNN and linear top-1 of a checkpoint (a checkpoint folder, a run directory, or a bundle
     /// file saved by the page) on the test split.
@@ -93,6 +97,10 @@ pub(crate) enum Cmd {
         /// Also print, per method, each unit's median forward / backward / update time.
         #[arg(long)]
         phases: bool,
+        /// Compare images/s of the sequential engine (intra-op threads) with every unit on its
+        /// own single-threaded worker, per method, instead of memory.
+        #[arg(long)]
+        parallel_units: bool,
         #[arg(long)]
         json: bool,
     },

@@ -35,7 +35,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
-use super::grads::{param_shapes, put_values, take_values};
+use super::grads::{param_ids, param_shapes, put_values, take_values};
 use super::{LocalUnit, Plan, TopStage};
 use crate::config::TrainConfig;
 use crate::error::{Error, Result};
@@ -150,6 +150,32 @@ pub fn merge_units(plan: &Plan, schedule: &Schedule, units: Vec<UnitNet>) -> Net
         heads,
         copies: Vec::new(),
     }
+}
+
+/// The network and optimizer after a parallel run, from each unit's modules and optimizer:
+/// every module and every parameter's optimizer state from the unit that owns it.
+pub fn merge(plan: &Plan, schedule: &Schedule, config: &TrainConfig, parts: Vec<(UnitNet, ModuleOptimizer)>) -> Result<(Network, ModuleOptimizer)> {
+    let mut optims = Vec::with_capacity(parts.len());
+    let mut nets = Vec::with_capacity(parts.len());
+    for (j, (unit_net, optim)) in parts.into_iter().enumerate() {
+        let ids = |m: &dyn Fn(&mut Vec<(ParamId, usize)>)| {
+            let mut v = Vec::new();
+            m(&mut v);
+            v.into_iter().map(|(id, _)| id.val())
+        };
+        let mut owned: std::collections::HashSet<u64> = ids(&|v| v.extend(param_ids(&unit_net.head))).collect();
+        if let Some(stem) = &unit_net.stem {
+            owned.extend(ids(&|v| v.extend(param_ids(stem))));
+        }
+        for (s, stage) in plan.units[j].stages.clone().zip(&unit_net.stages) {
+            if schedule.stage_owner[s] == j {
+                owned.extend(ids(&|v| v.extend(param_ids(stage))));
+            }
+        }
+        optims.push((optim, owned));
+        nets.push(unit_net);
+    }
+    Ok((merge_units(plan, schedule, nets), crate::optim::merge(config, optims)?))
 }
 
 /// A tensor between workers: shape and `f32` values (an activation, or a batch of views).
@@ -448,9 +474,63 @@ impl UnitWorker {
         Ok(())
     }
 
+    /// A shared-stage message from its flat form ([`SharedGrads::flatten`]): the top stage's
+    /// layout when `top`, the bottom stage's otherwise.
+    pub fn unflatten(&self, top: bool, values: &[f32], present: &[u8]) -> Result<SharedGrads> {
+        let params = if top { &self.top } else { &self.bottom };
+        let params = params.as_ref().ok_or_else(|| Error::Config(format!("unit {} shares no {} stage", self.unit, if top { "top" } else { "bottom" })))?;
+        if present.len() != params.len() {
+            return Err(Error::Config(format!("unit {}: a shared-stage message names {} parameters, the stage has {}", self.unit, present.len(), params.len())));
+        }
+        let mut at = 0;
+        let mut parts = Vec::with_capacity(params.len());
+        for ((_, shape), &p) in params.iter().zip(present) {
+            if p == 0 {
+                parts.push(None);
+                continue;
+            }
+            let n: usize = shape.iter().product();
+            let v = values.get(at..at + n).ok_or_else(|| Error::Config(format!("unit {}: a shared-stage message is cut short", self.unit)))?;
+            parts.push(Some(v.to_vec()));
+            at += n;
+        }
+        if at != values.len() {
+            return Err(Error::Config(format!("unit {}: a shared-stage message has {} values too many", self.unit, values.len() - at)));
+        }
+        Ok(SharedGrads { parts })
+    }
+
     /// Seconds spent in `settle_*` since the last `backward`.
     pub fn settle_seconds(&self) -> f64 {
         self.settle_seconds
+    }
+
+    /// Unit `u` of the trainer a checkpoint bundle holds (the page hands each Web Worker the
+    /// bundle [`crate::checkpoint::to_bundle`] made), for `steps` batches from its step.
+    pub fn from_bundle(bytes: &[u8], name: &str, u: usize, steps: usize, device: &Device) -> Result<Self> {
+        let (state, files) = crate::checkpoint::read_bundle(bytes, name)?;
+        let cfg = &state.config;
+        let spec = crate::model::ArchSpec::new(cfg.arch, cfg.input)?;
+        let plan = super::plan_for(cfg, &spec)?;
+        let schedule = plan.schedule(spec.stages.len())?;
+        if u >= plan.units.len() {
+            return Err(Error::Config(format!("{name}: unit {u} of a plan with {} units", plan.units.len())));
+        }
+        let device = device.clone().autodiff();
+        let at = |file: &str| format!("{name}: {file}");
+        let (net, optim) = crate::checkpoint::decode(&state, &files, &at, plan.build(&spec, cfg.proj_dim, &device))?;
+        let optim = optim.ok_or_else(|| Error::Checkpoint(format!("{name} holds no optimizer state")))?;
+        Ok(Self::new(&plan, &schedule, u, UnitNet::of(&net, &plan, u), optim, cfg, &device, state.step, steps))
+    }
+
+    /// The unit's modules and optimizer after its last batch, as bytes (burn's records) for
+    /// [`crate::train::Trainer::units_from_bytes`].
+    pub fn finish_bytes(self) -> Result<(Vec<u8>, Vec<u8>)> {
+        let (net, optim) = self.finish();
+        let ck = |e: &dyn std::fmt::Debug| Error::Checkpoint(format!("cannot encode a unit: {e:?}"));
+        let model = net.into_record().into_bytes().map_err(|e| ck(&e))?.to_vec();
+        let optim = optim.into_bytes().map_err(|e| ck(&e))?.to_vec();
+        Ok((model, optim))
     }
 
     /// The unit's modules and optimizer, after its last batch.
