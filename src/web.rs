@@ -452,6 +452,14 @@ impl UnitRunner {
         self.worker.as_mut().ok_or_else(|| js_err("this unit has finished"))
     }
 
+    /// A neighbour's shared-stage message for the top (or bottom) stage; none when undefined.
+    fn message(&mut self, top: bool, values: Option<Vec<f32>>, present: Option<Vec<u8>>) -> Result<Option<SharedGrads>, JsError> {
+        match (values, present) {
+            (Some(v), Some(p)) => Ok(Some(self.w()?.unflatten(top, &v, &p).map_err(js_err)?)),
+            _ => Ok(None),
+        }
+    }
+
     #[wasm_bindgen(getter, js_name = sharesTop)]
     pub fn shares_top(&self) -> bool {
         self.worker.as_ref().is_some_and(|w| w.shares_top())
@@ -494,23 +502,15 @@ impl UnitRunner {
     /// Update the shared top stage with the unit above's message (undefined before it has one).
     #[wasm_bindgen(js_name = settleTop)]
     pub fn settle_top(&mut self, values: Option<Vec<f32>>, present: Option<Vec<u8>>) -> Result<(), JsError> {
-        let w = self.w()?;
-        let msg = match (values, present) {
-            (Some(v), Some(p)) => Some(w.unflatten(true, &v, &p).map_err(js_err)?),
-            _ => None,
-        };
-        w.settle_top(msg).map_err(js_err)
+        let msg = self.message(true, values, present)?;
+        self.w()?.settle_top(msg).map_err(js_err)
     }
 
     /// Update the owned bottom stage with the unit below's message (undefined after its last).
     #[wasm_bindgen(js_name = settleBottom)]
     pub fn settle_bottom(&mut self, values: Option<Vec<f32>>, present: Option<Vec<u8>>) -> Result<(), JsError> {
-        let w = self.w()?;
-        let msg = match (values, present) {
-            (Some(v), Some(p)) => Some(w.unflatten(false, &v, &p).map_err(js_err)?),
-            _ => None,
-        };
-        w.settle_bottom(msg).map_err(js_err)
+        let msg = self.message(false, values, present)?;
+        self.w()?.settle_bottom(msg).map_err(js_err)
     }
 
     /// The unit's modules and optimizer after its last batch: `{model, optim}` (bytes for

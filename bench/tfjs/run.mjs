@@ -3,40 +3,25 @@
 // and each row's time relative to LoCo Lab's CPU (wasm) step. A benchmark: CI does not run it.
 // Usage: (cd bench/tfjs && npm install) && scripts/build-web.sh &&
 //        node bench/tfjs/run.mjs [batch=32] [steps=5] [tfjs backends=wasm,cpu,webgl,webgpu] [ours=cpu,webgpu]
-import { spawn } from 'node:child_process';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from '../../node_modules/playwright-core/index.mjs';
+import { openBrowser, openPage, stepTo, median } from '../chromium.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const batch = Number(process.argv[2] || 32);
 const steps = Number(process.argv[3] || 5);
 const tfBackends = (process.argv[4] || 'wasm,cpu,webgl,webgpu').split(',');
 const ourBackends = (process.argv[5] || 'cpu,webgpu').split(',');
 const methods = ['simclr', 'gim', 'loco'];
-const port = 8700 + Math.floor(Math.random() * 100);
-const server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1'], { cwd: root, stdio: 'ignore' });
-await new Promise((r) => setTimeout(r, 800));
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--use-angle=swiftshader',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
-});
-const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+const b = await openBrowser({ swiftshader: true });
+const browser = b.browser;
 const rows = [];
 try {
   // LoCo Lab's page, one method at a time (as bench/browser-step.mjs).
   for (const backend of ourBackends) {
     for (const method of methods) {
-      const page = await browser.newPage();
-      await page.goto(`http://127.0.0.1:${port}/?methods=${method}&backend=${backend}&batch=${batch}&preset=browser&monitor=100000&autosave=0`);
-      await page.waitForFunction(() => document.getElementById('message').textContent === 'ready'
-        || document.getElementById('message').className === 'error', null, { timeout: 300_000 });
+      const page = await openPage(b, `methods=${method}&backend=${backend}&batch=${batch}&preset=browser&monitor=100000&autosave=0`);
       const used = await page.locator('#backend-used').textContent();
       const secs = [];
       for (let i = 0; i <= steps; i++) {
-        await page.click('#step');
-        await page.waitForFunction((n) => Number(document.getElementById('step-count').textContent) >= n, i + 1, { timeout: 600_000 });
+        await stepTo(page, i + 1);
         if (i > 0) secs.push(batch / Number(await page.locator('#speed').textContent()));
       }
       rows.push({ who: 'LoCo Lab (burn, wasm)', backend: used, method, s: median(secs) });
@@ -47,7 +32,7 @@ try {
   for (const backend of tfBackends) {
     for (const method of methods) {
       const page = await browser.newPage();
-      await page.goto(`http://127.0.0.1:${port}/bench/tfjs/index.html`);
+      await page.goto(b.url("bench/tfjs/index.html"));
       await page.waitForFunction(() => document.getElementById('status').textContent === 'ready', null, { timeout: 120_000 });
       // The plain-JS cpu backend is slow: fewer steps.
       const n = backend === 'cpu' ? Math.min(steps, 2) : steps;
@@ -61,8 +46,7 @@ try {
     }
   }
 } finally {
-  await browser.close();
-  server.kill();
+  await b.close();
 }
 const ours = Object.fromEntries(rows.filter((r) => r.who.startsWith('LoCo') && r.backend === 'cpu').map((r) => [r.method, r.s]));
 console.log(`presnet-tiny, batch ${batch}, median of ${steps} steps after one warm-up (TF.js cpu: ${Math.min(steps, 2)}), headless Chromium`);
