@@ -45,6 +45,9 @@ fn run(cli: Cli) -> Result<()> {
                 None => Run::resume(&out, data()?, &dev()?, &[])?,
                 Some(cfg) => {
                     fits_in_memory(cli.backend.as_deref(), [cfg.clone()], 1)?;
+                    if parallel_units {
+                        locolab::method::check_parallel(&cfg)?; // before the run directory is touched
+                    }
                     Run::start(&out, cfg, data()?, &dev()?, &[])?
                 }
             };

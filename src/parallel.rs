@@ -42,6 +42,9 @@ impl From<Error> for Stop {
     }
 }
 
+/// A unit's sending and receiving ends of the shared-gradient channels in one direction.
+type LinkEnds = (Option<Sender<SharedGrads>>, Option<Receiver<SharedGrads>>);
+
 struct Links {
     input: Receiver<Activation>,
     up_act: Option<SyncSender<Activation>>,
@@ -124,8 +127,8 @@ pub fn run(
     // Per unit: its input (views or the activation from below; a small bound keeps a fast
     // unit from running far ahead), and the shared-gradient channels between neighbours.
     let (mut in_tx, mut in_rx): (Vec<_>, Vec<_>) = (0..units).map(|_| sync_channel::<Activation>(2)).map(|(t, r)| (Some(t), Some(r))).unzip();
-    let mut up: Vec<(Option<Sender<SharedGrads>>, Option<Receiver<SharedGrads>>)> = (0..units).map(|_| (None, None)).collect();
-    let mut down: Vec<(Option<Sender<SharedGrads>>, Option<Receiver<SharedGrads>>)> = (0..units).map(|_| (None, None)).collect();
+    let mut up: Vec<LinkEnds> = (0..units).map(|_| (None, None)).collect();
+    let mut down: Vec<LinkEnds> = (0..units).map(|_| (None, None)).collect();
     for j in 0..units {
         if schedule.shares_top[j] {
             let (t, r) = channel();

@@ -120,6 +120,12 @@ pub fn check(cfg: &TrainConfig) -> Result<()> {
     plan_for(cfg, &ArchSpec::new(cfg.arch, cfg.input)?).map(|_| ())
 }
 
+/// Check that a config's method can run with its units in parallel ([`Plan::schedule`]).
+pub fn check_parallel(cfg: &TrainConfig) -> Result<()> {
+    let spec = ArchSpec::new(cfg.arch, cfg.input)?;
+    plan_for(cfg, &spec)?.schedule(spec.stages.len()).map(|_| ())
+}
+
 /// A config's method label, e.g. `gim(conv-mlp)`.
 pub fn label(cfg: &TrainConfig) -> String {
     method_for(cfg).label()

@@ -158,18 +158,14 @@ pub fn merge(plan: &Plan, schedule: &Schedule, config: &TrainConfig, parts: Vec<
     let mut optims = Vec::with_capacity(parts.len());
     let mut nets = Vec::with_capacity(parts.len());
     for (j, (unit_net, optim)) in parts.into_iter().enumerate() {
-        let ids = |m: &dyn Fn(&mut Vec<(ParamId, usize)>)| {
-            let mut v = Vec::new();
-            m(&mut v);
-            v.into_iter().map(|(id, _)| id.val())
-        };
-        let mut owned: std::collections::HashSet<u64> = ids(&|v| v.extend(param_ids(&unit_net.head))).collect();
+        let ids = |m: Vec<(ParamId, usize)>| m.into_iter().map(|(id, _)| id.val());
+        let mut owned: std::collections::HashSet<u64> = ids(param_ids(&unit_net.head)).collect();
         if let Some(stem) = &unit_net.stem {
-            owned.extend(ids(&|v| v.extend(param_ids(stem))));
+            owned.extend(ids(param_ids(stem)));
         }
         for (s, stage) in plan.units[j].stages.clone().zip(&unit_net.stages) {
             if schedule.stage_owner[s] == j {
-                owned.extend(ids(&|v| v.extend(param_ids(stage))));
+                owned.extend(ids(param_ids(stage)));
             }
         }
         optims.push((optim, owned));
