@@ -1,6 +1,8 @@
 //! Parallel units (`Trainer::run_parallel`): GIM's pipelined update is the sequential one
 //! exactly; LoCo's two copies of each shared stage stay equal; what cannot run in parallel is
-//! refused in one line; a failing unit leaves the trainer as it was.
+//! refused in one line; a failing unit leaves the trainer as it was. Native: the page's
+//! Web Workers are tested end to end (tests/e2e).
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 
