@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the page's two wasm modules (wasm-pack --target web) and links the CIFAR-10 data in data/:
 #   pkg-cpu/  features `flex`          the CPU path: what every page loads first
-#   pkg/      features `flex,webgpu`   loaded by the worker only when it trains on WebGPU
+#   pkg/      features `flex,webgpu,fusion`   loaded by the worker only when it trains on WebGPU
+#             (burn's kernel fusion; not autotune: see Cargo.toml)
 # Two builds, not one: the CPU-only module is a fraction of the size, and in it burn's default
 # device is the CPU (burn-optim 0.22.1 restores optimizer state on `Device::default()`, which in
 # a WebGPU build is the GPU: restoring a CPU trainer there panics).
@@ -30,7 +31,7 @@ build() {
   echo "$stamp" > "$out/.stamp"
 }
 build pkg-cpu flex
-build pkg flex,webgpu
+build pkg flex,webgpu,fusion
 
 mkdir -p www/vendor
 cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css www/vendor/

@@ -10,7 +10,7 @@ cargo test --release
 
 echo "== wasm tests in headless Chromium (wasm-pack test) =="
 CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}" WASM_BINDGEN_TEST_TIMEOUT=900 \
-  wasm-pack test --headless --chrome --release -- --no-default-features --features flex,webgpu --test web
+  wasm-pack test --headless --chrome --release -- --no-default-features --features flex,webgpu,fusion --test web
 
 echo "== page end to end (playwright-core + Debian chromium) =="
 bash scripts/build-web.sh

@@ -6,7 +6,7 @@
 #
 #   bench/gpu/run.sh BIN DATA OUTDIR [DEADLINE_SECONDS]
 #
-# BIN: a `locolab` built with `--features wgpu,fusion` (release; add `cuda` where its build can
+# BIN: a `locolab` built with `--features wgpu,fusion,autotune` (release; add `cuda` where its build can
 # download LLVM, see README "GPU"); DATA: a CIFAR-10
 # directory. Vulkan needs the loader (README "GPU"): unpack libvulkan1 before calling.
 # With a DEADLINE it then runs the long comparison (docs/results) on the GPU until DEADLINE - 30 s
