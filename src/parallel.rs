@@ -23,9 +23,6 @@ use crate::model::Network;
 pub struct Outcome {
     /// Each unit's modules and optimizer, unit order ([`crate::train::Trainer::adopt_units`]).
     pub parts: Vec<(UnitNet, ModuleOptimizer)>,
-    /// Per batch, each unit's report (unit order), and when the batch was complete (seconds
-    /// since the run started).
-    pub batches: Vec<(Vec<UnitBatch>, f64)>,
     /// Largest |difference| between a shared stage's two copies after the same number of
     /// updates (0 when the copies stayed equal, as the schedule promises; 0 without sharing).
     pub copy_gap: f32,
@@ -167,24 +164,20 @@ pub fn run(
         // Collect reports; a batch is complete when every unit has reported it.
         let mut pending: Vec<Vec<Option<UnitBatch>>> = vec![vec![None; units]; n];
         let mut complete = vec![0usize; n];
-        let mut batches: Vec<(Vec<UnitBatch>, f64)> = Vec::with_capacity(n);
+        let mut emitted = 0;
         while let Ok(r) = rep_rx.recv() {
             let b = r.batch;
             let u = r.unit;
             pending[b][u] = Some(r);
             complete[b] += 1;
-            while batches.len() < n && complete[batches.len()] == units {
-                let k = batches.len();
-                let row: Vec<UnitBatch> = pending[k].iter_mut().map(|r| r.take().expect("complete")).collect();
-                let at = started.elapsed().as_secs_f64();
-                on_batch(k, &row, at);
-                batches.push((row, at));
+            while emitted < n && complete[emitted] == units {
+                let row: Vec<UnitBatch> = pending[emitted].iter_mut().map(|r| r.take().expect("complete")).collect();
+                on_batch(emitted, &row, started.elapsed().as_secs_f64());
+                emitted += 1;
             }
         }
-        let results: Vec<_> = handles.into_iter().map(|h| h.join()).collect();
-        (results, batches)
+        handles.into_iter().map(|h| h.join()).collect::<Vec<_>>()
     });
-    let (results, batches) = results;
     let mut parts = Vec::with_capacity(units);
     let mut first_err = None;
     for (j, r) in results.into_iter().enumerate() {
@@ -220,7 +213,7 @@ pub fn run(
         }
     }
     let parts = parts.into_iter().map(|(net, optim, _)| (net, optim)).collect();
-    Ok(Outcome { parts, batches, copy_gap })
+    Ok(Outcome { parts, copy_gap })
 }
 
 /// Run `f` with burn's CPU kernels on one thread (its own rayon pool), so units do not

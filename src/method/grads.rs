@@ -87,9 +87,9 @@ pub fn param_shapes<M: Module>(m: &M) -> Vec<(ParamId, Vec<usize>)> {
     v.0
 }
 
-/// Take one parameter's gradient out of `g` as plain values (for a message to another worker).
-pub(crate) fn take_values(g: &mut GradientsParams, id: ParamId, rank: usize) -> Option<Vec<f32>> {
-    with_rank!(rank, D => g.remove::<D>(id).map(|t| t.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 gradient")))
+/// One parameter's gradient in `g` as plain values (for a message to another worker).
+pub(crate) fn grad_values(g: &GradientsParams, id: ParamId, rank: usize) -> Option<Vec<f32>> {
+    with_rank!(rank, D => g.get::<D>(id).map(|t| t.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 gradient")))
 }
 
 /// Register plain gradient values for one parameter of `shape` on `device`.

@@ -35,7 +35,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
-use super::grads::{param_ids, param_shapes, put_values, take_values};
+use super::grads::{grad_values, move_grad, param_ids, param_shapes, put_values, remove_grad};
 use super::{LocalUnit, Plan, TopStage};
 use crate::config::TrainConfig;
 use crate::error::{Error, Result};
@@ -379,24 +379,23 @@ impl UnitWorker {
         let mut g = loss.backward();
         let mut own = GradientsParams::from_module(&mut g, &self.net);
         drop(g);
+        // The shared stage's gradients move out of `own` into `held` (applied at settle time)
+        // and are read once for the neighbour's message.
         let take = |own: &mut GradientsParams, params: &[(ParamId, Vec<usize>)]| {
             let mut held = GradientsParams::new();
             let parts = params
                 .iter()
                 .map(|(id, shape)| {
-                    let v = take_values(own, *id, shape.len());
-                    if let Some(v) = &v {
-                        put_values(&mut held, *id, shape, v.clone(), &self.device.clone().inner());
-                    }
-                    v
+                    move_grad(own, &mut held, *id, shape.len());
+                    grad_values(&held, *id, shape.len())
                 })
                 .collect();
             (held, SharedGrads { parts })
         };
         if matches!(self.spec.top, TopStage::ReadOnly) {
             // LoCo upper-only: the lower unit reads its top stage but does not train it.
-            for (id, shape) in param_shapes(self.net.stages.last().expect("a unit has stages")) {
-                take_values(&mut own, id, shape.len());
+            for (id, rank) in param_ids(self.net.stages.last().expect("a unit has stages")) {
+                remove_grad(&mut own, id, rank);
             }
         }
         let to_upper = self.top.clone().map(|p| {
@@ -534,10 +533,7 @@ impl UnitWorker {
         (self.net.private(), self.optim)
     }
 
-    /// The top stage's trainable values (a shared copy), for checking copies stay equal.
-    pub fn top_stage(&self) -> &Stage {
-        self.net.stages.last().expect("a unit has stages")
-    }
+    /// The bottom stage (owned, when shared), for checking the copies stay equal.
     pub fn bottom_stage(&self) -> &Stage {
         &self.net.stages[0]
     }
