@@ -1,0 +1,101 @@
+//! The model's CPU convolution (src/model/conv) against burn's own `conv2d` on flex: the output
+//! and both gradients, over the shapes the model uses and the options it does not.
+
+use burn::prelude::*;
+use burn::tensor::module::conv2d as burn_conv2d;
+use burn::tensor::ops::ConvOptions;
+use burn::tensor::{Distribution, TensorData};
+use locolab::model::conv::conv2d;
+
+/// `(x dims, w dims, stride, padding pairs, dilation, groups)`
+type Case = ([usize; 4], [usize; 4], [usize; 2], [(usize, usize); 2], [usize; 2], usize);
+
+fn cases() -> Vec<Case> {
+    vec![
+        // The model's shapes: 3x3 (stem, basic), 1x1 (bottleneck, shortcut), grouped, strided.
+        ([2, 3, 9, 9], [8, 3, 3, 3], [1, 1], [(1, 1), (1, 1)], [1, 1], 1),
+        ([3, 8, 6, 6], [12, 8, 1, 1], [1, 1], [(0, 0), (0, 0)], [1, 1], 1),
+        ([2, 8, 7, 7], [8, 2, 3, 3], [1, 1], [(1, 1), (1, 1)], [1, 1], 4),
+        ([2, 6, 9, 8], [4, 6, 3, 3], [2, 2], [(1, 1), (1, 1)], [1, 1], 1),
+        ([2, 6, 9, 8], [6, 6, 1, 1], [2, 2], [(0, 0), (0, 0)], [1, 1], 1),
+        ([1, 3, 15, 15], [4, 3, 7, 7], [2, 2], [(3, 3), (3, 3)], [1, 1], 1),
+        ([5, 16, 3, 3], [16, 2, 3, 3], [1, 1], [(1, 1), (1, 1)], [1, 1], 8),
+        // Options the model does not use: asymmetric padding, dilation, uneven strides, no padding.
+        ([2, 4, 8, 7], [6, 2, 3, 2], [1, 2], [(2, 0), (0, 1)], [1, 1], 2),
+        ([2, 3, 10, 10], [5, 3, 3, 3], [1, 1], [(2, 2), (2, 2)], [2, 2], 1),
+        ([2, 3, 6, 6], [5, 3, 3, 3], [3, 1], [(0, 0), (0, 0)], [1, 1], 1),
+        // Enough images for several chunks and all four parts.
+        ([9, 4, 4, 4], [6, 4, 3, 3], [1, 1], [(1, 1), (1, 1)], [1, 1], 1),
+    ]
+}
+
+fn values(t: Tensor<4>) -> Vec<f32> {
+    t.into_data().try_into_vec::<f32>().expect("f32 values")
+}
+
+fn assert_close(what: &str, ours: &[f32], theirs: &[f32]) {
+    assert_eq!(ours.len(), theirs.len(), "{what}: length");
+    let scale = theirs.iter().fold(1.0f32, |m, v| m.max(v.abs()));
+    let worst = ours.iter().zip(theirs).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    assert!(worst <= 1e-5 * scale * 10.0, "{what}: max difference {worst} (scale {scale})");
+}
+
+/// Output, dx and dw of `sum(conv(x, w) * r)` with the given conv function.
+fn run(conv: impl Fn(Tensor<4>, Tensor<4>, ConvOptions<2>) -> Tensor<4>, case: &Case, data: &[TensorData; 3]) -> [Vec<f32>; 3] {
+    let (_, _, stride, padding, dilation, groups) = *case;
+    let device = Device::flex().autodiff();
+    let x = Tensor::<4>::from_data(data[0].clone(), &device).require_grad();
+    let w = Tensor::<4>::from_data(data[1].clone(), &device).require_grad();
+    let r = Tensor::<4>::from_data(data[2].clone(), &device);
+    let y = conv(x.clone(), w.clone(), ConvOptions::new_with_padding(stride, padding, dilation, groups));
+    let grads = (y.clone() * r).sum().backward();
+    let grad = |t: &Tensor<4>| values(Tensor::from_inner(t.grad(&grads).expect("a gradient")));
+    [values(y), grad(&x), grad(&w)]
+}
+
+#[test]
+fn cpu_conv_matches_burn_forward_and_gradients() {
+    let device = Device::flex();
+    for case in cases() {
+        let (xd, wd, stride, padding, dilation, groups) = case;
+        let reference = |x, w, o| burn_conv2d(x, w, None, o);
+        // The output shape comes from burn's conv on plain tensors.
+        let out = burn_conv2d(
+            Tensor::<4>::zeros(xd, &device),
+            Tensor::<4>::zeros(wd, &device),
+            None,
+            ConvOptions::new_with_padding(stride, padding, dilation, groups),
+        )
+        .dims();
+        let random = |dims: [usize; 4]| Tensor::<4>::random(dims, Distribution::Normal(0.0, 1.0), &device).into_data();
+        let data = [random(xd), random(wd), random(out)];
+        let ours = run(conv2d, &case, &data);
+        let theirs = run(reference, &case, &data);
+        for (what, (a, b)) in ["output", "dx", "dw"].iter().zip(ours.iter().zip(&theirs)) {
+            assert_close(&format!("{case:?} {what}"), a, b);
+        }
+    }
+}
+
+#[test]
+fn cpu_conv_without_autodiff_matches_burn() {
+    let device = Device::flex();
+    let x = Tensor::<4>::random([3, 4, 6, 6], Distribution::Normal(0.0, 1.0), &device);
+    let w = Tensor::<4>::random([8, 2, 3, 3], Distribution::Normal(0.0, 1.0), &device);
+    let o = ConvOptions::new([1, 1], [1, 1], [1, 1], 2);
+    assert_close("plain flex", &values(conv2d(x.clone(), w.clone(), o.clone())), &values(burn_conv2d(x, w, None, o)));
+}
+
+#[test]
+fn cpu_conv_input_without_gradient_still_trains_the_weight() {
+    // The first conv's input (the images) carries no gradient: only dw is asked for.
+    let device = Device::flex().autodiff();
+    let x = Tensor::<4>::random([2, 3, 5, 5], Distribution::Normal(0.0, 1.0), &device);
+    let w = Tensor::<4>::random([4, 3, 3, 3], Distribution::Normal(0.0, 1.0), &device).require_grad();
+    let o = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
+    let ours = conv2d(x.clone(), w.clone(), o.clone()).sum().backward();
+    let ours = values(Tensor::from_inner(w.grad(&ours).unwrap()));
+    let theirs = burn_conv2d(x, w.clone(), None, o).sum().backward();
+    let theirs = values(Tensor::from_inner(w.grad(&theirs).unwrap()));
+    assert_close("dw", &ours, &theirs);
+}
