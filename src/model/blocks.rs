@@ -7,7 +7,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::ops::ConvOptions;
 
 use super::arch::{BlockSpec, ConvShape};
-use super::conv::conv2d;
+use super::cpu::{batch_norm, conv2d};
 
 /// A bias-free convolution followed by BatchNorm.
 #[derive(Module, Debug)]
@@ -39,7 +39,7 @@ impl ConvBn {
             }
             _ => c.forward(x),
         };
-        self.bn.forward(y)
+        batch_norm(&self.bn, y)
     }
 }
 

@@ -3,7 +3,7 @@
 pub mod arch;
 pub mod backbone;
 pub mod blocks;
-pub mod conv;
+pub mod cpu;
 pub mod decoder;
 pub mod inspect;
 pub mod network;

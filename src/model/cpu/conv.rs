@@ -20,6 +20,8 @@
 
 use gemm::{gemm, Parallelism};
 
+use super::run_parts;
+
 /// Shape and options of one convolution, checked once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Geometry {
@@ -348,18 +350,4 @@ pub fn backward(geo: &Geometry, x: &[f32], w: &[f32], dy: &[f32], want_dx: bool,
         total
     });
     (dx, dw)
-}
-
-/// Runs `f` on every part (a range of images with its slice of an output), in parallel where
-/// threads exist, and returns the results in the parts' order.
-fn run_parts<J: Send, T: Send>(jobs: Vec<J>, f: impl Fn(J) -> T + Sync + Send) -> Vec<T> {
-    #[cfg(feature = "threads")]
-    {
-        use rayon::prelude::*;
-        jobs.into_par_iter().map(f).collect()
-    }
-    #[cfg(not(feature = "threads"))]
-    {
-        jobs.into_iter().map(f).collect()
-    }
 }

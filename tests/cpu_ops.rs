@@ -1,11 +1,14 @@
-//! The model's CPU convolution (src/model/conv) against burn's own `conv2d` on flex: the output
-//! and both gradients, over the shapes the model uses and the options it does not.
+//! The model's CPU ops (src/model/cpu) against burn's own on flex: the convolution's output and
+//! both gradients over the shapes the model uses and the options it does not; training-mode
+//! BatchNorm's output, running statistics and three gradients.
 
 use burn::prelude::*;
 use burn::tensor::module::conv2d as burn_conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Distribution, TensorData};
-use locolab::model::conv::conv2d;
+use burn::module::Param;
+use burn::nn::{BatchNorm, BatchNormConfig};
+use locolab::model::cpu::{batch_norm, conv2d};
 
 /// `(x dims, w dims, stride, padding pairs, dilation, groups)`
 type Case = ([usize; 4], [usize; 4], [usize; 2], [(usize, usize); 2], [usize; 2], usize);
@@ -56,6 +59,7 @@ fn run(conv: impl Fn(Tensor<4>, Tensor<4>, ConvOptions<2>) -> Tensor<4>, case: &
 #[test]
 fn cpu_conv_matches_burn_forward_and_gradients() {
     let device = Device::flex();
+    device.seed(7);
     for case in cases() {
         let (xd, wd, stride, padding, dilation, groups) = case;
         let reference = |x, w, o| burn_conv2d(x, w, None, o);
@@ -98,4 +102,66 @@ fn cpu_conv_input_without_gradient_still_trains_the_weight() {
     let theirs = burn_conv2d(x, w.clone(), None, o).sum().backward();
     let theirs = values(Tensor::from_inner(w.grad(&theirs).unwrap()));
     assert_close("dw", &ours, &theirs);
+}
+
+fn bn_with(gamma: &TensorData, beta: &TensorData, device: &Device) -> BatchNorm {
+    let mut bn = BatchNormConfig::new(gamma.num_elements()).init(device);
+    bn.gamma = Param::from_tensor(Tensor::from_data(gamma.clone(), device));
+    bn.beta = Param::from_tensor(Tensor::from_data(beta.clone(), device));
+    bn
+}
+
+/// Output, dx, dgamma, dbeta of `sum(bn(x) * r)`, then the running mean and variance.
+fn run_bn(norm: impl Fn(&BatchNorm, Tensor<4>) -> Tensor<4>, data: &[TensorData; 4]) -> Vec<Vec<f32>> {
+    let device = Device::flex().autodiff();
+    let bn = bn_with(&data[1], &data[2], &device);
+    let x = Tensor::<4>::from_data(data[0].clone(), &device).require_grad();
+    let r = Tensor::<4>::from_data(data[3].clone(), &device);
+    let mut out = Vec::new();
+    for _ in 0..2 {
+        // Twice: the second call starts from the running statistics the first one left.
+        let y = norm(&bn, x.clone());
+        let grads = (y.clone() * r.clone()).sum().backward();
+        let flat = |t: Tensor<1>| t.into_data().try_into_vec::<f32>().expect("f32 values");
+        out.push(values(y));
+        out.push(values(Tensor::from_inner(x.grad(&grads).expect("dx"))));
+        out.push(flat(Tensor::from_inner(bn.gamma.val().grad(&grads).expect("dgamma"))));
+        out.push(flat(Tensor::from_inner(bn.beta.val().grad(&grads).expect("dbeta"))));
+    }
+    let flat = |t: Tensor<1>| t.into_data().try_into_vec::<f32>().expect("f32 values");
+    out.push(flat(bn.running_mean.value()));
+    out.push(flat(bn.running_var.value()));
+    out
+}
+
+#[test]
+fn cpu_batch_norm_matches_burn_output_statistics_and_gradients() {
+    let device = Device::flex();
+    device.seed(7);
+    for dims in [[4, 3, 5, 5], [2, 16, 2, 2], [3, 8, 7, 9], [9, 5, 4, 4]] {
+        let random = |d: Vec<usize>, mean: f64| {
+            let flat = Tensor::<1>::random([d.iter().product::<usize>()], Distribution::Normal(mean, 1.0), &device);
+            TensorData::new(flat.into_data().try_into_vec::<f32>().expect("f32 values"), d)
+        };
+        let c = dims[1];
+        // A mean far from zero checks that the variance is taken around it.
+        let data = [random(dims.to_vec(), 3.0), random(vec![c], 1.0), random(vec![c], 0.0), random(dims.to_vec(), 0.0)];
+        let ours = run_bn(batch_norm, &data);
+        let theirs = run_bn(|bn, x| bn.forward(x), &data);
+        let names = ["output", "dx", "dgamma", "dbeta", "output 2", "dx 2", "dgamma 2", "dbeta 2", "running mean", "running var"];
+        for (what, (a, b)) in names.iter().zip(ours.iter().zip(&theirs)) {
+            assert_close(&format!("{dims:?} {what}"), a, b);
+        }
+    }
+}
+
+#[test]
+fn batch_norm_outside_training_is_burns() {
+    // Inference (no autodiff): the running statistics are used and left alone.
+    let device = Device::flex();
+    let bn: BatchNorm = BatchNormConfig::new(3).init(&device);
+    let x = Tensor::<4>::random([2, 3, 4, 4], Distribution::Normal(2.0, 1.0), &device);
+    assert_close("inference", &values(batch_norm(&bn, x.clone())), &values(bn.forward(x)));
+    let mean = bn.running_mean.value().into_data().try_into_vec::<f32>().expect("f32");
+    assert!(mean.iter().all(|&m| m == 0.0), "inference must not update the running mean: {mean:?}");
 }

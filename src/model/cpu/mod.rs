@@ -1,0 +1,262 @@
+//! The model's convolution and training-mode BatchNorm: burn's own ops, except on burn's CPU
+//! backend (flex), where they run through kernels of ours ([`conv`], [`norm`]; each says why).
+//!
+//! The flex path is a burn backend extension (`burn/extension`, `#[backend_extension]`) with
+//! hand-written autodiff nodes, the mechanism burn documents for custom operations: each op
+//! records its inputs, and its backward returns their gradients from our kernels. This lives in
+//! our crate rather than in burn because burn-flex 0.22.1 has no conv or BatchNorm backward of
+//! its own and burn is pinned (README "Why burn 0.22.1"). Other backends (WebGPU, wgpu, CUDA)
+//! keep burn's ops, whose CubeCL kernels have their own backward.
+
+pub mod conv;
+pub mod norm;
+
+use burn::nn::BatchNorm;
+use burn::prelude::*;
+use burn::tensor::ops::ConvOptions;
+
+/// `conv2d(x, weight)` without bias, on whatever backend `x` lives.
+pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, options: ConvOptions<2>) -> Tensor<4> {
+    #[cfg(feature = "flex")]
+    if flex::conv_applies(&x, &weight, &options) {
+        return flex::conv2d(x, weight, options);
+    }
+    burn::tensor::module::conv2d(x, weight, None, options)
+}
+
+/// `bn.forward(x)`, with the same running-statistics update as burn's `BatchNorm` in training.
+pub fn batch_norm(bn: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
+    #[cfg(feature = "flex")]
+    if x.device().is_autodiff() && bn.training.is_enabled() && flex::norm_applies(&x, bn) {
+        let (y, mean, var) = flex::batch_norm_train(x, bn.gamma.val(), bn.beta.val(), bn.epsilon);
+        // burn-nn 0.22.1 `BatchNorm::forward_train`: momentum-weighted, biased batch variance.
+        let device = y.device();
+        let update = |state: &burn::module::RunningState<Tensor<1>>, batch: Tensor<1>| {
+            let running = state.value_sync().to_device(&device);
+            state.update(running.mul_scalar(1.0 - bn.momentum).add(batch.detach().mul_scalar(bn.momentum)).detach());
+        };
+        update(&bn.running_mean, mean);
+        update(&bn.running_var, var);
+        return y;
+    }
+    bn.forward(x)
+}
+
+/// `f(i)` for `i` in `0..n`, in parallel where threads exist, in order.
+fn par_map<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
+    run_parts((0..n).collect(), f)
+}
+
+/// `f(i, chunk)` over the `chunk`-sized pieces of `data`, in parallel where threads exist.
+fn par_chunks(data: &mut [f32], chunk: usize, f: impl Fn(usize, &mut [f32]) + Sync + Send) {
+    run_parts(data.chunks_mut(chunk.max(1)).enumerate().collect(), |(i, c)| f(i, c));
+}
+
+/// Runs `f` on every job, in parallel where threads exist, and returns the results in order.
+fn run_parts<J: Send, T: Send>(jobs: Vec<J>, f: impl Fn(J) -> T + Sync + Send) -> Vec<T> {
+    #[cfg(feature = "threads")]
+    {
+        use rayon::prelude::*;
+        jobs.into_par_iter().map(f).collect()
+    }
+    #[cfg(not(feature = "threads"))]
+    {
+        jobs.into_iter().map(f).collect()
+    }
+}
+
+#[cfg(feature = "flex")]
+mod flex {
+    use std::borrow::Cow;
+
+    use burn::backend::autodiff::checkpoint::base::Checkpointer;
+    use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+    use burn::backend::autodiff::grads::Gradients;
+    use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+    use burn::backend::autodiff::NodeId;
+    use burn::backend::flex::FlexTensor;
+    use burn::backend::tensor::FloatTensor;
+    use burn::backend::{backend_extension, Autodiff, Dispatch, DispatchTensorKind, Flex};
+    use burn::nn::BatchNorm;
+    use burn::prelude::*;
+    use burn::tensor::ops::ConvOptions;
+    use burn::tensor::{DType, TensorData};
+
+    use super::conv::{self, Geometry};
+    use super::norm::{self, Layout};
+
+    #[backend_extension(Flex, Autodiff)]
+    pub trait CpuOps: burn::backend::Backend {
+        fn cpu_conv2d(x: FloatTensor<Self>, weight: FloatTensor<Self>, options: ConvOptions<2>) -> FloatTensor<Self>;
+        /// `(output, batch mean, biased batch variance)`; only the output carries a gradient.
+        fn cpu_batch_norm_train(
+            x: FloatTensor<Self>,
+            gamma: FloatTensor<Self>,
+            beta: FloatTensor<Self>,
+            epsilon: f64,
+        ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+    }
+
+    /// An `f32` flex tensor, with or without autodiff.
+    fn on_flex<const D: usize>(t: &Tensor<D>) -> bool {
+        #[allow(unreachable_patterns)]
+        fn kind(k: &DispatchTensorKind) -> bool {
+            match k {
+                DispatchTensorKind::Flex(_) => true,
+                DispatchTensorKind::Autodiff(inner) => kind(inner),
+                _ => false,
+            }
+        }
+        t.dtype() == DType::F32 && kind(&t.clone().into_dispatch().kind)
+    }
+
+    pub fn conv_applies(x: &Tensor<4>, weight: &Tensor<4>, options: &ConvOptions<2>) -> bool {
+        on_flex(x) && on_flex(weight) && geometry_of(&x.dims(), &weight.dims(), options).is_some()
+    }
+
+    pub fn norm_applies(x: &Tensor<4>, bn: &BatchNorm) -> bool {
+        on_flex(x) && on_flex(&bn.gamma.val()) && on_flex(&bn.beta.val()) && bn.gamma.dims()[0] == x.dims()[1]
+    }
+
+    pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, options: ConvOptions<2>) -> Tensor<4> {
+        Tensor::from_dispatch(<Dispatch as CpuOps>::cpu_conv2d(x.into_dispatch(), weight.into_dispatch(), options))
+    }
+
+    pub fn batch_norm_train(x: Tensor<4>, gamma: Tensor<1>, beta: Tensor<1>, epsilon: f64) -> (Tensor<4>, Tensor<1>, Tensor<1>) {
+        let (y, mean, var) = <Dispatch as CpuOps>::cpu_batch_norm_train(x.into_dispatch(), gamma.into_dispatch(), beta.into_dispatch(), epsilon);
+        (Tensor::from_dispatch(y), Tensor::from_dispatch(mean), Tensor::from_dispatch(var))
+    }
+
+    fn geometry_of(x: &[usize; 4], w: &[usize; 4], o: &ConvOptions<2>) -> Option<Geometry> {
+        Geometry::new(*x, *w, o.stride, o.padding, o.dilation, o.groups)
+    }
+
+    fn dims<const D: usize>(t: &FlexTensor) -> [usize; D] {
+        t.layout().shape().dims()
+    }
+
+    fn geometry(x: &FlexTensor, w: &FlexTensor, o: &ConvOptions<2>) -> Geometry {
+        geometry_of(&dims(x), &dims(w), o).expect("conv shapes were checked by conv_applies")
+    }
+
+    fn layout(x: &FlexTensor) -> Layout {
+        let [n, c, h, w] = dims(x);
+        Layout { n, c, plane: h * w }
+    }
+
+    /// The tensor's values in row-major order (copied only when its layout is not).
+    fn values(t: &FlexTensor) -> Cow<'_, [f32]> {
+        match t.as_slice::<f32>() {
+            Some(s) => Cow::Borrowed(s),
+            None => Cow::Owned(t.to_contiguous().as_slice::<f32>().expect("contiguous after to_contiguous").to_vec()),
+        }
+    }
+
+    fn tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
+        FlexTensor::from_data(TensorData::new(values, shape))
+    }
+
+    fn conv_forward(x: &FlexTensor, w: &FlexTensor, options: &ConvOptions<2>) -> FlexTensor {
+        let geo = geometry(x, w, options);
+        tensor(conv::forward(&geo, &values(x), &values(w)), [geo.n, geo.co, geo.ho, geo.wo])
+    }
+
+    fn norm_forward(x: &FlexTensor, gamma: &FlexTensor, beta: &FlexTensor, epsilon: f64) -> (FlexTensor, FlexTensor, FlexTensor) {
+        let l = layout(x);
+        let (y, mean, var) = norm::forward(&l, &values(x), &values(gamma), &values(beta), epsilon);
+        let [n, c, h, w] = dims(x);
+        (tensor(y, [n, c, h, w]), tensor(mean, [c]), tensor(var, [c]))
+    }
+
+    impl CpuOps for Flex {
+        fn cpu_conv2d(x: FlexTensor, weight: FlexTensor, options: ConvOptions<2>) -> FlexTensor {
+            conv_forward(&x, &weight, &options)
+        }
+
+        fn cpu_batch_norm_train(x: FlexTensor, gamma: FlexTensor, beta: FlexTensor, epsilon: f64) -> (FlexTensor, FlexTensor, FlexTensor) {
+            norm_forward(&x, &gamma, &beta, epsilon)
+        }
+    }
+
+    #[derive(Debug)]
+    struct ConvBackward;
+
+    impl Backward<Flex, 2> for ConvBackward {
+        type State = (NodeId, NodeId, ConvOptions<2>);
+
+        fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, checkpointer: &mut Checkpointer) {
+            let [node_x, node_w] = ops.parents;
+            let dy = grads.consume::<Flex>(&ops.node);
+            let (x_state, w_state, options) = ops.state;
+            let x = checkpointer.retrieve_node_output::<FlexTensor>(x_state);
+            let w = checkpointer.retrieve_node_output::<FlexTensor>(w_state);
+            let geo = geometry(&x, &w, &options);
+            let (dx, dw) = conv::backward(&geo, &values(&x), &values(&w), &values(&dy), node_x.is_some(), node_w.is_some());
+            if let (Some(node), Some(dx)) = (node_x, dx) {
+                grads.register::<Flex>(node.id, tensor(dx, [geo.n, geo.c, geo.h, geo.w]));
+            }
+            if let (Some(node), Some(dw)) = (node_w, dw) {
+                grads.register::<Flex>(node.id, tensor(dw, [geo.co, geo.c / geo.groups, geo.kh, geo.kw]));
+            }
+        }
+    }
+
+    #[derive(Debug)]
+    struct NormBackward;
+
+    impl Backward<Flex, 3> for NormBackward {
+        /// `x`, `gamma`, the batch statistics, epsilon.
+        type State = (NodeId, NodeId, FlexTensor, FlexTensor, f64);
+
+        fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, checkpointer: &mut Checkpointer) {
+            let [node_x, node_gamma, node_beta] = ops.parents;
+            let dy = grads.consume::<Flex>(&ops.node);
+            let (x_state, gamma_state, mean, var, epsilon) = ops.state;
+            let x = checkpointer.retrieve_node_output::<FlexTensor>(x_state);
+            let gamma = checkpointer.retrieve_node_output::<FlexTensor>(gamma_state);
+            let l = layout(&x);
+            let (dx, dgamma, dbeta) = norm::backward(&l, &values(&x), &values(&gamma), &values(&mean), &values(&var), epsilon, &values(&dy));
+            if let Some(node) = node_x {
+                grads.register::<Flex>(node.id, tensor(dx, dims::<4>(&x)));
+            }
+            if let Some(node) = node_gamma {
+                grads.register::<Flex>(node.id, tensor(dgamma, [l.c]));
+            }
+            if let Some(node) = node_beta {
+                grads.register::<Flex>(node.id, tensor(dbeta, [l.c]));
+            }
+        }
+    }
+
+    impl<C: CheckpointStrategy> CpuOps for Autodiff<Flex, C> {
+        fn cpu_conv2d(x: FloatTensor<Self>, weight: FloatTensor<Self>, options: ConvOptions<2>) -> FloatTensor<Self> {
+            match ConvBackward.prepare::<C>([x.node(), weight.node()]).compute_bound().stateful() {
+                OpsKind::Tracked(mut prep) => {
+                    let x_state = prep.checkpoint(&x);
+                    let w_state = prep.checkpoint(&weight);
+                    let y = conv_forward(x.primitive(), weight.primitive(), &options);
+                    prep.finish((x_state, w_state, options), y)
+                }
+                OpsKind::UnTracked(prep) => prep.finish(conv_forward(x.primitive(), weight.primitive(), &options)),
+            }
+        }
+
+        fn cpu_batch_norm_train(
+            x: FloatTensor<Self>,
+            gamma: FloatTensor<Self>,
+            beta: FloatTensor<Self>,
+            epsilon: f64,
+        ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+            let (y, mean, var) = norm_forward(x.primitive(), gamma.primitive(), beta.primitive(), epsilon);
+            let y = match NormBackward.prepare::<C>([x.node(), gamma.node(), beta.node()]).compute_bound().stateful() {
+                OpsKind::Tracked(mut prep) => {
+                    let x_state = prep.checkpoint(&x);
+                    let gamma_state = prep.checkpoint(&gamma);
+                    prep.finish((x_state, gamma_state, mean.clone(), var.clone(), epsilon), y)
+                }
+                OpsKind::UnTracked(prep) => prep.finish(y),
+            };
+            (y, FloatTensor::<Self>::new(mean), FloatTensor::<Self>::new(var))
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! BatchNorm in training mode on NCHW `f32` slices: batch statistics, output and gradients in
+//! two passes each.
+//!
+//! burn 0.22.1's generic `batch_norm_train` (which flex uses) transposes the input to
+//! `[C, N·H·W]` twice to take per-channel means, then normalises in five element-wise passes; its
+//! backward transposes twice more and makes about ten passes. Here the per-channel sums read
+//! each `H·W` plane where it lies, and the output and input gradient are one pass each, as a
+//! per-channel `a·x + b` (forward) and `k1·dy + k2·x + k3` (backward).
+//!
+//! Sums are taken per channel in a fixed order (8 lanes within a plane, planes in image order,
+//! in `f64`), so results do not depend on the thread count.
+
+use super::{par_chunks, par_map};
+
+/// `[N, C, H·W]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    pub n: usize,
+    pub c: usize,
+    pub plane: usize,
+}
+
+impl Layout {
+    fn count(&self) -> f64 {
+        (self.n * self.plane) as f64
+    }
+    fn len(&self) -> usize {
+        self.n * self.c * self.plane
+    }
+    /// `f(plane values)` summed over the images, for channel `c`.
+    fn over_channel(&self, c: usize, f: impl Fn(std::ops::Range<usize>) -> f64) -> f64 {
+        (0..self.n).map(|n| f((n * self.c + c) * self.plane..(n * self.c + c + 1) * self.plane)).sum()
+    }
+}
+
+/// `Σ f(i)` over a plane, in 8 independent lanes (which the compiler vectorises), then in `f64`.
+#[inline]
+fn lanes(len: usize, f: impl Fn(usize) -> f32) -> f64 {
+    let mut acc = [0.0f32; 8];
+    let whole = len / 8 * 8;
+    for base in (0..whole).step_by(8) {
+        for (l, a) in acc.iter_mut().enumerate() {
+            *a += f(base + l);
+        }
+    }
+    let tail: f32 = (whole..len).map(&f).sum();
+    acc.iter().map(|&a| a as f64).sum::<f64>() + tail as f64
+}
+
+/// Output, batch mean and biased batch variance (what burn's `batch_norm_train` returns).
+pub fn forward(l: &Layout, x: &[f32], gamma: &[f32], beta: &[f32], epsilon: f64) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    assert!(x.len() == l.len() && gamma.len() == l.c && beta.len() == l.c);
+    let stats = par_map(l.c, |c| {
+        let mean = l.over_channel(c, |r| {
+            let v = &x[r];
+            lanes(v.len(), |i| v[i])
+        }) / l.count();
+        let m = mean as f32;
+        let var = l.over_channel(c, |r| {
+            let v = &x[r];
+            lanes(v.len(), |i| (v[i] - m) * (v[i] - m))
+        }) / l.count();
+        (mean, var)
+    });
+    let scale: Vec<f32> = stats.iter().zip(gamma).map(|(&(_, var), &g)| (g as f64 / (var + epsilon).sqrt()) as f32).collect();
+    let shift: Vec<f32> = stats.iter().zip(beta).zip(&scale).map(|((&(mean, _), &b), &a)| (b as f64 - mean * a as f64) as f32).collect();
+    let mut y = vec![0.0f32; l.len()];
+    par_chunks(&mut y, l.c * l.plane, |n, y_img| {
+        for c in 0..l.c {
+            let (a, b) = (scale[c], shift[c]);
+            let src = &x[(n * l.c + c) * l.plane..][..l.plane];
+            for (o, &v) in y_img[c * l.plane..][..l.plane].iter_mut().zip(src) {
+                *o = v * a + b;
+            }
+        }
+    });
+    let mean = stats.iter().map(|s| s.0 as f32).collect();
+    let var = stats.iter().map(|s| s.1 as f32).collect();
+    (y, mean, var)
+}
+
+/// Gradients `(dx, dgamma, dbeta)` of [`forward`] given `dy`, from the statistics it returned.
+pub fn backward(l: &Layout, x: &[f32], gamma: &[f32], mean: &[f32], var: &[f32], epsilon: f64, dy: &[f32]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    assert!(x.len() == l.len() && dy.len() == l.len() && gamma.len() == l.c && mean.len() == l.c && var.len() == l.c);
+    // Per channel: Σ dy and Σ dy·(x - mean).
+    let sums = par_map(l.c, |c| {
+        let m = mean[c];
+        let sum_dy = l.over_channel(c, |r| {
+            let g = &dy[r];
+            lanes(g.len(), |i| g[i])
+        });
+        let sum_dy_xc = l.over_channel(c, |r| {
+            let (g, v) = (&dy[r.clone()], &x[r]);
+            lanes(g.len(), |i| g[i] * (v[i] - m))
+        });
+        (sum_dy, sum_dy_xc)
+    });
+    let count = l.count();
+    let mut dgamma = Vec::with_capacity(l.c);
+    let mut dbeta = Vec::with_capacity(l.c);
+    // dx = g·inv·(dy - Σdy/M - (x - mean)·inv²·Σdy(x - mean)/M) = k1·dy + k2·x + k3
+    let mut k = Vec::with_capacity(l.c);
+    for c in 0..l.c {
+        let inv = 1.0 / (var[c] as f64 + epsilon).sqrt();
+        let (sum_dy, sum_dy_xc) = sums[c];
+        dbeta.push(sum_dy as f32);
+        dgamma.push((sum_dy_xc * inv) as f32);
+        let k1 = gamma[c] as f64 * inv;
+        let k2 = -k1 * inv * inv * sum_dy_xc / count;
+        let k3 = -k1 * sum_dy / count - k2 * mean[c] as f64;
+        k.push((k1 as f32, k2 as f32, k3 as f32));
+    }
+    let mut dx = vec![0.0f32; l.len()];
+    par_chunks(&mut dx, l.c * l.plane, |n, dx_img| {
+        for (c, &(k1, k2, k3)) in k.iter().enumerate() {
+            let at = (n * l.c + c) * l.plane;
+            let (g, v) = (&dy[at..at + l.plane], &x[at..at + l.plane]);
+            for ((o, &gi), &vi) in dx_img[c * l.plane..][..l.plane].iter_mut().zip(g).zip(v) {
+                *o = k1 * gi + k2 * vi + k3;
+            }
+        }
+    });
+    (dx, dgamma, dbeta)
+}
