@@ -152,6 +152,26 @@ impl Geometry {
         }
     }
 
+    /// A 1x1 convolution with stride 1 and no padding: its im2col matrix is the input itself.
+    fn pointwise(&self) -> bool {
+        self.kh == 1 && self.kw == 1 && self.stride == [1, 1] && self.pad == [0, 0] && self.ho == self.h && self.wo == self.w
+    }
+
+    /// The im2col matrix (`[k, images·Ho·Wo]`) of group `g` of images `imgs`: the input's own
+    /// planes for a pointwise conv of one image, else written into `buf`.
+    fn cols<'a>(&self, x: &'a [f32], imgs: std::ops::Range<usize>, g: usize, buf: &'a mut Vec<f32>) -> &'a [f32] {
+        let (in_img, plane) = (self.c * self.in_plane(), self.out_plane());
+        if self.pointwise() && imgs.len() == 1 {
+            return &x[imgs.start * in_img + g * self.cg() * plane..][..self.cg() * plane];
+        }
+        let ld = imgs.len() * plane;
+        buf.resize(self.k() * ld, 0.0);
+        for (b, img) in imgs.enumerate() {
+            self.im2col(&x[img * in_img..][..in_img], g, buf, ld, b * plane);
+        }
+        buf
+    }
+
     /// Adds `cols` (`[k, ld]`, from column `col0`) into image `dx_img`'s group `g`.
     fn col2im(&self, cols: &[f32], ld: usize, col0: usize, g: usize, dx_img: &mut [f32]) {
         let (wo, plane) = (self.wo, self.in_plane());
@@ -202,20 +222,19 @@ impl Geometry {
     }
 }
 
-/// `dst[m, n] (+)= lhs[m, k] · rhs[k, n]`, each given by (row stride, column stride).
-#[allow(clippy::too_many_arguments)]
-fn matmul(m: usize, n: usize, k: usize, dst: &mut [f32], accumulate: bool, lhs: &[f32], (lhs_rs, lhs_cs): (usize, usize), rhs: &[f32], (rhs_rs, rhs_cs): (usize, usize)) {
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            dst[..m * n].fill(0.0);
-        }
+/// A matrix view: values, row stride, column stride.
+type View<'a> = (&'a [f32], usize, usize);
+
+/// `dst[m, n] (+)= lhs[m, k] · rhs[k, n]`, each given with its (row, column) strides. `gemm`
+/// packs a `lhs` that is contiguous along `m` (column stride > row stride) fastest, so callers
+/// lay out operands that way where it matters.
+fn matmul(m: usize, n: usize, k: usize, (dst, dst_rs, dst_cs): (&mut [f32], usize, usize), accumulate: bool, lhs: View, rhs: View) {
+    if m == 0 || n == 0 || k == 0 {
+        assert!(k > 0 || accumulate, "an empty product would leave dst unwritten");
         return;
     }
     let end = |rows: usize, cols: usize, rs: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs + 1;
-    assert!(dst.len() >= m * n && lhs.len() >= end(m, k, lhs_rs, lhs_cs) && rhs.len() >= end(k, n, rhs_rs, rhs_cs));
+    assert!(dst.len() >= end(m, n, dst_rs, dst_cs) && lhs.0.len() >= end(m, k, lhs.1, lhs.2) && rhs.0.len() >= end(k, n, rhs.1, rhs.2));
     // SAFETY: the assert above keeps every index `gemm` forms inside the three slices, and `dst`
     // is borrowed mutably, so it does not alias `lhs` or `rhs`.
     unsafe {
@@ -224,15 +243,15 @@ fn matmul(m: usize, n: usize, k: usize, dst: &mut [f32], accumulate: bool, lhs: 
             n,
             k,
             dst.as_mut_ptr(),
-            1,
-            n as isize,
+            dst_cs as isize,
+            dst_rs as isize,
             accumulate,
-            lhs.as_ptr(),
-            lhs_cs as isize,
-            lhs_rs as isize,
-            rhs.as_ptr(),
-            rhs_cs as isize,
-            rhs_rs as isize,
+            lhs.0.as_ptr(),
+            lhs.2 as isize,
+            lhs.1 as isize,
+            rhs.0.as_ptr(),
+            rhs.2 as isize,
+            rhs.1 as isize,
             1.0,
             1.0,
             false,
@@ -240,6 +259,20 @@ fn matmul(m: usize, n: usize, k: usize, dst: &mut [f32], accumulate: bool, lhs: 
             false,
             Parallelism::None,
         )
+    }
+}
+
+/// `dst[c, r] = src[r, c]` for a row-major `rows x cols` `src`.
+fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
+    const B: usize = 16;
+    for r0 in (0..rows).step_by(B) {
+        for c0 in (0..cols).step_by(B) {
+            for r in r0..(r0 + B).min(rows) {
+                for c in c0..(c0 + B).min(cols) {
+                    dst[c * rows + r] = src[r * cols + c];
+                }
+            }
+        }
     }
 }
 
@@ -275,17 +308,20 @@ pub fn forward(geo: &Geometry, x: &[f32], w: &[f32]) -> Vec<f32> {
     let jobs: Vec<_> = parts.into_iter().zip(y_parts).collect();
     let run = |(part, y_part): (std::ops::Range<usize>, &mut [f32])| {
         let first = part.start;
-        let mut cols = Vec::new();
-        let mut out = Vec::new();
+        let (mut buf, mut out) = (Vec::new(), Vec::new());
         chunks(part, geo.chunk(), |imgs, nb| {
             let ld = nb * plane;
-            cols.resize(k * ld, 0.0);
-            out.resize(cog * ld, 0.0);
             for g in 0..geo.groups {
-                for (b, img) in imgs.clone().enumerate() {
-                    geo.im2col(&x[img * geo.c * geo.in_plane()..][..geo.c * geo.in_plane()], g, &mut cols, ld, b * plane);
+                let cols = geo.cols(x, imgs.clone(), g, &mut buf);
+                let w_g = (&w[g * cog * k..], k, 1);
+                if nb == 1 {
+                    // One image: its group's output rows are contiguous in y.
+                    let y_g = &mut y_part[(imgs.start - first) * geo.co * plane + g * cog * plane..][..cog * plane];
+                    matmul(cog, ld, k, (y_g, ld, 1), false, w_g, (cols, ld, 1));
+                    continue;
                 }
-                matmul(cog, ld, k, &mut out, false, &w[g * cog * k..], (k, 1), &cols, (ld, 1));
+                out.resize(cog * ld, 0.0);
+                matmul(cog, ld, k, (&mut out, ld, 1), false, w_g, (cols, ld, 1));
                 for (b, img) in imgs.clone().enumerate() {
                     let y_img = &mut y_part[(img - first) * geo.co * plane..][..geo.co * plane];
                     for r in 0..cog {
@@ -312,31 +348,40 @@ pub fn backward(geo: &Geometry, x: &[f32], w: &[f32], dy: &[f32], want_dx: bool,
     let jobs: Vec<_> = parts.into_iter().zip(dx_parts).collect();
     let run = |(part, mut dx_part): (std::ops::Range<usize>, Option<&mut [f32]>)| {
         let first = part.start;
-        let mut dw = if want_dw { vec![0.0f32; geo.w_len()] } else { Vec::new() };
-        let (mut cols, mut dyg) = (Vec::new(), Vec::new());
+        // Per group, dWᵀ [k, cog] (dW column-major), so that gemm's lhs below is contiguous along m.
+        let mut dwt = if want_dw { vec![0.0f32; geo.w_len()] } else { Vec::new() };
+        let (mut buf, mut dcols, mut dyg, mut dygt) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         chunks(part, geo.chunk(), |imgs, nb| {
             let ld = nb * plane;
             dyg.resize(cog * ld, 0.0);
-            cols.resize(k * ld, 0.0);
             for g in 0..geo.groups {
                 Geometry::gather(dy, geo.co, plane, g * cog..(g + 1) * cog, imgs.clone(), &mut dyg);
                 if want_dw {
-                    for (b, img) in imgs.clone().enumerate() {
-                        geo.im2col(&x[img * in_img..][..in_img], g, &mut cols, ld, b * plane);
-                    }
-                    // dW_g [cog, k] += dY_g [cog, ld] · cols_gᵀ [ld, k]
-                    matmul(cog, k, ld, &mut dw[g * cog * k..], true, &dyg, (ld, 1), &cols, (1, ld));
+                    let cols = geo.cols(x, imgs.clone(), g, &mut buf);
+                    // dW_g [cog, k] += dY_g [cog, ld] · cols_gᵀ [ld, k], with dY_g from its
+                    // transpose (contiguous along cog) and dW_g stored column-major.
+                    dygt.resize(cog * ld, 0.0);
+                    transpose(&dyg, cog, ld, &mut dygt);
+                    matmul(cog, k, ld, (&mut dwt[g * cog * k..], 1, cog), true, (&dygt, 1, cog), (cols, 1, ld));
                 }
                 if let Some(dx_part) = dx_part.as_deref_mut() {
-                    // dcols_g [k, ld] = W_gᵀ [k, cog] · dY_g [cog, ld]
-                    matmul(k, ld, cog, &mut cols, false, &w[g * cog * k..], (1, k), &dyg, (ld, 1));
+                    // dcols_g [k, ld] = W_gᵀ [k, cog] · dY_g [cog, ld], then col2im into dx.
+                    let (w_t, dy_g) = ((&w[g * cog * k..], 1, k), (&dyg[..], ld, 1));
+                    if geo.pointwise() && nb == 1 {
+                        // Pointwise, one image: dcols is the image's group of dx itself.
+                        let dx_g = &mut dx_part[(imgs.start - first) * in_img + g * k * plane..][..k * plane];
+                        matmul(k, ld, cog, (dx_g, ld, 1), false, w_t, dy_g);
+                        continue;
+                    }
+                    dcols.resize(k * ld, 0.0);
+                    matmul(k, ld, cog, (&mut dcols, ld, 1), false, w_t, dy_g);
                     for (b, img) in imgs.clone().enumerate() {
-                        geo.col2im(&cols, ld, b * plane, g, &mut dx_part[(img - first) * in_img..][..in_img]);
+                        geo.col2im(&dcols, ld, b * plane, g, &mut dx_part[(img - first) * in_img..][..in_img]);
                     }
                 }
             }
         });
-        dw
+        dwt
     };
     let partials = run_parts(jobs, run);
     let dw = want_dw.then(|| {
@@ -347,7 +392,11 @@ pub fn backward(geo: &Geometry, x: &[f32], w: &[f32], dy: &[f32], want_dx: bool,
                 *t += v;
             }
         }
-        total
+        let mut dw = vec![0.0f32; geo.w_len()];
+        for g in 0..geo.groups {
+            transpose(&total[g * cog * k..][..cog * k], k, cog, &mut dw[g * cog * k..][..cog * k]);
+        }
+        dw
     });
     (dx, dw)
 }

@@ -33,33 +33,36 @@ impl Layout {
     }
 }
 
-/// `Σ f(i)` over a plane, in 8 independent lanes (which the compiler vectorises), then in `f64`.
+/// `(Σ f(a, b), Σ g(a, b))` over two equal-length planes, in 8 independent lanes (which the
+/// compiler vectorises), then in `f64`.
 #[inline]
-fn lanes(len: usize, f: impl Fn(usize) -> f32) -> f64 {
-    let mut acc = [0.0f32; 8];
-    let whole = len / 8 * 8;
-    for base in (0..whole).step_by(8) {
-        for (l, a) in acc.iter_mut().enumerate() {
-            *a += f(base + l);
+fn sums2(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32, g: impl Fn(f32, f32) -> f32) -> (f64, f64) {
+    let (mut fa, mut ga) = ([0.0f32; 8], [0.0f32; 8]);
+    let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (at, bt) = (ac.remainder(), bc.remainder());
+    for (x, y) in ac.zip(bc) {
+        for l in 0..8 {
+            fa[l] += f(x[l], y[l]);
+            ga[l] += g(x[l], y[l]);
         }
     }
-    let tail: f32 = (whole..len).map(&f).sum();
-    acc.iter().map(|&a| a as f64).sum::<f64>() + tail as f64
+    let total = |acc: [f32; 8], h: &dyn Fn(f32, f32) -> f32| acc.iter().map(|&v| v as f64).sum::<f64>() + at.iter().zip(bt).map(|(&x, &y)| h(x, y) as f64).sum::<f64>();
+    (total(fa, &f), total(ga, &g))
+}
+
+/// `Σ f(v)` over a plane (see [`sums2`]).
+#[inline]
+fn sum(v: &[f32], f: impl Fn(f32) -> f32) -> f64 {
+    sums2(v, v, |x, _| f(x), |_, _| 0.0).0
 }
 
 /// Output, batch mean and biased batch variance (what burn's `batch_norm_train` returns).
 pub fn forward(l: &Layout, x: &[f32], gamma: &[f32], beta: &[f32], epsilon: f64) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     assert!(x.len() == l.len() && gamma.len() == l.c && beta.len() == l.c);
     let stats = par_map(l.c, |c| {
-        let mean = l.over_channel(c, |r| {
-            let v = &x[r];
-            lanes(v.len(), |i| v[i])
-        }) / l.count();
+        let mean = l.over_channel(c, |r| sum(&x[r], |v| v)) / l.count();
         let m = mean as f32;
-        let var = l.over_channel(c, |r| {
-            let v = &x[r];
-            lanes(v.len(), |i| (v[i] - m) * (v[i] - m))
-        }) / l.count();
+        let var = l.over_channel(c, |r| sum(&x[r], |v| (v - m) * (v - m))) / l.count();
         (mean, var)
     });
     let scale: Vec<f32> = stats.iter().zip(gamma).map(|(&(_, var), &g)| (g as f64 / (var + epsilon).sqrt()) as f32).collect();
@@ -85,15 +88,13 @@ pub fn backward(l: &Layout, x: &[f32], gamma: &[f32], mean: &[f32], var: &[f32],
     // Per channel: Σ dy and Σ dy·(x - mean).
     let sums = par_map(l.c, |c| {
         let m = mean[c];
-        let sum_dy = l.over_channel(c, |r| {
-            let g = &dy[r];
-            lanes(g.len(), |i| g[i])
-        });
-        let sum_dy_xc = l.over_channel(c, |r| {
-            let (g, v) = (&dy[r.clone()], &x[r]);
-            lanes(g.len(), |i| g[i] * (v[i] - m))
-        });
-        (sum_dy, sum_dy_xc)
+        // One pass over dy and x for both sums.
+        (0..l.n)
+            .map(|n| {
+                let r = (n * l.c + c) * l.plane..(n * l.c + c + 1) * l.plane;
+                sums2(&dy[r.clone()], &x[r], |g, _| g, |g, v| g * (v - m))
+            })
+            .fold((0.0, 0.0), |(a, b), (p, q)| (a + p, b + q))
     });
     let count = l.count();
     let mut dgamma = Vec::with_capacity(l.c);
