@@ -27,6 +27,10 @@ fn cases() -> Vec<Case> {
         ([2, 4, 8, 7], [6, 2, 3, 2], [1, 2], [(2, 0), (0, 1)], [1, 1], 2),
         ([2, 3, 10, 10], [5, 3, 3, 3], [1, 1], [(2, 2), (2, 2)], [2, 2], 1),
         ([2, 3, 6, 6], [5, 3, 3, 3], [3, 1], [(0, 0), (0, 0)], [1, 1], 1),
+        // Stride 1, output rows as long as the input's (the shifted-block im2col/col2im), with
+        // asymmetric padding and with a 5x5 kernel.
+        ([2, 4, 8, 7], [6, 4, 3, 2], [1, 1], [(2, 0), (0, 1)], [1, 1], 1),
+        ([3, 2, 9, 6], [3, 2, 5, 5], [1, 1], [(2, 2), (2, 2)], [1, 1], 1),
         // Planes of 256 or more: one image per product (outputs and pointwise gradients in place).
         ([2, 8, 16, 16], [12, 8, 1, 1], [1, 1], [(0, 0), (0, 0)], [1, 1], 1),
         ([2, 8, 16, 16], [8, 2, 1, 1], [1, 1], [(0, 0), (0, 0)], [1, 1], 4),
@@ -168,4 +172,31 @@ fn batch_norm_outside_training_is_burns() {
     assert_close("inference", &values(batch_norm(&bn, x.clone())), &values(bn.forward(x)));
     let mean = bn.running_mean.value().into_data().try_into_vec::<f32>().expect("f32");
     assert!(mean.iter().all(|&m| m == 0.0), "inference must not update the running mean: {mean:?}");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Any geometry: sizes, kernel, stride, per-side padding, dilation and groups.
+    #[test]
+    fn cpu_conv_matches_burn_on_random_geometries(
+        (n, cg, cog, groups) in (1usize..5, 1usize..4, 1usize..4, 1usize..4),
+        (h, w, kh, kw) in (1usize..12, 1usize..12, 1usize..5, 1usize..5),
+        (sh, sw, dh, dw) in (1usize..4, 1usize..4, 1usize..3, 1usize..3),
+        pads in proptest::array::uniform4(0usize..4),
+    ) {
+        let padding = [(pads[0], pads[1]), (pads[2], pads[3])];
+        // Skip kernels that do not fit the padded input (burn's conv refuses them too).
+        proptest::prop_assume!(h + pads[0] + pads[1] > dh * (kh - 1) && w + pads[2] + pads[3] > dw * (kw - 1));
+        let case: Case = ([n, cg * groups, h, w], [cog * groups, cg, kh, kw], [sh, sw], padding, [dh, dw], groups);
+        let device = Device::flex();
+        let out = burn_conv2d(Tensor::<4>::zeros(case.0, &device), Tensor::<4>::zeros(case.1, &device), None, ConvOptions::new_with_padding(case.2, padding, case.4, groups)).dims();
+        let random = |dims: [usize; 4]| Tensor::<4>::random(dims, Distribution::Normal(0.0, 1.0), &device).into_data();
+        let data = [random(case.0), random(case.1), random(out)];
+        let ours = run(conv2d, &case, &data);
+        let theirs = run(|x, w, o| burn_conv2d(x, w, None, o), &case, &data);
+        for (what, (a, b)) in ["output", "dx", "dw"].iter().zip(ours.iter().zip(&theirs)) {
+            assert_close(&format!("{case:?} {what}"), a, b);
+        }
+    }
 }

@@ -127,6 +127,16 @@ impl Geometry {
                 for j in 0..self.kw {
                     let (ow_lo, ow_hi) = Self::valid(self.w, self.wo, sw, pw, j * dw);
                     let dst = &mut cols[row * ld + col0..][..self.out_plane()];
+                    if let Some((t0, t1, s0)) = self.block(i, j, (oh_lo, oh_hi), (ow_lo, ow_hi)) {
+                        // Stride 1, rows as long as the input's: one shifted copy of the plane,
+                        // then the padding (and the values that wrapped across rows) zeroed.
+                        dst[..t0].fill(0.0);
+                        dst[t1..].fill(0.0);
+                        dst[t0..t1].copy_from_slice(&src[s0..s0 + (t1 - t0)]);
+                        self.zero_edges(dst, (oh_lo, oh_hi), (ow_lo, ow_hi));
+                        row += 1;
+                        continue;
+                    }
                     for oh in 0..self.ho {
                         let out_row = &mut dst[oh * wo..(oh + 1) * wo];
                         if oh < oh_lo || oh >= oh_hi || ow_lo >= ow_hi {
@@ -152,6 +162,31 @@ impl Geometry {
         }
     }
 
+    /// For stride 1 with output rows as long as the input's, kernel tap `(i, j)` reads one
+    /// contiguous run of the input plane: output positions `[t0, t1)` (row-major) come from input
+    /// positions starting at `s0`. `None` for other shapes or when the tap reads only padding.
+    fn block(&self, i: usize, j: usize, (oh_lo, oh_hi): (usize, usize), (ow_lo, ow_hi): (usize, usize)) -> Option<(usize, usize, usize)> {
+        if self.stride != [1, 1] || self.wo != self.w || oh_lo >= oh_hi || ow_lo >= ow_hi {
+            return None;
+        }
+        let (t0, t1) = (oh_lo * self.wo + ow_lo, (oh_hi - 1) * self.wo + ow_hi);
+        // Input row and column of output (oh_lo, ow_lo): both inside the input by `valid`.
+        let (ih, iw) = (oh_lo + i * self.dilation[0] - self.pad[0], ow_lo + j * self.dilation[1] - self.pad[1]);
+        Some((t0, t1, ih * self.w + iw))
+    }
+
+    /// Zeroes columns outside `[ow_lo, ow_hi)` of rows `[oh_lo, oh_hi)` of an output plane.
+    fn zero_edges(&self, plane: &mut [f32], (oh_lo, oh_hi): (usize, usize), (ow_lo, ow_hi): (usize, usize)) {
+        if ow_lo == 0 && ow_hi == self.wo {
+            return;
+        }
+        for oh in oh_lo..oh_hi {
+            let r = &mut plane[oh * self.wo..(oh + 1) * self.wo];
+            r[..ow_lo].fill(0.0);
+            r[ow_hi..].fill(0.0);
+        }
+    }
+
     /// A 1x1 convolution with stride 1 and no padding: its im2col matrix is the input itself.
     fn pointwise(&self) -> bool {
         self.kh == 1 && self.kw == 1 && self.stride == [1, 1] && self.pad == [0, 0] && self.ho == self.h && self.wo == self.w
@@ -172,8 +207,9 @@ impl Geometry {
         buf
     }
 
-    /// Adds `cols` (`[k, ld]`, from column `col0`) into image `dx_img`'s group `g`.
-    fn col2im(&self, cols: &[f32], ld: usize, col0: usize, g: usize, dx_img: &mut [f32]) {
+    /// Adds `cols` (`[k, ld]`, from column `col0`) into image `dx_img`'s group `g`. The padding
+    /// columns of `cols` may be zeroed on the way.
+    fn col2im(&self, cols: &mut [f32], ld: usize, col0: usize, g: usize, dx_img: &mut [f32]) {
         let (wo, plane) = (self.wo, self.in_plane());
         let [sh, sw] = self.stride;
         let [ph, pw] = self.pad;
@@ -185,8 +221,16 @@ impl Geometry {
                 let (oh_lo, oh_hi) = Self::valid(self.h, self.ho, sh, ph, i * dh);
                 for j in 0..self.kw {
                     let (ow_lo, ow_hi) = Self::valid(self.w, self.wo, sw, pw, j * dw);
-                    let src = &cols[row * ld + col0..][..self.out_plane()];
+                    let src = &mut cols[row * ld + col0..][..self.out_plane()];
                     row += 1;
+                    if let Some((t0, t1, s0)) = self.block(i, j, (oh_lo, oh_hi), (ow_lo, ow_hi)) {
+                        // The shifted block at once, once the values that would wrap are zero.
+                        self.zero_edges(src, (oh_lo, oh_hi), (ow_lo, ow_hi));
+                        for (d, v) in dst[s0..s0 + (t1 - t0)].iter_mut().zip(&src[t0..t1]) {
+                            *d += v;
+                        }
+                        continue;
+                    }
                     if ow_lo >= ow_hi {
                         continue;
                     }
@@ -376,7 +420,7 @@ pub fn backward(geo: &Geometry, x: &[f32], w: &[f32], dy: &[f32], want_dx: bool,
                     dcols.resize(k * ld, 0.0);
                     matmul(k, ld, cog, (&mut dcols, ld, 1), false, w_t, dy_g);
                     for (b, img) in imgs.clone().enumerate() {
-                        geo.col2im(&dcols, ld, b * plane, g, &mut dx_part[(img - first) * in_img..][..in_img]);
+                        geo.col2im(&mut dcols, ld, b * plane, g, &mut dx_part[(img - first) * in_img..][..in_img]);
                     }
                 }
             }

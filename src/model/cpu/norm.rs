@@ -38,9 +38,8 @@ impl Layout {
 #[inline]
 fn sums2(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32, g: impl Fn(f32, f32) -> f32) -> (f64, f64) {
     let (mut fa, mut ga) = ([0.0f32; 8], [0.0f32; 8]);
-    let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (at, bt) = (ac.remainder(), bc.remainder());
-    for (x, y) in ac.zip(bc) {
+    let ((ac, at), (bc, bt)) = (a.as_chunks::<8>(), b.as_chunks::<8>());
+    for (x, y) in ac.iter().zip(bc) {
         for l in 0..8 {
             fa[l] += f(x[l], y[l]);
             ga[l] += g(x[l], y[l]);

@@ -1,0 +1,55 @@
+//! Native GPU path (`--features wgpu`): one LoCo step on burn's wgpu backend against the same
+//! step on the CPU, from the same weights. On a machine without a GPU, Debian's
+//! `mesa-vulkan-drivers` (lavapipe, Vulkan on the CPU) provides the adapter; with no Vulkan
+//! adapter at all the test says so and passes without checking anything.
+//!
+//! `cargo test --release --features wgpu --test wgpu -- --nocapture`
+#![cfg(all(feature = "wgpu", not(target_arch = "wasm32")))]
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use burn::prelude::*;
+use locolab::config::{MethodKind, TrainConfig};
+use locolab::data::{Cifar10, CifarSplits};
+use locolab::Trainer;
+
+/// A wgpu device that can run a kernel, or why not (wgpu panics when it finds no adapter).
+fn wgpu_device() -> Result<Device, String> {
+    let probe = std::panic::catch_unwind(|| {
+        let device = Device::wgpu(Default::default());
+        let sum = Tensor::<1>::from_floats([1.0, 2.0, 3.0], &device).sum().into_scalar().to_f32();
+        (device, sum)
+    });
+    match probe {
+        Ok((device, sum)) if sum == 6.0 => Ok(device),
+        Ok((_, sum)) => Err(format!("the adapter computed 1 + 2 + 3 = {sum}")),
+        Err(panic) => Err(panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default()),
+    }
+}
+
+#[test]
+fn wgpu_step_matches_cpu() {
+    let device = match wgpu_device() {
+        Ok(d) => d,
+        Err(why) => {
+            eprintln!("SKIPPED: no usable Vulkan adapter ({why}); on Debian: apt-get install mesa-vulkan-drivers");
+            return;
+        }
+    };
+    let data_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/cifar10");
+    let split = Cifar10::load_file(&data_dir.join("test_1k.bin")).expect("CIFAR-10 test split in ../shared/data/cifar10");
+    let data = Arc::new(CifarSplits { train: split.clone(), test: split });
+    let cfg = TrainConfig { method: MethodKind::Loco, batch: 8, ..TrainConfig::preset("browser").unwrap() };
+    let mut cpu = Trainer::new(cfg.clone(), data.clone(), &Device::flex()).unwrap();
+    let mut gpu = Trainer::new(cfg, data, &device).unwrap();
+    gpu.net = gpu.net.clone().load_record(cpu.net.clone().into_record());
+    for step in 0..3 {
+        let (a, t) = (cpu.step().unwrap(), Instant::now());
+        let b = gpu.step().unwrap();
+        eprintln!("step {step}: cpu {:?}, wgpu {:?} ({:.2} s on wgpu)", a.losses, b.losses, t.elapsed().as_secs_f64());
+        for (x, y) in a.losses.iter().zip(&b.losses) {
+            assert!((x - y).abs() < 2e-3 * x.abs().max(1.0), "step {step}: cpu {x} vs wgpu {y}");
+        }
+    }
+}
