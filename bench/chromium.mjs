@@ -8,7 +8,8 @@ import { chromium } from '../node_modules/playwright-core/index.mjs';
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 // `swiftshader`: also offer WebGL/WebGPU on Chromium's software renderer (for TF.js's webgl).
-export async function openBrowser({ swiftshader = false } = {}) {
+// `args`: more Chromium flags (bench/browser-profile.mjs: V8's profiler).
+export async function openBrowser({ swiftshader = false, args = [] } = {}) {
   const port = 8600 + Math.floor(Math.random() * 300);
   const server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1'], { cwd: root, stdio: 'ignore' });
   for (let i = 0; i < 50; i++) {
@@ -18,7 +19,7 @@ export async function openBrowser({ swiftshader = false } = {}) {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--enable-unsafe-webgpu', ...(swiftshader ? ['--enable-unsafe-swiftshader', '--use-angle=swiftshader'] : []),
-      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage', ...args],
   });
   return {
     browser,
