@@ -1,7 +1,8 @@
 //! Native GPU path (`--features wgpu`): one LoCo step on burn's wgpu backend against the same
 //! step on the CPU, from the same weights. On a machine without a GPU, Debian's
-//! `mesa-vulkan-drivers` (lavapipe, Vulkan on the CPU) provides the adapter; with no Vulkan
-//! adapter at all the test says so and passes without checking anything.
+//! `mesa-vulkan-drivers` (lavapipe, Vulkan on the CPU) provides the adapter; without a Vulkan
+//! driver wgpu falls back to OpenGL (Mesa's llvmpipe) where there is one, and with no adapter at
+//! all the test says so and passes without checking anything.
 //!
 //! `cargo test --release --features wgpu --test wgpu -- --nocapture`
 #![cfg(all(feature = "wgpu", not(target_arch = "wasm32")))]
@@ -18,7 +19,7 @@ use locolab::Trainer;
 fn wgpu_device() -> Result<Device, String> {
     let probe = std::panic::catch_unwind(|| {
         let device = Device::wgpu(Default::default());
-        let sum = Tensor::<1>::from_floats([1.0, 2.0, 3.0], &device).sum().into_scalar().to_f32();
+        let sum = Tensor::<1>::from_floats([1.0, 2.0, 3.0], &device).sum().into_scalar::<f32>();
         (device, sum)
     });
     match probe {
@@ -33,7 +34,7 @@ fn wgpu_step_matches_cpu() {
     let device = match wgpu_device() {
         Ok(d) => d,
         Err(why) => {
-            eprintln!("SKIPPED: no usable Vulkan adapter ({why}); on Debian: apt-get install mesa-vulkan-drivers");
+            eprintln!("SKIPPED: no usable wgpu adapter ({why}); on Debian: apt-get install mesa-vulkan-drivers");
             return;
         }
     };
