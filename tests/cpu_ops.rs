@@ -146,14 +146,14 @@ fn run_bn(norm: impl Fn(&BatchNorm, Tensor<4>) -> Tensor<4>, data: &[TensorData;
 fn cpu_batch_norm_matches_burn_output_statistics_and_gradients() {
     let device = Device::flex();
     device.seed(7);
-    for dims in [[4, 3, 5, 5], [2, 16, 2, 2], [3, 8, 7, 9], [9, 5, 4, 4]] {
+    for (dims, mean) in [([4, 3, 5, 5], 3.0), ([2, 16, 2, 2], 3.0), ([3, 8, 7, 9], 3.0), ([9, 5, 4, 4], 3.0), ([4, 6, 6, 6], 100.0)] {
         let random = |d: Vec<usize>, mean: f64| {
             let flat = Tensor::<1>::random([d.iter().product::<usize>()], Distribution::Normal(mean, 1.0), &device);
             TensorData::new(flat.into_data().try_into_vec::<f32>().expect("f32 values"), d)
         };
         let c = dims[1];
-        // A mean far from zero checks that the variance is taken around it.
-        let data = [random(dims.to_vec(), 3.0), random(vec![c], 1.0), random(vec![c], 0.0), random(dims.to_vec(), 0.0)];
+        // Means far from zero check that the variance is taken around the mean.
+        let data = [random(dims.to_vec(), mean), random(vec![c], 1.0), random(vec![c], 0.0), random(dims.to_vec(), 0.0)];
         let ours = run_bn(batch_norm, &data);
         let theirs = run_bn(|bn, x| bn.forward(x), &data);
         let names = ["output", "dx", "dgamma", "dbeta", "output 2", "dx 2", "dgamma 2", "dbeta 2", "running mean", "running var"];

@@ -8,7 +8,8 @@
 //! per-channel `a·x + b` (forward) and `k1·dy + k2·x + k3` (backward).
 //!
 //! Sums are taken per channel in a fixed order (8 lanes within a plane, planes in image order,
-//! in `f64`), so results do not depend on the thread count.
+//! in `f64`), so results do not depend on the thread count. The forward takes both moments in
+//! one pass, around a per-channel pilot value (see `forward`).
 
 use super::{par_chunks, par_map};
 
@@ -26,10 +27,6 @@ impl Layout {
     }
     fn len(&self) -> usize {
         self.n * self.c * self.plane
-    }
-    /// `f(plane values)` summed over the images, for channel `c`.
-    fn over_channel(&self, c: usize, f: impl Fn(std::ops::Range<usize>) -> f64) -> f64 {
-        (0..self.n).map(|n| f((n * self.c + c) * self.plane..(n * self.c + c + 1) * self.plane)).sum()
     }
 }
 
@@ -59,10 +56,18 @@ fn sum(v: &[f32], f: impl Fn(f32) -> f32) -> f64 {
 pub fn forward(l: &Layout, x: &[f32], gamma: &[f32], beta: &[f32], epsilon: f64) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     assert!(x.len() == l.len() && gamma.len() == l.c && beta.len() == l.c);
     let stats = par_map(l.c, |c| {
-        let mean = l.over_channel(c, |r| sum(&x[r], |v| v)) / l.count();
-        let m = mean as f32;
-        let var = l.over_channel(c, |r| sum(&x[r], |v| (v - m) * (v - m))) / l.count();
-        (mean, var)
+        // One pass for both moments, taken around a pilot `k` (the mean of the first image's
+        // plane) so that `E[(x-k)²] - E[x-k]²` does not cancel when the mean is large.
+        let first = &x[c * l.plane..(c + 1) * l.plane];
+        let k = (sum(first, |v| v) / l.plane as f64) as f32;
+        let (s1, s2) = (0..l.n)
+            .map(|n| {
+                let r = &x[(n * l.c + c) * l.plane..][..l.plane];
+                sums2(r, r, |v, _| v - k, |v, _| (v - k) * (v - k))
+            })
+            .fold((0.0, 0.0), |(a, b), (p, q)| (a + p, b + q));
+        let d = s1 / l.count();
+        (k as f64 + d, (s2 / l.count() - d * d).max(0.0))
     });
     let scale: Vec<f32> = stats.iter().zip(gamma).map(|(&(_, var), &g)| (g as f64 / (var + epsilon).sqrt()) as f32).collect();
     let shift: Vec<f32> = stats.iter().zip(beta).zip(&scale).map(|((&(mean, _), &b), &a)| (b as f64 - mean * a as f64) as f32).collect();
