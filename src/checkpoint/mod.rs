@@ -273,7 +273,11 @@ pub fn read_bundle(bytes: &[u8], source: &str) -> Result<(CheckpointState, BTree
             bytes.len()
         )));
     }
-    let bad = |e: std::io::Error| Error::Checkpoint(format!("{source}: the tar bundle is truncated or damaged ({e})"));
+    // The tar reader quotes the damaged bytes in its message: keep it to one printable line.
+    let bad = |e: std::io::Error| {
+        let why: String = e.to_string().chars().map(|c| if c.is_control() { ' ' } else { c }).take(160).collect();
+        Error::Checkpoint(format!("{source}: the tar bundle is truncated or damaged ({why})"))
+    };
     let mut files = BTreeMap::new();
     let mut archive = tar::Archive::new(bytes);
     for entry in archive.entries().map_err(bad)? {
