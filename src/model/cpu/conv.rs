@@ -41,6 +41,20 @@ pub struct Geometry {
     pub wo: usize,
 }
 
+/// One kernel tap `(i, j)` of one channel `c` of a group: row `row` of the im2col matrix.
+struct Tap {
+    c: usize,
+    row: usize,
+    /// Output rows and columns whose input position is inside the input (not padding).
+    oh: (usize, usize),
+    ow: (usize, usize),
+    /// The tap's offset into the padded input: `i · dilation`, `j · dilation`.
+    dy: usize,
+    dx: usize,
+    /// [`Geometry::block`] for this tap.
+    block: Option<(usize, usize, usize)>,
+}
+
 /// The fixed number of parts a batch is split into (a deterministic reduction; see the module doc).
 const PARTS: usize = 4;
 /// Aim for at least this many columns (`images · Ho · Wo`) per `gemm`.
@@ -113,50 +127,92 @@ impl Geometry {
         (lo.min(out), hi.min(out).max(lo.min(out)))
     }
 
+    /// Every kernel tap of every channel of a group, in im2col row order.
+    fn taps(&self) -> impl Iterator<Item = Tap> + '_ {
+        let ([sh, sw], [ph, pw], [dh, dw]) = (self.stride, self.pad, self.dilation);
+        (0..self.cg()).flat_map(move |c| {
+            (0..self.kh).flat_map(move |i| {
+                (0..self.kw).map(move |j| {
+                    let oh = Self::valid(self.h, self.ho, sh, ph, i * dh);
+                    let ow = Self::valid(self.w, self.wo, sw, pw, j * dw);
+                    Tap { c, row: (c * self.kh + i) * self.kw + j, oh, ow, dy: i * dh, dx: j * dw, block: self.block(i, j, oh, ow) }
+                })
+            })
+        })
+    }
+
     /// Writes image `x_img`'s group `g` into `cols` (`[k, ld]`) from column `col0`.
     fn im2col(&self, x_img: &[f32], g: usize, cols: &mut [f32], ld: usize, col0: usize) {
         let (wo, plane) = (self.wo, self.in_plane());
-        let [sh, sw] = self.stride;
-        let [ph, pw] = self.pad;
-        let [dh, dw] = self.dilation;
-        let mut row = 0;
-        for c in 0..self.cg() {
-            let src = &x_img[(g * self.cg() + c) * plane..][..plane];
-            for i in 0..self.kh {
-                let (oh_lo, oh_hi) = Self::valid(self.h, self.ho, sh, ph, i * dh);
-                for j in 0..self.kw {
-                    let (ow_lo, ow_hi) = Self::valid(self.w, self.wo, sw, pw, j * dw);
-                    let dst = &mut cols[row * ld + col0..][..self.out_plane()];
-                    if let Some((t0, t1, s0)) = self.block(i, j, (oh_lo, oh_hi), (ow_lo, ow_hi)) {
-                        // Stride 1, rows as long as the input's: one shifted copy of the plane,
-                        // then the padding (and the values that wrapped across rows) zeroed.
-                        dst[..t0].fill(0.0);
-                        dst[t1..].fill(0.0);
-                        dst[t0..t1].copy_from_slice(&src[s0..s0 + (t1 - t0)]);
-                        self.zero_edges(dst, (oh_lo, oh_hi), (ow_lo, ow_hi));
-                        row += 1;
-                        continue;
+        let ([sh, sw], [ph, pw]) = (self.stride, self.pad);
+        for t in self.taps() {
+            let src = &x_img[(g * self.cg() + t.c) * plane..][..plane];
+            let dst = &mut cols[t.row * ld + col0..][..self.out_plane()];
+            let ((oh_lo, oh_hi), (ow_lo, ow_hi)) = (t.oh, t.ow);
+            if let Some((t0, t1, s0)) = t.block {
+                // Stride 1, rows as long as the input's: one shifted copy of the plane, then
+                // the padding (and the values that wrapped across rows) zeroed.
+                dst[..t0].fill(0.0);
+                dst[t1..].fill(0.0);
+                dst[t0..t1].copy_from_slice(&src[s0..s0 + (t1 - t0)]);
+                self.zero_edges(dst, t.oh, t.ow);
+                continue;
+            }
+            for oh in 0..self.ho {
+                let out_row = &mut dst[oh * wo..(oh + 1) * wo];
+                if oh < oh_lo || oh >= oh_hi || ow_lo >= ow_hi {
+                    out_row.fill(0.0);
+                    continue;
+                }
+                let ih = oh * sh + t.dy - ph;
+                let line = &src[ih * self.w..(ih + 1) * self.w];
+                out_row[..ow_lo].fill(0.0);
+                out_row[ow_hi..].fill(0.0);
+                let iw0 = ow_lo * sw + t.dx - pw;
+                if sw == 1 {
+                    out_row[ow_lo..ow_hi].copy_from_slice(&line[iw0..iw0 + (ow_hi - ow_lo)]);
+                } else {
+                    for (k, o) in out_row[ow_lo..ow_hi].iter_mut().enumerate() {
+                        *o = line[iw0 + k * sw];
                     }
-                    for oh in 0..self.ho {
-                        let out_row = &mut dst[oh * wo..(oh + 1) * wo];
-                        if oh < oh_lo || oh >= oh_hi || ow_lo >= ow_hi {
-                            out_row.fill(0.0);
-                            continue;
-                        }
-                        let ih = oh * sh + i * dh - ph;
-                        let line = &src[ih * self.w..(ih + 1) * self.w];
-                        out_row[..ow_lo].fill(0.0);
-                        out_row[ow_hi..].fill(0.0);
-                        let iw0 = ow_lo * sw + j * dw - pw;
-                        if sw == 1 {
-                            out_row[ow_lo..ow_hi].copy_from_slice(&line[iw0..iw0 + (ow_hi - ow_lo)]);
-                        } else {
-                            for (k, o) in out_row[ow_lo..ow_hi].iter_mut().enumerate() {
-                                *o = line[iw0 + k * sw];
-                            }
-                        }
+                }
+            }
+        }
+    }
+
+    /// Adds `cols` (`[k, ld]`, from column `col0`) into image `dx_img`'s group `g`. The padding
+    /// columns of `cols` may be zeroed on the way.
+    fn col2im(&self, cols: &mut [f32], ld: usize, col0: usize, g: usize, dx_img: &mut [f32]) {
+        let (wo, plane) = (self.wo, self.in_plane());
+        let ([sh, sw], [ph, pw]) = (self.stride, self.pad);
+        for t in self.taps() {
+            let dst = &mut dx_img[(g * self.cg() + t.c) * plane..][..plane];
+            let src = &mut cols[t.row * ld + col0..][..self.out_plane()];
+            let ((oh_lo, oh_hi), (ow_lo, ow_hi)) = (t.oh, t.ow);
+            if let Some((t0, t1, s0)) = t.block {
+                // The shifted block at once, once the values that would wrap are zero.
+                self.zero_edges(src, t.oh, t.ow);
+                for (d, v) in dst[s0..s0 + (t1 - t0)].iter_mut().zip(&src[t0..t1]) {
+                    *d += v;
+                }
+                continue;
+            }
+            if ow_lo >= ow_hi {
+                continue;
+            }
+            for oh in oh_lo..oh_hi {
+                let ih = oh * sh + t.dy - ph;
+                let line = &mut dst[ih * self.w..(ih + 1) * self.w];
+                let iw0 = ow_lo * sw + t.dx - pw;
+                let from = &src[oh * wo + ow_lo..oh * wo + ow_hi];
+                if sw == 1 {
+                    for (d, s) in line[iw0..iw0 + from.len()].iter_mut().zip(from) {
+                        *d += s;
                     }
-                    row += 1;
+                } else {
+                    for (k, s) in from.iter().enumerate() {
+                        line[iw0 + k * sw] += s;
+                    }
                 }
             }
         }
@@ -207,55 +263,8 @@ impl Geometry {
         buf
     }
 
-    /// Adds `cols` (`[k, ld]`, from column `col0`) into image `dx_img`'s group `g`. The padding
-    /// columns of `cols` may be zeroed on the way.
-    fn col2im(&self, cols: &mut [f32], ld: usize, col0: usize, g: usize, dx_img: &mut [f32]) {
-        let (wo, plane) = (self.wo, self.in_plane());
-        let [sh, sw] = self.stride;
-        let [ph, pw] = self.pad;
-        let [dh, dw] = self.dilation;
-        let mut row = 0;
-        for c in 0..self.cg() {
-            let dst = &mut dx_img[(g * self.cg() + c) * plane..][..plane];
-            for i in 0..self.kh {
-                let (oh_lo, oh_hi) = Self::valid(self.h, self.ho, sh, ph, i * dh);
-                for j in 0..self.kw {
-                    let (ow_lo, ow_hi) = Self::valid(self.w, self.wo, sw, pw, j * dw);
-                    let src = &mut cols[row * ld + col0..][..self.out_plane()];
-                    row += 1;
-                    if let Some((t0, t1, s0)) = self.block(i, j, (oh_lo, oh_hi), (ow_lo, ow_hi)) {
-                        // The shifted block at once, once the values that would wrap are zero.
-                        self.zero_edges(src, (oh_lo, oh_hi), (ow_lo, ow_hi));
-                        for (d, v) in dst[s0..s0 + (t1 - t0)].iter_mut().zip(&src[t0..t1]) {
-                            *d += v;
-                        }
-                        continue;
-                    }
-                    if ow_lo >= ow_hi {
-                        continue;
-                    }
-                    for oh in oh_lo..oh_hi {
-                        let ih = oh * sh + i * dh - ph;
-                        let line = &mut dst[ih * self.w..(ih + 1) * self.w];
-                        let iw0 = ow_lo * sw + j * dw - pw;
-                        let from = &src[oh * wo + ow_lo..oh * wo + ow_hi];
-                        if sw == 1 {
-                            for (d, s) in line[iw0..iw0 + from.len()].iter_mut().zip(from) {
-                                *d += s;
-                            }
-                        } else {
-                            for (k, s) in from.iter().enumerate() {
-                                line[iw0 + k * sw] += s;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
     /// Gathers rows `[g·Co/g, (g+1)·Co/g)` of images `imgs` of an NCHW tensor `t` (`channels`
-    /// channels of `plane` values) into `dst` (`[Co/g, imgs·plane]`), or scatters back.
+    /// channels of `plane` values) into `dst` (`[Co/g, imgs·plane]`).
     fn gather(t: &[f32], channels: usize, plane: usize, rows: std::ops::Range<usize>, imgs: std::ops::Range<usize>, dst: &mut [f32]) {
         let ld = imgs.len() * plane;
         for (r, ch) in rows.enumerate() {
