@@ -1,6 +1,8 @@
 //! The model's CPU ops (src/model/cpu) against burn's own on flex: the convolution's output and
 //! both gradients over the shapes the model uses and the options it does not; training-mode
-//! BatchNorm's output, running statistics and three gradients.
+//! BatchNorm's output, running statistics and three gradients. Native only (proptest); the
+//! wasm tests run the same kernels through whole training steps (`tests/web.rs`).
+#![cfg(not(target_arch = "wasm32"))]
 
 use burn::prelude::*;
 use burn::tensor::module::conv2d as burn_conv2d;
