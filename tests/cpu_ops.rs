@@ -42,7 +42,7 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-fn values(t: Tensor<4>) -> Vec<f32> {
+fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data().try_into_vec::<f32>().expect("f32 values")
 }
 
@@ -66,28 +66,27 @@ fn run(conv: impl Fn(Tensor<4>, Tensor<4>, ConvOptions<2>) -> Tensor<4>, case: &
     [values(y), grad(&x), grad(&w)]
 }
 
+/// Ours against burn's conv on random data of one geometry: output, dx and dw.
+fn check_conv(case: &Case) {
+    let (xd, wd, stride, padding, dilation, groups) = *case;
+    let device = Device::flex();
+    // The output shape comes from burn's conv on plain tensors.
+    let options = ConvOptions::new_with_padding(stride, padding, dilation, groups);
+    let out = burn_conv2d(Tensor::<4>::zeros(xd, &device), Tensor::<4>::zeros(wd, &device), None, options).dims();
+    let random = |dims: [usize; 4]| Tensor::<4>::random(dims, Distribution::Normal(0.0, 1.0), &device).into_data();
+    let data = [random(xd), random(wd), random(out)];
+    let ours = run(conv2d, case, &data);
+    let theirs = run(|x, w, o| burn_conv2d(x, w, None, o), case, &data);
+    for (what, (a, b)) in ["output", "dx", "dw"].iter().zip(ours.iter().zip(&theirs)) {
+        assert_close(&format!("{case:?} {what}"), a, b);
+    }
+}
+
 #[test]
 fn cpu_conv_matches_burn_forward_and_gradients() {
-    let device = Device::flex();
-    device.seed(7);
+    Device::flex().seed(7);
     for case in cases() {
-        let (xd, wd, stride, padding, dilation, groups) = case;
-        let reference = |x, w, o| burn_conv2d(x, w, None, o);
-        // The output shape comes from burn's conv on plain tensors.
-        let out = burn_conv2d(
-            Tensor::<4>::zeros(xd, &device),
-            Tensor::<4>::zeros(wd, &device),
-            None,
-            ConvOptions::new_with_padding(stride, padding, dilation, groups),
-        )
-        .dims();
-        let random = |dims: [usize; 4]| Tensor::<4>::random(dims, Distribution::Normal(0.0, 1.0), &device).into_data();
-        let data = [random(xd), random(wd), random(out)];
-        let ours = run(conv2d, &case, &data);
-        let theirs = run(reference, &case, &data);
-        for (what, (a, b)) in ["output", "dx", "dw"].iter().zip(ours.iter().zip(&theirs)) {
-            assert_close(&format!("{case:?} {what}"), a, b);
-        }
+        check_conv(&case);
     }
 }
 
@@ -132,15 +131,13 @@ fn run_bn(norm: impl Fn(&BatchNorm, Tensor<4>) -> Tensor<4>, data: &[TensorData;
         // Twice: the second call starts from the running statistics the first one left.
         let y = norm(&bn, x.clone());
         let grads = (y.clone() * r.clone()).sum().backward();
-        let flat = |t: Tensor<1>| t.into_data().try_into_vec::<f32>().expect("f32 values");
         out.push(values(y));
         out.push(values(Tensor::from_inner(x.grad(&grads).expect("dx"))));
-        out.push(flat(Tensor::from_inner(bn.gamma.val().grad(&grads).expect("dgamma"))));
-        out.push(flat(Tensor::from_inner(bn.beta.val().grad(&grads).expect("dbeta"))));
+        out.push(values(Tensor::from_inner(bn.gamma.val().grad(&grads).expect("dgamma"))));
+        out.push(values(Tensor::from_inner(bn.beta.val().grad(&grads).expect("dbeta"))));
     }
-    let flat = |t: Tensor<1>| t.into_data().try_into_vec::<f32>().expect("f32 values");
-    out.push(flat(bn.running_mean.value()));
-    out.push(flat(bn.running_var.value()));
+    out.push(values(bn.running_mean.value()));
+    out.push(values(bn.running_var.value()));
     out
 }
 
@@ -151,7 +148,7 @@ fn cpu_batch_norm_matches_burn_output_statistics_and_gradients() {
     for (dims, mean) in [([4, 3, 5, 5], 3.0), ([2, 16, 2, 2], 3.0), ([3, 8, 7, 9], 3.0), ([9, 5, 4, 4], 3.0), ([4, 6, 6, 6], 100.0)] {
         let random = |d: Vec<usize>, mean: f64| {
             let flat = Tensor::<1>::random([d.iter().product::<usize>()], Distribution::Normal(mean, 1.0), &device);
-            TensorData::new(flat.into_data().try_into_vec::<f32>().expect("f32 values"), d)
+            TensorData::new(values(flat), d)
         };
         let c = dims[1];
         // Means far from zero check that the variance is taken around the mean.
@@ -172,7 +169,7 @@ fn batch_norm_outside_training_is_burns() {
     let bn: BatchNorm = BatchNormConfig::new(3).init(&device);
     let x = Tensor::<4>::random([2, 3, 4, 4], Distribution::Normal(2.0, 1.0), &device);
     assert_close("inference", &values(batch_norm(&bn, x.clone())), &values(bn.forward(x)));
-    let mean = bn.running_mean.value().into_data().try_into_vec::<f32>().expect("f32");
+    let mean = values(bn.running_mean.value());
     assert!(mean.iter().all(|&m| m == 0.0), "inference must not update the running mean: {mean:?}");
 }
 
@@ -190,15 +187,6 @@ proptest::proptest! {
         let padding = [(pads[0], pads[1]), (pads[2], pads[3])];
         // Skip kernels that do not fit the padded input (burn's conv refuses them too).
         proptest::prop_assume!(h + pads[0] + pads[1] > dh * (kh - 1) && w + pads[2] + pads[3] > dw * (kw - 1));
-        let case: Case = ([n, cg * groups, h, w], [cog * groups, cg, kh, kw], [sh, sw], padding, [dh, dw], groups);
-        let device = Device::flex();
-        let out = burn_conv2d(Tensor::<4>::zeros(case.0, &device), Tensor::<4>::zeros(case.1, &device), None, ConvOptions::new_with_padding(case.2, padding, case.4, groups)).dims();
-        let random = |dims: [usize; 4]| Tensor::<4>::random(dims, Distribution::Normal(0.0, 1.0), &device).into_data();
-        let data = [random(case.0), random(case.1), random(out)];
-        let ours = run(conv2d, &case, &data);
-        let theirs = run(|x, w, o| burn_conv2d(x, w, None, o), &case, &data);
-        for (what, (a, b)) in ["output", "dx", "dw"].iter().zip(ours.iter().zip(&theirs)) {
-            assert_close(&format!("{case:?} {what}"), a, b);
-        }
+        check_conv(&([n, cg * groups, h, w], [cog * groups, cg, kh, kw], [sh, sw], padding, [dh, dw], groups));
     }
 }

@@ -29,7 +29,7 @@ impl ConvBn {
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        // The model's conv (src/model/conv: a faster backward on the CPU) with `Conv2d`'s
+        // The model's conv (src/model/cpu: a faster backward on the CPU) with `Conv2d`'s
         // weight and options; `new` makes every conv bias-free with explicit padding.
         let c = &self.conv;
         let y = match (&c.bias, &c.padding) {

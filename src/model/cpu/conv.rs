@@ -341,12 +341,12 @@ fn split_parts<'a>(mut data: &'a mut [f32], per: usize, parts: &[std::ops::Range
         .collect()
 }
 
-/// Walks a part in chunks of images: `f(images, columns)`.
-fn chunks(part: std::ops::Range<usize>, chunk: usize, mut f: impl FnMut(std::ops::Range<usize>, usize)) {
+/// Walks a part in chunks of at most `chunk` images.
+fn chunks(part: std::ops::Range<usize>, chunk: usize, mut f: impl FnMut(std::ops::Range<usize>)) {
     let mut start = part.start;
     while start < part.end {
         let end = (start + chunk).min(part.end);
-        f(start..end, end - start);
+        f(start..end);
         start = end;
     }
 }
@@ -362,8 +362,8 @@ pub fn forward(geo: &Geometry, x: &[f32], w: &[f32]) -> Vec<f32> {
     let run = |(part, y_part): (std::ops::Range<usize>, &mut [f32])| {
         let first = part.start;
         let (mut buf, mut out) = (Vec::new(), Vec::new());
-        chunks(part, geo.chunk(), |imgs, nb| {
-            let ld = nb * plane;
+        chunks(part, geo.chunk(), |imgs| {
+            let (nb, ld) = (imgs.len(), imgs.len() * plane);
             for g in 0..geo.groups {
                 let cols = geo.cols(x, imgs.clone(), g, &mut buf);
                 let w_g = (&w[g * cog * k..], k, 1);
@@ -404,8 +404,8 @@ pub fn backward(geo: &Geometry, x: &[f32], w: &[f32], dy: &[f32], want_dx: bool,
         // Per group, dWᵀ [k, cog] (dW column-major), so that gemm's lhs below is contiguous along m.
         let mut dwt = if want_dw { vec![0.0f32; geo.w_len()] } else { Vec::new() };
         let (mut buf, mut dcols, mut dyg, mut dygt) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        chunks(part, geo.chunk(), |imgs, nb| {
-            let ld = nb * plane;
+        chunks(part, geo.chunk(), |imgs| {
+            let (nb, ld) = (imgs.len(), imgs.len() * plane);
             dyg.resize(cog * ld, 0.0);
             for g in 0..geo.groups {
                 Geometry::gather(dy, geo.co, plane, g * cog..(g + 1) * cog, imgs.clone(), &mut dyg);
