@@ -7,7 +7,7 @@ use burn::prelude::*;
 use serde::Serialize;
 
 use crate::config::{MethodKind, TrainConfig};
-use crate::data::CifarSplits;
+use crate::data::Splits;
 use crate::error::Result;
 use crate::memory::MemoryProbe;
 use crate::train::{Trainer, UnitPhases};
@@ -34,7 +34,7 @@ pub struct BenchRow {
 
 /// Bench each method on `cfg`'s architecture: one warm-up step, then `steps` measured steps
 /// (peak = the largest over them, throughput = the median).
-pub fn bench(cfg: &TrainConfig, methods: &[MethodKind], steps: usize, data: Arc<CifarSplits>, device: &Device, probe: &'static dyn MemoryProbe) -> Result<Vec<BenchRow>> {
+pub fn bench(cfg: &TrainConfig, methods: &[MethodKind], steps: usize, data: Arc<Splits>, device: &Device, probe: &'static dyn MemoryProbe) -> Result<Vec<BenchRow>> {
     let mut rows: Vec<BenchRow> = Vec::new();
     for &method in methods {
         let c = TrainConfig { method, ..cfg.clone() };
@@ -145,7 +145,7 @@ pub struct ParallelRow {
 /// Per method: `steps` sequential steps (after one warm-up) against one parallel run of
 /// `steps` steps (after a warm-up run of one step), from the same seeded start.
 #[cfg(not(target_arch = "wasm32"))]
-pub fn bench_parallel(cfg: &TrainConfig, methods: &[MethodKind], steps: usize, data: Arc<CifarSplits>, device: &Device) -> Result<Vec<ParallelRow>> {
+pub fn bench_parallel(cfg: &TrainConfig, methods: &[MethodKind], steps: usize, data: Arc<Splits>, device: &Device) -> Result<Vec<ParallelRow>> {
     let steps = steps.max(2);
     let mut rows = Vec::new();
     for &method in methods {

@@ -8,7 +8,7 @@ use burn::tensor::activation::log_softmax;
 use serde::{Deserialize, Serialize};
 
 use crate::data::augment::plain;
-use crate::data::cifar::{Cifar10, CLASSES};
+use crate::data::ImageSet;
 use std::borrow::Cow;
 
 use crate::error::{Error, Result};
@@ -28,7 +28,7 @@ pub struct StageAccuracy {
 }
 
 /// Pooled features of every stage for `data`, in batches: one [N, C] matrix per stage.
-pub fn extract(net: &Network, data: &Cifar10, input: usize, device: &Device, batch: usize) -> Vec<Tensor<2>> {
+pub fn extract(net: &Network, data: &ImageSet, input: usize, device: &Device, batch: usize) -> Vec<Tensor<2>> {
     let device = device.clone().without_autodiff();
     let mut per_stage: Vec<Vec<Tensor<2>>> = Vec::new();
     let idx: Vec<usize> = (0..data.len()).collect();
@@ -48,22 +48,28 @@ fn read<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
     crate::device::floats(t.try_into_data())
 }
 
-fn one_hot(labels: &[u8], device: &Device) -> Tensor<2> {
-    let mut v = vec![0f32; labels.len() * CLASSES];
+/// The number of classes a label list implies (largest label + 1).
+fn classes_of(labels: &[u32]) -> usize {
+    labels.iter().max().map_or(1, |&l| l as usize + 1)
+}
+
+fn one_hot(labels: &[u32], classes: usize, device: &Device) -> Tensor<2> {
+    let mut v = vec![0f32; labels.len() * classes];
     for (i, &l) in labels.iter().enumerate() {
-        v[i * CLASSES + l as usize] = 1.0;
+        v[i * classes + l as usize] = 1.0;
     }
-    Tensor::from_data(TensorData::new(v, [labels.len(), CLASSES]), device)
+    Tensor::from_data(TensorData::new(v, [labels.len(), classes]), device)
 }
 
 /// Weighted kNN predictions ([Nt] class ids as floats, no read-back): cosine similarity, the
 /// k nearest train features vote with weight exp(sim / t) for their class.
-pub fn knn_predict(train: Tensor<2>, train_labels: &[u8], test: Tensor<2>, k: usize, t: f64) -> Tensor<1> {
+pub fn knn_predict(train: Tensor<2>, train_labels: &[u32], test: Tensor<2>, k: usize, t: f64) -> Tensor<1> {
     let device = train.device();
     let k = k.min(train_labels.len());
     let (train, test) = (l2_normalize(train), l2_normalize(test).detach());
     let train_t = train.transpose();
-    let train_oh = one_hot(train_labels, &device); // [Ntr, C]
+    let classes = classes_of(train_labels);
+    let train_oh = one_hot(train_labels, classes, &device); // [Ntr, C]
     let [nt, _] = test.dims();
     let mut preds = Vec::new();
     for start in (0..nt).step_by(256) {
@@ -72,21 +78,21 @@ pub fn knn_predict(train: Tensor<2>, train_labels: &[u8], test: Tensor<2>, k: us
         let (vals, idx) = sim.topk_with_indices(k, 1);
         let w = (vals / t).exp(); // [len, k]
         // votes[i, c] = sum_j w[i, j] * onehot[idx[i, j], c]
-        let oh = train_oh.clone().select(0, idx.reshape([len * k])).reshape([len, k, CLASSES]);
-        let votes = (oh * w.unsqueeze_dim::<3>(2)).sum_dim(1).reshape([len, CLASSES]);
+        let oh = train_oh.clone().select(0, idx.reshape([len * k])).reshape([len, k, classes]);
+        let votes = (oh * w.unsqueeze_dim::<3>(2)).sum_dim(1).reshape([len, classes]);
         preds.push(votes.argmax(1).float().reshape([len]));
     }
     Tensor::cat(preds, 0)
 }
 
 /// Top-1 (%) of predicted class ids against labels.
-pub fn accuracy(pred: &[f32], labels: &[u8]) -> f64 {
+pub fn accuracy(pred: &[f32], labels: &[u32]) -> f64 {
     let correct = pred.iter().zip(labels).filter(|(p, l)| p.round() as i64 == **l as i64).count();
     100.0 * correct as f64 / labels.len().max(1) as f64
 }
 
 /// Weighted kNN top-1 (%), synchronous read-back.
-pub fn knn_top1(train: Tensor<2>, train_labels: &[u8], test: Tensor<2>, test_labels: &[u8], k: usize, t: f64) -> Result<f64> {
+pub fn knn_top1(train: Tensor<2>, train_labels: &[u32], test: Tensor<2>, test_labels: &[u32], k: usize, t: f64) -> Result<f64> {
     Ok(accuracy(&read(knn_predict(train, train_labels, test, k, t))?, test_labels))
 }
 
@@ -96,7 +102,7 @@ struct Probe {
 }
 
 /// Logistic regression on standardised frozen features (full batch, Adam), top-1 (%).
-pub fn linear_top1(train: Tensor<2>, train_labels: &[u8], test: Tensor<2>, test_labels: &[u8], epochs: usize) -> Result<f64> {
+pub fn linear_top1(train: Tensor<2>, train_labels: &[u32], test: Tensor<2>, test_labels: &[u32], epochs: usize) -> Result<f64> {
     let device = train.device().without_autodiff();
     let [_, dim] = train.dims();
     let mean = train.clone().mean_dim(0);
@@ -105,10 +111,11 @@ pub fn linear_top1(train: Tensor<2>, train_labels: &[u8], test: Tensor<2>, test_
     let (train, test) = (norm(train), norm(test));
     let ad = device.clone().autodiff();
     // Seeded, so `locolab eval` reproduces a run's committed probe accuracy.
-    let mut probe = crate::train::seeded(&ad, 0, || Probe { fc: LinearConfig::new(dim, CLASSES).init(&ad) });
+    let classes = classes_of(train_labels).max(classes_of(test_labels));
+    let mut probe = crate::train::seeded(&ad, 0, || Probe { fc: LinearConfig::new(dim, classes).init(&ad) });
     let mut optim = AdamConfig::new().init();
     let x = train.autodiff();
-    let y = one_hot(train_labels, &ad);
+    let y = one_hot(train_labels, classes, &ad);
     for _ in 0..epochs {
         let loss = -(log_softmax(probe.fc.forward(x.clone()), 1) * y.clone()).sum_dim(1).mean();
         let grads = GradientsParams::from_grads(loss.backward(), &probe);
@@ -126,9 +133,10 @@ pub struct EvalOptions {
     pub every_stage: bool,
     /// Also train the logistic-regression probe (kNN is always measured).
     pub linear: bool,
-    /// Use only the first `n` training images as the kNN bank / probe training set.
+    /// Use only `n` training images, spread over the set ([`ImageSet::spread`]), as the kNN
+    /// bank / probe training set.
     pub train_images: Option<usize>,
-    /// Use only the first `n` test images.
+    /// Use only `n` test images, spread over the set.
     pub test_images: Option<usize>,
 }
 
@@ -140,10 +148,10 @@ impl Default for EvalOptions {
 }
 
 /// The trainer's data, cut to the sizes `opts` asks for.
-fn eval_data<'a>(t: &'a Trainer, opts: &EvalOptions) -> (Cow<'a, Cifar10>, Cow<'a, Cifar10>) {
-    fn subset(d: &Cifar10, n: Option<usize>) -> Cow<'_, Cifar10> {
+fn eval_data<'a>(t: &'a Trainer, opts: &EvalOptions) -> (Cow<'a, ImageSet>, Cow<'a, ImageSet>) {
+    fn subset(d: &ImageSet, n: Option<usize>) -> Cow<'_, ImageSet> {
         match n {
-            Some(n) if n < d.len() => Cow::Owned(d.take(n)),
+            Some(n) if n < d.len() => Cow::Owned(d.spread(n)),
             _ => Cow::Borrowed(d),
         }
     }
@@ -173,8 +181,8 @@ pub async fn evaluate_async(t: &Trainer, opts: &EvalOptions) -> Result<Vec<Stage
 pub fn evaluate_network(
     net: &Network,
     stage_names: &[String],
-    train: &Cifar10,
-    test: &Cifar10,
+    train: &ImageSet,
+    test: &ImageSet,
     input: usize,
     device: &Device,
     opts: &EvalOptions,
@@ -187,7 +195,7 @@ pub fn evaluate_network(
 }
 
 /// Every stage's pooled features of the train and test images, on the network's device.
-fn features(net: &Network, train: &Cifar10, test: &Cifar10, input: usize, device: &Device) -> Result<(Vec<Tensor<2>>, Vec<Tensor<2>>)> {
+fn features(net: &Network, train: &ImageSet, test: &ImageSet, input: usize, device: &Device) -> Result<(Vec<Tensor<2>>, Vec<Tensor<2>>)> {
     if train.is_empty() || test.is_empty() {
         return Err(Error::Config("evaluation needs at least one train and one test image".into()));
     }
@@ -231,8 +239,8 @@ fn scoring_device(features_device: &Device) -> Device {
 /// kNN (and the probe, if asked) top-1 of each `(stage, train features, test features)`.
 fn score(
     stage_names: &[String],
-    train_labels: &[u8],
-    test_labels: &[u8],
+    train_labels: &[u32],
+    test_labels: &[u32],
     host: Vec<(usize, HostMatrix, HostMatrix)>,
     features_device: &Device,
     opts: &EvalOptions,

@@ -23,7 +23,7 @@ use web_time::Instant;
 
 use crate::checkpoint::{self, Contents};
 use crate::config::{MethodKind, TrainConfig};
-use crate::data::CifarSplits;
+use crate::data::Splits;
 use crate::error::{Error, Result};
 use crate::eval::{evaluate, EvalOptions, StageAccuracy};
 use crate::run::{append_line, read_jsonl, Run};
@@ -44,7 +44,8 @@ pub struct ExperimentSpec {
     pub seeds: usize,
     /// kNN monitor every this many steps (and at step 0 and the end); 0: only at the ends.
     pub eval_every: usize,
-    /// Monitor bank: the first this many training images; queries: the first test images.
+    /// Monitor bank: this many training images, queries: this many test images, each spread
+    /// evenly over its split (`ImageSet::spread`: every class in proportion).
     pub monitor_train: usize,
     pub monitor_test: usize,
     /// Periodic checkpoint every this many steps (and at the end).
@@ -140,14 +141,16 @@ struct Task {
     seed_index: usize,
 }
 
-/// Run (or continue) every unfinished run of `spec` under `out`, `jobs` at a time, and return
+/// Run (or continue) every unfinished run of `spec` under `out`, `jobs` at a time (each with
+/// `workers` loader threads: [`Trainer::set_loader_workers`]), and return
 /// every run's result (methods in spec order, then random-init; seeds ascending).
 pub fn run(
     spec: &ExperimentSpec,
     out: &Path,
-    data: Arc<CifarSplits>,
+    data: Arc<Splits>,
     device: &Device,
     jobs: usize,
+    workers: usize,
     on_event: &(dyn Fn(Event) + Sync),
 ) -> Result<Vec<RunResult>> {
     spec.validate()?;
@@ -179,7 +182,7 @@ pub fn run(
                 }
                 let Some(task) = queue.lock().expect("lock").pop() else { return };
                 let r = match task.method {
-                    Some(m) => run_one(spec, out, m, task.seed_index, data.clone(), device, on_event).map(|_| ()),
+                    Some(m) => run_one(spec, out, m, task.seed_index, data.clone(), device, workers, on_event).map(|_| ()),
                     None => random_init(spec, out, task.seed_index, data.clone(), device, on_event).map(|_| ()),
                 };
                 if let Err(e) = r {
@@ -266,8 +269,9 @@ fn run_one(
     out: &Path,
     method: MethodKind,
     seed_index: usize,
-    data: Arc<CifarSplits>,
+    data: Arc<Splits>,
     device: &Device,
+    workers: usize,
     on_event: &(dyn Fn(Event) + Sync),
 ) -> Result<RunResult> {
     let dir = spec.run_dir(out, Some(method), seed_index);
@@ -277,6 +281,7 @@ fn run_one(
     let cfg = spec.config(method, seed_index);
     let name = format!("{} seed {}", crate::method::label(&cfg), cfg.seed);
     let mut run = Run::open(&dir, cfg.clone(), data, device, &[MONITOR])?;
+    run.trainer.set_loader_workers(workers);
     if run.trainer.config != cfg {
         return Err(Error::Checkpoint(format!("{}: its config differs from {}", dir.display(), out.join("experiment.json").display())));
     }
@@ -348,7 +353,7 @@ fn random_init(
     spec: &ExperimentSpec,
     out: &Path,
     seed_index: usize,
-    data: Arc<CifarSplits>,
+    data: Arc<Splits>,
     device: &Device,
     on_event: &(dyn Fn(Event) + Sync),
 ) -> Result<RunResult> {

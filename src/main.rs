@@ -6,7 +6,8 @@ use std::sync::Arc;
 use clap::Parser;
 
 use locolab::config::{Overrides, TrainConfig, DEFAULT_PRESET};
-use locolab::data::{load_dir, CifarSplits, DEFAULT_DIR};
+use locolab::data::folder::FolderOptions;
+use locolab::data::{Splits, DEFAULT_DIR};
 use locolab::error::{Error, Result};
 use locolab::eval::{evaluate, EvalOptions};
 use locolab::experiment::{self, ExperimentSpec};
@@ -29,7 +30,15 @@ static ALLOC: locolab::memory::Counting = locolab::memory::Counting;
 fn run(cli: Cli) -> Result<()> {
     let dev = || device::by_name(cli.backend.as_deref());
     let data_dir = cli.data.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DIR));
-    let data = || -> Result<Arc<CifarSplits>> { Ok(Arc::new(load_dir(&data_dir)?)) };
+    let data = || -> Result<Arc<Splits>> {
+        let opened = locolab::data::open(&data_dir, FolderOptions { skip_bad: cli.skip_bad_images })?;
+        eprintln!("data: {}", opened.description);
+        for s in &opened.skipped {
+            eprintln!("skipped {s}");
+        }
+        Ok(Arc::new(opened.splits))
+    };
+    let workers = cli.workers.unwrap_or_else(locolab::data::loader::default_workers);
     match cli.cmd {
         Cmd::Inspect { arch, input, json } => {
             let ins = inspect(&ArchSpec::new(arch, input.unwrap_or(arch.native_input()))?);
@@ -39,23 +48,38 @@ fn run(cli: Cli) -> Result<()> {
                 print!("{}", ins.to_markdown());
             }
         }
-        Cmd::Train { knobs, out, resume, checkpoint_every, no_eval, every_stage, parallel_units } => {
+        Cmd::Train { knobs, out, resume, epochs, checkpoint_every, no_eval, every_stage, parallel_units } => {
             let cfg = if resume { None } else { Some(knobs.config()?) }; // bad knobs fail before any I/O
+            let data = data()?;
+            let cfg = match (cfg, epochs) {
+                (Some(c), Some(e)) => Some(TrainConfig::preset_with(
+                    knobs.preset.as_deref().unwrap_or(DEFAULT_PRESET),
+                    &Overrides { steps: Some(ExperimentSpec::steps_for_epochs(e, data.train.len(), c.batch)?), ..knobs.overrides() },
+                )?),
+                (c, _) => c,
+            };
             let mut run = match cfg {
-                None => Run::resume(&out, data()?, &dev()?, &[])?,
+                None => Run::resume(&out, data, &dev()?, &[])?,
                 Some(cfg) => {
                     fits_in_memory(cli.backend.as_deref(), [cfg.clone()], 1)?;
                     if parallel_units {
                         locolab::method::check_parallel(&cfg)?; // before the run directory is touched
                     }
-                    Run::start(&out, cfg, data()?, &dev()?, &[])?
+                    let run = Run::start(&out, cfg, data, &dev()?, &[])?;
+                    write_data_json(&out, &data_dir, run.trainer.data())?;
+                    run
                 }
             };
+            run.trainer.set_loader_workers(workers);
             let t = &run.trainer;
             if resume {
                 eprintln!("resuming {} at step {} from {}", locolab::method::label(&t.config), t.step_count(), out.display());
             }
-            let steps = knobs.steps.unwrap_or(0).max(t.config.steps);
+            let extend = match epochs {
+                Some(e) if resume => ExperimentSpec::steps_for_epochs(e, t.data().train.len(), t.config.batch)?,
+                _ => 0,
+            };
+            let steps = knobs.steps.unwrap_or(0).max(extend).max(t.config.steps);
             let pb = progress(steps.saturating_sub(t.step_count()), &locolab::method::label(&t.config));
             let show = |r: &locolab::StepReport| {
                 pb.set_message(format!("loss [{}] {:.1} img/s", losses(&r.losses), r.images_per_sec));
@@ -120,9 +144,10 @@ fn run(cli: Cli) -> Result<()> {
                 spec.validate()?;
                 fits_in_memory(cli.backend.as_deref(), spec.methods.iter().map(|&m| spec.config(m, 0)), jobs)?;
                 experiment::write_spec(&spec, &out)?;
+                write_data_json(&out, &data_dir, &data)?;
                 (spec, data)
             };
-            let runs = experiment::run(&spec, &out, data, &dev()?, jobs, &log_event)?;
+            let runs = experiment::run(&spec, &out, data, &dev()?, jobs, workers, &log_event)?;
             let report = ExperimentReport { spec, runs };
             let written = report.write(&out)?;
             print!("{}", report.markdown());
@@ -189,6 +214,19 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `data.json` in a run or experiment directory: where the data came from and its classes in
+/// label order (an image folder's sorted folder names).
+fn write_data_json(out: &Path, source: &Path, data: &Splits) -> Result<()> {
+    let json = serde_json::json!({
+        "source": source.display().to_string(),
+        "train_images": data.train.len(),
+        "test_images": data.test.len(),
+        "classes": data.train.classes,
+    });
+    std::fs::create_dir_all(out).map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
+    write(&out.join("data.json"), &serde_json::to_string_pretty(&json).expect("serialises"))
 }
 
 /// Refuse configs whose estimated step peak would not fit in this machine's memory, `jobs` runs

@@ -14,7 +14,7 @@ use web_time::Instant;
 
 use crate::checkpoint;
 use crate::config::TrainConfig;
-use crate::data::CifarSplits;
+use crate::data::Splits;
 use crate::error::{Error, Result};
 use crate::train::{StepReport, Trainer};
 
@@ -53,7 +53,7 @@ impl Run {
     }
 
     /// Start a fresh run in `dir` (removing an old run's logs and checkpoints there).
-    pub fn start(dir: &Path, config: TrainConfig, data: Arc<CifarSplits>, device: &Device, logs: &[&str]) -> Result<Self> {
+    pub fn start(dir: &Path, config: TrainConfig, data: Arc<Splits>, device: &Device, logs: &[&str]) -> Result<Self> {
         let trainer = Trainer::new(config, data, device)?; // bad config fails before the directory is touched
         std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
         for name in ["metrics.jsonl", "time.json"].iter().chain(logs) {
@@ -65,7 +65,7 @@ impl Run {
 
     /// Continue the run in `dir` from its newest complete checkpoint; `logs` (besides
     /// `metrics.jsonl`) are cut back to that checkpoint's step too.
-    pub fn resume(dir: &Path, data: Arc<CifarSplits>, device: &Device, logs: &[&str]) -> Result<Self> {
+    pub fn resume(dir: &Path, data: Arc<Splits>, device: &Device, logs: &[&str]) -> Result<Self> {
         let loaded = checkpoint::load(dir, data, device)?;
         if !loaded.resumable {
             return Err(Error::Checkpoint(format!(
@@ -86,7 +86,7 @@ impl Run {
     }
 
     /// Resume if `dir` has a checkpoint, else start fresh with `config`.
-    pub fn open(dir: &Path, config: TrainConfig, data: Arc<CifarSplits>, device: &Device, logs: &[&str]) -> Result<Self> {
+    pub fn open(dir: &Path, config: TrainConfig, data: Arc<Splits>, device: &Device, logs: &[&str]) -> Result<Self> {
         if checkpoint::exists(dir) {
             Self::resume(dir, data, device, logs)
         } else {

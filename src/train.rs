@@ -8,13 +8,12 @@ use std::sync::Arc;
 use burn::module::{ModuleVisitor, Param};
 use burn::optim::{ModuleOptimizer, MultiGradientsParams};
 use burn::prelude::*;
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
 use crate::config::TrainConfig;
-use crate::data::augment::{step_rng, Augment, Views};
-use crate::data::CifarSplits;
+use crate::data::augment::{Augment, Views};
+use crate::data::{Loader, Splits};
 use crate::error::{Error, Result};
 use crate::memory::MemoryProbe;
 use crate::method::{plan_for, Plan, StepRun, UnitNet, UnitStep};
@@ -35,6 +34,12 @@ pub struct StepReport {
     pub images_per_sec: f64,
     /// Images seen so far (the shared x-axis of the comparison plot).
     pub images_seen: usize,
+    /// Epochs completed after this step (images seen / training images).
+    #[serde(default)]
+    pub epoch: f64,
+    /// Seconds the step waited for its batch of views (0 when the loader kept up).
+    #[serde(default)]
+    pub data_wait_seconds: f64,
     /// Where the step's time went, per unit (bottom to top).
     pub phases: Vec<UnitPhases>,
     /// Peak memory of the step above what was live when it started (bytes), when the trainer
@@ -88,14 +93,6 @@ pub struct ParallelRun {
     pub copy_gap: f32,
 }
 
-/// The two augmented views of step `step`'s batch (deterministic in seed and step).
-fn batch_views(data: &CifarSplits, augment: &Augment, seed: u64, batch: usize, step: usize) -> Views {
-    let mut rng = step_rng(seed, step as u64);
-    let n = data.train.len();
-    let indices: Vec<usize> = (0..batch).map(|_| rng.random_range(0..n)).collect();
-    augment.views(&data.train, &indices, &mut rng)
-}
-
 pub struct Trainer {
     pub config: TrainConfig,
     pub spec: ArchSpec,
@@ -103,8 +100,8 @@ pub struct Trainer {
     pub net: Network,
     optim: ModuleOptimizer,
     device: Device,
-    data: Arc<CifarSplits>,
-    augment: Augment,
+    data: Arc<Splits>,
+    loader: Loader,
     step: usize,
     images_seen: usize,
     probe: Option<&'static dyn MemoryProbe>,
@@ -119,11 +116,12 @@ struct Pending {
     phases: Vec<UnitPhases>,
     /// Live bytes when the step started (with a memory probe).
     base: usize,
+    data_wait_seconds: f64,
 }
 
 impl Trainer {
     /// A fresh, seeded trainer. `device` may be any backend; autodiff is enabled on it here.
-    pub fn new(config: TrainConfig, data: Arc<CifarSplits>, device: &Device) -> Result<Self> {
+    pub fn new(config: TrainConfig, data: Arc<Splits>, device: &Device) -> Result<Self> {
         config.validate()?;
         if data.train.len() < config.batch {
             return Err(Error::Config(format!(
@@ -136,9 +134,10 @@ impl Trainer {
         let spec = ArchSpec::new(config.arch, config.input)?;
         let plan = plan_for(&config, &spec)?;
         let net = seeded(&device, config.seed, || plan.build(&spec, config.proj_dim, &device));
+        let loader = Loader::new(data.clone(), Augment::for_data(config.input, &data.train), config.seed, config.batch);
         Ok(Self {
             optim: crate::optim::build(&config),
-            augment: Augment::simclr_cifar(config.input),
+            loader,
             config,
             spec,
             plan,
@@ -163,8 +162,19 @@ impl Trainer {
     pub fn device(&self) -> &Device {
         &self.device
     }
-    pub fn data(&self) -> &Arc<CifarSplits> {
+    pub fn data(&self) -> &Arc<Splits> {
         &self.data
+    }
+
+    /// Augment batches on `workers` threads ahead of the step (native; 0: on the training
+    /// thread). The batches stay the same for any count ([`crate::data::loader`]).
+    pub fn set_loader_workers(&mut self, workers: usize) {
+        self.loader.set_workers(workers);
+    }
+
+    /// The sample order and augmentation of this run.
+    pub fn loader(&self) -> &Loader {
+        &self.loader
     }
 
     /// Unit names in loss order, e.g. `res2+res3`.
@@ -172,9 +182,9 @@ impl Trainer {
         self.plan.unit_names(&self.spec)
     }
 
-    /// The two augmented views of this step's batch (deterministic in seed and step).
+    /// The two augmented views of step `step`'s batch (0-based; deterministic in seed and step).
     pub fn batch_views(&self, step: usize) -> Views {
-        batch_views(&self.data, &self.augment, self.config.seed, self.config.batch, step)
+        self.loader.views(step)
     }
 
     fn launch(&mut self) -> Pending {
@@ -183,9 +193,9 @@ impl Trainer {
             p.current()
         });
         let started = Instant::now();
-        let x = self.batch_views(self.step).into_tensor(&self.device);
-        let run = self.plan.begin(&self.net, x);
-        Pending { run, started, lr: crate::optim::learning_rate(&self.config, self.step), losses: Vec::new(), phases: Vec::new(), base }
+        let (views, data_wait_seconds) = self.loader.next(self.step);
+        let run = self.plan.begin(&self.net, views.into_tensor(&self.device));
+        Pending { run, started, lr: crate::optim::learning_rate(&self.config, self.step), losses: Vec::new(), phases: Vec::new(), base, data_wait_seconds }
     }
 
     fn next_unit(&self, p: &mut Pending) -> Option<UnitStep> {
@@ -243,6 +253,8 @@ impl Trainer {
             seconds,
             images_per_sec: self.config.batch as f64 / seconds.max(1e-9),
             images_seen: self.images_seen,
+            epoch: self.loader.sampler().epochs_after(self.step),
+            data_wait_seconds: p.data_wait_seconds,
             peak_bytes: p.phases.iter().filter_map(|u| u.peak_bytes).max(),
             phases: p.phases,
         }
@@ -289,8 +301,8 @@ impl Trainer {
         let schedule = self.plan.schedule(self.spec.stages.len())?;
         let first = self.step;
         let names = self.unit_names();
-        let (data, augment, seed, batch) = (&self.data, &self.augment, self.config.seed, self.config.batch);
-        let views = |b: usize| batch_views(data, augment, seed, batch, first + b);
+        let loader = &self.loader;
+        let views = |b: usize| loader.views(first + b);
         let mut last = 0.0;
         let mut reports = Vec::with_capacity(n);
         let cfg = &self.config;
@@ -305,6 +317,8 @@ impl Trainer {
                 seconds,
                 images_per_sec: cfg.batch as f64 / seconds.max(1e-9),
                 images_seen: self.images_seen + (b + 1) * cfg.batch,
+                epoch: loader.sampler().epochs_after(first + b + 1),
+                data_wait_seconds: 0.0,
                 phases: row
                     .iter()
                     .map(|u| UnitPhases { forward_seconds: u.forward_seconds, backward_seconds: u.backward_seconds, update_seconds: u.update_seconds, peak_bytes: None })

@@ -11,7 +11,8 @@ use wasm_bindgen::prelude::*;
 use crate::checkpoint::{self, Contents};
 use crate::config::{limits, Overrides, TrainConfig, PRESETS};
 use crate::data::augment::to_rgba;
-use crate::data::cifar::{load_archive_from, Cifar10, CifarSplits};
+use crate::data::cifar::{self, load_archive_from};
+use crate::data::Splits;
 use crate::error::Error;
 use crate::eval::{evaluate_async, EvalOptions};
 use crate::method::{Activation, SharedGrads, UnitWorker};
@@ -140,11 +141,11 @@ pub fn config_limits() -> Result<JsValue, JsError> {
 
 /// CIFAR-10 from the page: the official `.tar.gz` archive as `train` (then `test` is ignored),
 /// or two files of concatenated binary records.
-fn parse_data(train: &[u8], test: &[u8]) -> Result<CifarSplits, Error> {
+fn parse_data(train: &[u8], test: &[u8]) -> Result<Splits, Error> {
     if train.starts_with(&[0x1f, 0x8b]) {
         return load_archive_from(train, "the archive");
     }
-    Ok(CifarSplits { train: Cifar10::from_bytes(train, "the train file")?, test: Cifar10::from_bytes(test, "the test file")? })
+    Splits::new(cifar::from_bytes(train, "the train file")?, cifar::from_bytes(test, "the test file")?)
 }
 
 /// The browser's WebGPU device, initialised once per thread: burn's wgpu runtime can be set up
@@ -190,7 +191,7 @@ fn fits_in_tab(cfg: &TrainConfig) -> Result<(), JsError> {
     crate::memory::check_fits_here(cfg, 1).map_err(js_err)
 }
 
-fn new_trainer(cfg: TrainConfig, data: Arc<CifarSplits>, device: &Device, backend: &str) -> Result<Trainer, JsError> {
+fn new_trainer(cfg: TrainConfig, data: Arc<Splits>, device: &Device, backend: &str) -> Result<Trainer, JsError> {
     Ok(measured(Trainer::new(cfg, data, device).map_err(js_err)?, backend))
 }
 

@@ -15,7 +15,7 @@ fn bad_configs_are_clear_errors() {
     assert!(err(TrainConfig { batch: 0, ..cfg(MethodKind::Gim) }).contains("batch must be in"));
     assert!(err(TrainConfig { temperature: 0.0, ..cfg(MethodKind::Gim) }).contains("temperature must be in"));
     assert!(err(TrainConfig { lr: f64::NAN, ..cfg(MethodKind::Gim) }).contains("lr must be in"));
-    let small = std::sync::Arc::new(locolab::data::CifarSplits { train: data.train.take(100), test: data.test.take(10) });
+    let small = std::sync::Arc::new(locolab::data::Splits { train: data.train.take(100), test: data.test.take(10) });
     let msg = Trainer::new(TrainConfig { batch: 128, ..cfg(MethodKind::Gim) }, small, &dev).err().unwrap().to_string();
     assert!(msg.contains("larger than the 100 training images"), "{msg}");
     assert!(err(TrainConfig { sharing: SharingMode::Blocks(3), ..cfg(MethodKind::Loco) }).contains("exceeds"));

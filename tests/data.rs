@@ -3,8 +3,9 @@ mod common;
 
 use std::io::Write;
 
-use locolab::data::augment::{plain, step_rng, Augment};
-use locolab::data::cifar::{load_archive, load_dir, Cifar10, RECORD};
+use locolab::data::augment::{plain, Augment};
+use locolab::data::cifar::{self, load_archive, load_dir, RECORD};
+use locolab::data::ImageSet;
 use locolab::Error;
 
 use common::tmpdir;
@@ -21,17 +22,17 @@ fn reads_the_real_subset() {
 
 #[test]
 fn truncated_file_is_a_clear_error() {
-    let err = Cifar10::from_bytes(&vec![0u8; RECORD * 2 + 100], "x.bin").unwrap_err();
+    let err = cifar::from_bytes(&vec![0u8; RECORD * 2 + 100], "x.bin").unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, Error::Data(_)) && msg.contains("truncated") && msg.contains("x.bin"), "{msg}");
-    assert!(Cifar10::from_bytes(&[], "empty.bin").unwrap_err().to_string().contains("empty"));
+    assert!(cifar::from_bytes(&[], "empty.bin").unwrap_err().to_string().contains("empty"));
 }
 
 #[test]
 fn label_outside_0_to_9_is_rejected() {
     let mut bytes = vec![0u8; RECORD * 3];
     bytes[RECORD] = 11;
-    let msg = Cifar10::from_bytes(&bytes, "bad.bin").unwrap_err().to_string();
+    let msg = cifar::from_bytes(&bytes, "bad.bin").unwrap_err().to_string();
     assert!(msg.contains("record 1") && msg.contains("label 11"), "{msg}");
 }
 
@@ -48,9 +49,9 @@ fn missing_directory_says_how_to_get_data() {
 fn reads_the_official_archive_layout() {
     // Build a cifar-10-binary.tar.gz from real records, the way the official one is laid out.
     let real = common::cifar();
-    let rec = |d: &Cifar10, i: usize| {
-        let mut v = vec![d.labels[i]];
-        v.extend_from_slice(d.image(i));
+    let rec = |d: &ImageSet, i: usize| {
+        let mut v = vec![d.labels[i] as u8];
+        v.extend_from_slice(d.image(i).pixels);
         v
     };
     let dir = tmpdir("archive");
@@ -72,7 +73,7 @@ fn reads_the_official_archive_layout() {
     let splits = load_archive(&path).unwrap();
     assert_eq!(splits.train.len(), 20);
     assert_eq!(&splits.train.labels[..], &real.train.labels[..20], "batches in order");
-    assert_eq!(splits.test.image(4), real.test.image(4));
+    assert_eq!(splits.test.image(4).pixels, real.test.image(4).pixels);
     assert_eq!(load_dir(&dir).unwrap().train.len(), 20, "a directory holding only the archive works");
 }
 
@@ -81,11 +82,14 @@ fn augmentation_is_seeded_and_varied() {
     let d = common::cifar();
     let aug = Augment::simclr_cifar(32);
     let idx = [0, 1, 2, 3];
-    let a = aug.views(&d.train, &idx, &mut step_rng(7, 3));
-    let b = aug.views(&d.train, &idx, &mut step_rng(7, 3));
-    let c = aug.views(&d.train, &idx, &mut step_rng(7, 4));
-    assert_eq!(a.data, b.data, "same seed and step, same views");
-    assert_ne!(a.data, c.data, "another step, other views");
+    let items: Vec<(usize, u64)> = idx.iter().map(|&i| (i, 100 + i as u64)).collect();
+    let a = aug.views(&d.train, &items, 7);
+    let b = aug.views(&d.train, &items, 7);
+    let c = aug.views(&d.train, &items, 8);
+    let moved: Vec<(usize, u64)> = idx.iter().map(|&i| (i, 200 + i as u64)).collect();
+    assert_eq!(a.data, b.data, "same seed and positions, same views");
+    assert_ne!(a.data, c.data, "another seed, other views");
+    assert_ne!(a.data, aug.views(&d.train, &moved, 7).data, "other stream positions, other views");
     let plane = 3 * 32 * 32;
     assert_ne!(&a.data[..plane], &a.data[4 * plane..5 * plane], "the two views of one image differ");
     assert!(a.data.iter().all(|v| v.is_finite()));

@@ -22,9 +22,9 @@ fn spec() -> ExperimentSpec {
 }
 
 /// A slice of the real subset: enough for kNN and the probe, small enough for CI.
-fn data() -> std::sync::Arc<locolab::data::CifarSplits> {
+fn data() -> std::sync::Arc<locolab::data::Splits> {
     let d = common::cifar();
-    std::sync::Arc::new(locolab::data::CifarSplits { train: d.train.take(600), test: d.test.take(200) })
+    std::sync::Arc::new(locolab::data::Splits { train: d.train.take(600), test: d.test.take(200) })
 }
 
 #[test]
@@ -32,7 +32,7 @@ fn seeded_experiment_reports_every_run_and_resumes() {
     let out = common::tmpdir("experiment");
     let spec = spec();
     experiment::write_spec(&spec, &out).unwrap();
-    let runs = experiment::run(&spec, &out, data(), &Device::flex(), 2, &|_| {}).unwrap();
+    let runs = experiment::run(&spec, &out, data(), &Device::flex(), 2, 1, &|_| {}).unwrap();
     let labels: Vec<&str> = runs.iter().map(|r| r.method.as_str()).collect();
     assert_eq!(labels, ["simclr", "simclr", "loco(hard, conv-mlp)", "loco(hard, conv-mlp)", RANDOM_INIT, RANDOM_INIT]);
     assert_eq!(runs.iter().map(|r| r.seed).collect::<Vec<_>>(), [5, 6, 5, 6, 5, 6]);
@@ -70,7 +70,7 @@ fn seeded_experiment_reports_every_run_and_resumes() {
     // Resume: a run whose result was lost is finished again from its checkpoint, with the
     // same final numbers; the others are read back as they were.
     std::fs::remove_file(out.join("loco/seed-6/result.json")).unwrap();
-    let again = experiment::run(&experiment::read_spec(&out).unwrap(), &out, data(), &Device::flex(), 1, &|_| {}).unwrap();
+    let again = experiment::run(&experiment::read_spec(&out).unwrap(), &out, data(), &Device::flex(), 1, 0, &|_| {}).unwrap();
     for (a, b) in runs.iter().zip(&again) {
         assert_eq!(a.method, b.method);
         for (x, y) in a.accuracy.iter().zip(&b.accuracy) {

@@ -10,7 +10,7 @@ use std::io::Write;
 use burn::prelude::*;
 use locolab::checkpoint;
 use locolab::config::{Arch, MethodKind, Overrides, SharingMode, TrainConfig};
-use locolab::data::cifar::{load_archive_from, Cifar10, RECORD};
+use locolab::data::cifar::{self, load_archive_from, RECORD};
 use locolab::Trainer;
 use proptest::prelude::*;
 
@@ -22,7 +22,7 @@ fn cases(n: u32) -> ProptestConfig {
 /// A few real records, the seed that mutations start from.
 fn real_records(n: usize) -> Vec<u8> {
     let d = common::cifar();
-    (0..n).flat_map(|i| std::iter::once(d.train.labels[i]).chain(d.train.image(i).iter().copied())).collect()
+    (0..n).flat_map(|i| std::iter::once(d.train.labels[i] as u8).chain(d.train.image(i).pixels.iter().copied())).collect()
 }
 
 fn archive(records: &[u8]) -> Vec<u8> {
@@ -66,7 +66,7 @@ proptest! {
 
     #[test]
     fn cifar_reader_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..4 * RECORD)) {
-        if let Ok(d) = Cifar10::from_bytes(&bytes, "fuzz") {
+        if let Ok(d) = cifar::from_bytes(&bytes, "fuzz") {
             prop_assert_eq!(d.len() * RECORD, bytes.len());
             prop_assert!(d.labels.iter().all(|&l| l < 10));
         }
@@ -74,7 +74,7 @@ proptest! {
 
     #[test]
     fn cifar_reader_on_mutated_records(edits in proptest::collection::vec((any::<u32>(), any::<u8>(), any::<u8>()), 1..8)) {
-        let _ = Cifar10::from_bytes(&mutate(&real_records(3), &edits), "fuzz");
+        let _ = cifar::from_bytes(&mutate(&real_records(3), &edits), "fuzz");
     }
 
     #[test]

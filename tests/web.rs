@@ -79,14 +79,14 @@ async fn bad_config_rejects_with_a_message() {
 async fn webgpu_step_matches_cpu() {
     use burn::prelude::*;
     use locolab::config::{MethodKind, TrainConfig};
-    use locolab::data::{Cifar10, CifarSplits};
+    use locolab::data::{ImageSet, Splits};
     use locolab::Trainer;
     let gpu_device = match locolab::web::webgpu_device().await {
         Ok(d) => d,
         Err(why) => panic!("no WebGPU adapter in this browser ({why}); run with --enable-unsafe-webgpu"),
     };
-    let split = Cifar10::from_bytes(CIFAR, "test_1k.bin").unwrap();
-    let data = std::sync::Arc::new(CifarSplits { train: split.clone(), test: split });
+    let split = cifar::from_bytes(CIFAR, "test_1k.bin").unwrap();
+    let data = std::sync::Arc::new(Splits { train: split.clone(), test: split });
     let cfg = TrainConfig { method: MethodKind::Loco, batch: 8, ..TrainConfig::preset("browser").unwrap() };
     let mut cpu = Trainer::new(cfg.clone(), data.clone(), &Device::flex()).unwrap();
     let mut gpu = Trainer::new(cfg, data, &gpu_device).unwrap();

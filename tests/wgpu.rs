@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use burn::prelude::*;
 use locolab::config::{MethodKind, TrainConfig};
-use locolab::data::{Cifar10, CifarSplits};
+use locolab::data::{ImageSet, Splits};
 use locolab::Trainer;
 
 /// A wgpu device that can run a kernel, or why not (wgpu panics when it finds no adapter).
@@ -39,8 +39,8 @@ fn wgpu_step_matches_cpu() {
         }
     };
     let data_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/cifar10");
-    let split = Cifar10::load_file(&data_dir.join("test_1k.bin")).expect("CIFAR-10 test split in ../shared/data/cifar10");
-    let data = Arc::new(CifarSplits { train: split.clone(), test: split });
+    let split = cifar::load_file(&data_dir.join("test_1k.bin")).expect("CIFAR-10 test split in ../shared/data/cifar10");
+    let data = Arc::new(Splits { train: split.clone(), test: split });
     let cfg = TrainConfig { method: MethodKind::Loco, batch: 8, ..TrainConfig::preset("browser").unwrap() };
     let mut cpu = Trainer::new(cfg.clone(), data.clone(), &Device::flex()).unwrap();
     let mut gpu = Trainer::new(cfg, data, &device).unwrap();

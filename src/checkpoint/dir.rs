@@ -12,7 +12,7 @@ use std::sync::Arc;
 use burn::prelude::*;
 
 use super::{encode, from_bundle, from_files, parse_state, CheckpointState, Contents, FileSum, Fnv1a, STATE};
-use crate::data::CifarSplits;
+use crate::data::Splits;
 use crate::error::{Error, Result};
 use crate::train::Trainer;
 
@@ -183,7 +183,7 @@ pub fn resolve(path: &Path) -> Result<(PathBuf, CheckpointState)> {
 /// Load a trainer from a checkpoint folder, a run directory (see [`resolve`]) or a bundle file
 /// (the page's download, see [`super::to_bundle`]). A weights-only checkpoint gets a fresh
 /// optimizer; [`Loaded::resumable`] says so.
-pub fn load(path: &Path, data: Arc<CifarSplits>, device: &Device) -> Result<Loaded> {
+pub fn load(path: &Path, data: Arc<Splits>, device: &Device) -> Result<Loaded> {
     if path.is_file() {
         let bytes = io(std::fs::read(path), || format!("cannot read {}", path.display()))?;
         let (trainer, resumable) = from_bundle(&bytes, &path.display().to_string(), data, device)?;

@@ -22,7 +22,7 @@ use burn::tensor::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
-use crate::data::CifarSplits;
+use crate::data::Splits;
 use crate::error::{Error, Result};
 use crate::model::Network;
 use crate::train::Trainer;
@@ -190,7 +190,7 @@ pub fn from_files(
     state: &CheckpointState,
     files: &BTreeMap<String, Vec<u8>>,
     at: &dyn Fn(&str) -> String,
-    data: Arc<CifarSplits>,
+    data: Arc<Splits>,
     device: &Device,
 ) -> Result<(Trainer, bool)> {
     let mut t = Trainer::new(state.config.clone(), data, device)?;
@@ -303,7 +303,7 @@ pub fn read_bundle(bytes: &[u8], source: &str) -> Result<(CheckpointState, BTree
 }
 
 /// A trainer from a bundle's bytes; `source` (a file name) names it in errors.
-pub fn from_bundle(bytes: &[u8], source: &str, data: Arc<CifarSplits>, device: &Device) -> Result<(Trainer, bool)> {
+pub fn from_bundle(bytes: &[u8], source: &str, data: Arc<Splits>, device: &Device) -> Result<(Trainer, bool)> {
     let (state, files) = read_bundle(bytes, source)?;
     from_files(&state, &files, &|name| format!("{source}: {name}"), data, device)
 }

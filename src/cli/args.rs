@@ -14,9 +14,18 @@ pub(crate) struct Cli {
     /// Backend: flex (default, CPU), or wgpu / cuda when compiled in (`--features wgpu`, `cuda`).
     #[arg(long, global = true)]
     pub(crate) backend: Option<String>,
-    /// CIFAR-10 directory (binary batches or the official .tar.gz) [default: ../shared/data/cifar10].
+    /// The data: a CIFAR-10 binary directory (or the official .tar.gz), an image-folder tree
+    /// (DIR/train/<class>/*.jpg|png and DIR/val/ or DIR/test/), or an image-folder archive
+    /// (.tar.xz, unpacked once into ~/.cache/locolab-data) [default: ../shared/data/cifar10].
     #[arg(long, global = true)]
     pub(crate) data: Option<PathBuf>,
+    /// Skip image files that cannot be read or decoded (counted in the log) instead of stopping.
+    #[arg(long, global = true)]
+    pub(crate) skip_bad_images: bool,
+    /// Threads that augment batches ahead of the training step (0: on the training thread);
+    /// the batches are the same for any count [default: a quarter of the cores, 1 to 8].
+    #[arg(long, global = true)]
+    pub(crate) workers: Option<usize>,
     #[command(subcommand)]
     pub(crate) cmd: Cmd,
 }
@@ -41,6 +50,9 @@ pub(crate) enum Cmd {
         /// Continue from the newest complete checkpoint in --out (--steps may extend the run).
         #[arg(long)]
         resume: bool,
+        /// Train for this many passes over the training images instead of --steps.
+        #[arg(long, conflicts_with = "steps")]
+        epochs: Option<f64>,
         /// Save a checkpoint every N steps (and at the end).
         #[arg(long, default_value_t = 50)]
         checkpoint_every: usize,
@@ -195,10 +207,10 @@ pub(crate) struct ExperimentKnobs {
     /// kNN monitor every K steps (and at the start and end) [default: 10 points per run].
     #[arg(long)]
     pub(crate) eval_every: Option<usize>,
-    /// Monitor bank: the first N training images.
+    /// Monitor bank: N training images spread over the split (every class in proportion).
     #[arg(long, default_value_t = 2000)]
     pub(crate) monitor_train: usize,
-    /// Monitor queries: the first N test images.
+    /// Monitor queries: N test images spread over the split.
     #[arg(long, default_value_t = 1000)]
     pub(crate) monitor_test: usize,
     #[arg(long, default_value_t = 50)]

@@ -38,7 +38,14 @@ pub(crate) fn log_event(e: Event) {
     match e {
         Event::Started { run, from_step, steps } => eprintln!("[{run}] {} at step {from_step} of {steps}", if from_step > 0 { "resumed" } else { "started" }),
         Event::Step { run, report } if report.step % 25 == 0 => {
-            eprintln!("[{run}] step {} loss [{}] {:.1} img/s", report.step, losses(&report.losses), report.images_per_sec)
+            eprintln!(
+                "[{run}] step {} (epoch {:.2}) loss [{}] {:.1} img/s, waited {:.0} ms for data",
+                report.step,
+                report.epoch,
+                losses(&report.losses),
+                report.images_per_sec,
+                report.data_wait_seconds * 1e3
+            )
         }
         Event::Step { .. } => {}
         Event::Monitor { run, point } => {

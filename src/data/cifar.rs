@@ -5,6 +5,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use super::set::{ImageSet, Splits};
 use crate::error::{Error, Result};
 
 pub const SIDE: usize = 32;
@@ -15,77 +16,42 @@ pub const CLASSES: usize = 10;
 pub const ARCHIVE_URL: &str = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz";
 pub const ARCHIVE_NAME: &str = "cifar-10-binary.tar.gz";
 
-/// Images (planar CHW u8) and labels of one split.
-#[derive(Clone, Debug, Default)]
-pub struct Cifar10 {
-    pub images: Vec<u8>,
-    pub labels: Vec<u8>,
+/// CIFAR-10's class names in label order (`batches.meta.txt`).
+pub const CLASS_NAMES: [&str; CLASSES] = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
+
+fn empty() -> ImageSet {
+    ImageSet::new(CLASS_NAMES.iter().map(|s| s.to_string()).collect())
 }
 
-/// The train and test splits.
-#[derive(Clone, Debug)]
-pub struct CifarSplits {
-    pub train: Cifar10,
-    pub test: Cifar10,
-}
-
-impl Cifar10 {
-    /// Parse concatenated records; `source` names the file in error messages.
-    pub fn from_bytes(bytes: &[u8], source: &str) -> Result<Self> {
-        if bytes.is_empty() {
-            return Err(Error::Data(format!("{source} is empty")));
-        }
-        if bytes.len() % RECORD != 0 {
+/// Parse concatenated records; `source` names the file in error messages.
+pub fn from_bytes(bytes: &[u8], source: &str) -> Result<ImageSet> {
+    if bytes.is_empty() {
+        return Err(Error::Data(format!("{source} is empty")));
+    }
+    if bytes.len() % RECORD != 0 {
+        return Err(Error::Data(format!(
+            "{source} has {} bytes, not a multiple of the {RECORD}-byte CIFAR-10 record: the file is truncated or not CIFAR-10 binary ({} whole records, {} bytes left over)",
+            bytes.len(),
+            bytes.len() / RECORD,
+            bytes.len() % RECORD
+        )));
+    }
+    let mut out = empty();
+    for (i, rec) in bytes.chunks_exact(RECORD).enumerate() {
+        if rec[0] as usize >= CLASSES {
             return Err(Error::Data(format!(
-                "{source} has {} bytes, not a multiple of the {RECORD}-byte CIFAR-10 record: the file is truncated or not CIFAR-10 binary ({} whole records, {} bytes left over)",
-                bytes.len(),
-                bytes.len() / RECORD,
-                bytes.len() % RECORD
+                "{source}: record {i} has label {} (CIFAR-10 labels are 0-9); is this CIFAR-100 or a corrupt file?",
+                rec[0]
             )));
         }
-        let n = bytes.len() / RECORD;
-        let mut out = Cifar10 { images: Vec::with_capacity(n * PIXELS), labels: Vec::with_capacity(n) };
-        for (i, rec) in bytes.chunks_exact(RECORD).enumerate() {
-            if rec[0] as usize >= CLASSES {
-                return Err(Error::Data(format!(
-                    "{source}: record {i} has label {} (CIFAR-10 labels are 0-9); is this CIFAR-100 or a corrupt file?",
-                    rec[0]
-                )));
-            }
-            out.labels.push(rec[0]);
-            out.images.extend_from_slice(&rec[1..]);
-        }
-        Ok(out)
+        out.push(rec[0] as u32, SIDE, SIDE, &rec[1..]);
     }
+    Ok(out)
+}
 
-    pub fn load_file(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
-        Self::from_bytes(&bytes, &path.display().to_string())
-    }
-
-    pub fn len(&self) -> usize {
-        self.labels.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
-    }
-
-    /// Planar CHW pixels of image `i`.
-    pub fn image(&self, i: usize) -> &[u8] {
-        &self.images[i * PIXELS..(i + 1) * PIXELS]
-    }
-
-    fn extend(&mut self, other: Cifar10) {
-        self.images.extend(other.images);
-        self.labels.extend(other.labels);
-    }
-
-    /// The first `n` records (for quick runs).
-    pub fn take(&self, n: usize) -> Cifar10 {
-        let n = n.min(self.len());
-        Cifar10 { images: self.images[..n * PIXELS].to_vec(), labels: self.labels[..n].to_vec() }
-    }
+pub fn load_file(path: &Path) -> Result<ImageSet> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    from_bytes(&bytes, &path.display().to_string())
 }
 
 fn get_help(dir: &Path) -> String {
@@ -97,7 +63,7 @@ fn get_help(dir: &Path) -> String {
 }
 
 /// Load both splits from a directory (see the module docs for the layouts accepted).
-pub fn load_dir(dir: &Path) -> Result<CifarSplits> {
+pub fn load_dir(dir: &Path) -> Result<Splits> {
     if !dir.is_dir() {
         return Err(Error::Data(format!("data directory {} does not exist; {}", dir.display(), get_help(dir))));
     }
@@ -113,14 +79,14 @@ pub fn load_dir(dir: &Path) -> Result<CifarSplits> {
     let train_files = bins(&|n| n.starts_with("data_batch_") || n.starts_with("train"));
     let test_files = bins(&|n| n.starts_with("test"));
     if !train_files.is_empty() && !test_files.is_empty() {
-        let read_all = |files: &[PathBuf]| -> Result<Cifar10> {
-            let mut d = Cifar10::default();
+        let read_all = |files: &[PathBuf]| -> Result<ImageSet> {
+            let mut d = empty();
             for f in files {
-                d.extend(Cifar10::load_file(f)?);
+                d.extend(load_file(f)?);
             }
             Ok(d)
         };
-        return Ok(CifarSplits { train: read_all(&train_files)?, test: read_all(&test_files)? });
+        return Splits::new(read_all(&train_files)?, read_all(&test_files)?);
     }
     let archive = dir.join(ARCHIVE_NAME);
     if archive.is_file() {
@@ -130,14 +96,14 @@ pub fn load_dir(dir: &Path) -> Result<CifarSplits> {
 }
 
 /// Read the official `cifar-10-binary.tar.gz` without unpacking it to disk.
-pub fn load_archive(path: &Path) -> Result<CifarSplits> {
+pub fn load_archive(path: &Path) -> Result<Splits> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
     load_archive_from(file, &path.display().to_string())
 }
 
-pub fn load_archive_from(reader: impl Read, source: &str) -> Result<CifarSplits> {
+pub fn load_archive_from(reader: impl Read, source: &str) -> Result<Splits> {
     let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(reader));
-    let mut train: Vec<(String, Cifar10)> = Vec::new();
+    let mut train: Vec<(String, ImageSet)> = Vec::new();
     let mut test = None;
     let bad = |e: std::io::Error| Error::Data(format!("{source} is not a readable tar.gz archive: {e}"));
     for entry in tar.entries().map_err(bad)? {
@@ -147,7 +113,7 @@ pub fn load_archive_from(reader: impl Read, source: &str) -> Result<CifarSplits>
         if file.starts_with("data_batch_") && file.ends_with(".bin") || file == "test_batch.bin" {
             let mut bytes = Vec::new();
             entry.read_to_end(&mut bytes).map_err(bad)?;
-            let split = Cifar10::from_bytes(&bytes, &format!("{source}:{path}"))?;
+            let split = from_bytes(&bytes, &format!("{source}:{path}"))?;
             if file == "test_batch.bin" {
                 test = Some(split);
             } else {
@@ -160,9 +126,9 @@ pub fn load_archive_from(reader: impl Read, source: &str) -> Result<CifarSplits>
     if train.is_empty() {
         return Err(Error::Data(format!("{source} has no data_batch_*.bin")));
     }
-    let mut all = Cifar10::default();
+    let mut all = empty();
     for (_, t) in train {
         all.extend(t);
     }
-    Ok(CifarSplits { train: all, test })
+    Splits::new(all, test)
 }

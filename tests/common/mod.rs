@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use locolab::config::{Arch, MethodKind, TrainConfig};
-use locolab::data::{load_dir, CifarSplits};
+use locolab::data::{load_dir, Splits};
 
 /// The directory of the real CIFAR-10 subset (`../shared/data/cifar10`, or `$LOCOLAB_DATA`).
 pub fn cifar_dir() -> PathBuf {
@@ -13,8 +13,8 @@ pub fn cifar_dir() -> PathBuf {
 }
 
 /// The real CIFAR-10 subset beside the repo, loaded once.
-pub fn cifar() -> Arc<CifarSplits> {
-    static DATA: OnceLock<Arc<CifarSplits>> = OnceLock::new();
+pub fn cifar() -> Arc<Splits> {
+    static DATA: OnceLock<Arc<Splits>> = OnceLock::new();
     DATA.get_or_init(|| Arc::new(load_dir(&cifar_dir()).unwrap_or_else(|e| panic!("tests need the CIFAR-10 subset: {e}"))))
         .clone()
 }

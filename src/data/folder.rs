@@ -1,0 +1,254 @@
+//! Image-folder datasets in the ImageNet layout: `DIR/train/<class>/*` and `DIR/val/<class>/*`
+//! (or `DIR/test/<class>/*`), JPEG or PNG at any size, any number of classes. Class names and
+//! their label order are the sorted folder names of `train/`; the other split must have the
+//! same folders. Grayscale, CMYK and alpha images are converted to RGB (alpha dropped, as
+//! torchvision's `convert("RGB")`). Files are decoded on every core with the `image` crate
+//! (zune-jpeg, png) and kept in memory, planar CHW.
+//!
+//! Also the shipped CIFAR-10 JPEG archive (`cifar10-jpeg.tar.xz`): unpacked once with the
+//! system's `tar` into a cache directory outside the repository, then read as a folder.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use image::{ImageFormat, ImageReader, Limits};
+
+use super::set::{ImageSet, Splits};
+use crate::error::{Error, Result};
+
+/// Images above this many pixels are refused before decoding (a decompression bomb; PIL's limit).
+pub const MAX_PIXELS: u64 = 89_478_485;
+/// Images smaller than this on either side are refused: nothing to crop.
+pub const MIN_SIDE: usize = 8;
+/// Decoded images kept in memory at most (bytes); above it the load stops with a message.
+pub const MAX_DECODED_BYTES: usize = 8 << 30;
+
+/// How a folder is read.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FolderOptions {
+    /// Skip files that cannot be read or decoded (counted and named in the report) instead of
+    /// stopping at the first.
+    pub skip_bad: bool,
+}
+
+/// What a load found besides the images.
+#[derive(Clone, Debug, Default)]
+pub struct FolderReport {
+    /// `path: cause` of every skipped file (only with [`FolderOptions::skip_bad`]).
+    pub skipped: Vec<String>,
+}
+
+/// Whether `dir` looks like an image-folder tree (it has a `train/` folder).
+pub fn is_folder_tree(dir: &Path) -> bool {
+    dir.join("train").is_dir()
+}
+
+/// The evaluation split of a tree: `val/`, else `test/`.
+fn eval_dir(dir: &Path) -> Result<PathBuf> {
+    ["val", "test"].iter().map(|n| dir.join(n)).find(|p| p.is_dir()).ok_or_else(|| {
+        Error::Data(format!("{} has train/ but no val/ or test/ folder (the ImageNet layout: DIR/train/<class>/*, DIR/val/<class>/*)", dir.display()))
+    })
+}
+
+/// Read both splits of an image-folder tree.
+pub fn load(dir: &Path, opts: FolderOptions) -> Result<(Splits, FolderReport)> {
+    let train_dir = dir.join("train");
+    let test_dir = eval_dir(dir)?;
+    let classes = class_folders(&train_dir)?;
+    let test_classes = class_folders(&test_dir)?;
+    if classes != test_classes {
+        let only = |a: &[String], b: &[String]| a.iter().filter(|c| !b.contains(c)).cloned().collect::<Vec<_>>().join(", ");
+        return Err(Error::Data(format!(
+            "{} and {} have different class folders (only in train: [{}]; only in {}: [{}])",
+            train_dir.display(),
+            test_dir.display(),
+            only(&classes, &test_classes),
+            test_dir.file_name().and_then(|n| n.to_str()).unwrap_or("test"),
+            only(&test_classes, &classes)
+        )));
+    }
+    let mut report = FolderReport::default();
+    let train = read_split(&train_dir, &classes, opts, &mut report)?;
+    let test = read_split(&test_dir, &classes, opts, &mut report)?;
+    Ok((Splits::new(train, test)?, report))
+}
+
+/// Sorted names of the class folders in `split`.
+fn class_folders(split: &Path) -> Result<Vec<String>> {
+    let mut classes = Vec::new();
+    for entry in list(split)? {
+        // `is_dir` follows symlinks; a symlink loop is neither a file nor a folder here.
+        if entry.is_dir() {
+            let name = entry.file_name().and_then(|n| n.to_str()).map(str::to_string);
+            match name {
+                Some(n) if !n.starts_with('.') => classes.push(n),
+                Some(_) => {}
+                None => return Err(Error::Data(format!("{}: the class folder's name is not UTF-8", entry.display()))),
+            }
+        }
+    }
+    if classes.is_empty() {
+        return Err(Error::Data(format!("{} has no class folders (expected {}/<class>/<image>.jpg)", split.display(), split.display())));
+    }
+    Ok(classes)
+}
+
+/// The entries of a folder, sorted (the order every run sees).
+fn list(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(format!("cannot list {}", dir.display()), e))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()
+        .map_err(|e| Error::io(format!("cannot list {}", dir.display()), e))?;
+    v.sort();
+    Ok(v)
+}
+
+/// Every image of one split, class by class, decoded on every core.
+fn read_split(split: &Path, classes: &[String], opts: FolderOptions, report: &mut FolderReport) -> Result<ImageSet> {
+    let mut files: Vec<(u32, PathBuf)> = Vec::new();
+    for (label, class) in classes.iter().enumerate() {
+        let dir = split.join(class);
+        let before = files.len();
+        for path in list(&dir)? {
+            let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+            if !hidden && !path.is_dir() {
+                files.push((label as u32, path));
+            }
+        }
+        if files.len() == before {
+            return Err(Error::Data(format!("class folder {} holds no files", dir.display())));
+        }
+    }
+    let decoded = decode_all(&files);
+    let mut set = ImageSet::new(classes.to_vec());
+    let mut bytes = 0usize;
+    for ((label, path), d) in files.iter().zip(decoded) {
+        match d {
+            Ok((w, h, chw)) => {
+                bytes += chw.len();
+                if bytes > MAX_DECODED_BYTES {
+                    return Err(Error::Data(format!(
+                        "{}: the decoded images pass {} GiB of memory at {}; this loader keeps a split in memory (a streaming loader is future work)",
+                        split.display(),
+                        MAX_DECODED_BYTES >> 30,
+                        path.display()
+                    )));
+                }
+                set.push(*label, w, h, &chw);
+            }
+            Err(cause) if opts.skip_bad => report.skipped.push(format!("{}: {cause}", path.display())),
+            Err(cause) => return Err(Error::Data(format!("{}: {cause} (pass --skip-bad-images to skip such files)", path.display()))),
+        }
+    }
+    for (label, class) in classes.iter().enumerate() {
+        if !set.labels.contains(&(label as u32)) {
+            return Err(Error::Data(format!("class folder {} has no readable image", split.join(class).display())));
+        }
+    }
+    Ok(set)
+}
+
+/// Decode `files` on every core, in order.
+fn decode_all(files: &[(u32, PathBuf)]) -> Vec<std::result::Result<(usize, usize, Vec<u8>), String>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
+    let chunk = files.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = files.chunks(chunk).map(|part| s.spawn(move || part.iter().map(|(_, p)| read_image(p)).collect::<Vec<_>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().expect("decoder thread")).collect()
+    })
+}
+
+/// Read and decode one file.
+fn read_image(path: &Path) -> std::result::Result<(usize, usize, Vec<u8>), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read it ({e})"))?;
+    decode(&bytes)
+}
+
+/// Decode JPEG or PNG bytes to planar CHW RGB: `(width, height, pixels)`, or why not. Refuses
+/// other formats, images above [`MAX_PIXELS`] (before decoding) and below [`MIN_SIDE`].
+pub fn decode(bytes: &[u8]) -> std::result::Result<(usize, usize, Vec<u8>), String> {
+    let reader = || -> std::result::Result<ImageReader<Cursor<&[u8]>>, String> {
+        let r = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| e.to_string())?;
+        match r.format() {
+            Some(ImageFormat::Jpeg | ImageFormat::Png) => Ok(r),
+            Some(f) => Err(format!("{f:?} images are not read (JPEG and PNG are)")),
+            None => Err("not a JPEG or PNG image".into()),
+        }
+    };
+    let (w, h) = reader()?.into_dimensions().map_err(|e| format!("not a readable image: {e}"))?;
+    if w as u64 * h as u64 > MAX_PIXELS {
+        return Err(format!("{w}x{h} pixels is above the {MAX_PIXELS}-pixel limit (a decompression bomb?)"));
+    }
+    if (w as usize) < MIN_SIDE || (h as usize) < MIN_SIDE {
+        return Err(format!("{w}x{h} pixels is too small (at least {MIN_SIDE} a side)"));
+    }
+    let mut r = reader()?;
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(w);
+    limits.max_image_height = Some(h);
+    limits.max_alloc = Some(MAX_PIXELS * 8);
+    r.limits(limits);
+    let img = r.decode().map_err(|e| format!("corrupt or truncated image: {e}"))?.into_rgb8();
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let plane = w * h;
+    let mut chw = vec![0u8; 3 * plane];
+    for (i, px) in img.as_raw().chunks_exact(3).enumerate() {
+        chw[i] = px[0];
+        chw[plane + i] = px[1];
+        chw[2 * plane + i] = px[2];
+    }
+    Ok((w, h, chw))
+}
+
+/// Where an archive is unpacked: `$LOCOLAB_CACHE`, else `$HOME/.cache/locolab-data`, one
+/// folder per archive name and size.
+pub fn cache_dir_for(archive: &Path) -> Result<PathBuf> {
+    let size = std::fs::metadata(archive).map_err(|e| Error::io(format!("cannot read {}", archive.display()), e))?.len();
+    let root = std::env::var_os("LOCOLAB_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/locolab-data")))
+        .ok_or_else(|| Error::Data("neither LOCOLAB_CACHE nor HOME is set: nowhere to unpack the archive".into()))?;
+    let name = archive.file_name().and_then(|n| n.to_str()).unwrap_or("archive");
+    let stem = name.split(".tar").next().unwrap_or(name);
+    Ok(root.join(format!("{stem}-{size}")))
+}
+
+/// Unpack an image-folder archive (`.tar.xz`, `.tar.gz`, `.tar`) once into its cache folder
+/// and return the folder. A half-unpacked folder (killed mid-way) is never used: the archive
+/// is unpacked beside it and renamed into place.
+pub fn unpack_once(archive: &Path) -> Result<PathBuf> {
+    let dest = cache_dir_for(archive)?;
+    if is_folder_tree(&dest) {
+        return Ok(dest);
+    }
+    let parent = dest.parent().expect("cache dir has a parent");
+    std::fs::create_dir_all(parent).map_err(|e| Error::io(format!("cannot create {}", parent.display()), e))?;
+    let tmp = parent.join(format!(".unpacking-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| Error::io(format!("cannot create {}", tmp.display()), e))?;
+    eprintln!("unpacking {} into {} (once)", archive.display(), dest.display());
+    let status = std::process::Command::new("tar")
+        .arg("-xf")
+        .arg(archive)
+        .arg("-C")
+        .arg(&tmp)
+        .status()
+        .map_err(|e| Error::io("cannot run tar to unpack the archive (is it installed?)", e))?;
+    if !status.success() {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(Error::Data(format!("{}: tar could not unpack it ({status})", archive.display())));
+    }
+    // The archive's tree may sit one folder down.
+    let root = if is_folder_tree(&tmp) {
+        tmp.clone()
+    } else {
+        list(&tmp)?.into_iter().find(|p| is_folder_tree(p)).ok_or_else(|| {
+            let _ = std::fs::remove_dir_all(&tmp);
+            Error::Data(format!("{} holds no train/ folder: not an image-folder archive", archive.display()))
+        })?
+    };
+    std::fs::rename(&root, &dest).map_err(|e| Error::io(format!("cannot move the unpacked tree to {}", dest.display()), e))?;
+    let _ = std::fs::remove_dir_all(&tmp);
+    Ok(dest)
+}
