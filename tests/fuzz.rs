@@ -72,6 +72,25 @@ proptest! {
         }
     }
 
+    /// The image-folder decoder on mutated JPEG and PNG files: an image or a one-line reason.
+    #[test]
+    fn image_decoder_never_panics(png in any::<bool>(), edits in proptest::collection::vec((any::<u32>(), any::<u8>(), any::<u8>()), 1..8)) {
+        static SEEDS: std::sync::OnceLock<[Vec<u8>; 2]> = std::sync::OnceLock::new();
+        let seeds = SEEDS.get_or_init(|| {
+            let img = image::RgbImage::from_fn(24, 20, |x, y| image::Rgb([(x * 9) as u8, (y * 11) as u8, ((x ^ y) * 5) as u8]));
+            let encode = |f| {
+                let mut v = Vec::new();
+                img.write_to(&mut std::io::Cursor::new(&mut v), f).unwrap();
+                v
+            };
+            [encode(image::ImageFormat::Jpeg), encode(image::ImageFormat::Png)]
+        });
+        match locolab::data::folder::decode(&mutate(&seeds[png as usize], &edits)) {
+            Ok((w, h, chw)) => prop_assert_eq!(chw.len(), 3 * w * h),
+            Err(why) => prop_assert!(!why.contains('\n') && !why.is_empty(), "{}", why),
+        }
+    }
+
     #[test]
     fn cifar_reader_on_mutated_records(edits in proptest::collection::vec((any::<u32>(), any::<u8>(), any::<u8>()), 1..8)) {
         let _ = cifar::from_bytes(&mutate(&real_records(3), &edits), "fuzz");

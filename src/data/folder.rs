@@ -165,9 +165,15 @@ fn read_image(path: &Path) -> std::result::Result<(usize, usize, Vec<u8>), Strin
     decode(&bytes)
 }
 
-/// Decode JPEG or PNG bytes to planar CHW RGB: `(width, height, pixels)`, or why not. Refuses
-/// other formats, images above [`MAX_PIXELS`] (before decoding) and below [`MIN_SIDE`].
+/// Decode JPEG or PNG bytes to planar CHW RGB: `(width, height, pixels)`, or why not (one
+/// line). Refuses other formats, images above [`MAX_PIXELS`] (before decoding) and below
+/// [`MIN_SIDE`].
 pub fn decode(bytes: &[u8]) -> std::result::Result<(usize, usize, Vec<u8>), String> {
+    // The decoders' messages may hold newlines or control characters: one line, printable.
+    decode_inner(bytes).map_err(|e| e.split_whitespace().collect::<Vec<_>>().join(" ").chars().filter(|c| !c.is_control()).collect())
+}
+
+fn decode_inner(bytes: &[u8]) -> std::result::Result<(usize, usize, Vec<u8>), String> {
     let reader = || -> std::result::Result<ImageReader<Cursor<&[u8]>>, String> {
         let r = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| e.to_string())?;
         match r.format() {
@@ -201,24 +207,27 @@ pub fn decode(bytes: &[u8]) -> std::result::Result<(usize, usize, Vec<u8>), Stri
     Ok((w, h, chw))
 }
 
-/// Where an archive is unpacked: `$LOCOLAB_CACHE`, else `$HOME/.cache/locolab-data`, one
-/// folder per archive name and size.
-pub fn cache_dir_for(archive: &Path) -> Result<PathBuf> {
-    let size = std::fs::metadata(archive).map_err(|e| Error::io(format!("cannot read {}", archive.display()), e))?.len();
-    let root = std::env::var_os("LOCOLAB_CACHE")
+/// Where archives are unpacked: `$LOCOLAB_CACHE`, else `$HOME/.cache/locolab-data`.
+pub fn cache_root() -> Result<PathBuf> {
+    std::env::var_os("LOCOLAB_CACHE")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/locolab-data")))
-        .ok_or_else(|| Error::Data("neither LOCOLAB_CACHE nor HOME is set: nowhere to unpack the archive".into()))?;
+        .ok_or_else(|| Error::Data("neither LOCOLAB_CACHE nor HOME is set: nowhere to unpack the archive".into()))
+}
+
+/// The folder under `root` that `archive` unpacks to: one per archive name and size.
+pub fn cache_dir_for(archive: &Path, root: &Path) -> Result<PathBuf> {
+    let size = std::fs::metadata(archive).map_err(|e| Error::io(format!("cannot read {}", archive.display()), e))?.len();
     let name = archive.file_name().and_then(|n| n.to_str()).unwrap_or("archive");
-    let stem = name.split(".tar").next().unwrap_or(name);
+    let stem = name.split(".tar").next().unwrap_or(name).trim_end_matches(".tgz").trim_end_matches(".txz");
     Ok(root.join(format!("{stem}-{size}")))
 }
 
-/// Unpack an image-folder archive (`.tar.xz`, `.tar.gz`, `.tar`) once into its cache folder
-/// and return the folder. A half-unpacked folder (killed mid-way) is never used: the archive
-/// is unpacked beside it and renamed into place.
-pub fn unpack_once(archive: &Path) -> Result<PathBuf> {
-    let dest = cache_dir_for(archive)?;
+/// Unpack an image-folder archive (`.tar.xz`, `.tar.gz`, `.tar`) once into its folder under
+/// `root` and return that folder. A half-unpacked folder (killed mid-way) is never used: the
+/// archive is unpacked beside it and renamed into place.
+pub fn unpack_once(archive: &Path, root: &Path) -> Result<PathBuf> {
+    let dest = cache_dir_for(archive, root)?;
     if is_folder_tree(&dest) {
         return Ok(dest);
     }

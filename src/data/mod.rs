@@ -43,7 +43,7 @@ pub fn open(path: &std::path::Path, opts: folder::FolderOptions) -> crate::Resul
         return Ok(Opened { description: format!("CIFAR-10 binary archive {}: {}", path.display(), splits.describe()), splits, skipped: Vec::new() });
     }
     if path.is_file() && [".tar.xz", ".txz", ".tar.gz", ".tgz", ".tar"].iter().any(|s| name.ends_with(s)) {
-        let dir = folder::unpack_once(path)?;
+        let dir = folder::unpack_once(path, &folder::cache_root()?)?;
         return folder(&dir, format!("image-folder archive {} (unpacked in {})", path.display(), dir.display()));
     }
     if folder::is_folder_tree(path) {
