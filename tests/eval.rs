@@ -43,3 +43,43 @@ fn async_evaluation_gives_the_same_numbers() {
     let none = EvalOptions { train_images: Some(0), ..opts };
     assert!(evaluate(&t, &none).unwrap_err().to_string().contains("at least one train and one test image"));
 }
+
+#[test]
+fn top_k_ranks_ties_like_argmax() {
+    use locolab::eval::top_k;
+    // Two rows of 6 classes; labels 2 and 5.
+    let scores = [0.1, 0.9, 0.5, 0.5, 0.0, 0.2, /**/ 1.0, 1.0, 1.0, 1.0, 1.0, 1.0];
+    assert_eq!(top_k(&scores, &[2, 5], 1), 0.0);
+    assert_eq!(top_k(&scores, &[2, 5], 2), 50.0, "label 2 is second; 3 ties with it but ranks after");
+    assert_eq!(top_k(&scores, &[3, 5], 2), 0.0);
+    assert_eq!(top_k(&scores, &[2, 4], 5), 100.0, "label 4 ties with all, four lower classes before it");
+    assert_eq!(top_k(&scores, &[2, 5], 5), 50.0, "label 5 ties with all and ranks sixth");
+}
+
+/// Features whose labels are a linear function of them (argmax of W x, 12 classes): both the
+/// full-batch probe and the mini-batch one (above the full-batch limit) must find it.
+#[test]
+fn full_batch_and_mini_batch_probes_learn_a_linear_rule() {
+    use locolab::eval::linear_probe_with;
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(3);
+    let (dim, classes) = (16, 12);
+    let w: Vec<f32> = (0..dim * classes).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let mut make = |n: usize| {
+        let x: Vec<f32> = (0..n * dim).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let labels: Vec<u32> = (0..n)
+            .map(|i| {
+                let score = |c: usize| (0..dim).map(|d| w[c * dim + d] * x[i * dim + d]).sum::<f32>();
+                (0..classes).max_by(|&a, &b| score(a).total_cmp(&score(b))).unwrap() as u32
+            })
+            .collect();
+        (Tensor::<2>::from_data(TensorData::new(x, [n, dim]), &Device::flex()), labels)
+    };
+    let (train, train_labels) = make(6000);
+    let (test, test_labels) = make(1000);
+    for limit in [usize::MAX, 1000] {
+        let (top1, top5) = linear_probe_with(train.clone(), &train_labels, test.clone(), &test_labels, 300, limit).unwrap();
+        assert!(top1 > 70.0, "limit {limit}: top-1 {top1}");
+        assert!(top5.unwrap() > top1 && top5.unwrap() > 95.0, "limit {limit}: top-5 {top5:?}");
+    }
+}

@@ -24,8 +24,13 @@ pub(crate) fn losses(l: &[f32]) -> String {
 }
 
 pub(crate) fn print_acc(acc: &[StageAccuracy]) {
+    let pct = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.2}%"));
     for a in acc {
-        println!("{:>6}: kNN top-1 {:.2}%  linear top-1 {}", a.stage, a.knn, a.linear.map_or("-".into(), |v| format!("{v:.2}%")));
+        let top5 = match (a.knn_top5, a.linear_top5) {
+            (None, None) => String::new(),
+            (k, l) => format!("  (top-5: kNN {}, linear {})", pct(k), pct(l)),
+        };
+        println!("{:>6}: kNN top-1 {:.2}%  linear top-1 {}{top5}", a.stage, a.knn, pct(a.linear));
     }
 }
 
