@@ -31,7 +31,7 @@ fn run(cli: Cli) -> Result<()> {
     let dev = || device::by_name(cli.backend.as_deref());
     let data_dir = cli.data.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DIR));
     let data = || -> Result<Arc<Splits>> {
-        let opened = locolab::data::open(&data_dir, FolderOptions { skip_bad: cli.skip_bad_images })?;
+        let opened = locolab::data::open(&data_dir, FolderOptions { skip_bad: cli.skip_bad_images, stream: cli.stream })?;
         eprintln!("data: {}", opened.description);
         for s in &opened.skipped {
             eprintln!("skipped {s}");

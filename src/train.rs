@@ -260,9 +260,18 @@ impl Trainer {
         }
     }
 
+    /// A file of a streamed dataset that failed to decode, as an error (before any update).
+    fn check_data(&self) -> Result<()> {
+        match self.data.train.stream_error() {
+            Some(e) => Err(Error::Data(e)),
+            None => Ok(()),
+        }
+    }
+
     /// One training step (synchronous read-back of each unit's loss).
     pub fn step(&mut self) -> Result<StepReport> {
         let mut p = self.launch();
+        self.check_data()?;
         while let Some(u) = self.next_unit(&mut p) {
             let loss = crate::device::floats(u.loss.clone().try_into_data())?;
             self.apply(&mut p, u, loss)?;
@@ -273,6 +282,7 @@ impl Trainer {
     /// One training step with async read-backs (WebGPU cannot read synchronously).
     pub async fn step_async(&mut self) -> Result<StepReport> {
         let mut p = self.launch();
+        self.check_data()?;
         while let Some(u) = self.next_unit(&mut p) {
             let loss = crate::device::floats(u.loss.clone().into_data_async().await)?;
             self.apply(&mut p, u, loss)?;
@@ -328,6 +338,7 @@ impl Trainer {
             on_step(&r);
             reports.push(r);
         })?;
+        self.check_data()?;
         self.adopt_units(out.parts, n)?;
         Ok(ParallelRun { reports, seconds: last, copy_gap: out.copy_gap })
     }

@@ -146,7 +146,7 @@ fn bad_input_is_one_line_naming_the_file_and_the_cause() {
     let msg = err(&truncated);
     assert!(msg.contains("train/dog/000.jpg") && msg.contains("--skip-bad-images"), "{msg}");
     // --skip-bad-images: skipped, counted, named; the rest loads.
-    let opened = data::open(&truncated, FolderOptions { skip_bad: true }).unwrap();
+    let opened = data::open(&truncated, FolderOptions { skip_bad: true, ..FolderOptions::default() }).unwrap();
     assert_eq!((opened.skipped.len(), opened.splits.train.len()), (1, 8));
     assert!(opened.skipped[0].contains("000.jpg") && opened.description.contains("1 unreadable files skipped"));
 
@@ -253,7 +253,84 @@ fn the_shipped_cifar_jpeg_archive_reads_in_cifar_label_order() {
         seen[c] += 1;
         assert_eq!(d.train.labels[j] as usize, c);
         let (a, b) = (bin.image(i).pixels, d.train.image(j).pixels);
-        let mae = a.iter().zip(b).map(|(x, y)| (*x as f64 - *y as f64).abs()).sum::<f64>() / a.len() as f64;
+        let mae = a.iter().zip(b.iter()).map(|(x, y)| (*x as f64 - *y as f64).abs()).sum::<f64>() / a.len() as f64;
         assert!(mae < 15.0, "record {i}: mean abs difference {mae} to train/{}/{:04}.jpg", d.train.classes[c], seen[c] - 1);
     }
+}
+
+#[test]
+fn a_streamed_folder_gives_the_batches_and_losses_of_the_decoded_one() {
+    let root = tmpdir("folder-stream");
+    write_tree(&root, "val", 8);
+    let memory = Arc::new(open(&root).unwrap().splits);
+    let streamed = Arc::new(data::open(&root, FolderOptions { stream: true, ..FolderOptions::default() }).unwrap());
+    assert!(streamed.description.contains("streamed") && !memory.train.is_streamed(), "{}", streamed.description);
+    let streamed = Arc::new(streamed.splits.clone());
+    assert!(streamed.train.is_streamed() && streamed.train.spread(5).is_streamed());
+    let cfg = TrainConfig { arch: Arch::PresnetTiny, method: MethodKind::Gim, input: 32, batch: 6, steps: 2, warmup_steps: 1, ..TrainConfig::default() };
+    let mut a = Trainer::new(cfg.clone(), memory, &Device::flex()).unwrap();
+    let mut b = Trainer::new(cfg, streamed, &Device::flex()).unwrap();
+    b.set_loader_workers(2);
+    assert_eq!(a.batch_views(3).data, b.batch_views(3).data);
+    let (ra, rb) = (a.run(2, |_| {}).unwrap(), b.run(2, |_| {}).unwrap());
+    assert_eq!(ra.iter().map(|r| r.losses.clone()).collect::<Vec<_>>(), rb.iter().map(|r| r.losses.clone()).collect::<Vec<_>>());
+    let ea = evaluate(&a, &EvalOptions::default()).unwrap();
+    let eb = evaluate(&b, &EvalOptions::default()).unwrap();
+    assert_eq!((ea[0].knn, ea[0].linear), (eb[0].knn, eb[0].linear), "evaluation reads the files the same way");
+}
+
+#[test]
+fn a_file_that_breaks_while_streaming_stops_training_before_the_update() {
+    // A PNG cut inside its pixel data: its header reads, its pixels do not.
+    let root = broken("stream-broken", |r| {
+        let f = r.join("train/cat/002.png");
+        let bytes = std::fs::read(&f).unwrap();
+        std::fs::write(&f, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    });
+    let cfg = TrainConfig { arch: Arch::PresnetTiny, method: MethodKind::Simclr, input: 32, batch: 9, steps: 2, warmup_steps: 1, ..TrainConfig::default() };
+    for skip_bad in [false, true] {
+        let opened = data::open(&root, FolderOptions { stream: true, skip_bad }).unwrap();
+        let mut t = Trainer::new(cfg.clone(), Arc::new(opened.splits), &Device::flex()).unwrap();
+        // Batch 9 of 9 training images: every step reads every file.
+        match (skip_bad, t.step()) {
+            (false, Err(e)) => {
+                let msg = e.to_string();
+                assert!(msg.contains("train/cat/002.png") && msg.contains("streaming") && !msg.contains('\n'), "{msg}");
+                assert_eq!(t.step_count(), 0, "no update was applied");
+            }
+            (true, Ok(r)) => {
+                assert!(r.losses[0].is_finite());
+                assert_eq!(t.data().train.stream_failures(), 1);
+            }
+            (skip, other) => panic!("skip_bad {skip}: {:?}", other.map(|r| r.losses)),
+        }
+    }
+}
+
+/// The CLI end to end on a folder: `train --epochs`, `eval` per stage, `compare`.
+#[test]
+fn the_cli_trains_evaluates_and_compares_on_a_folder() {
+    let root = tmpdir("folder-cli");
+    write_tree(&root, "val", 8);
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_locolab")).args(args).arg("--data").arg(&root).env("RAYON_NUM_THREADS", "1").output().unwrap();
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout).to_string(), String::from_utf8_lossy(&out.stderr).to_string());
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        (stdout, stderr)
+    };
+    let run = root.join("run");
+    let run_s = run.to_str().unwrap();
+    let (stdout, stderr) = cli(&["train", "--preset", "browser", "--method", "loco", "--batch", "8", "--epochs", "2", "--every-stage", "--workers", "2", "--out", run_s]);
+    assert!(stderr.contains("data: image folder") && stderr.contains("3 classes (cat, dog, zebra)"), "{stderr}");
+    assert!(stdout.contains("res7: kNN top-1"), "{stdout}");
+    let metrics: Vec<locolab::StepReport> = locolab::run::read_jsonl(&run.join("metrics.jsonl"));
+    assert_eq!(metrics.len(), 6, "2 epochs of 24 images at batch 8");
+    assert!((metrics[5].epoch - 2.0).abs() < 1e-9);
+    let data_json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join("data.json")).unwrap()).unwrap();
+    assert_eq!(data_json["classes"], serde_json::json!(["cat", "dog", "zebra"]));
+    let (stdout, _) = cli(&["eval", "--checkpoint", run_s, "--every-stage"]);
+    assert_eq!(stdout.lines().filter(|l| l.contains("kNN top-1")).count(), 6, "{stdout}");
+    let cmp = root.join("cmp");
+    let (stdout, _) = cli(&["compare", "--preset", "browser", "--methods", "simclr,gim", "--batch", "8", "--steps", "2", "--monitor-train", "12", "--monitor-test", "6", "--out", cmp.to_str().unwrap()]);
+    assert!(stdout.contains("simclr") && stdout.contains("gim") && stdout.contains("random-init"), "{stdout}");
 }

@@ -22,6 +22,10 @@ pub(crate) struct Cli {
     /// Skip image files that cannot be read or decoded (counted in the log) instead of stopping.
     #[arg(long, global = true)]
     pub(crate) skip_bad_images: bool,
+    /// Decode an image folder's files at every read (on the loader's workers) instead of once
+    /// into memory; automatic when a split would take more than 4 GiB decoded.
+    #[arg(long, global = true)]
+    pub(crate) stream: bool,
     /// Threads that augment batches ahead of the training step (0: on the training thread);
     /// the batches are the same for any count [default: a quarter of the cores, 1 to 8].
     #[arg(long, global = true)]

@@ -89,14 +89,15 @@ impl Augment {
         let (first, second) = out.split_at_mut(n * size);
         for (j, &(i, position)) in items.iter().enumerate() {
             let mut rng = keyed_rng(seed, position);
-            self.apply(data.image(i), &mut first[j * size..(j + 1) * size], &mut rng);
-            self.apply(data.image(i), &mut second[j * size..(j + 1) * size], &mut rng);
+            let img = data.image(i);
+            self.apply(&img, &mut first[j * size..(j + 1) * size], &mut rng);
+            self.apply(&img, &mut second[j * size..(j + 1) * size], &mut rng);
         }
         Views { data: out, n, side: self.out }
     }
 
     /// Augment one image into `dst` (3 x out x out, normalised).
-    pub fn apply(&self, img: Img<'_>, dst: &mut [f32], rng: &mut SmallRng) {
+    pub fn apply(&self, img: &Img<'_>, dst: &mut [f32], rng: &mut SmallRng) {
         let (x0, y0, w, h) = self.sample_crop(img.w, img.h, rng);
         let flip = rng.random::<f32>() < 0.5;
         resize_crop(img, x0, y0, w, h, flip, self.out, dst);
@@ -154,7 +155,7 @@ impl Augment {
 
 /// Bilinear resize of the crop (x0, y0, w, h) to out x out, values in [0, 1].
 #[allow(clippy::too_many_arguments)]
-fn resize_crop(img: Img<'_>, x0: f32, y0: f32, w: f32, h: f32, flip: bool, out: usize, dst: &mut [f32]) {
+fn resize_crop(img: &Img<'_>, x0: f32, y0: f32, w: f32, h: f32, flip: bool, out: usize, dst: &mut [f32]) {
     let plane = out * out;
     let (iw, ih) = (img.w, img.h);
     let (sx, sy) = (w / out as f32, h / out as f32);
@@ -282,7 +283,7 @@ pub fn plain(data: &ImageSet, indices: &[usize], out: usize) -> Vec<f32> {
         let img = data.image(i);
         let (w, h) = (img.w as f32, img.h as f32);
         let (cw, ch) = if small { (w, h) } else { (w.min(h) * CENTRE_CROP, w.min(h) * CENTRE_CROP) };
-        resize_crop(img, (w - cw) / 2.0, (h - ch) / 2.0, cw, ch, false, out, dst);
+        resize_crop(&img, (w - cw) / 2.0, (h - ch) / 2.0, cw, ch, false, out, dst);
         normalize(dst, plane);
     }
     v

@@ -2,8 +2,10 @@
 //! (or `DIR/test/<class>/*`), JPEG or PNG at any size, any number of classes. Class names and
 //! their label order are the sorted folder names of `train/`; the other split must have the
 //! same folders. Grayscale, CMYK and alpha images are converted to RGB (alpha dropped, as
-//! torchvision's `convert("RGB")`). Files are decoded on every core with the `image` crate
-//! (zune-jpeg, png) and kept in memory, planar CHW.
+//! torchvision's `convert("RGB")`). Every file's header is read first (format, size limits);
+//! a split that decodes to at most [`MAX_DECODED_BYTES`] is then decoded on every core with the
+//! `image` crate (zune-jpeg, png) and kept in memory, planar CHW; a larger one is kept as an
+//! index of files and decoded when read (the loader's worker threads do it ahead of the step).
 //!
 //! Also the shipped CIFAR-10 JPEG archive (`cifar10-jpeg.tar.xz`): unpacked once with the
 //! system's `tar` into a cache directory outside the repository, then read as a folder.
@@ -13,15 +15,18 @@ use std::path::{Path, PathBuf};
 
 use image::{ImageFormat, ImageReader, Limits};
 
-use super::set::{ImageSet, Splits};
+use std::sync::Arc;
+
+use super::set::{FileSource, ImageSet, Splits};
 use crate::error::{Error, Result};
 
 /// Images above this many pixels are refused before decoding (a decompression bomb; PIL's limit).
 pub const MAX_PIXELS: u64 = 89_478_485;
 /// Images smaller than this on either side are refused: nothing to crop.
 pub const MIN_SIDE: usize = 8;
-/// Decoded images kept in memory at most (bytes); above it the load stops with a message.
-pub const MAX_DECODED_BYTES: usize = 8 << 30;
+/// A split decoded into memory takes at most this many bytes; a larger one is streamed: its
+/// images are decoded from their files when read, on the loader's worker threads.
+pub const MAX_DECODED_BYTES: usize = 4 << 30;
 
 /// How a folder is read.
 #[derive(Clone, Copy, Debug, Default)]
@@ -29,6 +34,8 @@ pub struct FolderOptions {
     /// Skip files that cannot be read or decoded (counted and named in the report) instead of
     /// stopping at the first.
     pub skip_bad: bool,
+    /// Decode images from their files at every read, even when the split would fit in memory.
+    pub stream: bool,
 }
 
 /// What a load found besides the images.
@@ -104,7 +111,9 @@ fn list(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(v)
 }
 
-/// Every image of one split, class by class, decoded on every core.
+/// Every image of one split, class by class: headers read on every core (format, size
+/// limits), then decoded into memory on every core, or indexed for streaming when the split's
+/// decoded size passes [`MAX_DECODED_BYTES`] or [`FolderOptions::stream`] asks.
 fn read_split(split: &Path, classes: &[String], opts: FolderOptions, report: &mut FolderReport) -> Result<ImageSet> {
     let mut files: Vec<(u32, PathBuf)> = Vec::new();
     for (label, class) in classes.iter().enumerate() {
@@ -120,27 +129,37 @@ fn read_split(split: &Path, classes: &[String], opts: FolderOptions, report: &mu
             return Err(Error::Data(format!("class folder {} holds no files", dir.display())));
         }
     }
-    let decoded = decode_all(&files);
-    let mut set = ImageSet::new(classes.to_vec());
-    let mut bytes = 0usize;
-    for ((label, path), d) in files.iter().zip(decoded) {
-        match d {
-            Ok((w, h, chw)) => {
-                bytes += chw.len();
-                if bytes > MAX_DECODED_BYTES {
-                    return Err(Error::Data(format!(
-                        "{}: the decoded images pass {} GiB of memory at {}; this loader keeps a split in memory (a streaming loader is future work)",
-                        split.display(),
-                        MAX_DECODED_BYTES >> 30,
-                        path.display()
-                    )));
-                }
-                set.push(*label, w, h, &chw);
-            }
-            Err(cause) if opts.skip_bad => report.skipped.push(format!("{}: {cause}", path.display())),
-            Err(cause) => return Err(Error::Data(format!("{}: {cause} (pass --skip-bad-images to skip such files)", path.display()))),
+    let bad = |path: &Path, cause: String, report: &mut FolderReport| -> Result<()> {
+        if opts.skip_bad {
+            report.skipped.push(format!("{}: {cause}", path.display()));
+            Ok(())
+        } else {
+            Err(Error::Data(format!("{}: {cause} (pass --skip-bad-images to skip such files)", path.display())))
+        }
+    };
+    let headers = on_every_core(&files, |(_, p)| read_header(p));
+    let mut kept: Vec<(u32, PathBuf, usize, usize)> = Vec::with_capacity(files.len());
+    for ((label, path), h) in files.into_iter().zip(headers) {
+        match h {
+            Ok((w, h)) => kept.push((label, path, w, h)),
+            Err(cause) => bad(&path, cause, report)?,
         }
     }
+    let decoded_bytes: usize = kept.iter().map(|&(_, _, w, h)| 3 * w * h).sum();
+    let set = if opts.stream || decoded_bytes > MAX_DECODED_BYTES {
+        let source = Arc::new(FileSource::new(kept.iter().map(|k| k.1.clone()).collect(), opts.skip_bad));
+        ImageSet::streamed(classes.to_vec(), source, kept.iter().enumerate().map(|(i, &(label, _, w, h))| (label, i, w, h)))
+    } else {
+        let decoded = on_every_core(&kept, |(_, p, _, _)| read_image(p));
+        let mut set = ImageSet::new(classes.to_vec());
+        for ((label, path, _, _), d) in kept.iter().zip(decoded) {
+            match d {
+                Ok((w, h, chw)) => set.push(*label, w, h, &chw),
+                Err(cause) => bad(path, cause, report)?,
+            }
+        }
+        set
+    };
     for (label, class) in classes.iter().enumerate() {
         if !set.labels.contains(&(label as u32)) {
             return Err(Error::Data(format!("class folder {} has no readable image", split.join(class).display())));
@@ -149,47 +168,69 @@ fn read_split(split: &Path, classes: &[String], opts: FolderOptions, report: &mu
     Ok(set)
 }
 
-/// Decode `files` on every core, in order.
-fn decode_all(files: &[(u32, PathBuf)]) -> Vec<std::result::Result<(usize, usize, Vec<u8>), String>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
-    let chunk = files.len().div_ceil(threads).max(1);
+/// `f` of every item, in order, on every core.
+fn on_every_core<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len().max(1));
+    let chunk = items.len().div_ceil(threads).max(1);
+    let f = &f;
     std::thread::scope(|s| {
-        let handles: Vec<_> = files.chunks(chunk).map(|part| s.spawn(move || part.iter().map(|(_, p)| read_image(p)).collect::<Vec<_>>())).collect();
-        handles.into_iter().flat_map(|h| h.join().expect("decoder thread")).collect()
+        let handles: Vec<_> = items.chunks(chunk).map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<_>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().expect("reader thread")).collect()
     })
 }
 
+/// Width and height from a file's header, checked against the limits (no pixel decoded).
+fn read_header(path: &Path) -> std::result::Result<(usize, usize), String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read it ({e})"))?;
+    let mut head = Vec::with_capacity(1 << 16);
+    // Headers sit in the first bytes; JPEG's frame header may follow large EXIF blocks.
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, 1 << 20), &mut head).map_err(|e| format!("cannot read it ({e})"))?;
+    let (w, h) = checked_dimensions(&head).map_err(|e| one_line(&e))?;
+    Ok((w as usize, h as usize))
+}
+
 /// Read and decode one file.
-fn read_image(path: &Path) -> std::result::Result<(usize, usize, Vec<u8>), String> {
+pub fn read_image(path: &Path) -> std::result::Result<(usize, usize, Vec<u8>), String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read it ({e})"))?;
     decode(&bytes)
+}
+
+/// A decoder's message as one printable line.
+fn one_line(e: &str) -> String {
+    e.split_whitespace().collect::<Vec<_>>().join(" ").chars().filter(|c| !c.is_control()).collect()
 }
 
 /// Decode JPEG or PNG bytes to planar CHW RGB: `(width, height, pixels)`, or why not (one
 /// line). Refuses other formats, images above [`MAX_PIXELS`] (before decoding) and below
 /// [`MIN_SIDE`].
 pub fn decode(bytes: &[u8]) -> std::result::Result<(usize, usize, Vec<u8>), String> {
-    // The decoders' messages may hold newlines or control characters: one line, printable.
-    decode_inner(bytes).map_err(|e| e.split_whitespace().collect::<Vec<_>>().join(" ").chars().filter(|c| !c.is_control()).collect())
+    decode_inner(bytes).map_err(|e| one_line(&e))
 }
 
-fn decode_inner(bytes: &[u8]) -> std::result::Result<(usize, usize, Vec<u8>), String> {
-    let reader = || -> std::result::Result<ImageReader<Cursor<&[u8]>>, String> {
-        let r = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| e.to_string())?;
-        match r.format() {
-            Some(ImageFormat::Jpeg | ImageFormat::Png) => Ok(r),
-            Some(f) => Err(format!("{f:?} images are not read (JPEG and PNG are)")),
-            None => Err("not a JPEG or PNG image".into()),
-        }
-    };
-    let (w, h) = reader()?.into_dimensions().map_err(|e| format!("not a readable image: {e}"))?;
+fn reader(bytes: &[u8]) -> std::result::Result<ImageReader<Cursor<&[u8]>>, String> {
+    let r = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| e.to_string())?;
+    match r.format() {
+        Some(ImageFormat::Jpeg | ImageFormat::Png) => Ok(r),
+        Some(f) => Err(format!("{f:?} images are not read (JPEG and PNG are)")),
+        None => Err("not a JPEG or PNG image".into()),
+    }
+}
+
+/// The image's size from its header, within [`MIN_SIDE`] and [`MAX_PIXELS`].
+fn checked_dimensions(bytes: &[u8]) -> std::result::Result<(u32, u32), String> {
+    let (w, h) = reader(bytes)?.into_dimensions().map_err(|e| format!("not a readable image: {e}"))?;
     if w as u64 * h as u64 > MAX_PIXELS {
         return Err(format!("{w}x{h} pixels is above the {MAX_PIXELS}-pixel limit (a decompression bomb?)"));
     }
     if (w as usize) < MIN_SIDE || (h as usize) < MIN_SIDE {
         return Err(format!("{w}x{h} pixels is too small (at least {MIN_SIDE} a side)"));
     }
-    let mut r = reader()?;
+    Ok((w, h))
+}
+
+fn decode_inner(bytes: &[u8]) -> std::result::Result<(usize, usize, Vec<u8>), String> {
+    let (w, h) = checked_dimensions(bytes)?;
+    let mut r = reader(bytes)?;
     let mut limits = Limits::default();
     limits.max_image_width = Some(w);
     limits.max_image_height = Some(h);
