@@ -186,3 +186,36 @@ pub fn parallel_markdown(cfg: &TrainConfig, rows: &[ParallelRow]) -> String {
     }
     s
 }
+
+/// What `locolab bench --loader-only` measured: the input pipeline alone.
+#[derive(Clone, Debug, Serialize)]
+pub struct LoaderRow {
+    pub input: usize,
+    pub batch: usize,
+    pub workers: usize,
+    /// Whether images were decoded from their files at every read.
+    pub streamed: bool,
+    pub batches: usize,
+    /// Images per second, each decoded (when streamed) and augmented into two views.
+    pub images_per_sec: f64,
+}
+
+/// Time `batches` two-view batches through the loader with `workers` threads, as the trainer
+/// consumes them, one after another: the steady state, after the queue filled during warm-up
+/// has been drained (`2 * workers + 3` batches, more than the queue holds).
+pub fn bench_loader(data: Arc<Splits>, input: usize, batch: usize, workers: usize, batches: usize) -> LoaderRow {
+    use crate::data::{Augment, Loader};
+    let streamed = data.train.is_streamed();
+    let mut loader = Loader::new(data.clone(), Augment::for_data(input, &data.train), 0, batch);
+    loader.set_workers(workers);
+    let warmup = 2 * workers + 3;
+    for step in 0..warmup {
+        let _ = loader.next(step);
+    }
+    let started = web_time::Instant::now();
+    for step in warmup..warmup + batches {
+        let _ = loader.next(step);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    LoaderRow { input, batch, workers, streamed, batches, images_per_sec: (batches * batch) as f64 / seconds.max(1e-9) }
+}

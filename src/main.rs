@@ -153,9 +153,27 @@ fn run(cli: Cli) -> Result<()> {
             print!("{}", report.markdown());
             eprintln!("wrote {}", written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
         }
-        Cmd::Bench { knobs, methods: list, memory, phases, json, parallel_units } => {
+        Cmd::Bench { knobs, methods: list, memory, phases, json, parallel_units, loader_only } => {
             let measured = knobs.steps.unwrap_or(3);
             let cfg = knobs.config()?;
+            if loader_only {
+                let row = locolab::bench::bench_loader(data()?, cfg.input, cfg.batch, workers, measured);
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&row).expect("serialises"));
+                } else {
+                    println!(
+                        "loader: {:.1} images/s (two {}x{} views each, batch {}, {} workers, {}, {} batches)",
+                        row.images_per_sec,
+                        row.input,
+                        row.input,
+                        row.batch,
+                        row.workers,
+                        if row.streamed { "decoded from files at every read" } else { "decoded once, in memory" },
+                        row.batches
+                    );
+                }
+                return Ok(());
+            }
             let methods = methods(list.as_deref())?;
             fits_in_memory(cli.backend.as_deref(), methods.iter().map(|&method| TrainConfig { method, ..cfg.clone() }), 1)?;
             if parallel_units {

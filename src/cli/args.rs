@@ -117,6 +117,10 @@ pub(crate) enum Cmd {
         /// own single-threaded worker, per method, instead of memory.
         #[arg(long)]
         parallel_units: bool,
+        /// Time the input pipeline alone (decode with --stream, augment into two views, on
+        /// --workers threads): images/s at --input and --batch over --steps batches.
+        #[arg(long)]
+        loader_only: bool,
         #[arg(long)]
         json: bool,
     },
