@@ -51,7 +51,7 @@ fn reads_the_official_archive_layout() {
     let real = common::cifar();
     let rec = |d: &ImageSet, i: usize| {
         let mut v = vec![d.labels[i] as u8];
-        v.extend_from_slice(d.image(i).pixels);
+        v.extend_from_slice(&d.image(i).pixels);
         v
     };
     let dir = tmpdir("archive");

@@ -22,7 +22,7 @@ fn cases(n: u32) -> ProptestConfig {
 /// A few real records, the seed that mutations start from.
 fn real_records(n: usize) -> Vec<u8> {
     let d = common::cifar();
-    (0..n).flat_map(|i| std::iter::once(d.train.labels[i] as u8).chain(d.train.image(i).pixels.iter().copied())).collect()
+    (0..n).flat_map(|i| std::iter::once(d.train.labels[i] as u8).chain(d.train.image(i).pixels.to_vec())).collect()
 }
 
 fn archive(records: &[u8]) -> Vec<u8> {

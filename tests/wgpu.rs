@@ -4,15 +4,15 @@
 //! driver wgpu falls back to OpenGL (Mesa's llvmpipe) where there is one, and with no adapter at
 //! all the test says so and passes without checking anything.
 //!
-//! `cargo test --release --features wgpu --test wgpu -- --nocapture`
+//! `cargo test --release --features wgpu --test wgpu -- --nocapture --test-threads 1`
 #![cfg(all(feature = "wgpu", not(target_arch = "wasm32")))]
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use burn::prelude::*;
-use locolab::config::{MethodKind, TrainConfig};
-use locolab::data::{ImageSet, Splits};
+use locolab::config::{Arch, MethodKind, TrainConfig};
+use locolab::data::{cifar, Splits};
 use locolab::Trainer;
 
 /// A wgpu device that can run a kernel, or why not (wgpu panics when it finds no adapter).
@@ -51,6 +51,47 @@ fn wgpu_step_matches_cpu() {
         eprintln!("step {step}: cpu {:?}, wgpu {:?} ({:.2} s on wgpu)", a.losses, b.losses, t.elapsed().as_secs_f64());
         for (x, y) in a.losses.iter().zip(&b.losses) {
             assert!((x - y).abs() < 2e-3 * x.abs().max(1.0), "step {step}: cpu {x} vs wgpu {y}");
+        }
+    }
+}
+
+/// PResNet-50 (six stages, bottleneck blocks) at 64 px, batch 2: one step of each method on
+/// wgpu against flex from the same weights, with the GPU pool's bytes reserved after the step
+/// (cubecl's memory statistics: the pool's high-water mark, at least the step's peak in use)
+/// beside nothing comparable on the CPU side here (`locolab bench` measures that).
+#[test]
+fn wgpu_presnet50_step_matches_cpu_for_every_method() {
+    let device = match wgpu_device() {
+        Ok(d) => d,
+        Err(why) => {
+            eprintln!("SKIPPED: no usable wgpu adapter ({why}); on Debian: apt-get install mesa-vulkan-drivers");
+            return;
+        }
+    };
+    let data_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/cifar10");
+    let split = cifar::load_file(&data_dir.join("test_1k.bin")).expect("CIFAR-10 test split in ../shared/data/cifar10");
+    let data = Arc::new(Splits { train: split.take(16), test: split.take(4) });
+    for method in MethodKind::ALL {
+        let cfg = TrainConfig { arch: Arch::Presnet50, input: 64, method, batch: 2, steps: 2, warmup_steps: 1, ..TrainConfig::preset("imagenet").unwrap() };
+        let mut cpu = Trainer::new(cfg.clone(), data.clone(), &Device::flex()).unwrap();
+        let mut gpu = Trainer::new(cfg, data.clone(), &device).unwrap();
+        gpu.net = gpu.net.clone().load_record(cpu.net.clone().into_record());
+        let before = device.memory_pool_usage();
+        let (a, t) = (cpu.step().unwrap(), Instant::now());
+        let b = gpu.step().unwrap();
+        let after = device.memory_pool_usage();
+        eprintln!(
+            "presnet50 {method}: cpu {:?}, wgpu {:?} ({:.1} s on wgpu, first use: kernels compiled); wgpu pool reserved {} -> {} MiB, in use {} MiB after the step",
+            a.losses,
+            b.losses,
+            t.elapsed().as_secs_f64(),
+            before.map_or("?".into(), |u| format!("{:.1}", u.bytes_reserved as f64 / 1048576.0)),
+            after.map_or("?".into(), |u| format!("{:.1}", u.bytes_reserved as f64 / 1048576.0)),
+            after.map_or("?".into(), |u| format!("{:.1}", u.bytes_in_use as f64 / 1048576.0)),
+        );
+        assert_eq!(a.losses.len(), b.losses.len());
+        for (x, y) in a.losses.iter().zip(&b.losses) {
+            assert!((x - y).abs() < 1e-4 * x.abs().max(1.0), "{method}: cpu {x} vs wgpu {y}");
         }
     }
 }
