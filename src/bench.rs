@@ -30,6 +30,10 @@ pub struct BenchRow {
     pub phases: Vec<UnitPhases>,
     /// Median of the step time outside the units (batch sampling, augmentation, read-back).
     pub other_seconds: f64,
+    /// GPU backends: bytes the device's memory pool holds after the measured steps, emptied
+    /// before the method (cubecl's statistics: weights, optimizer state and the pool's
+    /// high-water mark over the steps, an upper bound of their peak in use). `None` on the CPU.
+    pub device_reserved_bytes: Option<u64>,
 }
 
 /// Bench each method on `cfg`'s architecture: one warm-up step, then `steps` measured steps
@@ -39,6 +43,7 @@ pub fn bench(cfg: &TrainConfig, methods: &[MethodKind], steps: usize, data: Arc<
     for &method in methods {
         let c = TrainConfig { method, ..cfg.clone() };
         let label = crate::method::label(&c);
+        device.memory_cleanup();
         let mut t = Trainer::new(c, data.clone(), device)?;
         t.measure_memory(probe);
         t.step()?; // warm-up: optimizer state exists from here on
@@ -55,6 +60,7 @@ pub fn bench(cfg: &TrainConfig, methods: &[MethodKind], steps: usize, data: Arc<
             })
             .collect();
         let other = median(reports.iter().map(|r| r.seconds - r.phases.iter().map(|p| p.forward_seconds + p.backward_seconds + p.update_seconds).sum::<f64>()).collect());
+        let device_reserved_bytes = device.memory_pool_usage().map(|u| u.bytes_reserved);
         rows.push(BenchRow {
             kind: method,
             method: label,
@@ -66,6 +72,7 @@ pub fn bench(cfg: &TrainConfig, methods: &[MethodKind], steps: usize, data: Arc<
             unit_names: t.unit_names(),
             phases,
             other_seconds: other,
+            device_reserved_bytes,
         });
     }
     if let Some(simclr) = rows.iter().find(|r| r.kind == MethodKind::Simclr).map(|r| r.step_peak_bytes) {
@@ -121,6 +128,10 @@ pub fn markdown(cfg: &TrainConfig, rows: &[BenchRow]) -> String {
             r.images_per_sec,
             r.median_step_seconds
         );
+    }
+    let reserved: Vec<String> = rows.iter().filter_map(|r| r.device_reserved_bytes.map(|b| format!("{} {}", r.method, crate::human::bytes(b)))).collect();
+    if !reserved.is_empty() {
+        s += &format!("\nGPU memory pool after the steps (weights, optimizer state, the steps' high-water mark): {}\n", reserved.join(", "));
     }
     s
 }

@@ -177,6 +177,9 @@ pub struct TrainConfig {
     pub weight_decay: f64,
     /// Output size of every projection head (SimCLR: 128).
     pub proj_dim: usize,
+    /// GIM only: consecutive stages per gradient-isolated module (1: one module per stage, as
+    /// the paper's GIM; 2 on a six-stage net: three modules of two stages).
+    pub module_stages: usize,
 }
 
 impl Default for TrainConfig {
@@ -211,6 +214,7 @@ pub struct Overrides {
     pub optimizer: Option<OptimizerKind>,
     pub weight_decay: Option<f64>,
     pub proj_dim: Option<usize>,
+    pub module_stages: Option<usize>,
 }
 
 /// Knobs read from untrusted text (the page's URL), each checked on its own: a bad one is
@@ -322,6 +326,7 @@ impl TrainConfig {
             optimizer: OptimizerKind::Adam,
             weight_decay: 1e-6,
             proj_dim: 128,
+            module_stages: 1,
         };
         match name {
             "cifar" => Ok(base),
@@ -359,6 +364,7 @@ impl TrainConfig {
             optimizer: o.optimizer.unwrap_or(p.optimizer),
             weight_decay: o.weight_decay.unwrap_or(p.weight_decay),
             proj_dim: o.proj_dim.unwrap_or(p.proj_dim),
+            module_stages: o.module_stages.unwrap_or(p.module_stages),
         };
         cfg.validate()?;
         Ok(cfg)
@@ -390,6 +396,9 @@ impl TrainConfig {
         range("lr", self.lr, limits::LR)?;
         urange("input", self.input, limits::INPUT)?;
         range("weight_decay", self.weight_decay, (0.0, 1.0))?;
+        if self.module_stages == 0 {
+            return Err(Error::Config("module_stages must be >= 1 (stages per GIM module)".into()));
+        }
         if self.proj_dim == 0 {
             return Err(Error::Config("proj_dim must be >= 1".into()));
         }

@@ -50,6 +50,34 @@ fn gim_loss_at_stage_k_never_reaches_stages_below() {
     }
 }
 
+/// GIM with two stages per module (issue 24's control): three modules; a module's loss trains
+/// both its stages and nothing outside them.
+#[test]
+fn gim_with_two_stage_modules_isolates_modules_not_stages() {
+    let cfg = TrainConfig { arch: Arch::PresnetTiny, method: MethodKind::Gim, module_stages: 2, batch: 4, ..TrainConfig::default() };
+    assert_eq!(locolab::method::label(&cfg), "gim(2 stages, conv-mlp)");
+    let spec = ArchSpec::new(cfg.arch, cfg.input).unwrap();
+    let device = Device::flex().autodiff();
+    device.seed(1);
+    let plan = plan_for(&cfg, &spec).unwrap();
+    assert_eq!(plan.units.iter().map(|u| u.stages.clone()).collect::<Vec<_>>(), [0..2, 2..4, 4..6]);
+    let net = plan.build(&spec, 16, &device);
+    let x = Tensor::<4>::random([8, 3, 32, 32], burn::tensor::Distribution::Normal(0.0, 1.0), &device);
+    let ups = plan.unit_updates(&net, x, 0.5);
+    for (k, up) in ups.iter().enumerate() {
+        for j in 0..6 {
+            let mass = grad_mass(&up.grads, &net.stages[j]);
+            if j / 2 == k {
+                assert!(mass.unwrap() > 0.0, "module {k} must train stage {j}");
+            } else {
+                assert_eq!(mass, None, "module {k} leaked a gradient into stage {j}");
+            }
+        }
+    }
+    let too_many = TrainConfig { module_stages: 7, ..cfg };
+    assert!(locolab::method::check(&too_many).unwrap_err().to_string().contains("module_stages 7 must be between 1 and the 6 stages"));
+}
+
 #[test]
 fn loco_upper_unit_feeds_the_shared_stage_but_not_below() {
     let (plan, net, ups) = setup(MethodKind::Loco, SharingMode::Hard);

@@ -79,7 +79,7 @@ async fn bad_config_rejects_with_a_message() {
 async fn webgpu_step_matches_cpu() {
     use burn::prelude::*;
     use locolab::config::{MethodKind, TrainConfig};
-    use locolab::data::{ImageSet, Splits};
+    use locolab::data::{cifar, Splits};
     use locolab::Trainer;
     let gpu_device = match locolab::web::webgpu_device().await {
         Ok(d) => d,

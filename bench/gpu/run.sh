@@ -7,8 +7,10 @@
 #   bench/gpu/run.sh BIN DATA OUTDIR [DEADLINE_SECONDS]
 #
 # BIN: a `locolab` built with `--features wgpu,fusion,autotune` (release; add `cuda` where its build can
-# download LLVM, see README "GPU"); DATA: a CIFAR-10
-# directory. Vulkan needs the loader (README "GPU"): unpack libvulkan1 before calling.
+# download LLVM, see README "GPU"); DATA: a CIFAR-10 binary directory; JPEG (env): the 50k
+# CIFAR-10 JPEG archive for the comparison. The device machine gets the working tree, not
+# ../shared: copy both into an ignored folder (e.g. .gpu-carry/) and name it in `carry`.
+# Vulkan needs the loader (README "GPU"): unpack libvulkan1 before calling.
 # With a DEADLINE it then runs the long comparison (docs/results) on the GPU until DEADLINE - 30 s
 # after the script started, resumable: OUTDIR/experiment.tgz carries it back, checkpoints of
 # unfinished runs included, for `locolab compare --resume` anywhere. COMPARE_ONLY=1 skips 1 and 2.
@@ -43,44 +45,50 @@ for b, r in rows.items():
     print(b, "step 1 losses", [round(x, 5) for x in r[0]])
 PY
 
-# 2. Speed: images/s of one training step, ours (cuda, wgpu) and PyTorch CUDA, same nets.
-for cfg in "presnet-tiny 256" "presnet-cifar 128"; do
+# 2. Speed and memory: one training step, ours (cuda, wgpu) and PyTorch CUDA, same nets; PResNet-50
+#    at 224 (the paper's network) first, then the CIFAR-size nets.
+for cfg in "presnet50 32" "presnet-tiny 256" "presnet-cifar 128"; do
   set -- $cfg
   for b in $GPUS; do
-    timeout 60 "$BIN" --backend $b --data "$DATA" bench --arch $1 --batch $2 --steps 10 --json \
+    timeout 150 "$BIN" --backend $b --data "$DATA" bench --arch $1 --batch $2 --steps 5 --json \
       >"$OUT/ours-$b-$1-$2.json" 2>"$OUT/ours-$b-$1-$2.err" || echo "ours $b $1 $2 failed: $(tail -2 "$OUT/ours-$b-$1-$2.err")"
   done
-  timeout 60 python3 bench/pytorch/locolab_ref.py --device cuda --arch $1 --batch $2 --steps 10 --data "$DATA" --json \
+  timeout 120 python3 bench/pytorch/locolab_ref.py --device cuda --arch $1 --batch $2 --steps 5 --data "$DATA" --json \
     >"$OUT/torch-$1-$2.json" 2>"$OUT/torch-$1-$2.err" || echo "torch $1 $2 failed: $(tail -2 "$OUT/torch-$1-$2.err")"
 done
 python3 - "$OUT" <<'PY' | tee "$OUT/table.md"
 import json, os, sys
 out = sys.argv[1]
-print("| network | batch | method | burn cuda img/s | burn wgpu img/s | PyTorch CUDA img/s | cuda / PyTorch |")
-print("|---|---|---|---|---|---|---|")
-for arch, batch in [("presnet-tiny", 256), ("presnet-cifar", 128)]:
-    def rows(name, key):
+print("| network | batch | method | burn cuda img/s | burn wgpu img/s | PyTorch CUDA img/s | cuda / PyTorch | burn pool MiB (cuda / wgpu) | PyTorch step peak MiB |")
+print("|---|---|---|---|---|---|---|---|---|")
+for arch, batch in [("presnet50", 32), ("presnet-tiny", 256), ("presnet-cifar", 128)]:
+    def rows(name):
         try:
             d = json.load(open(os.path.join(out, name)))
             return {r["method"].split("(")[0]: r for r in (d["rows"] if isinstance(d, dict) else d)}
         except Exception:
             return {}
-    cu, wg, pt = rows(f"ours-cuda-{arch}-{batch}.json", 0), rows(f"ours-wgpu-{arch}-{batch}.json", 0), rows(f"torch-{arch}-{batch}.json", 0)
+    cu, wg, pt = rows(f"ours-cuda-{arch}-{batch}.json"), rows(f"ours-wgpu-{arch}-{batch}.json"), rows(f"torch-{arch}-{batch}.json")
     for m in ["simclr", "gim", "loco"]:
-        f = lambda d: d[m]["images_per_sec"] if m in d else float("nan")
-        print(f"| {arch} | {batch} | {m} | {f(cu):.0f} | {f(wg):.0f} | {f(pt):.0f} | {f(cu) / f(pt):.2f} |")
+        f = lambda d, k="images_per_sec": (d[m].get(k) or float("nan")) if m in d else float("nan")
+        mib = lambda d, k: f(d, k) / 2**20
+        print(f"| {arch} | {batch} | {m} | {f(cu):.0f} | {f(wg):.0f} | {f(pt):.0f} | {f(cu) / f(pt):.2f} | "
+              f"{mib(cu, 'device_reserved_bytes'):.0f} / {mib(wg, 'device_reserved_bytes'):.0f} | {mib(pt, 'step_peak_bytes'):.0f} |")
 PY
 
-# 3. The long comparison (README "Results") on the GPU, all runs at once (one thread each).
+# 3. The CIFAR-scale comparison (README "Results", issue 24) at the paper's budget: all 50,000
+#    CIFAR-10 training images (the JPEG archive, $JPEG), presnet-tiny, 100 epochs, 3 seeds, every
+#    run at once. Kernels are warm from 1 and 2 (same process cache only for the first run).
 fi  # COMPARE_ONLY
 
+JPEG=${JPEG:-../shared/data/cifar10-jpeg/cifar10-jpeg.tar.xz}
 COMPARE_SECONDS=$((DEADLINE - SECONDS - 30))
 echo "checks and benchmarks took ${SECONDS}s; comparison gets ${COMPARE_SECONDS}s" | tee "$OUT/timing.txt"
 if [ "$DEADLINE" -gt 0 ] && [ "$COMPARE_SECONDS" -gt 30 ]; then
   EXP=/tmp/experiment
-  if [ -f "$EXP/experiment.json" ]; then RESUME=--resume; else RESUME=; fi
-  timeout "$COMPARE_SECONDS" "$BIN" --backend ${GPU:-wgpu} --data "$DATA" compare --preset browser --batch 256 --epochs 30 \
-    --seeds 3 --eval-every 59 --checkpoint-every 59 --jobs 12 --out "$EXP" $RESUME >"$OUT/compare.log" 2>&1
+  if [ -f "$EXP/experiment.json" ]; then RESUME=--resume; else RESUME="--preset browser --batch 256 --epochs 100 --seeds 3 --eval-every 392 --checkpoint-every 196 --monitor-train 10000 --monitor-test 2000"; fi
+  LOCOLAB_CACHE=/tmp/locolab-data timeout "$COMPARE_SECONDS" "$BIN" --backend ${GPU:-wgpu} --data "$JPEG" --workers 4 compare \
+    --jobs 9 --out "$EXP" $RESUME >"$OUT/compare.log" 2>&1
   echo "compare exit $?" | tee -a "$OUT/compare.log"
   # Finished runs keep their result and final weights; unfinished ones their newest checkpoint.
   for d in "$EXP"/*/seed-*; do

@@ -46,8 +46,19 @@ PRESNET_TINY = [
     ("bott", 32, 128, 1, 4, True, 8),
     ("bott", 48, 192, 1, 8, True, 6),
 ]
-ARCHS = {"presnet-cifar": PRESNET_CIFAR, "presnet-tiny": PRESNET_TINY}
-STEM_CHANNELS = 16
+# PResNet-50 as the LoCo paper describes it: src/model/arch.rs PRESNET50 (native input 224).
+PRESNET50 = [
+    ("basic", 56, 56, 3, 1, False, 56),
+    ("basic", 96, 96, 3, 1, False, 36),
+    ("bott", 144, 576, 3, 1, False, 24),
+    ("bott", 256, 1024, 3, 2, True, 16),
+    ("bott", 512, 2048, 3, 16, True, 12),
+    ("bott", 1024, 4096, 3, 128, True, 8),
+]
+ARCHS = {"presnet-cifar": PRESNET_CIFAR, "presnet-tiny": PRESNET_TINY, "presnet50": PRESNET50}
+# (kernel, stride, channels, max pool) of the stem, and the native input: src/model/arch.rs ARCHS.
+STEMS = {"presnet-cifar": (3, 1, 16, False), "presnet-tiny": (3, 1, 16, False), "presnet50": (7, 2, 32, True)}
+INPUTS = {"presnet-cifar": 32, "presnet-tiny": 32, "presnet50": 224}
 MAX_HIDDEN = 2048
 
 
@@ -132,10 +143,12 @@ def plan(method, n_stages):
 
 
 class Net(nn.Module):
-    def __init__(self, rows, method, decoder, proj_dim):
+    def __init__(self, rows, method, decoder, proj_dim, stem=(3, 1, 16, False)):
         super().__init__()
-        self.stem = ConvBn(3, STEM_CHANNELS, 3)
-        cins = [STEM_CHANNELS] + [r[2] for r in rows[:-1]]
+        k, stride, channels, max_pool = stem
+        # relu(pool(conv)) = pool(relu(conv)) (both monotone), so forward's relu after the pool is ours.
+        self.stem = nn.Sequential(ConvBn(3, channels, k, stride), *([nn.MaxPool2d(3, 2, 1)] if max_pool else []))
+        cins = [channels] + [r[2] for r in rows[:-1]]
         self.stages = nn.ModuleList(Stage(r, c) for r, c in zip(rows, cins))
         self.units = plan(method, len(rows))
         heads = []
@@ -230,13 +243,15 @@ def bench(args, method, images):
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     dev = torch.device(args.device)
-    net = Net(ARCHS[args.arch], method, args.decoder, args.proj_dim).train().to(dev)
+    net = Net(ARCHS[args.arch], method, args.decoder, args.proj_dim, STEMS[args.arch]).train().to(dev)
     eng = Engine(net, args.lr, args.weight_decay, args.temperature)
-    eng.step(views(images, args.batch, rng).to(dev))  # warm-up: optimizer state exists from here on
+    side = INPUTS[args.arch]
+    sized = lambda v: v if side == 32 else F.interpolate(v, size=(side, side), mode="bilinear", align_corners=False)
+    eng.step(sized(views(images, args.batch, rng)).to(dev))  # warm-up: optimizer state exists from here on
     cuda = dev.type == "cuda"
     peak, secs, losses = 0, [], None
     for _ in range(args.steps):
-        v = views(images, args.batch, rng)  # made outside the timed step; uploaded inside it
+        v = sized(views(images, args.batch, rng))  # made outside the timed step; uploaded inside it
         if cuda:
             torch.cuda.synchronize()
             base = torch.cuda.memory_allocated()

@@ -175,6 +175,9 @@ pub(crate) struct Knobs {
     pub(crate) weight_decay: Option<f64>,
     #[arg(long)]
     pub(crate) proj_dim: Option<usize>,
+    /// GIM: consecutive stages per gradient-isolated module [default: 1, one module per stage].
+    #[arg(long)]
+    pub(crate) module_stages: Option<usize>,
 }
 
 impl Knobs {
@@ -194,6 +197,7 @@ impl Knobs {
             optimizer: self.optimizer,
             weight_decay: self.weight_decay,
             proj_dim: self.proj_dim,
+            module_stages: self.module_stages,
         }
     }
     pub(crate) fn config(&self) -> Result<TrainConfig> {

@@ -104,7 +104,7 @@ pub trait Method {
 pub fn method_for(cfg: &TrainConfig) -> Box<dyn Method> {
     match cfg.method {
         MethodKind::Simclr => Box::new(Simclr),
-        MethodKind::Gim => Box::new(Gim { decoder: cfg.decoder }),
+        MethodKind::Gim => Box::new(Gim { decoder: cfg.decoder, module_stages: cfg.module_stages }),
         MethodKind::Loco => Box::new(Loco { sharing: cfg.sharing, decoder: cfg.decoder }),
     }
 }
