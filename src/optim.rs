@@ -19,25 +19,39 @@ pub fn learning_rate(cfg: &TrainConfig, step: usize) -> f64 {
 
 pub fn build(cfg: &TrainConfig) -> ModuleOptimizer {
     let wd = (cfg.weight_decay > 0.0).then(|| WeightDecayConfig::new(cfg.weight_decay as f32));
-    let sgd = || {
-        SgdConfig::new()
-            .with_momentum(Some(MomentumConfig::new().with_momentum(0.9).with_dampening(0.0)))
-            .with_weight_decay(wd.clone())
-    };
     match cfg.optimizer {
-        OptimizerKind::Adam => AdamConfig::new().with_weight_decay(wd.clone()).init(),
-        OptimizerKind::Sgd => sgd().init(),
-        OptimizerKind::Lars => ModuleOptimizer::from(Lars { inner: sgd().build(), eta: 1e-3, weight_decay: cfg.weight_decay }),
+        OptimizerKind::Adam => AdamConfig::new().with_weight_decay(wd).init(),
+        OptimizerKind::Sgd => sgd_config(cfg.weight_decay).init(),
+        OptimizerKind::Lars => ModuleOptimizer::from(Lars::new(cfg.weight_decay, LARS_ETA)),
     }
 }
 
-/// LARS (You et al. 2017): SGD with momentum whose step for each weight tensor is scaled by
-/// `eta * ||w|| / ||g + wd * w||`; biases and BatchNorm parameters (rank 1) are not adapted.
+/// LARS's trust coefficient (SimCLR, LoCo).
+pub const LARS_ETA: f64 = 1e-3;
+
+/// SGD with momentum 0.9 (no dampening) and weight decay `wd` (none when 0).
+fn sgd_config(wd: f64) -> SgdConfig {
+    SgdConfig::new()
+        .with_momentum(Some(MomentumConfig::new().with_momentum(0.9).with_dampening(0.0)))
+        .with_weight_decay((wd > 0.0).then(|| WeightDecayConfig::new(wd as f32)))
+}
+
+/// LARS (You et al. 2017) as SimCLR and LoCo use it: SGD with momentum whose step for each
+/// weight tensor is scaled by `eta * ||w|| / ||g + wd * w||`; biases and BatchNorm parameters
+/// (rank 1) get neither the trust ratio nor weight decay.
 #[derive(Clone)]
 pub struct Lars {
-    inner: Sgd,
+    /// SGD with momentum and no decay of its own: LARS adds the decay before the trust ratio.
+    plain: Sgd,
     eta: f64,
     weight_decay: f64,
+}
+
+impl Lars {
+    /// LARS with weight decay `weight_decay` and trust coefficient `eta`, momentum 0.9.
+    pub fn new(weight_decay: f64, eta: f64) -> Self {
+        Self { plain: sgd_config(0.0).build(), eta, weight_decay }
+    }
 }
 
 impl Optimizer for Lars {
@@ -51,15 +65,17 @@ impl Optimizer for Lars {
         state: Option<Self::State<D>>,
     ) -> (Tensor<D>, Option<Self::State<D>>) {
         if D == 1 {
-            return self.inner.step(lr, tensor, grad, state);
+            return self.plain.step(lr, tensor, grad, state);
         }
+        // SimCLR's LARS: decay joins the gradient, and the trust ratio scales both.
+        let grad = grad + tensor.clone() * self.weight_decay;
         let w_norm = tensor.clone().powi_scalar(2).sum().sqrt();
-        let g_norm = (grad.clone() + tensor.clone() * self.weight_decay).powi_scalar(2).sum().sqrt();
+        let g_norm = grad.clone().powi_scalar(2).sum().sqrt();
         // Trust ratio where both norms are positive, 1 otherwise: arithmetic, no read-back.
         let ok = w_norm.clone().greater_elem(0.0).float() * g_norm.clone().greater_elem(0.0).float();
         let ratio = ok.clone() * (w_norm * self.eta) / (g_norm + 1e-12) + (ok.neg() + 1.0);
         let ratio: Tensor<D> = ratio.reshape([1; D]);
-        self.inner.step(lr, tensor, grad * ratio, state)
+        self.plain.step(lr, tensor, grad * ratio, state)
     }
 
     fn to_device<const D: usize>(state: Self::State<D>, device: &Device) -> Self::State<D> {
