@@ -81,9 +81,11 @@ fn run(cli: Cli) -> Result<()> {
             };
             let steps = knobs.steps.unwrap_or(0).max(extend).max(t.config.steps);
             let pb = progress(steps.saturating_sub(t.step_count()), &locolab::method::label(&t.config));
-            let show = |r: &locolab::StepReport| {
-                pb.set_message(format!("loss [{}] {:.1} img/s", losses(&r.losses), r.images_per_sec));
+            let mut lines = output::LogLines::new(steps.saturating_sub(t.step_count()), steps);
+            let mut show = |r: &locolab::StepReport| {
+                pb.set_message(format!("epoch {:.2} loss [{}] {:.1} img/s", r.epoch, losses(&r.losses), r.images_per_sec));
                 pb.inc(1);
+                lines.step(r);
             };
             if parallel_units {
                 run.train_to_parallel(steps, checkpoint_every, show)?;

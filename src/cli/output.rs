@@ -19,6 +19,42 @@ pub(crate) fn progress(n: usize, label: &str) -> ProgressBar {
     pb
 }
 
+/// Without a terminal (a log file, CI) the progress bar draws nothing: one line per twentieth
+/// of the run instead, with the epoch, images/s and the time left.
+pub(crate) struct LogLines {
+    every: usize,
+    last: usize,
+    started: std::time::Instant,
+    done: usize,
+    todo: usize,
+    active: bool,
+}
+
+impl LogLines {
+    pub(crate) fn new(todo: usize, last: usize) -> Self {
+        use std::io::IsTerminal;
+        Self { every: (todo / 20).max(1), last, started: std::time::Instant::now(), done: 0, todo, active: !std::io::stderr().is_terminal() }
+    }
+
+    pub(crate) fn step(&mut self, r: &locolab::StepReport) {
+        self.done += 1;
+        if !self.active || (self.done % self.every != 0 && r.step != self.last) {
+            return;
+        }
+        let per_step = self.started.elapsed().as_secs_f64() / self.done as f64;
+        let left = per_step * self.todo.saturating_sub(self.done) as f64;
+        eprintln!(
+            "step {}/{} (epoch {:.2}) loss [{}] {:.1} img/s, {:.0} s left",
+            r.step,
+            self.last,
+            r.epoch,
+            losses(&r.losses),
+            r.images_per_sec,
+            left
+        );
+    }
+}
+
 pub(crate) fn losses(l: &[f32]) -> String {
     l.iter().map(|l| format!("{l:.3}")).collect::<Vec<_>>().join(" ")
 }
