@@ -116,6 +116,9 @@ pub struct RunResult {
     pub units: Vec<String>,
     /// Mean loss of every unit over each monitor interval: `(last step of the interval, losses)`.
     pub loss_curve: Vec<(usize, Vec<f32>)>,
+    /// The git commit of the binary that finished the run ([`crate::COMMIT`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
 }
 
 impl RunResult {
@@ -319,6 +322,7 @@ fn run_one(
         units: t.unit_names(),
         loss_curve: loss_curve(&reports, &monitor_points),
         monitor: monitor_points,
+        commit: Some(crate::COMMIT.to_string()),
     };
     write_result(dir.as_path(), &result)?;
     on_event(Event::Finished { run: name, result: result.clone() });
@@ -378,6 +382,7 @@ fn random_init(
         units: Vec::new(),
         loss_curve: Vec::new(),
         monitor: vec![p],
+        commit: Some(crate::COMMIT.to_string()),
     };
     write_result(dir.as_path(), &result)?;
     on_event(Event::Finished { run: name, result: result.clone() });

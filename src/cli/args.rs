@@ -9,7 +9,7 @@ use locolab::config::{Arch, DecoderKind, MethodKind, OptimizerKind, Overrides, S
 use locolab::error::Result;
 
 #[derive(Parser)]
-#[command(name = "locolab", version, about = "SimCLR, GIM and LoCo side by side (local contrastive learning on burn)")]
+#[command(name = "locolab", version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("LOCOLAB_COMMIT"), ")"), about = "SimCLR, GIM and LoCo side by side (local contrastive learning on burn)")]
 pub(crate) struct Cli {
     /// Backend: flex (default, CPU), or wgpu / cuda when compiled in (`--features wgpu`, `cuda`).
     #[arg(long, global = true)]
