@@ -29,17 +29,16 @@ fn wgpu_device() -> Result<Device, String> {
     }
 }
 
+/// The wgpu device and the CIFAR-10 test split, or `None` (said on stderr) without an adapter.
+fn device_and_data() -> Option<(Device, locolab::data::ImageSet)> {
+    let device = wgpu_device().map_err(|why| eprintln!("SKIPPED: no usable wgpu adapter ({why}); on Debian: apt-get install mesa-vulkan-drivers")).ok()?;
+    let data_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/cifar10");
+    Some((device, cifar::load_file(&data_dir.join("test_1k.bin")).expect("CIFAR-10 test split in ../shared/data/cifar10")))
+}
+
 #[test]
 fn wgpu_step_matches_cpu() {
-    let device = match wgpu_device() {
-        Ok(d) => d,
-        Err(why) => {
-            eprintln!("SKIPPED: no usable wgpu adapter ({why}); on Debian: apt-get install mesa-vulkan-drivers");
-            return;
-        }
-    };
-    let data_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/cifar10");
-    let split = cifar::load_file(&data_dir.join("test_1k.bin")).expect("CIFAR-10 test split in ../shared/data/cifar10");
+    let Some((device, split)) = device_and_data() else { return };
     let data = Arc::new(Splits { train: split.clone(), test: split });
     let cfg = TrainConfig { method: MethodKind::Loco, batch: 8, ..TrainConfig::preset("browser").unwrap() };
     let mut cpu = Trainer::new(cfg.clone(), data.clone(), &Device::flex()).unwrap();
@@ -61,15 +60,7 @@ fn wgpu_step_matches_cpu() {
 /// beside nothing comparable on the CPU side here (`locolab bench` measures that).
 #[test]
 fn wgpu_presnet50_step_matches_cpu_for_every_method() {
-    let device = match wgpu_device() {
-        Ok(d) => d,
-        Err(why) => {
-            eprintln!("SKIPPED: no usable wgpu adapter ({why}); on Debian: apt-get install mesa-vulkan-drivers");
-            return;
-        }
-    };
-    let data_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/cifar10");
-    let split = cifar::load_file(&data_dir.join("test_1k.bin")).expect("CIFAR-10 test split in ../shared/data/cifar10");
+    let Some((device, split)) = device_and_data() else { return };
     let data = Arc::new(Splits { train: split.take(16), test: split.take(4) });
     for method in MethodKind::ALL {
         let cfg = TrainConfig { arch: Arch::Presnet50, input: 64, method, batch: 2, steps: 2, warmup_steps: 1, ..TrainConfig::preset("imagenet").unwrap() };
