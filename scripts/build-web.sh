@@ -18,7 +18,7 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 # reads changed: the stamp is a hash of the crate's sources, manifests, cargo config and features.
 build() {
   local out=$1 features=$2 stamp
-  stamp=$( { echo "$features"; find src .cargo Cargo.toml Cargo.lock -type f -print0 2>/dev/null | sort -z | xargs -0 cat; } | sha256sum | cut -d' ' -f1)
+  stamp=$( { echo "$features"; find src .cargo Cargo.toml Cargo.lock build.rs -type f -print0 2>/dev/null | sort -z | xargs -0 cat; } | sha256sum | cut -d' ' -f1)
   if [ -f "$out/locolab_bg.wasm" ] && [ "$(cat "$out/.stamp" 2>/dev/null)" = "$stamp" ]; then
     echo "$out/ is up to date (stamp $stamp)"
     return
