@@ -40,6 +40,8 @@ pub struct ImageSet {
     index: Vec<(usize, u32, u32)>,
     /// Some: images are read from these files when asked for, not held in `pixels`.
     files: Option<Arc<FileSource>>,
+    /// The largest side of any image, kept as images are added: evaluation asks per batch.
+    max_side: u32,
     pub labels: Vec<u32>,
     /// Class names in label order.
     pub classes: Vec<String>,
@@ -62,9 +64,8 @@ impl ImageSet {
         debug_assert_eq!(chw.len(), 3 * w * h);
         debug_assert!((label as usize) < self.classes.len());
         debug_assert!(self.files.is_none(), "a streamed set holds files, not pixels");
-        self.index.push((self.pixels.len(), w as u32, h as u32));
+        self.add((self.pixels.len(), w as u32, h as u32), label);
         self.pixels.extend_from_slice(chw);
-        self.labels.push(label);
     }
 
     /// A set whose images are decoded from `source`'s files when read; `images` gives each
@@ -72,8 +73,7 @@ impl ImageSet {
     pub fn streamed(classes: Vec<String>, source: Arc<FileSource>, images: impl IntoIterator<Item = (u32, usize, usize, usize)>) -> Self {
         let mut set = Self { classes, files: Some(source), ..Self::default() };
         for (label, file, w, h) in images {
-            set.index.push((file, w as u32, h as u32));
-            set.labels.push(label);
+            set.add((file, w as u32, h as u32), label);
         }
         set
     }
@@ -124,7 +124,14 @@ impl ImageSet {
 
     /// The largest width and height of any image (0 when empty).
     pub fn max_side(&self) -> usize {
-        self.index.iter().map(|&(_, w, h)| w.max(h) as usize).max().unwrap_or(0)
+        self.max_side as usize
+    }
+
+    /// Index one image (its start or file number, width, height) with its label.
+    fn add(&mut self, entry: (usize, u32, u32), label: u32) {
+        self.max_side = self.max_side.max(entry.1).max(entry.2);
+        self.index.push(entry);
+        self.labels.push(label);
     }
 
     /// `WxH` when every image has one size, else the range of sides.
@@ -152,8 +159,7 @@ impl ImageSet {
         for j in picks {
             match &self.files {
                 Some(_) => {
-                    out.index.push(self.index[j]);
-                    out.labels.push(self.labels[j]);
+                    out.add(self.index[j], self.labels[j]);
                 }
                 None => {
                     let img = self.image(j);
