@@ -5,7 +5,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use locolab::config::{Arch, DecoderKind, MethodKind, OptimizerKind, Overrides, SharingMode, TrainConfig, DEFAULT_PRESET};
+use locolab::config::{
+    Arch, DecoderKind, MethodKind, OptimizerKind, Overrides, SharingMode, TrainConfig,
+    DEFAULT_PRESET,
+};
 use locolab::error::Result;
 
 #[derive(Parser)]
@@ -178,6 +181,9 @@ pub(crate) struct Knobs {
     /// GIM: consecutive stages per gradient-isolated module [default: 1, one module per stage].
     #[arg(long)]
     pub(crate) module_stages: Option<usize>,
+    /// GIM and LoCo: residual conv blocks in each conv-mlp decoder, 1-4 [default: 1].
+    #[arg(long)]
+    pub(crate) decoder_depth: Option<usize>,
 }
 
 impl Knobs {
@@ -198,10 +204,14 @@ impl Knobs {
             weight_decay: self.weight_decay,
             proj_dim: self.proj_dim,
             module_stages: self.module_stages,
+            decoder_depth: self.decoder_depth,
         }
     }
     pub(crate) fn config(&self) -> Result<TrainConfig> {
-        TrainConfig::preset_with(self.preset.as_deref().unwrap_or(DEFAULT_PRESET), &self.overrides())
+        TrainConfig::preset_with(
+            self.preset.as_deref().unwrap_or(DEFAULT_PRESET),
+            &self.overrides(),
+        )
     }
 }
 

@@ -4,12 +4,13 @@
 //! lose less to end-to-end training, as in supervised greedy learning).
 
 use super::{head_for, LocalUnit, Method, Plan};
-use crate::config::{DecoderKind, MethodKind};
+use crate::config::MethodKind;
 use crate::error::{Error, Result};
 use crate::model::ArchSpec;
+use crate::model::DecoderSpec;
 
 pub struct Gim {
-    pub decoder: DecoderKind,
+    pub decoder: DecoderSpec,
     /// Consecutive stages per module (the last module takes what is left).
     pub module_stages: usize,
 }
@@ -27,9 +28,22 @@ impl Method for Gim {
     fn plan(&self, spec: &ArchSpec) -> Result<Plan> {
         let (s, m) = (spec.stages.len(), self.module_stages);
         if m == 0 || m > s {
-            return Err(Error::Config(format!("module_stages {m} must be between 1 and the {s} stages of {}", spec.arch)));
+            return Err(Error::Config(format!(
+                "module_stages {m} must be between 1 and the {s} stages of {}",
+                spec.arch
+            )));
         }
-        let units: Vec<LocalUnit> = (0..s).step_by(m).map(|k| LocalUnit::whole(k..(k + m).min(s))).collect();
-        Ok(Plan { heads: units.iter().map(|u| head_for(spec, u.top_stage(), self.decoder)).collect(), units, copies: vec![] })
+        let units: Vec<LocalUnit> = (0..s)
+            .step_by(m)
+            .map(|k| LocalUnit::whole(k..(k + m).min(s)))
+            .collect();
+        Ok(Plan {
+            heads: units
+                .iter()
+                .map(|u| head_for(spec, u.top_stage(), self.decoder))
+                .collect(),
+            units,
+            copies: vec![],
+        })
     }
 }

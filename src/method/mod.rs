@@ -19,9 +19,9 @@ use std::ops::Range;
 
 use burn::prelude::*;
 
-use crate::config::{DecoderKind, MethodKind, TrainConfig};
+use crate::config::{MethodKind, TrainConfig};
 use crate::error::Result;
-use crate::model::{ArchSpec, BlockKind, Decoder, Network, Stage, Stem};
+use crate::model::{ArchSpec, BlockKind, Decoder, DecoderSpec, Network, Stage, Stem};
 
 pub use catalogue::{catalogue, info, MethodInfo};
 pub use engine::{StepRun, UnitStep, UnitUpdate};
@@ -60,7 +60,10 @@ pub enum TopStage {
 impl LocalUnit {
     /// A unit that runs and trains `stages` whole.
     pub fn whole(stages: Range<usize>) -> Self {
-        Self { stages, top: TopStage::Whole }
+        Self {
+            stages,
+            top: TopStage::Whole,
+        }
     }
 
     pub fn top_stage(&self) -> usize {
@@ -76,7 +79,7 @@ impl LocalUnit {
 /// Shape of one decoder.
 #[derive(Clone, Copy, Debug)]
 pub struct HeadSpec {
-    pub kind: DecoderKind,
+    pub decoder: DecoderSpec,
     pub block: BlockKind,
     pub channels: usize,
 }
@@ -104,8 +107,14 @@ pub trait Method {
 pub fn method_for(cfg: &TrainConfig) -> Box<dyn Method> {
     match cfg.method {
         MethodKind::Simclr => Box::new(Simclr),
-        MethodKind::Gim => Box::new(Gim { decoder: cfg.decoder, module_stages: cfg.module_stages }),
-        MethodKind::Loco => Box::new(Loco { sharing: cfg.sharing, decoder: cfg.decoder }),
+        MethodKind::Gim => Box::new(Gim {
+            decoder: decoder_spec(cfg),
+            module_stages: cfg.module_stages,
+        }),
+        MethodKind::Loco => Box::new(Loco {
+            sharing: cfg.sharing,
+            decoder: decoder_spec(cfg),
+        }),
     }
 }
 
@@ -123,7 +132,9 @@ pub fn check(cfg: &TrainConfig) -> Result<()> {
 /// Check that a config's method can run with its units in parallel ([`Plan::schedule`]).
 pub fn check_parallel(cfg: &TrainConfig) -> Result<()> {
     let spec = ArchSpec::new(cfg.arch, cfg.input)?;
-    plan_for(cfg, &spec)?.schedule(spec.stages.len()).map(|_| ())
+    plan_for(cfg, &spec)?
+        .schedule(spec.stages.len())
+        .map(|_| ())
 }
 
 /// A config's method label, e.g. `gim(conv-mlp)`.
@@ -131,21 +142,40 @@ pub fn label(cfg: &TrainConfig) -> String {
     method_for(cfg).label()
 }
 
+/// The local decoders a config asks for (GIM and LoCo).
+pub fn decoder_spec(cfg: &TrainConfig) -> DecoderSpec {
+    DecoderSpec::new(cfg.decoder, cfg.decoder_depth)
+}
+
 /// Decoder for a unit whose top is stage `top`: the MLP head on the last stage (as SimCLR's),
-/// `kind` elsewhere.
-pub(crate) fn head_for(spec: &ArchSpec, top: usize, kind: DecoderKind) -> HeadSpec {
+/// `decoder` elsewhere.
+pub(crate) fn head_for(spec: &ArchSpec, top: usize, decoder: DecoderSpec) -> HeadSpec {
     let st = &spec.stages[top];
     let last = top + 1 == spec.stages.len();
-    HeadSpec { kind: if last { DecoderKind::Mlp } else { kind }, block: st.kind, channels: st.out }
+    HeadSpec {
+        decoder: if last { DecoderSpec::MLP } else { decoder },
+        block: st.kind,
+        channels: st.out,
+    }
 }
 
 impl Plan {
     pub fn build(&self, spec: &ArchSpec, proj_dim: usize, device: &Device) -> Network {
         Network {
             stem: Stem::new(spec, device),
-            stages: (0..spec.stages.len()).map(|i| Stage::new(spec, i, device)).collect(),
-            heads: self.heads.iter().map(|h| Decoder::new(h.kind, h.block, h.channels, proj_dim, device)).collect(),
-            copies: self.copies.iter().map(|&i| Stage::new(spec, i, device)).collect(),
+            stages: (0..spec.stages.len())
+                .map(|i| Stage::new(spec, i, device))
+                .collect(),
+            heads: self
+                .heads
+                .iter()
+                .map(|h| Decoder::new(h.decoder, h.block, h.channels, proj_dim, device))
+                .collect(),
+            copies: self
+                .copies
+                .iter()
+                .map(|&i| Stage::new(spec, i, device))
+                .collect(),
         }
     }
 
@@ -154,7 +184,11 @@ impl Plan {
         self.units
             .iter()
             .map(|u| {
-                let names: Vec<&str> = u.stages.clone().map(|s| spec.stages[s].name.as_str()).collect();
+                let names: Vec<&str> = u
+                    .stages
+                    .clone()
+                    .map(|s| spec.stages[s].name.as_str())
+                    .collect();
                 let mut n = names.join("+");
                 if let TopStage::FirstBlocks(b) = u.top {
                     n += &format!("[:{b}]");
@@ -164,4 +198,3 @@ impl Plan {
             .collect()
     }
 }
-

@@ -1,9 +1,10 @@
 //! SimCLR: one projection head on the last stage, backprop end to end.
 
 use super::{head_for, LocalUnit, Method, Plan};
-use crate::config::{DecoderKind, MethodKind};
+use crate::config::MethodKind;
 use crate::error::Result;
 use crate::model::ArchSpec;
+use crate::model::DecoderSpec;
 
 pub struct Simclr;
 
@@ -16,6 +17,10 @@ impl Method for Simclr {
     }
     fn plan(&self, spec: &ArchSpec) -> Result<Plan> {
         let s = spec.stages.len();
-        Ok(Plan { units: vec![LocalUnit::whole(0..s)], heads: vec![head_for(spec, s - 1, DecoderKind::Mlp)], copies: vec![] })
+        Ok(Plan {
+            units: vec![LocalUnit::whole(0..s)],
+            heads: vec![head_for(spec, s - 1, DecoderSpec::MLP)],
+            copies: vec![],
+        })
     }
 }

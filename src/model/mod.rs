@@ -11,5 +11,5 @@ pub mod network;
 pub use arch::{ArchSpec, BlockKind, Downsample, StageSpec};
 pub use backbone::{bilinear_resize, global_pool, Stage, Stem};
 pub use blocks::{Block, ConvBn};
-pub use decoder::Decoder;
+pub use decoder::{Decoder, DecoderSpec};
 pub use network::Network;
