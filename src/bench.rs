@@ -38,35 +38,19 @@ pub struct BenchRow {
 
 /// Bench each method on `cfg`'s architecture: one warm-up step, then `steps` measured steps
 /// (peak = the largest over them, throughput = the median).
-pub fn bench(
-    cfg: &TrainConfig,
-    methods: &[MethodKind],
-    steps: usize,
-    data: Arc<Splits>,
-    device: &Device,
-    probe: &'static dyn MemoryProbe,
-) -> Result<Vec<BenchRow>> {
+pub fn bench(cfg: &TrainConfig, methods: &[MethodKind], steps: usize, data: Arc<Splits>, device: &Device, probe: &'static dyn MemoryProbe) -> Result<Vec<BenchRow>> {
     let mut rows: Vec<BenchRow> = Vec::new();
     for &method in methods {
-        let c = TrainConfig {
-            method,
-            ..cfg.clone()
-        };
+        let c = TrainConfig { method, ..cfg.clone() };
         let label = crate::method::label(&c);
         device.memory_cleanup();
         let mut t = Trainer::new(c, data.clone(), device)?;
         t.measure_memory(probe);
         t.step()?; // warm-up: optimizer state exists from here on
         let reports = t.run(steps.max(1), |_| {})?;
-        let peak = reports
-            .iter()
-            .filter_map(|r| r.peak_bytes)
-            .max()
-            .unwrap_or(0) as usize;
+        let peak = reports.iter().filter_map(|r| r.peak_bytes).max().unwrap_or(0) as usize;
         let med = median(reports.iter().map(|r| r.seconds).collect());
-        let phase = |u: usize, f: fn(&UnitPhases) -> f64| {
-            median(reports.iter().map(|r| f(&r.phases[u])).collect())
-        };
+        let phase = |u: usize, f: fn(&UnitPhases) -> f64| median(reports.iter().map(|r| f(&r.phases[u])).collect());
         let phases = (0..t.plan.units.len())
             .map(|u| UnitPhases {
                 forward_seconds: phase(u, |p| p.forward_seconds),
@@ -75,18 +59,7 @@ pub fn bench(
                 peak_bytes: reports.iter().filter_map(|r| r.phases[u].peak_bytes).max(),
             })
             .collect();
-        let other = median(
-            reports
-                .iter()
-                .map(|r| {
-                    r.seconds
-                        - r.phases
-                            .iter()
-                            .map(|p| p.forward_seconds + p.backward_seconds + p.update_seconds)
-                            .sum::<f64>()
-                })
-                .collect(),
-        );
+        let other = median(reports.iter().map(|r| r.seconds - r.phases.iter().map(|p| p.forward_seconds + p.backward_seconds + p.update_seconds).sum::<f64>()).collect());
         let device_reserved_bytes = device.memory_pool_usage().map(|u| u.bytes_reserved);
         rows.push(BenchRow {
             kind: method,
@@ -102,11 +75,7 @@ pub fn bench(
             device_reserved_bytes,
         });
     }
-    if let Some(simclr) = rows
-        .iter()
-        .find(|r| r.kind == MethodKind::Simclr)
-        .map(|r| r.step_peak_bytes)
-    {
+    if let Some(simclr) = rows.iter().find(|r| r.kind == MethodKind::Simclr).map(|r| r.step_peak_bytes) {
         for r in &mut rows {
             r.saving_vs_simclr = Some(simclr as f64 / r.step_peak_bytes.max(1) as f64);
         }
@@ -127,12 +96,7 @@ pub fn phases_markdown(rows: &[BenchRow]) -> String {
         let mut total = UnitPhases::default();
         for (name, p) in r.unit_names.iter().zip(&r.phases) {
             let peak = p.peak_bytes.map_or("-".to_string(), crate::human::bytes);
-            s += &format!(
-                "| {name} | {:.1} | {:.1} | {:.1} | {peak} |\n",
-                p.forward_seconds * 1e3,
-                p.backward_seconds * 1e3,
-                p.update_seconds * 1e3
-            );
+            s += &format!("| {name} | {:.1} | {:.1} | {:.1} | {peak} |\n", p.forward_seconds * 1e3, p.backward_seconds * 1e3, p.update_seconds * 1e3);
             total.forward_seconds += p.forward_seconds;
             total.backward_seconds += p.backward_seconds;
             total.update_seconds += p.update_seconds;
@@ -160,19 +124,12 @@ pub fn markdown(cfg: &TrainConfig, rows: &[BenchRow]) -> String {
             r.method,
             r.units,
             crate::human::bytes(r.step_peak_bytes as u64),
-            r.saving_vs_simclr
-                .map_or("-".into(), |v| format!("{v:.2}x")),
+            r.saving_vs_simclr.map_or("-".into(), |v| format!("{v:.2}x")),
             r.images_per_sec,
             r.median_step_seconds
         );
     }
-    let reserved: Vec<String> = rows
-        .iter()
-        .filter_map(|r| {
-            r.device_reserved_bytes
-                .map(|b| format!("{} {}", r.method, crate::human::bytes(b)))
-        })
-        .collect();
+    let reserved: Vec<String> = rows.iter().filter_map(|r| r.device_reserved_bytes.map(|b| format!("{} {}", r.method, crate::human::bytes(b)))).collect();
     if !reserved.is_empty() {
         s += &format!("\nGPU memory pool after the steps (weights, optimizer state, the steps' high-water mark): {}\n", reserved.join(", "));
     }
@@ -199,20 +156,11 @@ pub struct ParallelRow {
 /// Per method: `steps` sequential steps (after one warm-up) against one parallel run of
 /// `steps` steps (after a warm-up run of one step), from the same seeded start.
 #[cfg(not(target_arch = "wasm32"))]
-pub fn bench_parallel(
-    cfg: &TrainConfig,
-    methods: &[MethodKind],
-    steps: usize,
-    data: Arc<Splits>,
-    device: &Device,
-) -> Result<Vec<ParallelRow>> {
+pub fn bench_parallel(cfg: &TrainConfig, methods: &[MethodKind], steps: usize, data: Arc<Splits>, device: &Device) -> Result<Vec<ParallelRow>> {
     let steps = steps.max(2);
     let mut rows = Vec::new();
     for &method in methods {
-        let c = TrainConfig {
-            method,
-            ..cfg.clone()
-        };
+        let c = TrainConfig { method, ..cfg.clone() };
         let mut seq = Trainer::new(c.clone(), data.clone(), device)?;
         seq.step()?;
         let started = web_time::Instant::now();
@@ -244,12 +192,7 @@ pub fn parallel_markdown(cfg: &TrainConfig, rows: &[ParallelRow]) -> String {
     for r in rows {
         s += &format!(
             "| {} | {} | {:.1} | {:.1} | {:.2}x | {} |\n",
-            r.method,
-            r.units,
-            r.sequential_images_per_sec,
-            r.parallel_images_per_sec,
-            r.speedup,
-            r.copy_gap
+            r.method, r.units, r.sequential_images_per_sec, r.parallel_images_per_sec, r.speedup, r.copy_gap
         );
     }
     s
@@ -271,21 +214,10 @@ pub struct LoaderRow {
 /// Time `batches` two-view batches through the loader with `workers` threads, as the trainer
 /// consumes them, one after another: the steady state, after the queue filled during warm-up
 /// has been drained (`2 * workers + 3` batches, more than the queue holds).
-pub fn bench_loader(
-    data: Arc<Splits>,
-    input: usize,
-    batch: usize,
-    workers: usize,
-    batches: usize,
-) -> LoaderRow {
+pub fn bench_loader(data: Arc<Splits>, input: usize, batch: usize, workers: usize, batches: usize) -> LoaderRow {
     use crate::data::{Augment, Loader};
     let streamed = data.train.is_streamed();
-    let mut loader = Loader::new(
-        data.clone(),
-        Augment::for_data(input, &data.train),
-        0,
-        batch,
-    );
+    let mut loader = Loader::new(data.clone(), Augment::for_data(input, &data.train), 0, batch);
     loader.set_workers(workers);
     let warmup = 2 * workers + 3;
     for step in 0..warmup {
@@ -296,12 +228,5 @@ pub fn bench_loader(
         let _ = loader.next(step);
     }
     let seconds = started.elapsed().as_secs_f64();
-    LoaderRow {
-        input,
-        batch,
-        workers,
-        streamed,
-        batches,
-        images_per_sec: (batches * batch) as f64 / seconds.max(1e-9),
-    }
+    LoaderRow { input, batch, workers, streamed, batches, images_per_sec: (batches * batch) as f64 / seconds.max(1e-9) }
 }

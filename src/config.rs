@@ -116,19 +116,14 @@ impl FromStr for SharingMode {
                     "soft" => {
                         let l2: f64 = arg.parse().map_err(|_| bad())?;
                         if !(l2.is_finite() && l2 >= 0.0) {
-                            return Err(Error::Config(format!(
-                                "soft sharing coefficient must be finite and >= 0, got {arg}"
-                            )));
+                            return Err(Error::Config(format!("soft sharing coefficient must be finite and >= 0, got {arg}")));
                         }
                         Ok(SharingMode::Soft { l2 })
                     }
                     "blocks" => {
                         let n: usize = arg.parse().map_err(|_| bad())?;
                         if n == 0 {
-                            return Err(Error::Config(
-                                "blocks:<n> needs n >= 1 (n = 0 is GIM with a deeper decoder)"
-                                    .into(),
-                            ));
+                            return Err(Error::Config("blocks:<n> needs n >= 1 (n = 0 is GIM with a deeper decoder)".into()));
                         }
                         Ok(SharingMode::Blocks(n))
                     }
@@ -240,19 +235,12 @@ impl Overrides {
     /// Parse `key=value` pairs (values as text, as in a URL) over `preset` (`default_preset`
     /// when absent or unknown). Unknown keys, unparsable values, values out of range and a
     /// combination that does not validate become warnings; the result always validates.
-    pub fn lenient(
-        preset: Option<&str>,
-        default_preset: &str,
-        pairs: &[(String, String)],
-    ) -> Lenient {
+    pub fn lenient(preset: Option<&str>, default_preset: &str, pairs: &[(String, String)]) -> Lenient {
         let mut warnings = Vec::new();
         let preset = match preset {
             Some(p) if TrainConfig::preset(p).is_ok() => p.to_string(),
             Some(p) => {
-                warnings.push(format!(
-                    "unknown preset '{}' ignored; using '{default_preset}'",
-                    clip(p)
-                ));
+                warnings.push(format!("unknown preset '{}' ignored; using '{default_preset}'", clip(p)));
                 default_preset.to_string()
             }
             None => default_preset.to_string(),
@@ -270,8 +258,7 @@ impl Overrides {
                 .ok()
                 .filter(|v| !v.is_object() && !v.is_array() && !v.is_string())
                 .unwrap_or_else(|| serde_json::Value::String(text.clone()));
-            let one =
-                serde_json::Value::Object([(key.clone(), value.clone())].into_iter().collect());
+            let one = serde_json::Value::Object([(key.clone(), value.clone())].into_iter().collect());
             let single: Overrides = match serde_json::from_value(one) {
                 Ok(o) => o,
                 Err(e) if e.to_string().starts_with("unknown field") => {
@@ -290,24 +277,12 @@ impl Overrides {
                 Err(e) => warnings.push(ignored(bare(e))),
             }
         }
-        let overrides: Overrides =
-            serde_json::from_value(serde_json::Value::Object(known)).unwrap_or_default();
+        let overrides: Overrides = serde_json::from_value(serde_json::Value::Object(known)).unwrap_or_default();
         if let Err(e) = TrainConfig::preset_with(&preset, &overrides) {
-            warnings.push(format!(
-                "these settings do not fit together ({}); using the '{preset}' preset",
-                bare(e)
-            ));
-            return Lenient {
-                preset,
-                overrides: Overrides::default(),
-                warnings,
-            };
+            warnings.push(format!("these settings do not fit together ({}); using the '{preset}' preset", bare(e)));
+            return Lenient { preset, overrides: Overrides::default(), warnings };
         }
-        Lenient {
-            preset,
-            overrides,
-            warnings,
-        }
+        Lenient { preset, overrides, warnings }
     }
 }
 
@@ -331,9 +306,7 @@ fn clip(s: &str) -> String {
 /// A serde message without its "at line 1 column 9" tail.
 fn first_clause(msg: &str) -> String {
     let msg = msg.split(" at line ").next().unwrap_or(msg);
-    msg.strip_prefix("invalid configuration: ")
-        .unwrap_or(msg)
-        .to_string()
+    msg.strip_prefix("invalid configuration: ").unwrap_or(msg).to_string()
 }
 
 /// Names accepted by [`TrainConfig::preset`].
@@ -363,13 +336,7 @@ impl TrainConfig {
         };
         match name {
             "cifar" => Ok(base),
-            "browser" => Ok(TrainConfig {
-                arch: Arch::PresnetTiny,
-                batch: 32,
-                steps: 300,
-                warmup_steps: default_warmup(300),
-                ..base
-            }),
+            "browser" => Ok(TrainConfig { arch: Arch::PresnetTiny, batch: 32, steps: 300, warmup_steps: default_warmup(300), ..base }),
             "imagenet" => Ok(TrainConfig {
                 arch: Arch::Presnet50,
                 input: 224,
@@ -377,10 +344,7 @@ impl TrainConfig {
                 temperature: 0.1,
                 ..base
             }),
-            other => Err(Error::Config(format!(
-                "unknown preset '{other}'; expected one of: {}",
-                PRESETS.join(", ")
-            ))),
+            other => Err(Error::Config(format!("unknown preset '{other}'; expected one of: {}", PRESETS.join(", ")))),
         }
     }
 
@@ -397,21 +361,13 @@ impl TrainConfig {
             sharing: o.sharing.unwrap_or(p.sharing),
             decoder: o.decoder.unwrap_or(p.decoder),
             decoder_depth: o.decoder_depth.unwrap_or(p.decoder_depth),
-            input: o.input.unwrap_or(if o.arch.is_some() {
-                arch.native_input()
-            } else {
-                p.input
-            }),
+            input: o.input.unwrap_or(if o.arch.is_some() { arch.native_input() } else { p.input }),
             batch: o.batch.unwrap_or(p.batch),
             lr: o.lr.unwrap_or(p.lr),
             temperature: o.temperature.unwrap_or(p.temperature),
             seed: o.seed.unwrap_or(p.seed),
             steps,
-            warmup_steps: o.warmup_steps.unwrap_or(if o.steps.is_some() {
-                default_warmup(steps)
-            } else {
-                p.warmup_steps
-            }),
+            warmup_steps: o.warmup_steps.unwrap_or(if o.steps.is_some() { default_warmup(steps) } else { p.warmup_steps }),
             optimizer: o.optimizer.unwrap_or(p.optimizer),
             weight_decay: o.weight_decay.unwrap_or(p.weight_decay),
             proj_dim: o.proj_dim.unwrap_or(p.proj_dim),
@@ -423,8 +379,7 @@ impl TrainConfig {
 
     /// Parse a JSON config (from the page or a file); unknown keys and bad values are errors.
     pub fn from_json(json: &str) -> Result<Self> {
-        let cfg: TrainConfig =
-            serde_json::from_str(json).map_err(|e| Error::Config(format!("bad config: {e}")))?;
+        let cfg: TrainConfig = serde_json::from_str(json).map_err(|e| Error::Config(format!("bad config: {e}")))?;
         cfg.validate()?;
         Ok(cfg)
     }
@@ -433,17 +388,13 @@ impl TrainConfig {
     pub fn validate(&self) -> Result<()> {
         let range = |name: &str, v: f64, (lo, hi): (f64, f64)| -> Result<()> {
             if !v.is_finite() || v < lo || v > hi {
-                return Err(Error::Config(format!(
-                    "{name} must be in [{lo}, {hi}], got {v}"
-                )));
+                return Err(Error::Config(format!("{name} must be in [{lo}, {hi}], got {v}")));
             }
             Ok(())
         };
         let urange = |name: &str, v: usize, (lo, hi): (usize, usize)| -> Result<()> {
             if v < lo || v > hi {
-                return Err(Error::Config(format!(
-                    "{name} must be in [{lo}, {hi}], got {v}"
-                )));
+                return Err(Error::Config(format!("{name} must be in [{lo}, {hi}], got {v}")));
             }
             Ok(())
         };
@@ -454,15 +405,10 @@ impl TrainConfig {
         range("weight_decay", self.weight_decay, (0.0, 1.0))?;
         urange("decoder_depth", self.decoder_depth, limits::DECODER_DEPTH)?;
         if self.decoder == DecoderKind::Mlp && self.decoder_depth != 1 {
-            return Err(Error::Config(format!(
-                "decoder_depth {} needs the conv-mlp decoder (the mlp decoder has no conv blocks)",
-                self.decoder_depth
-            )));
+            return Err(Error::Config(format!("decoder_depth {} needs the conv-mlp decoder (the mlp decoder has no conv blocks)", self.decoder_depth)));
         }
         if self.module_stages == 0 {
-            return Err(Error::Config(
-                "module_stages must be >= 1 (stages per GIM module)".into(),
-            ));
+            return Err(Error::Config("module_stages must be >= 1 (stages per GIM module)".into()));
         }
         if self.proj_dim == 0 {
             return Err(Error::Config("proj_dim must be >= 1".into()));

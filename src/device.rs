@@ -8,8 +8,7 @@ use crate::error::{Error, Result};
 /// device errors as values.
 pub fn floats<E: std::fmt::Debug>(data: std::result::Result<TensorData, E>) -> Result<Vec<f32>> {
     let data = data.map_err(|e| Error::Device(format!("{e:?}")))?;
-    data.try_to_vec::<f32>()
-        .map_err(|e| Error::Device(format!("{e:?}")))
+    data.try_to_vec::<f32>().map_err(|e| Error::Device(format!("{e:?}")))
 }
 
 /// Backends compiled into this build, default first.
@@ -32,9 +31,7 @@ pub fn available() -> Vec<&'static str> {
 /// burn's `ndarray` backend is not offered: in burn 0.22.1 it panics on the backward pass of
 /// bilinear interpolation, which every PResNet stage uses.
 pub fn by_name(name: Option<&str>) -> Result<Device> {
-    let name = name
-        .or_else(|| available().first().copied())
-        .ok_or_else(|| Error::Device("this build has no backend".into()))?;
+    let name = name.or_else(|| available().first().copied()).ok_or_else(|| Error::Device("this build has no backend".into()))?;
     match name {
         #[cfg(feature = "flex")]
         "flex" => Ok(Device::flex()),
@@ -42,10 +39,7 @@ pub fn by_name(name: Option<&str>) -> Result<Device> {
         "wgpu" => Ok(Device::wgpu(Default::default())),
         #[cfg(feature = "cuda")]
         "cuda" => Ok(Device::cuda(0)),
-        other => Err(Error::Device(format!(
-            "backend '{other}' is not compiled in; this build has: {}",
-            available().join(", ")
-        ))),
+        other => Err(Error::Device(format!("backend '{other}' is not compiled in; this build has: {}", available().join(", ")))),
     }
 }
 
@@ -68,32 +62,14 @@ impl AdapterFacts {
     /// llvmpipe/lavapipe, softpipe, Microsoft's WARP / Basic Render Driver). On such an adapter
     /// a training step is many times slower than the page's own CPU path (docs/BENCHMARKS.md).
     pub fn is_software(&self) -> bool {
-        let names =
-            format!("{} {} {}", self.vendor, self.architecture, self.description).to_lowercase();
+        let names = format!("{} {} {}", self.vendor, self.architecture, self.description).to_lowercase();
         self.is_fallback
-            || [
-                "swiftshader",
-                "llvmpipe",
-                "lavapipe",
-                "softpipe",
-                "warp",
-                "basic render",
-            ]
-            .iter()
-            .any(|s| names.contains(s))
+            || ["swiftshader", "llvmpipe", "lavapipe", "softpipe", "warp", "basic render"].iter().any(|s| names.contains(s))
     }
 
     fn name(&self) -> String {
-        let parts: Vec<&str> = [&self.description, &self.vendor, &self.architecture]
-            .into_iter()
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
-            .collect();
-        if parts.is_empty() {
-            "unnamed".into()
-        } else {
-            parts.join(", ")
-        }
+        let parts: Vec<&str> = [&self.description, &self.vendor, &self.architecture].into_iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
+        if parts.is_empty() { "unnamed".into() } else { parts.join(", ") }
     }
 }
 
@@ -110,12 +86,7 @@ pub struct BrowserBackend {
 /// `auto` takes WebGPU only on a hardware adapter; `webgpu` forces it (a software adapter
 /// then trains, slowly, and a missing one is an error when the device is created).
 pub fn browser_backend(pref: &str, adapter: &AdapterFacts) -> Result<BrowserBackend> {
-    let cpu = |note: String| {
-        Ok(BrowserBackend {
-            backend: "cpu",
-            note,
-        })
-    };
+    let cpu = |note: String| Ok(BrowserBackend { backend: "cpu", note });
     match pref {
         "cpu" => cpu("CPU requested".into()),
         "webgpu" => Ok(BrowserBackend { backend: "webgpu", note: String::new() }),

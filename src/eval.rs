@@ -40,21 +40,12 @@ pub struct StageAccuracy {
 }
 
 /// Pooled features of every stage for `data`, in batches: one [N, C] matrix per stage.
-pub fn extract(
-    net: &Network,
-    data: &ImageSet,
-    input: usize,
-    device: &Device,
-    batch: usize,
-) -> Vec<Tensor<2>> {
+pub fn extract(net: &Network, data: &ImageSet, input: usize, device: &Device, batch: usize) -> Vec<Tensor<2>> {
     let device = device.clone().without_autodiff();
     let mut per_stage: Vec<Vec<Tensor<2>>> = Vec::new();
     let idx: Vec<usize> = (0..data.len()).collect();
     for chunk in idx.chunks(batch.max(1)) {
-        let x = Tensor::<4>::from_data(
-            TensorData::new(plain(data, chunk, input), [chunk.len(), 3, input, input]),
-            &device,
-        );
+        let x = Tensor::<4>::from_data(TensorData::new(plain(data, chunk, input), [chunk.len(), 3, input, input]), &device);
         for (s, f) in net.features(x).into_iter().enumerate() {
             if per_stage.len() <= s {
                 per_stage.push(Vec::new());
@@ -84,26 +75,14 @@ fn one_hot(labels: &[u32], classes: usize, device: &Device) -> Tensor<2> {
 
 /// Weighted kNN predictions ([Nt] class ids as floats, no read-back): cosine similarity, the
 /// k nearest train features vote with weight exp(sim / t) for their class.
-pub fn knn_predict(
-    train: Tensor<2>,
-    train_labels: &[u32],
-    test: Tensor<2>,
-    k: usize,
-    t: f64,
-) -> Tensor<1> {
+pub fn knn_predict(train: Tensor<2>, train_labels: &[u32], test: Tensor<2>, k: usize, t: f64) -> Tensor<1> {
     let votes = knn_votes(train, train_labels, test, k, t);
     let [nt, _] = votes.dims();
     votes.argmax(1).float().reshape([nt])
 }
 
 /// The kNN votes of every test feature for every class, [Nt, C] (see [`knn_predict`]).
-pub fn knn_votes(
-    train: Tensor<2>,
-    train_labels: &[u32],
-    test: Tensor<2>,
-    k: usize,
-    t: f64,
-) -> Tensor<2> {
+pub fn knn_votes(train: Tensor<2>, train_labels: &[u32], test: Tensor<2>, k: usize, t: f64) -> Tensor<2> {
     let device = train.device();
     let k = k.min(train_labels.len());
     let (train, test) = (l2_normalize(train), l2_normalize(test).detach());
@@ -117,16 +96,9 @@ pub fn knn_votes(
         let sim = test.clone().narrow(0, start, len).matmul(train_t.clone()); // [len, Ntr]
         let (vals, idx) = sim.topk_with_indices(k, 1);
         let w = (vals / t).exp(); // [len, k]
-                                  // votes[i, c] = sum_j w[i, j] * onehot[idx[i, j], c]
-        let oh = train_oh
-            .clone()
-            .select(0, idx.reshape([len * k]))
-            .reshape([len, k, classes]);
-        preds.push(
-            (oh * w.unsqueeze_dim::<3>(2))
-                .sum_dim(1)
-                .reshape([len, classes]),
-        );
+        // votes[i, c] = sum_j w[i, j] * onehot[idx[i, j], c]
+        let oh = train_oh.clone().select(0, idx.reshape([len * k])).reshape([len, k, classes]);
+        preds.push((oh * w.unsqueeze_dim::<3>(2)).sum_dim(1).reshape([len, classes]));
     }
     Tensor::cat(preds, 0)
 }
@@ -141,11 +113,7 @@ pub fn top_k(scores: &[f32], labels: &[u32], k: usize) -> f64 {
         .filter(|&(i, &l)| {
             let row = &scores[i * classes..(i + 1) * classes];
             let s = row[l as usize];
-            row.iter()
-                .enumerate()
-                .filter(|&(c, &v)| v > s || (v == s && c < l as usize))
-                .count()
-                < k
+            row.iter().enumerate().filter(|&(c, &v)| v > s || (v == s && c < l as usize)).count() < k
         })
         .count();
     100.0 * correct as f64 / labels.len().max(1) as f64
@@ -155,41 +123,20 @@ pub fn top_k(scores: &[f32], labels: &[u32], k: usize) -> f64 {
 /// than 5 classes.
 fn top1_top5(scores: Tensor<2>, labels: &[u32]) -> Result<(f64, Option<f64>)> {
     let [n, classes] = scores.dims();
-    let top1 = accuracy(
-        &read(scores.clone().argmax(1).float().reshape([n]))?,
-        labels,
-    );
-    let top5 = if classes > 5 {
-        Some(top_k(&read(scores)?, labels, 5))
-    } else {
-        None
-    };
+    let top1 = accuracy(&read(scores.clone().argmax(1).float().reshape([n]))?, labels);
+    let top5 = if classes > 5 { Some(top_k(&read(scores)?, labels, 5)) } else { None };
     Ok((top1, top5))
 }
 
 /// Top-1 (%) of predicted class ids against labels.
 pub fn accuracy(pred: &[f32], labels: &[u32]) -> f64 {
-    let correct = pred
-        .iter()
-        .zip(labels)
-        .filter(|(p, l)| p.round() as i64 == **l as i64)
-        .count();
+    let correct = pred.iter().zip(labels).filter(|(p, l)| p.round() as i64 == **l as i64).count();
     100.0 * correct as f64 / labels.len().max(1) as f64
 }
 
 /// Weighted kNN top-1 (%), synchronous read-back.
-pub fn knn_top1(
-    train: Tensor<2>,
-    train_labels: &[u32],
-    test: Tensor<2>,
-    test_labels: &[u32],
-    k: usize,
-    t: f64,
-) -> Result<f64> {
-    Ok(accuracy(
-        &read(knn_predict(train, train_labels, test, k, t))?,
-        test_labels,
-    ))
+pub fn knn_top1(train: Tensor<2>, train_labels: &[u32], test: Tensor<2>, test_labels: &[u32], k: usize, t: f64) -> Result<f64> {
+    Ok(accuracy(&read(knn_predict(train, train_labels, test, k, t))?, test_labels))
 }
 
 #[derive(Module, Debug)]
@@ -201,21 +148,8 @@ struct Probe {
 /// at lr 1e-2 up to [`PROBE_FULL_BATCH_VALUES`] feature values, else seeded mini-batches of
 /// [`PROBE_BATCH`] rows at the same lr, for [`PROBE_EPOCHS`] passes and at least `epochs`
 /// steps. Top-1 (%) and top-5.
-pub fn linear_probe(
-    train: Tensor<2>,
-    train_labels: &[u32],
-    test: Tensor<2>,
-    test_labels: &[u32],
-    epochs: usize,
-) -> Result<(f64, Option<f64>)> {
-    linear_probe_with(
-        train,
-        train_labels,
-        test,
-        test_labels,
-        epochs,
-        PROBE_FULL_BATCH_VALUES,
-    )
+pub fn linear_probe(train: Tensor<2>, train_labels: &[u32], test: Tensor<2>, test_labels: &[u32], epochs: usize) -> Result<(f64, Option<f64>)> {
+    linear_probe_with(train, train_labels, test, test_labels, epochs, PROBE_FULL_BATCH_VALUES)
 }
 
 /// [`linear_probe`] with another full-batch limit (tests reach the mini-batch path with it).
@@ -230,25 +164,17 @@ pub fn linear_probe_with(
     let device = train.device().without_autodiff();
     let [n, dim] = train.dims();
     let mean = train.clone().mean_dim(0);
-    let std = (train.clone() - mean.clone())
-        .powi_scalar(2)
-        .mean_dim(0)
-        .sqrt()
-        .add_scalar(1e-6);
+    let std = (train.clone() - mean.clone()).powi_scalar(2).mean_dim(0).sqrt().add_scalar(1e-6);
     let norm = |x: Tensor<2>| (x - mean.clone()) / std.clone();
     let (train, test) = (norm(train), norm(test));
     let ad = device.clone().autodiff();
     // Seeded, so `locolab eval` reproduces a run's committed probe accuracy.
     let classes = classes_of(train_labels).max(classes_of(test_labels));
-    let mut probe = crate::train::seeded(&ad, 0, || Probe {
-        fc: LinearConfig::new(dim, classes).init(&ad),
-    });
+    let mut probe = crate::train::seeded(&ad, 0, || Probe { fc: LinearConfig::new(dim, classes).init(&ad) });
     let mut optim = AdamConfig::new().init();
     let mut step = |probe: Probe, x: Tensor<2>, labels: &[u32], lr: f64| {
         let y = one_hot(labels, classes, &ad);
-        let loss = -(log_softmax(probe.fc.forward(x.autodiff()), 1) * y)
-            .sum_dim(1)
-            .mean();
+        let loss = -(log_softmax(probe.fc.forward(x.autodiff()), 1) * y).sum_dim(1).mean();
         let grads = GradientsParams::from_grads(loss.backward(), &probe);
         optim.step(lr, probe, grads)
     };
@@ -264,13 +190,7 @@ pub fn linear_probe_with(
         for epoch in 0..passes {
             order.shuffle(&mut crate::data::augment::keyed_rng(0, epoch as u64));
             for rows in order.chunks(PROBE_BATCH) {
-                let idx = Tensor::<1, Int>::from_data(
-                    TensorData::new(
-                        rows.iter().map(|&r| r as i64).collect::<Vec<_>>(),
-                        [rows.len()],
-                    ),
-                    &device,
-                );
+                let idx = Tensor::<1, Int>::from_data(TensorData::new(rows.iter().map(|&r| r as i64).collect::<Vec<_>>(), [rows.len()]), &device);
                 let labels: Vec<u32> = rows.iter().map(|&r| train_labels[r]).collect();
                 probe = step(probe, train.clone().select(0, idx), &labels, 1e-2);
             }
@@ -296,12 +216,7 @@ pub struct EvalOptions {
 impl Default for EvalOptions {
     /// The final evaluation: last stage, kNN and linear, every image.
     fn default() -> Self {
-        Self {
-            every_stage: false,
-            linear: true,
-            train_images: None,
-            test_images: None,
-        }
+        Self { every_stage: false, linear: true, train_images: None, test_images: None }
     }
 }
 
@@ -314,24 +229,13 @@ fn eval_data<'a>(t: &'a Trainer, opts: &EvalOptions) -> (Cow<'a, ImageSet>, Cow<
         }
     }
     let data = t.data();
-    (
-        subset(&data.train, opts.train_images),
-        subset(&data.test, opts.test_images),
-    )
+    (subset(&data.train, opts.train_images), subset(&data.test, opts.test_images))
 }
 
 /// Evaluate a trainer's encoder (in eval mode) on its own data (synchronous read-back).
 pub fn evaluate(t: &Trainer, opts: &EvalOptions) -> Result<Vec<StageAccuracy>> {
     let (train, test) = eval_data(t, opts);
-    evaluate_network(
-        &t.eval_network(),
-        &t.spec.stage_names(),
-        &train,
-        &test,
-        t.config.input,
-        t.device(),
-        opts,
-    )
+    evaluate_network(&t.eval_network(), &t.spec.stage_names(), &train, &test, t.config.input, t.device(), opts)
 }
 
 /// [`evaluate`] with asynchronous read-back, for the browser (WebGPU cannot read back
@@ -341,20 +245,9 @@ pub async fn evaluate_async(t: &Trainer, opts: &EvalOptions) -> Result<Vec<Stage
     let (ftr, fte) = features(&t.eval_network(), &train, &test, t.config.input, t.device())?;
     let mut host = Vec::new();
     for s in scored_stages(ftr.len(), opts) {
-        host.push((
-            s,
-            HostMatrix::read_async(ftr[s].clone()).await?,
-            HostMatrix::read_async(fte[s].clone()).await?,
-        ));
+        host.push((s, HostMatrix::read_async(ftr[s].clone()).await?, HostMatrix::read_async(fte[s].clone()).await?));
     }
-    score(
-        &t.spec.stage_names(),
-        &train.labels,
-        &test.labels,
-        host,
-        t.device(),
-        opts,
-    )
+    score(&t.spec.stage_names(), &train.labels, &test.labels, host, t.device(), opts)
 }
 
 /// kNN (and optionally linear) top-1 of a network's frozen features, last stage or every stage.
@@ -369,42 +262,21 @@ pub fn evaluate_network(
 ) -> Result<Vec<StageAccuracy>> {
     let (ftr, fte) = features(net, train, test, input, device)?;
     let host = scored_stages(ftr.len(), opts)
-        .map(|s| {
-            Ok((
-                s,
-                HostMatrix::read(ftr[s].clone())?,
-                HostMatrix::read(fte[s].clone())?,
-            ))
-        })
+        .map(|s| Ok((s, HostMatrix::read(ftr[s].clone())?, HostMatrix::read(fte[s].clone())?)))
         .collect::<Result<Vec<_>>>()?;
     score(stage_names, &train.labels, &test.labels, host, device, opts)
 }
 
 /// Every stage's pooled features of the train and test images, on the network's device.
-fn features(
-    net: &Network,
-    train: &ImageSet,
-    test: &ImageSet,
-    input: usize,
-    device: &Device,
-) -> Result<(Vec<Tensor<2>>, Vec<Tensor<2>>)> {
+fn features(net: &Network, train: &ImageSet, test: &ImageSet, input: usize, device: &Device) -> Result<(Vec<Tensor<2>>, Vec<Tensor<2>>)> {
     if train.is_empty() || test.is_empty() {
-        return Err(Error::Config(
-            "evaluation needs at least one train and one test image".into(),
-        ));
+        return Err(Error::Config("evaluation needs at least one train and one test image".into()));
     }
-    Ok((
-        extract(net, train, input, device, 256),
-        extract(net, test, input, device, 256),
-    ))
+    Ok((extract(net, train, input, device, 256), extract(net, test, input, device, 256)))
 }
 
 fn scored_stages(stages: usize, opts: &EvalOptions) -> std::ops::Range<usize> {
-    if opts.every_stage {
-        0..stages
-    } else {
-        stages - 1..stages
-    }
+    if opts.every_stage { 0..stages } else { stages - 1..stages }
 }
 
 /// A feature matrix read back to the host.
@@ -416,17 +288,11 @@ struct HostMatrix {
 impl HostMatrix {
     fn read(t: Tensor<2>) -> Result<Self> {
         let shape = t.dims();
-        Ok(Self {
-            values: crate::device::floats(t.try_into_data())?,
-            shape,
-        })
+        Ok(Self { values: crate::device::floats(t.try_into_data())?, shape })
     }
     async fn read_async(t: Tensor<2>) -> Result<Self> {
         let shape = t.dims();
-        Ok(Self {
-            values: crate::device::floats(t.into_data_async().await)?,
-            shape,
-        })
+        Ok(Self { values: crate::device::floats(t.into_data_async().await)?, shape })
     }
     fn on(self, device: &Device) -> Tensor<2> {
         Tensor::from_data(TensorData::new(self.values, self.shape), device)
@@ -456,10 +322,7 @@ fn score(
     host.into_iter()
         .map(|(s, tr, te)| {
             let (tr, te) = (tr.on(&device), te.on(&device));
-            let (knn, knn_top5) = top1_top5(
-                knn_votes(tr.clone(), train_labels, te.clone(), KNN_K, KNN_T),
-                test_labels,
-            )?;
+            let (knn, knn_top5) = top1_top5(knn_votes(tr.clone(), train_labels, te.clone(), KNN_K, KNN_T), test_labels)?;
             let (linear, linear_top5) = match opts.linear {
                 true => {
                     let (top1, top5) = linear_probe(tr, train_labels, te, test_labels, 300)?;
@@ -467,13 +330,7 @@ fn score(
                 }
                 false => (None, None),
             };
-            Ok(StageAccuracy {
-                stage: stage_names[s].clone(),
-                knn,
-                linear,
-                knn_top5,
-                linear_top5,
-            })
+            Ok(StageAccuracy { stage: stage_names[s].clone(), knn, linear, knn_top5, linear_top5 })
         })
         .collect()
 }

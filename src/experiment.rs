@@ -56,13 +56,9 @@ impl ExperimentSpec {
     /// Steps for `epochs` passes over `train_images` at the base batch (rounded up).
     pub fn steps_for_epochs(epochs: f64, train_images: usize, batch: usize) -> Result<usize> {
         if !(epochs.is_finite() && epochs > 0.0) {
-            return Err(Error::Config(format!(
-                "--epochs must be a positive number, got {epochs}"
-            )));
+            return Err(Error::Config(format!("--epochs must be a positive number, got {epochs}")));
         }
-        Ok(((epochs * train_images as f64) / batch as f64)
-            .ceil()
-            .max(1.0) as usize)
+        Ok(((epochs * train_images as f64) / batch as f64).ceil().max(1.0) as usize)
     }
 
     pub fn validate(&self) -> Result<()> {
@@ -76,9 +72,7 @@ impl ExperimentSpec {
             return Err(Error::Config("--seeds must be >= 1".into()));
         }
         if self.monitor_train == 0 || self.monitor_test == 0 {
-            return Err(Error::Config(
-                "the kNN monitor needs at least one train and one test image".into(),
-            ));
+            return Err(Error::Config("the kNN monitor needs at least one train and one test image".into()));
         }
         if self.checkpoint_every == 0 {
             return Err(Error::Config("--checkpoint-every must be >= 1".into()));
@@ -88,17 +82,12 @@ impl ExperimentSpec {
 
     /// The config of one run.
     pub fn config(&self, method: MethodKind, seed_index: usize) -> TrainConfig {
-        TrainConfig {
-            method,
-            seed: self.base.seed + seed_index as u64,
-            ..self.base.clone()
-        }
+        TrainConfig { method, seed: self.base.seed + seed_index as u64, ..self.base.clone() }
     }
 
     fn run_dir(&self, out: &Path, method: Option<MethodKind>, seed_index: usize) -> PathBuf {
         let m = method.map_or(RANDOM_INIT.to_string(), |m| m.to_string());
-        out.join(m)
-            .join(format!("seed-{}", self.base.seed + seed_index as u64))
+        out.join(m).join(format!("seed-{}", self.base.seed + seed_index as u64))
     }
 }
 
@@ -142,23 +131,10 @@ impl RunResult {
 /// What the experiment reports as it goes (the CLI prints it).
 #[derive(Clone, Debug)]
 pub enum Event {
-    Started {
-        run: String,
-        from_step: usize,
-        steps: usize,
-    },
-    Step {
-        run: String,
-        report: StepReport,
-    },
-    Monitor {
-        run: String,
-        point: MonitorPoint,
-    },
-    Finished {
-        run: String,
-        result: RunResult,
-    },
+    Started { run: String, from_step: usize, steps: usize },
+    Step { run: String, report: StepReport },
+    Monitor { run: String, point: MonitorPoint },
+    Finished { run: String, result: RunResult },
 }
 
 /// One unit of work: a (method, seed) run or a random-init evaluation.
@@ -182,11 +158,7 @@ pub fn run(
 ) -> Result<Vec<RunResult>> {
     spec.validate()?;
     if data.train.len() < spec.base.batch {
-        return Err(Error::Config(format!(
-            "batch {} is larger than the {} training images",
-            spec.base.batch,
-            data.train.len()
-        )));
+        return Err(Error::Config(format!("batch {} is larger than the {} training images", spec.base.batch, data.train.len())));
     }
     // Seed-major order: an experiment stopped early has every method for its first seeds.
     // Within a seed the costliest method starts first, so parallel jobs finish together.
@@ -199,15 +171,9 @@ pub fn run(
     let mut tasks = Vec::new();
     for s in 0..spec.seeds {
         for &m in &by_cost {
-            tasks.push(Task {
-                method: Some(m),
-                seed_index: s,
-            });
+            tasks.push(Task { method: Some(m), seed_index: s });
         }
-        tasks.push(Task {
-            method: None,
-            seed_index: s,
-        });
+        tasks.push(Task { method: None, seed_index: s });
     }
     let queue = Mutex::new(tasks.clone().into_iter().rev().collect::<Vec<_>>());
     let first_error: Mutex<Option<Error>> = Mutex::new(None);
@@ -217,23 +183,10 @@ pub fn run(
                 if first_error.lock().expect("lock").is_some() {
                     return;
                 }
-                let Some(task) = queue.lock().expect("lock").pop() else {
-                    return;
-                };
+                let Some(task) = queue.lock().expect("lock").pop() else { return };
                 let r = match task.method {
-                    Some(m) => run_one(
-                        spec,
-                        out,
-                        m,
-                        task.seed_index,
-                        data.clone(),
-                        device,
-                        workers,
-                        on_event,
-                    )
-                    .map(|_| ()),
-                    None => random_init(spec, out, task.seed_index, data.clone(), device, on_event)
-                        .map(|_| ()),
+                    Some(m) => run_one(spec, out, m, task.seed_index, data.clone(), device, workers, on_event).map(|_| ()),
+                    None => random_init(spec, out, task.seed_index, data.clone(), device, on_event).map(|_| ()),
                 };
                 if let Err(e) = r {
                     first_error.lock().expect("lock").get_or_insert(e);
@@ -247,9 +200,7 @@ pub fn run(
     }
     let (done, missing) = collect(spec, out);
     match missing.first() {
-        Some(m) => Err(Error::Checkpoint(format!(
-            "{m} has no result.json after its run"
-        ))),
+        Some(m) => Err(Error::Checkpoint(format!("{m} has no result.json after its run"))),
         None => Ok(done),
     }
 }
@@ -258,11 +209,7 @@ pub fn run(
 /// ascending) and the directories of the unfinished ones.
 pub fn collect(spec: &ExperimentSpec, out: &Path) -> (Vec<RunResult>, Vec<String>) {
     let (mut done, mut missing) = (Vec::new(), Vec::new());
-    let methods = spec
-        .methods
-        .iter()
-        .map(|&m| Some(m))
-        .chain(std::iter::once(None));
+    let methods = spec.methods.iter().map(|&m| Some(m)).chain(std::iter::once(None));
     for m in methods {
         for s in 0..spec.seeds {
             let dir = spec.run_dir(out, m, s);
@@ -278,22 +225,13 @@ pub fn collect(spec: &ExperimentSpec, out: &Path) -> (Vec<RunResult>, Vec<String
 /// Read `experiment.json` of an experiment directory.
 pub fn read_spec(out: &Path) -> Result<ExperimentSpec> {
     let path = out.join("experiment.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        Error::io(
-            format!(
-                "cannot read {} (is this an experiment directory?)",
-                path.display()
-            ),
-            e,
-        )
-    })?;
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(format!("cannot read {} (is this an experiment directory?)", path.display()), e))?;
     serde_json::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
 }
 
 /// Write `experiment.json`, refusing to mix two different experiments in one directory.
 pub fn write_spec(spec: &ExperimentSpec, out: &Path) -> Result<()> {
-    std::fs::create_dir_all(out)
-        .map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
+    std::fs::create_dir_all(out).map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
     let path = out.join("experiment.json");
     if path.exists() {
         let old = read_spec(out)?;
@@ -305,47 +243,27 @@ pub fn write_spec(spec: &ExperimentSpec, out: &Path) -> Result<()> {
         }
         return Ok(());
     }
-    checkpoint::write_atomic(
-        &path,
-        serde_json::to_string_pretty(spec)
-            .expect("spec serialises")
-            .as_bytes(),
-    )
+    checkpoint::write_atomic(&path, serde_json::to_string_pretty(spec).expect("spec serialises").as_bytes())
 }
 
 fn read_result(dir: &Path) -> Result<RunResult> {
     let path = dir.join("result.json");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
     serde_json::from_str(&text).map_err(|e| Error::Checkpoint(format!("{}: {e}", path.display())))
 }
 
 /// `result.json`, written last and atomically: its presence means the run is done.
 fn write_result(dir: &Path, result: &RunResult) -> Result<()> {
-    checkpoint::write_atomic(
-        &dir.join("result.json"),
-        serde_json::to_string_pretty(result)
-            .expect("serialises")
-            .as_bytes(),
-    )
+    checkpoint::write_atomic(&dir.join("result.json"), serde_json::to_string_pretty(result).expect("serialises").as_bytes())
 }
 
 fn monitor_opts(spec: &ExperimentSpec) -> EvalOptions {
-    EvalOptions {
-        every_stage: true,
-        linear: false,
-        train_images: Some(spec.monitor_train),
-        test_images: Some(spec.monitor_test),
-    }
+    EvalOptions { every_stage: true, linear: false, train_images: Some(spec.monitor_train), test_images: Some(spec.monitor_test) }
 }
 
 fn monitor(t: &Trainer, spec: &ExperimentSpec) -> Result<MonitorPoint> {
     let acc = evaluate(t, &monitor_opts(spec))?;
-    Ok(MonitorPoint {
-        step: t.step_count(),
-        images_seen: t.images_seen(),
-        knn: acc.iter().map(|a| a.knn).collect(),
-    })
+    Ok(MonitorPoint { step: t.step_count(), images_seen: t.images_seen(), knn: acc.iter().map(|a| a.knn).collect() })
 }
 
 /// Train one (method, seed) run to the end, from its last checkpoint if it has one.
@@ -368,51 +286,28 @@ fn run_one(
     let mut run = Run::open(&dir, cfg.clone(), data, device, &[MONITOR])?;
     run.trainer.set_loader_workers(workers);
     if run.trainer.config != cfg {
-        return Err(Error::Checkpoint(format!(
-            "{}: its config differs from {}",
-            dir.display(),
-            out.join("experiment.json").display()
-        )));
+        return Err(Error::Checkpoint(format!("{}: its config differs from {}", dir.display(), out.join("experiment.json").display())));
     }
     let monitor_log = dir.join(MONITOR);
-    on_event(Event::Started {
-        run: name.clone(),
-        from_step: run.trainer.step_count(),
-        steps: cfg.steps,
-    });
+    on_event(Event::Started { run: name.clone(), from_step: run.trainer.step_count(), steps: cfg.steps });
     if run.trainer.step_count() == 0 {
         let p = monitor(&run.trainer, spec)?;
         append_line(&monitor_log, &p)?;
-        on_event(Event::Monitor {
-            run: name.clone(),
-            point: p,
-        });
+        on_event(Event::Monitor { run: name.clone(), point: p });
     }
     run.train_to(cfg.steps, spec.checkpoint_every, |run, r, clock| {
-        on_event(Event::Step {
-            run: name.clone(),
-            report: r.clone(),
-        });
+        on_event(Event::Step { run: name.clone(), report: r.clone() });
         if (spec.eval_every > 0 && r.step % spec.eval_every == 0) || r.step == cfg.steps {
             run.seconds_before += clock.elapsed().as_secs_f64();
             let p = monitor(&run.trainer, spec)?;
             append_line(&monitor_log, &p)?;
-            on_event(Event::Monitor {
-                run: name.clone(),
-                point: p,
-            });
+            on_event(Event::Monitor { run: name.clone(), point: p });
             *clock = Instant::now();
         }
         Ok(())
     })?;
     let t = &run.trainer;
-    let accuracy = evaluate(
-        t,
-        &EvalOptions {
-            every_stage: true,
-            ..EvalOptions::default()
-        },
-    )?;
+    let accuracy = evaluate(t, &EvalOptions { every_stage: true, ..EvalOptions::default() })?;
     checkpoint::write_to(t, &dir.join("final"), Contents::WeightsOnly)?;
     let reports: Vec<StepReport> = read_jsonl(&run.metrics_path());
     let monitor_points: Vec<MonitorPoint> = read_jsonl(&monitor_log);
@@ -430,10 +325,7 @@ fn run_one(
         commit: Some(crate::COMMIT.to_string()),
     };
     write_result(dir.as_path(), &result)?;
-    on_event(Event::Finished {
-        run: name,
-        result: result.clone(),
-    });
+    on_event(Event::Finished { run: name, result: result.clone() });
     Ok(result)
 }
 
@@ -448,19 +340,10 @@ fn loss_curve(reports: &[StepReport], points: &[MonitorPoint]) -> Vec<(usize, Ve
     let mut out = Vec::new();
     let mut lo = 0;
     for &hi in &edges {
-        let window: Vec<&StepReport> = reports
-            .iter()
-            .filter(|r| r.step > lo && r.step <= hi)
-            .collect();
+        let window: Vec<&StepReport> = reports.iter().filter(|r| r.step > lo && r.step <= hi).collect();
         if let Some(first) = window.first() {
             let n = first.losses.len();
-            let mean = (0..n).map(|u| {
-                window
-                    .iter()
-                    .map(|r| r.losses.get(u).copied().unwrap_or(f32::NAN))
-                    .sum::<f32>()
-                    / window.len() as f32
-            });
+            let mean = (0..n).map(|u| window.iter().map(|r| r.losses.get(u).copied().unwrap_or(f32::NAN)).sum::<f32>() / window.len() as f32);
             out.push((hi, mean.collect()));
         }
         lo = hi;
@@ -482,15 +365,10 @@ fn random_init(
     if let Ok(r) = read_result(&dir) {
         return Ok(r);
     }
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
     let cfg = spec.config(MethodKind::Simclr, seed_index);
     let name = format!("{RANDOM_INIT} seed {}", cfg.seed);
-    on_event(Event::Started {
-        run: name.clone(),
-        from_step: 0,
-        steps: 0,
-    });
+    on_event(Event::Started { run: name.clone(), from_step: 0, steps: 0 });
     let t = Trainer::new(cfg.clone(), data, device)?;
     let p = monitor(&t, spec)?;
     let result = RunResult {
@@ -500,22 +378,13 @@ fn random_init(
         images_seen: 0,
         train_seconds: 0.0,
         stages: t.spec.stage_names(),
-        accuracy: evaluate(
-            &t,
-            &EvalOptions {
-                every_stage: true,
-                ..EvalOptions::default()
-            },
-        )?,
+        accuracy: evaluate(&t, &EvalOptions { every_stage: true, ..EvalOptions::default() })?,
         units: Vec::new(),
         loss_curve: Vec::new(),
         monitor: vec![p],
         commit: Some(crate::COMMIT.to_string()),
     };
     write_result(dir.as_path(), &result)?;
-    on_event(Event::Finished {
-        run: name,
-        result: result.clone(),
-    });
+    on_event(Event::Finished { run: name, result: result.clone() });
     Ok(result)
 }

@@ -32,8 +32,6 @@ pub use burn;
 
 /// The git commit this build came from (`build.rs`; `+dirty` with uncommitted source changes).
 pub const COMMIT: &str = env!("LOCOLAB_COMMIT");
-pub use config::{
-    Arch, DecoderKind, MethodKind, OptimizerKind, Overrides, SharingMode, TrainConfig,
-};
+pub use config::{Arch, DecoderKind, MethodKind, OptimizerKind, Overrides, SharingMode, TrainConfig};
 pub use error::{Error, Result};
 pub use train::{StepReport, Trainer, UnitPhases};

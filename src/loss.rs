@@ -11,10 +11,7 @@ const SELF_MASK: f32 = 1e9;
 /// loss = mean_i [ -s(i, p(i)) + log sum_{j != i} exp s(i, j) ],  s = cos / t,  p(i) = i +- N.
 pub fn nt_xent(z: Tensor<2>, temperature: f64) -> Tensor<1> {
     let [two_n, _] = z.dims();
-    assert!(
-        two_n % 2 == 0 && two_n >= 4,
-        "nt_xent needs [2N, D] with N >= 2, got {two_n} rows"
-    );
+    assert!(two_n % 2 == 0 && two_n >= 4, "nt_xent needs [2N, D] with N >= 2, got {two_n} rows");
     let n = two_n / 2;
     let device = z.device();
     let z = l2_normalize(z);

@@ -29,62 +29,32 @@ static ALLOC: locolab::memory::Counting = locolab::memory::Counting;
 
 fn run(cli: Cli) -> Result<()> {
     let dev = || device::by_name(cli.backend.as_deref());
-    let data_dir = cli
-        .data
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_DIR));
+    let data_dir = cli.data.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DIR));
     let data = || -> Result<Arc<Splits>> {
-        let opened = locolab::data::open(
-            &data_dir,
-            FolderOptions {
-                skip_bad: cli.skip_bad_images,
-                stream: cli.stream,
-            },
-        )?;
+        let opened = locolab::data::open(&data_dir, FolderOptions { skip_bad: cli.skip_bad_images, stream: cli.stream })?;
         eprintln!("data: {}", opened.description);
         for s in &opened.skipped {
             eprintln!("skipped {s}");
         }
         Ok(Arc::new(opened.splits))
     };
-    let workers = cli
-        .workers
-        .unwrap_or_else(locolab::data::loader::default_workers);
+    let workers = cli.workers.unwrap_or_else(locolab::data::loader::default_workers);
     match cli.cmd {
         Cmd::Inspect { arch, input, json } => {
             let ins = inspect(&ArchSpec::new(arch, input.unwrap_or(arch.native_input()))?);
             if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&ins).expect("serialises")
-                );
+                println!("{}", serde_json::to_string_pretty(&ins).expect("serialises"));
             } else {
                 print!("{}", ins.to_markdown());
             }
         }
-        Cmd::Train {
-            knobs,
-            out,
-            resume,
-            epochs,
-            checkpoint_every,
-            no_eval,
-            every_stage,
-            parallel_units,
-        } => {
+        Cmd::Train { knobs, out, resume, epochs, checkpoint_every, no_eval, every_stage, parallel_units } => {
             let cfg = if resume { None } else { Some(knobs.config()?) }; // bad knobs fail before any I/O
             let data = data()?;
             let cfg = match (cfg, epochs) {
                 (Some(c), Some(e)) => Some(TrainConfig::preset_with(
                     knobs.preset.as_deref().unwrap_or(DEFAULT_PRESET),
-                    &Overrides {
-                        steps: Some(ExperimentSpec::steps_for_epochs(
-                            e,
-                            data.train.len(),
-                            c.batch,
-                        )?),
-                        ..knobs.overrides()
-                    },
+                    &Overrides { steps: Some(ExperimentSpec::steps_for_epochs(e, data.train.len(), c.batch)?), ..knobs.overrides() },
                 )?),
                 (c, _) => c,
             };
@@ -103,32 +73,17 @@ fn run(cli: Cli) -> Result<()> {
             run.trainer.set_loader_workers(workers);
             let t = &run.trainer;
             if resume {
-                eprintln!(
-                    "resuming {} at step {} from {}",
-                    locolab::method::label(&t.config),
-                    t.step_count(),
-                    out.display()
-                );
+                eprintln!("resuming {} at step {} from {}", locolab::method::label(&t.config), t.step_count(), out.display());
             }
             let extend = match epochs {
-                Some(e) if resume => {
-                    ExperimentSpec::steps_for_epochs(e, t.data().train.len(), t.config.batch)?
-                }
+                Some(e) if resume => ExperimentSpec::steps_for_epochs(e, t.data().train.len(), t.config.batch)?,
                 _ => 0,
             };
             let steps = knobs.steps.unwrap_or(0).max(extend).max(t.config.steps);
-            let pb = progress(
-                steps.saturating_sub(t.step_count()),
-                &locolab::method::label(&t.config),
-            );
+            let pb = progress(steps.saturating_sub(t.step_count()), &locolab::method::label(&t.config));
             let mut lines = output::LogLines::new(steps.saturating_sub(t.step_count()), steps);
             let mut show = |r: &locolab::StepReport| {
-                pb.set_message(format!(
-                    "epoch {:.2} loss [{}] {:.1} img/s",
-                    r.epoch,
-                    losses(&r.losses),
-                    r.images_per_sec
-                ));
+                pb.set_message(format!("epoch {:.2} loss [{}] {:.1} img/s", r.epoch, losses(&r.losses), r.images_per_sec));
                 pb.inc(1);
                 lines.step(r);
             };
@@ -142,62 +97,27 @@ fn run(cli: Cli) -> Result<()> {
             }
             pb.finish();
             if !no_eval {
-                let acc = evaluate(
-                    &run.trainer,
-                    &EvalOptions {
-                        every_stage,
-                        ..EvalOptions::default()
-                    },
-                )?;
+                let acc = evaluate(&run.trainer, &EvalOptions { every_stage, ..EvalOptions::default() })?;
                 print_acc(&acc);
-                write(
-                    &out.join("accuracy.json"),
-                    &serde_json::to_string_pretty(&acc).expect("serialises"),
-                )?;
+                write(&out.join("accuracy.json"), &serde_json::to_string_pretty(&acc).expect("serialises"))?;
             }
             eprintln!("wrote {}", out.display());
         }
-        Cmd::Eval {
-            checkpoint,
-            every_stage,
-            json,
-        } => {
+        Cmd::Eval { checkpoint, every_stage, json } => {
             let loaded = checkpoint::load(&checkpoint, data()?, &dev()?)?;
-            let acc = evaluate(
-                &loaded.trainer,
-                &EvalOptions {
-                    every_stage,
-                    ..EvalOptions::default()
-                },
-            )?;
+            let acc = evaluate(&loaded.trainer, &EvalOptions { every_stage, ..EvalOptions::default() })?;
             if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&acc).expect("serialises")
-                );
+                println!("{}", serde_json::to_string_pretty(&acc).expect("serialises"));
             } else {
-                eprintln!(
-                    "{} (step {})",
-                    loaded.dir.display(),
-                    loaded.trainer.step_count()
-                );
+                eprintln!("{} (step {})", loaded.dir.display(), loaded.trainer.step_count());
                 print_acc(&acc);
             }
         }
-        Cmd::Compare {
-            knobs,
-            exp,
-            out,
-            resume,
-            jobs,
-        } => {
+        Cmd::Compare { knobs, exp, out, resume, jobs } => {
             // The data is read once: --epochs needs its size before the spec exists.
             let (spec, data) = if resume {
                 let spec = experiment::read_spec(&out)?;
-                eprintln!(
-                    "resuming the experiment in {} (its experiment.json; training knobs ignored)",
-                    out.display()
-                );
+                eprintln!("resuming the experiment in {} (its experiment.json; training knobs ignored)", out.display());
                 (spec, data()?)
             } else {
                 let mut base = knobs.config()?;
@@ -207,14 +127,10 @@ fn run(cli: Cli) -> Result<()> {
                     if knobs.steps.is_some() {
                         return Err(Error::Config("give --steps or --epochs, not both".into()));
                     }
-                    let steps =
-                        ExperimentSpec::steps_for_epochs(epochs, data.train.len(), base.batch)?;
+                    let steps = ExperimentSpec::steps_for_epochs(epochs, data.train.len(), base.batch)?;
                     base = TrainConfig::preset_with(
                         knobs.preset.as_deref().unwrap_or(DEFAULT_PRESET),
-                        &Overrides {
-                            steps: Some(steps),
-                            ..knobs.overrides()
-                        },
+                        &Overrides { steps: Some(steps), ..knobs.overrides() },
                     )?;
                 }
                 let eval_every = exp.eval_every.unwrap_or((base.steps / 10).max(1));
@@ -228,11 +144,7 @@ fn run(cli: Cli) -> Result<()> {
                     checkpoint_every: exp.checkpoint_every,
                 };
                 spec.validate()?;
-                fits_in_memory(
-                    cli.backend.as_deref(),
-                    spec.methods.iter().map(|&m| spec.config(m, 0)),
-                    jobs,
-                )?;
+                fits_in_memory(cli.backend.as_deref(), spec.methods.iter().map(|&m| spec.config(m, 0)), jobs)?;
                 experiment::write_spec(&spec, &out)?;
                 write_data_json(&out, &data_dir, &data)?;
                 (spec, data)
@@ -241,34 +153,15 @@ fn run(cli: Cli) -> Result<()> {
             let report = ExperimentReport { spec, runs };
             let written = report.write(&out)?;
             print!("{}", report.markdown());
-            eprintln!(
-                "wrote {}",
-                written
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
+            eprintln!("wrote {}", written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
         }
-        Cmd::Bench {
-            knobs,
-            methods: list,
-            memory,
-            phases,
-            json,
-            parallel_units,
-            loader_only,
-        } => {
+        Cmd::Bench { knobs, methods: list, memory, phases, json, parallel_units, loader_only } => {
             let measured = knobs.steps.unwrap_or(3);
             let cfg = knobs.config()?;
             if loader_only {
-                let row =
-                    locolab::bench::bench_loader(data()?, cfg.input, cfg.batch, workers, measured);
+                let row = locolab::bench::bench_loader(data()?, cfg.input, cfg.batch, workers, measured);
                 if json {
-                    println!(
-                        "{}",
-                        serde_json::to_string_pretty(&row).expect("serialises")
-                    );
+                    println!("{}", serde_json::to_string_pretty(&row).expect("serialises"));
                 } else {
                     println!(
                         "loader: {:.1} images/s (two {}x{} views each, batch {}, {} workers, {}, {} batches)",
@@ -284,22 +177,11 @@ fn run(cli: Cli) -> Result<()> {
                 return Ok(());
             }
             let methods = methods(list.as_deref())?;
-            fits_in_memory(
-                cli.backend.as_deref(),
-                methods.iter().map(|&method| TrainConfig {
-                    method,
-                    ..cfg.clone()
-                }),
-                1,
-            )?;
+            fits_in_memory(cli.backend.as_deref(), methods.iter().map(|&method| TrainConfig { method, ..cfg.clone() }), 1)?;
             if parallel_units {
-                let rows =
-                    locolab::bench::bench_parallel(&cfg, &methods, measured, data()?, &dev()?)?;
+                let rows = locolab::bench::bench_parallel(&cfg, &methods, measured, data()?, &dev()?)?;
                 if json {
-                    println!(
-                        "{}",
-                        serde_json::to_string_pretty(&rows).expect("serialises")
-                    );
+                    println!("{}", serde_json::to_string_pretty(&rows).expect("serialises"));
                 } else {
                     print!("{}", locolab::bench::parallel_markdown(&cfg, &rows));
                 }
@@ -308,10 +190,7 @@ fn run(cli: Cli) -> Result<()> {
             let probe = locolab::memory::probe(&memory)?;
             let rows = locolab::bench::bench(&cfg, &methods, measured, data()?, &dev()?, probe)?;
             if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&rows).expect("serialises")
-                );
+                println!("{}", serde_json::to_string_pretty(&rows).expect("serialises"));
             } else {
                 print!("{}", locolab::bench::markdown(&cfg, &rows));
                 if phases {
@@ -329,31 +208,18 @@ fn run(cli: Cli) -> Result<()> {
                 }
                 (ExperimentReport { spec, runs }, results.clone())
             } else {
-                let text = std::fs::read_to_string(&results)
-                    .map_err(|e| Error::io(format!("cannot read {}", results.display()), e))?;
-                let report = serde_json::from_str(&text).map_err(|e| {
-                    Error::Config(format!(
-                        "{} is not an experiment's results.json: {e}",
-                        results.display()
-                    ))
-                })?;
-                (
-                    report,
-                    results.parent().unwrap_or(Path::new(".")).to_path_buf(),
-                )
+                let text = std::fs::read_to_string(&results).map_err(|e| Error::io(format!("cannot read {}", results.display()), e))?;
+                let report = serde_json::from_str(&text)
+                    .map_err(|e| Error::Config(format!("{} is not an experiment's results.json: {e}", results.display())))?;
+                (report, results.parent().unwrap_or(Path::new(".")).to_path_buf())
             };
             report.write(&dir)?;
             print!("{}", report.markdown());
         }
         Cmd::Download { out } => {
-            std::fs::create_dir_all(&out)
-                .map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
+            std::fs::create_dir_all(&out).map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
             let dest = out.join(locolab::data::cifar::ARCHIVE_NAME);
-            eprintln!(
-                "downloading {} -> {}",
-                locolab::data::cifar::ARCHIVE_URL,
-                dest.display()
-            );
+            eprintln!("downloading {} -> {}", locolab::data::cifar::ARCHIVE_URL, dest.display());
             let status = std::process::Command::new("curl")
                 .args(["-fL", "--retry", "3", "-o"])
                 .arg(&dest)
@@ -361,17 +227,10 @@ fn run(cli: Cli) -> Result<()> {
                 .status()
                 .map_err(|e| Error::io("cannot run curl (is it installed?)", e))?;
             if !status.success() {
-                return Err(Error::Data(format!(
-                    "download failed ({status}); no internet here? Use {DEFAULT_DIR} instead"
-                )));
+                return Err(Error::Data(format!("download failed ({status}); no internet here? Use {DEFAULT_DIR} instead")));
             }
             let splits = locolab::data::cifar::load_archive(&dest)?;
-            eprintln!(
-                "ok: {} train and {} test images in {}",
-                splits.train.len(),
-                splits.test.len(),
-                dest.display()
-            );
+            eprintln!("ok: {} train and {} test images in {}", splits.train.len(), splits.test.len(), dest.display());
         }
     }
     Ok(())
@@ -386,26 +245,17 @@ fn write_data_json(out: &Path, source: &Path, data: &Splits) -> Result<()> {
         "test_images": data.test.len(),
         "classes": data.train.classes,
     });
-    std::fs::create_dir_all(out)
-        .map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
-    write(
-        &out.join("data.json"),
-        &serde_json::to_string_pretty(&json).expect("serialises"),
-    )
+    std::fs::create_dir_all(out).map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
+    write(&out.join("data.json"), &serde_json::to_string_pretty(&json).expect("serialises"))
 }
 
 /// Refuse configs whose estimated step peak would not fit in this machine's memory, `jobs` runs
 /// at a time (CPU backend only: a GPU's memory is its own).
-fn fits_in_memory(
-    backend: Option<&str>,
-    cfgs: impl IntoIterator<Item = TrainConfig>,
-    jobs: usize,
-) -> Result<()> {
+fn fits_in_memory(backend: Option<&str>, cfgs: impl IntoIterator<Item = TrainConfig>, jobs: usize) -> Result<()> {
     if !matches!(backend, None | Some("flex")) {
         return Ok(());
     }
-    cfgs.into_iter()
-        .try_for_each(|c| locolab::memory::check_fits_here(&c, jobs))
+    cfgs.into_iter().try_for_each(|c| locolab::memory::check_fits_here(&c, jobs))
 }
 
 fn main() {

@@ -35,8 +35,7 @@ unsafe impl GlobalAlloc for Counting {
         let p = unsafe { System.realloc(ptr, layout, new_size) };
         if !p.is_null() {
             if new_size >= layout.size() {
-                let now = CURRENT.fetch_add(new_size - layout.size(), Ordering::Relaxed) + new_size
-                    - layout.size();
+                let now = CURRENT.fetch_add(new_size - layout.size(), Ordering::Relaxed) + new_size - layout.size();
                 PEAK.fetch_max(now, Ordering::Relaxed);
             } else {
                 CURRENT.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
@@ -73,12 +72,8 @@ pub fn probe(name: &str) -> crate::Result<&'static dyn MemoryProbe> {
     match name {
         "alloc" => Ok(&AllocProbe),
         "rss" if RssProbe::available() => Ok(&RssProbe),
-        "rss" => Err(crate::Error::Config(
-            "--memory rss needs Linux /proc/self/status and /proc/self/clear_refs".into(),
-        )),
-        other => Err(crate::Error::Config(format!(
-            "unknown memory probe '{other}'; expected alloc or rss"
-        ))),
+        "rss" => Err(crate::Error::Config("--memory rss needs Linux /proc/self/status and /proc/self/clear_refs".into())),
+        other => Err(crate::Error::Config(format!("unknown memory probe '{other}'; expected alloc or rss"))),
     }
 }
 
@@ -109,25 +104,13 @@ impl RssProbe {
     fn status_kib(field: &str) -> usize {
         let text = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
         text.lines()
-            .find_map(|l| {
-                l.strip_prefix(field)?
-                    .strip_prefix(':')?
-                    .trim()
-                    .strip_suffix("kB")?
-                    .trim()
-                    .parse()
-                    .ok()
-            })
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':')?.trim().strip_suffix("kB")?.trim().parse().ok())
             .unwrap_or(0)
     }
 
     /// Whether this system exposes the resident set and lets us reset its peak.
     pub fn available() -> bool {
-        Self::status_kib("VmHWM") > 0
-            && std::fs::OpenOptions::new()
-                .write(true)
-                .open("/proc/self/clear_refs")
-                .is_ok()
+        Self::status_kib("VmHWM") > 0 && std::fs::OpenOptions::new().write(true).open("/proc/self/clear_refs").is_ok()
     }
 }
 
@@ -157,22 +140,9 @@ fn step_cost(cfg: &crate::config::TrainConfig) -> crate::Result<(u64, u64)> {
     let spec = crate::model::ArchSpec::new(cfg.arch, cfg.input)?;
     let plan = crate::method::plan_for(cfg, &spec)?;
     let stats = crate::model::inspect::inspect(&spec);
-    let unit_act = plan
-        .units
-        .iter()
-        .map(|u| {
-            u.stages
-                .clone()
-                .map(|s| stats.stages[s].activation_bytes as u64)
-                .sum::<u64>()
-        })
-        .max()
-        .unwrap_or(0);
+    let unit_act = plan.units.iter().map(|u| u.stages.clone().map(|s| stats.stages[s].activation_bytes as u64).sum::<u64>()).max().unwrap_or(0);
     // Two views per image; parameters with their gradients and Adam's two moments.
-    Ok((
-        (ACTIVATION_FACTOR * 2.0 * unit_act as f64) as u64,
-        4 * 4 * stats.total_params as u64 + FIXED_BYTES,
-    ))
+    Ok(((ACTIVATION_FACTOR * 2.0 * unit_act as f64) as u64, 4 * 4 * stats.total_params as u64 + FIXED_BYTES))
 }
 
 /// Step peak per byte of the conv outputs `inspect` counts (BatchNorm and ReLU outputs,
@@ -191,28 +161,15 @@ pub fn budget() -> Option<(u64, String)> {
         return Some((4 << 30, "a browser tab's 4 GiB wasm memory".into()));
     }
     let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let kib: u64 = meminfo.lines().find_map(|l| {
-        l.strip_prefix("MemAvailable:")?
-            .trim()
-            .strip_suffix("kB")?
-            .trim()
-            .parse()
-            .ok()
-    })?;
+    let kib: u64 = meminfo.lines().find_map(|l| l.strip_prefix("MemAvailable:")?.trim().strip_suffix("kB")?.trim().parse().ok())?;
     Some((kib * 1024, "this machine's available memory".into()))
 }
 
 /// Refuse a config whose estimated step peak would not fit in this build's [`budget`] when
 /// `jobs` runs share it (both doors call this before building anything).
 pub fn check_fits_here(cfg: &crate::config::TrainConfig, jobs: usize) -> crate::Result<()> {
-    let Some((limit, what)) = budget() else {
-        return Ok(());
-    };
-    let what = if jobs > 1 {
-        format!("{what} shared by {jobs} jobs")
-    } else {
-        what
-    };
+    let Some((limit, what)) = budget() else { return Ok(()) };
+    let what = if jobs > 1 { format!("{what} shared by {jobs} jobs") } else { what };
     check_fits(cfg, limit / jobs.max(1) as u64, &what)
 }
 

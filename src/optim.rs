@@ -32,9 +32,7 @@ pub const LARS_ETA: f64 = 1e-3;
 /// SGD with momentum 0.9 (no dampening) and weight decay `wd` (none when 0).
 fn sgd_config(wd: f64) -> SgdConfig {
     SgdConfig::new()
-        .with_momentum(Some(
-            MomentumConfig::new().with_momentum(0.9).with_dampening(0.0),
-        ))
+        .with_momentum(Some(MomentumConfig::new().with_momentum(0.9).with_dampening(0.0)))
         .with_weight_decay((wd > 0.0).then(|| WeightDecayConfig::new(wd as f32)))
 }
 
@@ -52,11 +50,7 @@ pub struct Lars {
 impl Lars {
     /// LARS with weight decay `weight_decay` and trust coefficient `eta`, momentum 0.9.
     pub fn new(weight_decay: f64, eta: f64) -> Self {
-        Self {
-            plain: sgd_config(0.0).build(),
-            eta,
-            weight_decay,
-        }
+        Self { plain: sgd_config(0.0).build(), eta, weight_decay }
     }
 }
 
@@ -78,8 +72,7 @@ impl Optimizer for Lars {
         let w_norm = tensor.clone().powi_scalar(2).sum().sqrt();
         let g_norm = grad.clone().powi_scalar(2).sum().sqrt();
         // Trust ratio where both norms are positive, 1 otherwise: arithmetic, no read-back.
-        let ok =
-            w_norm.clone().greater_elem(0.0).float() * g_norm.clone().greater_elem(0.0).float();
+        let ok = w_norm.clone().greater_elem(0.0).float() * g_norm.clone().greater_elem(0.0).float();
         let ratio = ok.clone() * (w_norm * self.eta) / (g_norm + 1e-12) + (ok.neg() + 1.0);
         let ratio: Tensor<D> = ratio.reshape([1; D]);
         self.plain.step(lr, tensor, grad * ratio, state)
@@ -98,14 +91,9 @@ impl Optimizer for Lars {
 /// record format: each part's record (burnpack: per-parameter tensors carrying the parameter id,
 /// and scalars and paths keyed `"<id>"` / `"<id>.<field>"`) is filtered to its ids, and the
 /// union is loaded into a fresh optimizer of `cfg`'s kind.
-pub fn merge(
-    cfg: &TrainConfig,
-    parts: Vec<(ModuleOptimizer, std::collections::HashSet<u64>)>,
-) -> crate::Result<ModuleOptimizer> {
+pub fn merge(cfg: &TrainConfig, parts: Vec<(ModuleOptimizer, std::collections::HashSet<u64>)>) -> crate::Result<ModuleOptimizer> {
     use burn_pack::{Reader, Writer};
-    let bad = |e: &dyn std::fmt::Debug| {
-        crate::Error::Checkpoint(format!("merging the units' optimizer states: {e:?}"))
-    };
+    let bad = |e: &dyn std::fmt::Debug| crate::Error::Checkpoint(format!("merging the units' optimizer states: {e:?}"));
     let id_of = |key: &str| key.split('.').next().and_then(|s| s.parse::<u64>().ok());
     let mut tensors = Vec::new();
     let mut scalars = Vec::new();
@@ -113,20 +101,8 @@ pub fn merge(
     for (optim, ids) in parts {
         let bytes = optim.to_record().into_bytes().map_err(|e| bad(&e))?;
         let reader = Reader::from_bytes(bytes).map_err(|e| bad(&e))?;
-        scalars.extend(
-            reader
-                .scalars()
-                .iter()
-                .filter(|(k, _)| id_of(k).is_some_and(|i| ids.contains(&i)))
-                .map(|(k, v)| (k.clone(), *v)),
-        );
-        meta.extend(
-            reader
-                .metadata()
-                .iter()
-                .filter(|(k, _)| id_of(k).is_some_and(|i| ids.contains(&i)))
-                .map(|(k, v)| (k.clone(), v.clone())),
-        );
+        scalars.extend(reader.scalars().iter().filter(|(k, _)| id_of(k).is_some_and(|i| ids.contains(&i))).map(|(k, v)| (k.clone(), *v)));
+        meta.extend(reader.metadata().iter().filter(|(k, _)| id_of(k).is_some_and(|i| ids.contains(&i))).map(|(k, v)| (k.clone(), v.clone())));
         for t in reader.into_tensors().map_err(|e| bad(&e))? {
             let (name, dtype, shape, param_id, bytes) = t.into_parts().map_err(|e| bad(&e))?;
             if param_id.is_some_and(|i| ids.contains(&i)) {

@@ -53,42 +53,24 @@ struct Links {
 }
 
 fn recv<T>(rx: &Option<Receiver<T>>) -> std::result::Result<T, Stop> {
-    rx.as_ref()
-        .expect("a link exists where the schedule shares")
-        .recv()
-        .map_err(|_| Stop::Peer)
+    rx.as_ref().expect("a link exists where the schedule shares").recv().map_err(|_| Stop::Peer)
 }
 fn send<T>(tx: &Option<Sender<T>>, v: T) -> std::result::Result<(), Stop> {
-    tx.as_ref()
-        .expect("a link exists where the schedule shares")
-        .send(v)
-        .map_err(|_| Stop::Peer)
+    tx.as_ref().expect("a link exists where the schedule shares").send(v).map_err(|_| Stop::Peer)
 }
 
 /// One unit's loop over `n` batches. Returns its modules, optimizer and, for the owner of a
 /// shared bottom stage, that stage's values before its last (owner-only) update.
-fn work(
-    mut w: UnitWorker,
-    l: Links,
-    n: usize,
-) -> std::result::Result<(UnitNet, ModuleOptimizer, Option<Vec<Tensor<1>>>), Stop> {
+fn work(mut w: UnitWorker, l: Links, n: usize) -> std::result::Result<(UnitNet, ModuleOptimizer, Option<Vec<Tensor<1>>>), Stop> {
     let mut before_last = None;
     if w.shares_bottom() {
         let first = recv(&l.from_lower)?;
         w.settle_bottom(Some(first))?;
     }
     for b in 0..n {
-        let input = l
-            .input
-            .recv()
-            .map_err(|_| Stop::Peer)?
-            .into_tensor(w.device());
+        let input = l.input.recv().map_err(|_| Stop::Peer)?.into_tensor(w.device());
         if let Some(act) = w.forward(input) {
-            l.up_act
-                .as_ref()
-                .expect("a unit above")
-                .send(act)
-                .map_err(|_| Stop::Peer)?;
+            l.up_act.as_ref().expect("a unit above").send(act).map_err(|_| Stop::Peer)?;
         }
         let out = w.backward()?;
         if let Some(m) = out.to_upper {
@@ -102,20 +84,12 @@ fn work(
         }
         if w.shares_top() {
             // The unit above's gradient on its batch b-1 (it has none before our first batch).
-            let theirs = if b == 0 {
-                None
-            } else {
-                Some(recv(&l.from_upper)?)
-            };
+            let theirs = if b == 0 { None } else { Some(recv(&l.from_upper)?) };
             w.settle_top(theirs)?;
         }
         if w.shares_bottom() {
             // The unit below's gradient on its batch b+1 (none after its last).
-            let theirs = if b + 1 < n {
-                Some(recv(&l.from_lower)?)
-            } else {
-                None
-            };
+            let theirs = if b + 1 < n { Some(recv(&l.from_lower)?) } else { None };
             if b + 1 == n {
                 before_last = Some(flat_params(w.bottom_stage()));
             }
@@ -149,10 +123,7 @@ pub fn run(
     let started = Instant::now();
     // Per unit: its input (views or the activation from below; a small bound keeps a fast
     // unit from running far ahead), and the shared-gradient channels between neighbours.
-    let (mut in_tx, mut in_rx): (Vec<_>, Vec<_>) = (0..units)
-        .map(|_| sync_channel::<Activation>(2))
-        .map(|(t, r)| (Some(t), Some(r)))
-        .unzip();
+    let (mut in_tx, mut in_rx): (Vec<_>, Vec<_>) = (0..units).map(|_| sync_channel::<Activation>(2)).map(|(t, r)| (Some(t), Some(r))).unzip();
     let mut up: Vec<LinkEnds> = (0..units).map(|_| (None, None)).collect();
     let mut down: Vec<LinkEnds> = (0..units).map(|_| (None, None)).collect();
     for j in 0..units {
@@ -179,17 +150,7 @@ pub fn run(
                 from_lower: up[j].1.take(),
                 reports: rep_tx.clone(),
             };
-            let worker = UnitWorker::new(
-                plan,
-                schedule,
-                j,
-                UnitNet::of(net, plan, j),
-                optim.clone(),
-                config,
-                device,
-                first_step,
-                n,
-            );
+            let worker = UnitWorker::new(plan, schedule, j, UnitNet::of(net, plan, j), optim.clone(), config, device, first_step, n);
             handles.push(s.spawn(move || single_threaded(|| work(worker, links, n))));
         }
         drop(rep_tx);
@@ -210,10 +171,7 @@ pub fn run(
             pending[b][u] = Some(r);
             complete[b] += 1;
             while emitted < n && complete[emitted] == units {
-                let row: Vec<UnitBatch> = pending[emitted]
-                    .iter_mut()
-                    .map(|r| r.take().expect("complete"))
-                    .collect();
+                let row: Vec<UnitBatch> = pending[emitted].iter_mut().map(|r| r.take().expect("complete")).collect();
                 on_batch(emitted, &row, started.elapsed().as_secs_f64());
                 emitted += 1;
             }
@@ -254,10 +212,7 @@ pub fn run(
             }
         }
     }
-    let parts = parts
-        .into_iter()
-        .map(|(net, optim, _)| (net, optim))
-        .collect();
+    let parts = parts.into_iter().map(|(net, optim, _)| (net, optim)).collect();
     Ok(Outcome { parts, copy_gap })
 }
 

@@ -6,8 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::MethodKind;
 use crate::error::{Error, Result};
+use crate::config::MethodKind;
 use crate::experiment::{ExperimentSpec, RunResult};
 
 /// `results.json`.
@@ -53,21 +53,14 @@ fn pm((m, s): (f64, f64)) -> String {
 
 impl ExperimentReport {
     pub fn stages(&self) -> Vec<String> {
-        self.runs
-            .first()
-            .map(|r| r.stages.clone())
-            .unwrap_or_default()
+        self.runs.first().map(|r| r.stages.clone()).unwrap_or_default()
     }
 
     /// Mean ± std over seeds of the final kNN (or linear) top-1 of stage `s`.
     pub fn final_stat(runs: &[&RunResult], s: usize, linear: bool) -> (f64, f64) {
         let v: Vec<f64> = runs
             .iter()
-            .filter_map(|r| {
-                r.accuracy
-                    .get(s)
-                    .and_then(|a| if linear { a.linear } else { Some(a.knn) })
-            })
+            .filter_map(|r| r.accuracy.get(s).and_then(|a| if linear { a.linear } else { Some(a.knn) }))
             .collect();
         mean_std(&v)
     }
@@ -83,9 +76,7 @@ impl ExperimentReport {
             stages.join(", ")
         );
         for (method, runs) in by_method(&self.runs) {
-            let per_stage: Vec<String> = (0..stages.len())
-                .map(|i| format!("{:.1}", Self::final_stat(&runs, i, false).0))
-                .collect();
+            let per_stage: Vec<String> = (0..stages.len()).map(|i| format!("{:.1}", Self::final_stat(&runs, i, false).0)).collect();
             let secs = mean_std(&runs.iter().map(|r| r.train_seconds).collect::<Vec<_>>()).0;
             s += &format!(
                 "| {} | {} | {} | {} | {:.0} | {} | {} | {} |\n",
@@ -111,10 +102,7 @@ impl ExperimentReport {
             written.push(path);
             Ok(())
         };
-        put(
-            "results.json",
-            serde_json::to_string_pretty(self).expect("report serialises"),
-        )?;
+        put("results.json", serde_json::to_string_pretty(self).expect("report serialises"))?;
         put("results.md", self.markdown())?;
         put("knn_curve.svg", figures::knn_curves(self, false)?)?;
         put("knn_per_stage.svg", figures::knn_curves(self, true)?)?;
@@ -147,12 +135,11 @@ mod figures {
     use plotters::prelude::*;
 
     use super::{by_method, colour, draw_err, mean_std, ExperimentReport};
-    use crate::config::MethodKind;
     use crate::error::Result;
+    use crate::config::MethodKind;
     use crate::experiment::RunResult;
 
-    type Chart<'a, 'b> =
-        ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+    type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
     /// Axes with "images seen" on x (0 to `xmax`, in thousands) and `y_desc` on y.
     fn images_chart<'a, 'b>(
@@ -175,13 +162,7 @@ mod figures {
             .x_desc("images seen")
             .y_desc(y_desc)
             .x_labels(5)
-            .x_label_formatter(&|x| {
-                if *x >= 1000.0 {
-                    format!("{:.0}k", x / 1000.0)
-                } else {
-                    format!("{x:.0}")
-                }
-            })
+            .x_label_formatter(&|x| if *x >= 1000.0 { format!("{:.0}k", x / 1000.0) } else { format!("{x:.0}") })
             .light_line_style(WHITE.mix(0.0))
             .draw()
             .map_err(draw_err)?;
@@ -204,65 +185,30 @@ mod figures {
         let n = runs.iter().map(|r| r.monitor.len()).min().unwrap_or(0);
         (0..n)
             .map(|i| {
-                let v: Vec<f64> = runs
-                    .iter()
-                    .filter_map(|r| r.monitor[i].knn.get(stage).copied())
-                    .collect();
+                let v: Vec<f64> = runs.iter().filter_map(|r| r.monitor[i].knn.get(stage).copied()).collect();
                 let (m, s) = mean_std(&v);
                 (runs[0].monitor[i].images_seen as f64, m, s)
             })
             .collect()
     }
 
-    fn panel(
-        area: &DrawingArea<SVGBackend, Shift>,
-        rep: &ExperimentReport,
-        stage: usize,
-        title: &str,
-        legend: bool,
-    ) -> Result<()> {
+    fn panel(area: &DrawingArea<SVGBackend, Shift>, rep: &ExperimentReport, stage: usize, title: &str, legend: bool) -> Result<()> {
         let groups = by_method(&rep.runs);
-        let xmax = rep
-            .runs
-            .iter()
-            .map(|r| r.images_seen)
-            .max()
-            .unwrap_or(1)
-            .max(1) as f64;
-        let all: Vec<f64> = rep
-            .runs
-            .iter()
-            .flat_map(|r| r.monitor.iter().filter_map(|p| p.knn.get(stage).copied()))
-            .collect();
+        let xmax = rep.runs.iter().map(|r| r.images_seen).max().unwrap_or(1).max(1) as f64;
+        let all: Vec<f64> = rep.runs.iter().flat_map(|r| r.monitor.iter().filter_map(|p| p.knn.get(stage).copied())).collect();
         let lo = all.iter().copied().fold(f64::MAX, f64::min).min(100.0);
         let hi = all.iter().copied().fold(f64::MIN, f64::max).max(0.0);
-        let (lo, hi) = if lo < hi {
-            ((lo - 2.0).max(0.0), (hi + 2.0).min(100.0))
-        } else {
-            (0.0, 100.0)
-        };
+        let (lo, hi) = if lo < hi { ((lo - 2.0).max(0.0), (hi + 2.0).min(100.0)) } else { (0.0, 100.0) };
         let mut chart = images_chart(area, title, 16, xmax, lo..hi, "kNN top-1 (%)")?;
         for (method, runs) in &groups {
             let c = colour(runs[0].kind());
             if runs[0].kind().is_none() {
-                let (m, _) = mean_std(
-                    &runs
-                        .iter()
-                        .filter_map(|r| r.monitor.first().and_then(|p| p.knn.get(stage).copied()))
-                        .collect::<Vec<_>>(),
-                );
+                let (m, _) = mean_std(&runs.iter().filter_map(|r| r.monitor.first().and_then(|p| p.knn.get(stage).copied())).collect::<Vec<_>>());
                 let s = chart
-                    .draw_series(DashedLineSeries::new(
-                        vec![(0.0, m), (xmax, m)],
-                        6,
-                        4,
-                        c.stroke_width(2),
-                    ))
+                    .draw_series(DashedLineSeries::new(vec![(0.0, m), (xmax, m)], 6, 4, c.stroke_width(2)))
                     .map_err(draw_err)?;
                 if legend {
-                    s.label(method.as_str()).legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
-                    });
+                    s.label(method.as_str()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
                 }
                 continue;
             }
@@ -270,20 +216,11 @@ mod figures {
             if runs.len() > 1 {
                 let mut band: Vec<(f64, f64)> = pts.iter().map(|&(x, m, s)| (x, m + s)).collect();
                 band.extend(pts.iter().rev().map(|&(x, m, s)| (x, m - s)));
-                chart
-                    .draw_series(std::iter::once(Polygon::new(band, c.mix(0.18).filled())))
-                    .map_err(draw_err)?;
+                chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.18).filled()))).map_err(draw_err)?;
             }
-            let s = chart
-                .draw_series(LineSeries::new(
-                    pts.iter().map(|&(x, m, _)| (x, m)),
-                    c.stroke_width(2),
-                ))
-                .map_err(draw_err)?;
+            let s = chart.draw_series(LineSeries::new(pts.iter().map(|&(x, m, _)| (x, m)), c.stroke_width(2))).map_err(draw_err)?;
             if legend {
-                s.label(method.as_str()).legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
-                });
+                s.label(method.as_str()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
             }
         }
         if legend {
@@ -301,32 +238,17 @@ mod figures {
             if per_stage {
                 let cols = 3;
                 let rows = stages.len().div_ceil(cols).max(1);
-                let root = SVGBackend::with_string(&mut svg, (1200, 330 * rows as u32))
-                    .into_drawing_area();
+                let root = SVGBackend::with_string(&mut svg, (1200, 330 * rows as u32)).into_drawing_area();
                 root.fill(&WHITE).map_err(draw_err)?;
-                for (i, area) in root
-                    .split_evenly((rows, cols))
-                    .iter()
-                    .enumerate()
-                    .take(stages.len())
-                {
-                    panel(
-                        area,
-                        rep,
-                        i,
-                        &format!("stage {}", stages[i]),
-                        i == stages.len() - 1,
-                    )?;
+                for (i, area) in root.split_evenly((rows, cols)).iter().enumerate().take(stages.len()) {
+                    panel(area, rep, i, &format!("stage {}", stages[i]), i == stages.len() - 1)?;
                 }
                 root.present().map_err(draw_err)?;
             } else {
                 let root = SVGBackend::with_string(&mut svg, (760, 460)).into_drawing_area();
                 root.fill(&WHITE).map_err(draw_err)?;
                 let last = stages.len().saturating_sub(1);
-                let title = format!(
-                    "kNN top-1 of the last stage ({}) while training",
-                    stages.get(last).map_or("", |s| s.as_str())
-                );
+                let title = format!("kNN top-1 of the last stage ({}) while training", stages.get(last).map_or("", |s| s.as_str()));
                 panel(&root, rep, last, &title, true)?;
                 root.present().map_err(draw_err)?;
             }
@@ -342,17 +264,10 @@ mod figures {
         {
             let root = SVGBackend::with_string(&mut svg, (900, 440)).into_drawing_area();
             root.fill(&WHITE).map_err(draw_err)?;
-            let hi = rep
-                .runs
-                .iter()
-                .flat_map(|r| r.accuracy.iter().map(|a| a.knn))
-                .fold(0.0, f64::max);
+            let hi = rep.runs.iter().flat_map(|r| r.accuracy.iter().map(|a| a.knn)).fold(0.0, f64::max);
             let names = stages.clone();
             let mut chart = ChartBuilder::on(&root)
-                .caption(
-                    "final kNN top-1 per stage (mean ± std over seeds)",
-                    ("sans-serif", 16),
-                )
+                .caption("final kNN top-1 per stage (mean ± std over seeds)", ("sans-serif", 16))
                 .margin(8)
                 .x_label_area_size(34)
                 .y_label_area_size(44)
@@ -365,11 +280,7 @@ mod figures {
                 .x_labels(stages.len() * 2 + 1)
                 .x_label_formatter(&|x| {
                     let f = x.fract();
-                    if (f - 0.5).abs() < 1e-6 {
-                        names.get(x.floor() as usize).cloned().unwrap_or_default()
-                    } else {
-                        String::new()
-                    }
+                    if (f - 0.5).abs() < 1e-6 { names.get(x.floor() as usize).cloned().unwrap_or_default() } else { String::new() }
                 })
                 .x_desc("stage")
                 .y_desc("kNN top-1 (%)")
@@ -384,24 +295,15 @@ mod figures {
                 for s in 0..stages.len() {
                     let (m, sd) = ExperimentReport::final_stat(runs, s, false);
                     let x0 = s as f64 + 0.1 + g as f64 * width;
-                    bars.push(Rectangle::new(
-                        [(x0, 0.0), (x0 + width * 0.9, m)],
-                        c.mix(if runs[0].kind().is_none() { 0.5 } else { 0.85 })
-                            .filled(),
-                    ));
+                    bars.push(Rectangle::new([(x0, 0.0), (x0 + width * 0.9, m)], c.mix(if runs[0].kind().is_none() { 0.5 } else { 0.85 }).filled()));
                     let xm = x0 + width * 0.45;
-                    whiskers.push(PathElement::new(
-                        vec![(xm, m - sd), (xm, m + sd)],
-                        BLACK.stroke_width(1),
-                    ));
+                    whiskers.push(PathElement::new(vec![(xm, m - sd), (xm, m + sd)], BLACK.stroke_width(1)));
                 }
                 chart
                     .draw_series(bars)
                     .map_err(draw_err)?
                     .label(method.as_str())
-                    .legend(move |(x, y)| {
-                        Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled())
-                    });
+                    .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
                 chart.draw_series(whiskers).map_err(draw_err)?;
             }
             legend_at(&mut chart, SeriesLabelPosition::UpperRight)?;
@@ -414,78 +316,32 @@ mod figures {
     /// (lowest unit) to green (top), with SimCLR's loss dashed in black.
     pub fn loss_curves(rep: &ExperimentReport) -> Result<String> {
         let is_simclr = |runs: &[&RunResult]| runs[0].kind() == Some(MethodKind::Simclr);
-        let groups: Vec<_> = by_method(&rep.runs)
-            .into_iter()
-            .filter(|(_, r)| r[0].kind().is_some())
-            .collect();
-        let simclr = groups
-            .iter()
-            .find(|(_, r)| is_simclr(r))
-            .map(|(_, r)| r.clone());
+        let groups: Vec<_> = by_method(&rep.runs).into_iter().filter(|(_, r)| r[0].kind().is_some()).collect();
+        let simclr = groups.iter().find(|(_, r)| is_simclr(r)).map(|(_, r)| r.clone());
         let panels: Vec<_> = groups.iter().filter(|(_, r)| !is_simclr(r)).collect();
-        let panels: Vec<_> = if panels.is_empty() {
-            groups.iter().collect()
-        } else {
-            panels
-        };
+        let panels: Vec<_> = if panels.is_empty() { groups.iter().collect() } else { panels };
         let mean_curve = |runs: &[&RunResult], unit: usize| -> Vec<(f64, f64)> {
             let n = runs.iter().map(|r| r.loss_curve.len()).min().unwrap_or(0);
             let per_step = |r: &RunResult| r.images_seen as f64 / r.steps.max(1) as f64;
             (0..n)
                 .map(|i| {
-                    let v: Vec<f64> = runs
-                        .iter()
-                        .filter_map(|r| r.loss_curve[i].1.get(unit).map(|&l| l as f64))
-                        .collect();
-                    (
-                        runs[0].loss_curve[i].0 as f64 * per_step(runs[0]),
-                        mean_std(&v).0,
-                    )
+                    let v: Vec<f64> = runs.iter().filter_map(|r| r.loss_curve[i].1.get(unit).map(|&l| l as f64)).collect();
+                    (runs[0].loss_curve[i].0 as f64 * per_step(runs[0]), mean_std(&v).0)
                 })
                 .collect()
         };
-        let all: Vec<f64> = rep
-            .runs
-            .iter()
-            .flat_map(|r| {
-                r.loss_curve
-                    .iter()
-                    .flat_map(|(_, l)| l.iter().map(|&x| x as f64))
-            })
-            .filter(|x| x.is_finite())
-            .collect();
+        let all: Vec<f64> =
+            rep.runs.iter().flat_map(|r| r.loss_curve.iter().flat_map(|(_, l)| l.iter().map(|&x| x as f64))).filter(|x| x.is_finite()).collect();
         let lo = all.iter().copied().fold(f64::MAX, f64::min);
         let hi = all.iter().copied().fold(f64::MIN, f64::max);
-        let (lo, hi) = if lo < hi {
-            (lo - 0.05, hi + 0.05)
-        } else {
-            (0.0, 1.0)
-        };
-        let xmax = rep
-            .runs
-            .iter()
-            .map(|r| r.images_seen)
-            .max()
-            .unwrap_or(1)
-            .max(1) as f64;
+        let (lo, hi) = if lo < hi { (lo - 0.05, hi + 0.05) } else { (0.0, 1.0) };
+        let xmax = rep.runs.iter().map(|r| r.images_seen).max().unwrap_or(1).max(1) as f64;
         let mut svg = String::new();
         {
-            let root = SVGBackend::with_string(&mut svg, (480 * panels.len().max(1) as u32, 380))
-                .into_drawing_area();
+            let root = SVGBackend::with_string(&mut svg, (480 * panels.len().max(1) as u32, 380)).into_drawing_area();
             root.fill(&WHITE).map_err(draw_err)?;
-            for (area, (method, runs)) in root
-                .split_evenly((1, panels.len().max(1)))
-                .iter()
-                .zip(&panels)
-            {
-                let mut chart = images_chart(
-                    area,
-                    &format!("{method}: loss per unit vs SimCLR"),
-                    15,
-                    xmax,
-                    lo..hi,
-                    "NT-Xent loss",
-                )?;
+            for (area, (method, runs)) in root.split_evenly((1, panels.len().max(1))).iter().zip(&panels) {
+                let mut chart = images_chart(area, &format!("{method}: loss per unit vs SimCLR"), 15, xmax, lo..hi, "NT-Xent loss")?;
                 let units = runs[0].units.clone();
                 let n = units.len();
                 for (u, name) in units.iter().enumerate() {
@@ -495,23 +351,14 @@ mod figures {
                         .draw_series(LineSeries::new(mean_curve(runs, u), c.stroke_width(2)))
                         .map_err(draw_err)?
                         .label(name.as_str())
-                        .legend(move |(x, y)| {
-                            PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
-                        });
+                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
                 }
                 if let Some(sc) = simclr.as_ref().filter(|_| !is_simclr(runs)) {
                     chart
-                        .draw_series(DashedLineSeries::new(
-                            mean_curve(sc, 0),
-                            6,
-                            3,
-                            BLACK.stroke_width(2),
-                        ))
+                        .draw_series(DashedLineSeries::new(mean_curve(sc, 0), 6, 3, BLACK.stroke_width(2)))
                         .map_err(draw_err)?
                         .label(MethodKind::Simclr.to_string())
-                        .legend(|(x, y)| {
-                            PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(2))
-                        });
+                        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(2)));
                 }
                 legend_at(&mut chart, SeriesLabelPosition::UpperRight)?;
             }

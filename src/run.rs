@@ -38,19 +38,12 @@ pub fn append_line(path: &Path, value: &impl Serialize) -> Result<()> {
         .append(true)
         .open(path)
         .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
-    writeln!(f, "{}", serde_json::to_string(value).expect("serialises"))
-        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
+    writeln!(f, "{}", serde_json::to_string(value).expect("serialises")).map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
 }
 
 /// The parseable lines of a JSON-lines file (a torn last line is skipped).
 pub fn read_jsonl<T: for<'de> serde::Deserialize<'de>>(path: &Path) -> Vec<T> {
-    std::fs::read_to_string(path)
-        .map(|t| {
-            t.lines()
-                .filter_map(|l| serde_json::from_str(l).ok())
-                .collect()
-        })
-        .unwrap_or_default()
+    std::fs::read_to_string(path).map(|t| t.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()).unwrap_or_default()
 }
 
 impl Run {
@@ -60,26 +53,14 @@ impl Run {
     }
 
     /// Start a fresh run in `dir` (removing an old run's logs and checkpoints there).
-    pub fn start(
-        dir: &Path,
-        config: TrainConfig,
-        data: Arc<Splits>,
-        device: &Device,
-        logs: &[&str],
-    ) -> Result<Self> {
+    pub fn start(dir: &Path, config: TrainConfig, data: Arc<Splits>, device: &Device, logs: &[&str]) -> Result<Self> {
         let trainer = Trainer::new(config, data, device)?; // bad config fails before the directory is touched
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
         for name in ["metrics.jsonl", "time.json"].iter().chain(logs) {
             let _ = std::fs::remove_file(dir.join(name));
         }
         let _ = std::fs::remove_dir_all(dir.join(checkpoint::SUBDIR));
-        Ok(Self {
-            trainer,
-            dir: dir.to_path_buf(),
-            seconds_before: 0.0,
-            resumed: false,
-        })
+        Ok(Self { trainer, dir: dir.to_path_buf(), seconds_before: 0.0, resumed: false })
     }
 
     /// Continue the run in `dir` from its newest complete checkpoint; `logs` (besides
@@ -101,22 +82,11 @@ impl Run {
             .and_then(|s| serde_json::from_str::<(usize, f64)>(&s).ok())
             .filter(|(s, _)| *s == step)
             .map_or(0.0, |(_, secs)| secs);
-        Ok(Self {
-            trainer: loaded.trainer,
-            dir: dir.to_path_buf(),
-            seconds_before,
-            resumed: true,
-        })
+        Ok(Self { trainer: loaded.trainer, dir: dir.to_path_buf(), seconds_before, resumed: true })
     }
 
     /// Resume if `dir` has a checkpoint, else start fresh with `config`.
-    pub fn open(
-        dir: &Path,
-        config: TrainConfig,
-        data: Arc<Splits>,
-        device: &Device,
-        logs: &[&str],
-    ) -> Result<Self> {
+    pub fn open(dir: &Path, config: TrainConfig, data: Arc<Splits>, device: &Device, logs: &[&str]) -> Result<Self> {
         if checkpoint::exists(dir) {
             Self::resume(dir, data, device, logs)
         } else {
@@ -128,8 +98,7 @@ impl Run {
     pub fn checkpoint(&mut self, clock: &mut Instant) -> Result<PathBuf> {
         self.seconds_before += clock.elapsed().as_secs_f64();
         let path = checkpoint::save(&self.trainer, &self.dir, KEEP_CHECKPOINTS)?;
-        let time = serde_json::to_string(&(self.trainer.step_count(), self.seconds_before))
-            .expect("serialises");
+        let time = serde_json::to_string(&(self.trainer.step_count(), self.seconds_before)).expect("serialises");
         checkpoint::write_atomic(&self.dir.join("time.json"), time.as_bytes())?;
         *clock = Instant::now();
         Ok(path)
@@ -162,12 +131,7 @@ impl Run {
     /// [`Run::train_to`] with every local unit on its own thread ([`Trainer::run_parallel`]):
     /// each stretch between checkpoints is one pipelined run, `on_step` sees every report as
     /// it completes. A failed stretch leaves the last checkpoint and the trainer before it.
-    pub fn train_to_parallel(
-        &mut self,
-        steps: usize,
-        checkpoint_every: usize,
-        mut on_step: impl FnMut(&StepReport),
-    ) -> Result<()> {
+    pub fn train_to_parallel(&mut self, steps: usize, checkpoint_every: usize, mut on_step: impl FnMut(&StepReport)) -> Result<()> {
         let metrics = self.metrics_path();
         let mut clock = Instant::now();
         let every = checkpoint_every.max(1);

@@ -17,8 +17,8 @@ use crate::data::{Loader, Splits};
 use crate::error::{Error, Result};
 use crate::memory::MemoryProbe;
 use crate::method::{plan_for, Plan, StepRun, UnitNet, UnitStep};
-use crate::model::ArchSpec;
 use crate::model::Network;
+use crate::model::ArchSpec;
 
 /// What one training step did.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -133,15 +133,8 @@ impl Trainer {
         let device = device.clone().autodiff();
         let spec = ArchSpec::new(config.arch, config.input)?;
         let plan = plan_for(&config, &spec)?;
-        let net = seeded(&device, config.seed, || {
-            plan.build(&spec, config.proj_dim, &device)
-        });
-        let loader = Loader::new(
-            data.clone(),
-            Augment::for_data(config.input, &data.train),
-            config.seed,
-            config.batch,
-        );
+        let net = seeded(&device, config.seed, || plan.build(&spec, config.proj_dim, &device));
+        let loader = Loader::new(data.clone(), Augment::for_data(config.input, &data.train), config.seed, config.batch);
         Ok(Self {
             optim: crate::optim::build(&config),
             loader,
@@ -202,20 +195,11 @@ impl Trainer {
         let started = Instant::now();
         let (views, data_wait_seconds) = self.loader.next(self.step);
         let run = self.plan.begin(&self.net, views.into_tensor(&self.device));
-        Pending {
-            run,
-            started,
-            lr: crate::optim::learning_rate(&self.config, self.step),
-            losses: Vec::new(),
-            phases: Vec::new(),
-            base,
-            data_wait_seconds,
-        }
+        Pending { run, started, lr: crate::optim::learning_rate(&self.config, self.step), losses: Vec::new(), phases: Vec::new(), base, data_wait_seconds }
     }
 
     fn next_unit(&self, p: &mut Pending) -> Option<UnitStep> {
-        self.plan
-            .next_unit(&mut p.run, &self.net, self.config.temperature)
+        self.plan.next_unit(&mut p.run, &self.net, self.config.temperature)
     }
 
     /// Apply one unit's complete gradients once its loss is known to be finite.
@@ -244,14 +228,8 @@ impl Trainer {
         // Shared parameters (LoCo's shared stage) arrive in several containers: the optimizer
         // sums them into one update.
         let started = Instant::now();
-        let grads = unit
-            .ready
-            .into_iter()
-            .map(|g| (g, self.device.clone()))
-            .collect();
-        self.net = self
-            .optim
-            .step_multi(p.lr, self.net.clone(), MultiGradientsParams { grads });
+        let grads = unit.ready.into_iter().map(|g| (g, self.device.clone())).collect();
+        self.net = self.optim.step_multi(p.lr, self.net.clone(), MultiGradientsParams { grads });
         p.losses.push(l);
         let update_seconds = started.elapsed().as_secs_f64();
         let peak_bytes = self.probe.map(|probe| {
@@ -259,12 +237,7 @@ impl Trainer {
             probe.reset_peak();
             peak
         });
-        p.phases.push(UnitPhases {
-            forward_seconds: unit.forward_seconds,
-            backward_seconds: unit.backward_seconds,
-            update_seconds,
-            peak_bytes,
-        });
+        p.phases.push(UnitPhases { forward_seconds: unit.forward_seconds, backward_seconds: unit.backward_seconds, update_seconds, peak_bytes });
         Ok(())
     }
 
@@ -318,11 +291,7 @@ impl Trainer {
     }
 
     /// Run `n` steps, calling `on_step` after each.
-    pub fn run(
-        &mut self,
-        n: usize,
-        mut on_step: impl FnMut(&StepReport),
-    ) -> Result<Vec<StepReport>> {
+    pub fn run(&mut self, n: usize, mut on_step: impl FnMut(&StepReport)) -> Result<Vec<StepReport>> {
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
             let r = self.step()?;
@@ -338,11 +307,7 @@ impl Trainer {
     /// ([`crate::method::pipeline`]). A step's `seconds` is the time since the step before it
     /// completed (the pipeline's throughput). On error the trainer is left as before the call.
     #[cfg(not(target_arch = "wasm32"))]
-    pub fn run_parallel(
-        &mut self,
-        n: usize,
-        mut on_step: impl FnMut(&StepReport),
-    ) -> Result<ParallelRun> {
+    pub fn run_parallel(&mut self, n: usize, mut on_step: impl FnMut(&StepReport)) -> Result<ParallelRun> {
         let schedule = self.plan.schedule(self.spec.stages.len())?;
         let first = self.step;
         let names = self.unit_names();
@@ -351,71 +316,42 @@ impl Trainer {
         let mut last = 0.0;
         let mut reports = Vec::with_capacity(n);
         let cfg = &self.config;
-        let out = crate::parallel::run(
-            &self.plan,
-            &schedule,
-            &self.net,
-            &self.optim,
-            cfg,
-            &self.device,
-            first,
-            n,
-            &views,
-            |b, row, at| {
-                let seconds = at - last;
-                last = at;
-                let r = StepReport {
-                    step: first + b + 1,
-                    losses: row.iter().map(|u| u.loss).collect(),
-                    units: names.clone(),
-                    lr: crate::optim::learning_rate(cfg, first + b),
-                    seconds,
-                    images_per_sec: cfg.batch as f64 / seconds.max(1e-9),
-                    images_seen: self.images_seen + (b + 1) * cfg.batch,
-                    epoch: loader.sampler().epochs_after(first + b + 1),
-                    data_wait_seconds: 0.0,
-                    phases: row
-                        .iter()
-                        .map(|u| UnitPhases {
-                            forward_seconds: u.forward_seconds,
-                            backward_seconds: u.backward_seconds,
-                            update_seconds: u.update_seconds,
-                            peak_bytes: None,
-                        })
-                        .collect(),
-                    peak_bytes: None,
-                };
-                on_step(&r);
-                reports.push(r);
-            },
-        )?;
+        let out = crate::parallel::run(&self.plan, &schedule, &self.net, &self.optim, cfg, &self.device, first, n, &views, |b, row, at| {
+            let seconds = at - last;
+            last = at;
+            let r = StepReport {
+                step: first + b + 1,
+                losses: row.iter().map(|u| u.loss).collect(),
+                units: names.clone(),
+                lr: crate::optim::learning_rate(cfg, first + b),
+                seconds,
+                images_per_sec: cfg.batch as f64 / seconds.max(1e-9),
+                images_seen: self.images_seen + (b + 1) * cfg.batch,
+                epoch: loader.sampler().epochs_after(first + b + 1),
+                data_wait_seconds: 0.0,
+                phases: row
+                    .iter()
+                    .map(|u| UnitPhases { forward_seconds: u.forward_seconds, backward_seconds: u.backward_seconds, update_seconds: u.update_seconds, peak_bytes: None })
+                    .collect(),
+                peak_bytes: None,
+            };
+            on_step(&r);
+            reports.push(r);
+        })?;
         self.check_data()?;
         self.adopt_units(out.parts, n)?;
-        Ok(ParallelRun {
-            reports,
-            seconds: last,
-            copy_gap: out.copy_gap,
-        })
+        Ok(ParallelRun { reports, seconds: last, copy_gap: out.copy_gap })
     }
 
     /// Take the outcome of a parallel run of `steps` steps (each unit's modules and optimizer,
     /// unit order) as this trainer's network, optimizer and counters: every module and every
     /// parameter's optimizer state from the unit that owns it.
-    pub fn adopt_units(
-        &mut self,
-        parts: Vec<(UnitNet, ModuleOptimizer)>,
-        steps: usize,
-    ) -> Result<()> {
+    pub fn adopt_units(&mut self, parts: Vec<(UnitNet, ModuleOptimizer)>, steps: usize) -> Result<()> {
         let schedule = self.plan.schedule(self.spec.stages.len())?;
         if parts.len() != self.plan.units.len() {
-            return Err(Error::Config(format!(
-                "a parallel run returned {} units; this plan has {}",
-                parts.len(),
-                self.plan.units.len()
-            )));
+            return Err(Error::Config(format!("a parallel run returned {} units; this plan has {}", parts.len(), self.plan.units.len())));
         }
-        let (net, optim) =
-            crate::method::pipeline::merge(&self.plan, &schedule, &self.config, parts)?;
+        let (net, optim) = crate::method::pipeline::merge(&self.plan, &schedule, &self.config, parts)?;
         self.net = net;
         self.optim = optim;
         self.step += steps;
@@ -427,28 +363,18 @@ impl Trainer {
     /// (model record, optimizer record), checked against this trainer's plan.
     ///
     /// [`UnitWorker::finish_bytes`]: crate::method::UnitWorker::finish_bytes
-    pub fn units_from_bytes(
-        &self,
-        parts: Vec<(Vec<u8>, Vec<u8>)>,
-    ) -> Result<Vec<(UnitNet, ModuleOptimizer)>> {
+    pub fn units_from_bytes(&self, parts: Vec<(Vec<u8>, Vec<u8>)>) -> Result<Vec<(UnitNet, ModuleOptimizer)>> {
         use burn::store::ModuleRecord;
         use burn::tensor::Bytes;
         parts
             .into_iter()
             .enumerate()
             .map(|(j, (model, optim))| {
-                let bad = |what: &str, e: &dyn std::fmt::Debug| {
-                    Error::Checkpoint(format!("unit {j}'s {what} from its worker: {e:?}"))
-                };
+                let bad = |what: &str, e: &dyn std::fmt::Debug| Error::Checkpoint(format!("unit {j}'s {what} from its worker: {e:?}"));
                 let template = UnitNet::of(&self.net, &self.plan, j);
-                let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(model))
-                    .map_err(|e| bad("weights", &e))?;
-                let net = template
-                    .try_load_record(record)
-                    .map_err(|e| bad("weights", &e))?;
-                let optim = crate::optim::build(&self.config)
-                    .from_bytes(Bytes::from_bytes_vec(optim))
-                    .map_err(|e| bad("optimizer state", &e))?;
+                let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(model)).map_err(|e| bad("weights", &e))?;
+                let net = template.try_load_record(record).map_err(|e| bad("weights", &e))?;
+                let optim = crate::optim::build(&self.config).from_bytes(Bytes::from_bytes_vec(optim)).map_err(|e| bad("optimizer state", &e))?;
                 Ok((net, optim))
             })
             .collect()
@@ -468,13 +394,7 @@ impl Trainer {
     }
 
     /// Put a checkpoint's weights, optimizer state (if it has one) and counters in place.
-    pub(crate) fn restore(
-        &mut self,
-        net: Network,
-        optim: Option<ModuleOptimizer>,
-        step: usize,
-        images_seen: usize,
-    ) {
+    pub(crate) fn restore(&mut self, net: Network, optim: Option<ModuleOptimizer>, step: usize, images_seen: usize) {
         self.net = net;
         if let Some(o) = optim {
             self.optim = o;

@@ -31,8 +31,7 @@ fn js_err(e: impl std::fmt::Display) -> JsError {
 }
 
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(js_err)
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(js_err)
 }
 
 thread_local! {
@@ -47,16 +46,9 @@ pub fn start() {
     std::panic::set_hook(Box::new(|info| {
         let msg = match info.payload().downcast_ref::<&str>() {
             Some(s) => s.to_string(),
-            None => info
-                .payload()
-                .downcast_ref::<String>()
-                .cloned()
-                .unwrap_or_else(|| "panic".into()),
+            None => info.payload().downcast_ref::<String>().cloned().unwrap_or_else(|| "panic".into()),
         };
-        let at = info
-            .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
-            .unwrap_or_default();
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
         LAST_PANIC.with(|p| *p.borrow_mut() = Some(format!("{msg}{at}")));
         console_error_panic_hook::hook(info);
     }));
@@ -80,24 +72,16 @@ pub fn debug_panic(message: String) {
 fn parse_config(config: JsValue) -> Result<TrainConfig, JsError> {
     let mut given = serde_json::Value::Object(Default::default());
     if !config.is_undefined() && !config.is_null() {
-        given = serde_wasm_bindgen::from_value(config)
-            .map_err(|e| js_err(Error::Config(e.to_string())))?;
+        given = serde_wasm_bindgen::from_value(config).map_err(|e| js_err(Error::Config(e.to_string())))?;
     }
-    let obj = given
-        .as_object_mut()
-        .ok_or_else(|| js_err(Error::Config("config must be an object".into())))?;
+    let obj = given.as_object_mut().ok_or_else(|| js_err(Error::Config("config must be an object".into())))?;
     let preset = match obj.remove("preset") {
         None | Some(serde_json::Value::Null) => PAGE_PRESET.to_string(),
         Some(serde_json::Value::String(p)) => p,
-        Some(other) => {
-            return Err(js_err(Error::Config(format!(
-                "preset must be a name, got {other}"
-            ))))
-        }
+        Some(other) => return Err(js_err(Error::Config(format!("preset must be a name, got {other}")))),
     };
     obj.retain(|_, v| !v.is_null());
-    let o: Overrides = serde_json::from_value(given)
-        .map_err(|e| js_err(Error::Config(format!("bad config: {e}"))))?;
+    let o: Overrides = serde_json::from_value(given).map_err(|e| js_err(Error::Config(format!("bad config: {e}"))))?;
     TrainConfig::preset_with(&preset, &o).map_err(js_err)
 }
 
@@ -106,20 +90,10 @@ fn parse_config(config: JsValue) -> Result<TrainConfig, JsError> {
 /// warnings}`; `overrides` always validates over `preset`.
 #[wasm_bindgen(js_name = lenientSettings)]
 pub fn lenient_settings(pairs: JsValue) -> Result<JsValue, JsError> {
-    let pairs: Vec<(String, String)> = serde_wasm_bindgen::from_value(pairs).map_err(|e| {
-        js_err(Error::Config(format!(
-            "settings must be [key, text] pairs: {e}"
-        )))
-    })?;
-    let preset = pairs
-        .iter()
-        .find(|(k, _)| k == "preset")
-        .map(|(_, v)| v.as_str());
-    let rest: Vec<(String, String)> = pairs
-        .iter()
-        .filter(|(k, _)| k != "preset")
-        .cloned()
-        .collect();
+    let pairs: Vec<(String, String)> =
+        serde_wasm_bindgen::from_value(pairs).map_err(|e| js_err(Error::Config(format!("settings must be [key, text] pairs: {e}"))))?;
+    let preset = pairs.iter().find(|(k, _)| k == "preset").map(|(_, v)| v.as_str());
+    let rest: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "preset").cloned().collect();
     to_js(&Overrides::lenient(preset, PAGE_PRESET, &rest))
 }
 
@@ -128,8 +102,7 @@ pub fn lenient_settings(pairs: JsValue) -> Result<JsValue, JsError> {
 /// architecture, description}`): `auto` avoids software adapters ([`crate::device::browser_backend`]).
 #[wasm_bindgen(js_name = browserBackend)]
 pub fn browser_backend(pref: String, adapter: JsValue) -> Result<JsValue, JsError> {
-    let facts: crate::device::AdapterFacts = serde_wasm_bindgen::from_value(adapter)
-        .map_err(|e| js_err(Error::Device(format!("bad adapter facts: {e}"))))?;
+    let facts: crate::device::AdapterFacts = serde_wasm_bindgen::from_value(adapter).map_err(|e| js_err(Error::Device(format!("bad adapter facts: {e}"))))?;
     to_js(&crate::device::browser_backend(&pref, &facts).map_err(js_err)?)
 }
 
@@ -149,10 +122,8 @@ pub fn methods() -> Result<JsValue, JsError> {
 /// The named presets, `{name: config}`.
 #[wasm_bindgen]
 pub fn presets() -> Result<JsValue, JsError> {
-    let map: std::collections::BTreeMap<&str, TrainConfig> = PRESETS
-        .iter()
-        .map(|p| (*p, TrainConfig::preset(p).expect("listed presets exist")))
-        .collect();
+    let map: std::collections::BTreeMap<&str, TrainConfig> =
+        PRESETS.iter().map(|p| (*p, TrainConfig::preset(p).expect("listed presets exist"))).collect();
     to_js(&map)
 }
 
@@ -165,11 +136,7 @@ pub fn config_limits() -> Result<JsValue, JsError> {
         temperature: (f64, f64),
         lr: (f64, f64),
     }
-    to_js(&L {
-        batch: limits::BATCH,
-        temperature: limits::TEMPERATURE,
-        lr: limits::LR,
-    })
+    to_js(&L { batch: limits::BATCH, temperature: limits::TEMPERATURE, lr: limits::LR })
 }
 
 /// CIFAR-10 from the page: the official `.tar.gz` archive as `train` (then `test` is ignored),
@@ -178,10 +145,7 @@ fn parse_data(train: &[u8], test: &[u8]) -> Result<Splits, Error> {
     if train.starts_with(&[0x1f, 0x8b]) {
         return load_archive_from(train, "the archive");
     }
-    Splits::new(
-        cifar::from_bytes(train, "the train file")?,
-        cifar::from_bytes(test, "the test file")?,
-    )
+    Splits::new(cifar::from_bytes(train, "the train file")?, cifar::from_bytes(test, "the test file")?)
 }
 
 /// The browser's WebGPU device, initialised once per thread: burn's wgpu runtime can be set up
@@ -194,10 +158,7 @@ pub async fn webgpu_device() -> Result<Device, String> {
     if let Some(known) = WEBGPU.with(|c| c.borrow().clone()) {
         return known;
     }
-    let got = Device::wgpu_options()
-        .init_async()
-        .await
-        .map_err(|e| format!("WebGPU unavailable: {e:?}"));
+    let got = Device::wgpu_options().init_async().await.map_err(|e| format!("WebGPU unavailable: {e:?}"));
     WEBGPU.with(|c| *c.borrow_mut() = Some(got.clone()));
     got
 }
@@ -206,15 +167,10 @@ pub async fn webgpu_device() -> Result<Device, String> {
 async fn pick_device(pref: &str) -> Result<(Device, String, String), JsError> {
     match pref {
         "auto" | "webgpu" | "cpu" => {}
-        other => {
-            return Err(js_err(Error::Config(format!(
-                "unknown backend '{other}'; expected auto, webgpu or cpu"
-            ))))
-        }
+        other => return Err(js_err(Error::Config(format!("unknown backend '{other}'; expected auto, webgpu or cpu")))),
     }
     #[allow(unused_mut)]
-    let mut why =
-        String::from("this build has no WebGPU support (built without the `webgpu` feature)");
+    let mut why = String::from("this build has no WebGPU support (built without the `webgpu` feature)");
     #[cfg(feature = "webgpu")]
     if pref != "cpu" {
         match webgpu_device().await {
@@ -235,16 +191,8 @@ fn fits_in_tab(cfg: &TrainConfig) -> Result<(), JsError> {
     crate::memory::check_fits_here(cfg, 1).map_err(js_err)
 }
 
-fn new_trainer(
-    cfg: TrainConfig,
-    data: Arc<Splits>,
-    device: &Device,
-    backend: &str,
-) -> Result<Trainer, JsError> {
-    Ok(measured(
-        Trainer::new(cfg, data, device).map_err(js_err)?,
-        backend,
-    ))
+fn new_trainer(cfg: TrainConfig, data: Arc<Splits>, device: &Device, backend: &str) -> Result<Trainer, JsError> {
+    Ok(measured(Trainer::new(cfg, data, device).map_err(js_err)?, backend))
 }
 
 /// A page trainer (new or restored) measures each step's memory on the CPU path. On WebGPU a
@@ -273,20 +221,13 @@ pub async fn evaluate_checkpoint(
     n_train: Option<u32>,
     n_test: Option<u32>,
 ) -> Result<JsValue, JsError> {
-    let st = checkpoint::parse_state(&state, &format!("{name}/{}", checkpoint::STATE))
-        .map_err(js_err)?;
+    let st = checkpoint::parse_state(&state, &format!("{name}/{}", checkpoint::STATE)).map_err(js_err)?;
     let files = std::collections::BTreeMap::from([(checkpoint::MODEL.to_string(), model)]);
     let data = parse_data(&train, &test).map_err(js_err)?;
     let (device, _, _) = pick_device(&backend).await?;
     let at = |file: &str| format!("{name}/{file}");
-    let (trainer, _) =
-        checkpoint::from_files(&st, &files, &at, Arc::new(data), &device).map_err(js_err)?;
-    let opts = EvalOptions {
-        every_stage: true,
-        linear: false,
-        train_images: n_train.map(|n| n as usize),
-        test_images: n_test.map(|n| n as usize),
-    };
+    let (trainer, _) = checkpoint::from_files(&st, &files, &at, Arc::new(data), &device).map_err(js_err)?;
+    let opts = EvalOptions { every_stage: true, linear: false, train_images: n_train.map(|n| n as usize), test_images: n_test.map(|n| n as usize) };
     to_js(&evaluate_async(&trainer, &opts).await.map_err(js_err)?)
 }
 
@@ -302,22 +243,13 @@ pub struct Lab {
 impl Lab {
     /// `await Lab.create(config, backend, trainBytes, testBytes)`; backend is auto, webgpu or cpu;
     /// `trainBytes` may be the official `.tar.gz` archive (then `testBytes` is ignored).
-    pub async fn create(
-        config: JsValue,
-        backend: String,
-        train: Vec<u8>,
-        test: Vec<u8>,
-    ) -> Result<Lab, JsError> {
+    pub async fn create(config: JsValue, backend: String, train: Vec<u8>, test: Vec<u8>) -> Result<Lab, JsError> {
         let cfg = parse_config(config)?;
         fits_in_tab(&cfg)?;
         let data = parse_data(&train, &test).map_err(js_err)?;
         let (device, backend, backend_note) = pick_device(&backend).await?;
         let trainer = new_trainer(cfg, Arc::new(data), &device, &backend)?;
-        Ok(Lab {
-            trainer,
-            backend,
-            backend_note,
-        })
+        Ok(Lab { trainer, backend, backend_note })
     }
 
     /// A Lab from a checkpoint bundle (the file [`Lab::save`] makes; `name` names it in
@@ -345,13 +277,8 @@ impl Lab {
         let data = parse_data(&train, &test).map_err(js_err)?;
         let (device, backend, backend_note) = pick_device(&backend).await?;
         let at = |file: &str| format!("{name}: {file}");
-        let (trainer, _) =
-            checkpoint::from_files(&state, &files, &at, Arc::new(data), &device).map_err(js_err)?;
-        Ok(Lab {
-            trainer: measured(trainer, &backend),
-            backend,
-            backend_note,
-        })
+        let (trainer, _) = checkpoint::from_files(&state, &files, &at, Arc::new(data), &device).map_err(js_err)?;
+        Ok(Lab { trainer: measured(trainer, &backend), backend, backend_note })
     }
 
     /// This trainer's checkpoint as one file (a tar of `state.json`, `model.bpk`, `optim.bpk`,
@@ -395,12 +322,7 @@ impl Lab {
     /// `n_train` training images as the memory bank and the first `n_test` test images; resolves
     /// to `[{stage, knn}, ...]`, lowest stage first (the same evaluation as `locolab eval`).
     pub async fn evaluate(&self, n_train: u32, n_test: u32) -> Result<JsValue, JsError> {
-        let opts = EvalOptions {
-            every_stage: true,
-            linear: false,
-            train_images: Some(n_train as usize),
-            test_images: Some(n_test as usize),
-        };
+        let opts = EvalOptions { every_stage: true, linear: false, train_images: Some(n_train as usize), test_images: Some(n_test as usize) };
         to_js(&evaluate_async(&self.trainer, &opts).await.map_err(js_err)?)
     }
 
@@ -420,10 +342,7 @@ impl Lab {
             side: usize,
             views: Vec<[Vec<u8>; 2]>,
         }
-        to_js(&Out {
-            side: v.side,
-            views,
-        })
+        to_js(&Out { side: v.side, views })
     }
 
     /// How this trainer's units run in parallel, one Web Worker each: `{units, sharesTop,
@@ -444,41 +363,24 @@ impl Lab {
             shares_top: Vec<bool>,
             shares_bottom: Vec<bool>,
         }
-        to_js(&P {
-            units: t.plan.units.len(),
-            shares_top: s.shares_top,
-            shares_bottom: s.shares_bottom,
-        })
+        to_js(&P { units: t.plan.units.len(), shares_top: s.shares_top, shares_bottom: s.shares_bottom })
     }
 
     /// The views of step `stepCount + ahead`, `{values: Float32Array, shape}`: the bottom
     /// unit's input in a parallel run.
     #[wasm_bindgen(js_name = viewsAhead)]
     pub fn views_ahead(&self, ahead: u32) -> Result<JsValue, JsError> {
-        let v = self
-            .trainer
-            .batch_views(self.trainer.step_count() + ahead as usize);
+        let v = self.trainer.batch_views(self.trainer.step_count() + ahead as usize);
         activation_js(Activation::from(v))
     }
 
     /// Take a parallel run of `steps` steps: per unit (unit order), the model and optimizer
     /// bytes its worker's `UnitRunner.finish()` gave. Nothing changes unless every unit loads.
     #[wasm_bindgen(js_name = adoptUnits)]
-    pub fn adopt_units(
-        &mut self,
-        models: Vec<js_sys::Uint8Array>,
-        optims: Vec<js_sys::Uint8Array>,
-        steps: u32,
-    ) -> Result<(), JsError> {
-        let parts = models
-            .into_iter()
-            .zip(optims)
-            .map(|(m, o)| (m.to_vec(), o.to_vec()))
-            .collect();
+    pub fn adopt_units(&mut self, models: Vec<js_sys::Uint8Array>, optims: Vec<js_sys::Uint8Array>, steps: u32) -> Result<(), JsError> {
+        let parts = models.into_iter().zip(optims).map(|(m, o)| (m.to_vec(), o.to_vec())).collect();
         let units = self.trainer.units_from_bytes(parts).map_err(js_err)?;
-        self.trainer
-            .adopt_units(units, steps as usize)
-            .map_err(js_err)
+        self.trainer.adopt_units(units, steps as usize).map_err(js_err)
     }
 
     #[wasm_bindgen(getter)]
@@ -518,25 +420,18 @@ impl Lab {
 fn object(pairs: &[(&str, JsValue)]) -> Result<JsValue, JsError> {
     let o = js_sys::Object::new();
     for (k, v) in pairs {
-        js_sys::Reflect::set(&o, &JsValue::from_str(k), v)
-            .map_err(|_| js_err("cannot build a message"))?;
+        js_sys::Reflect::set(&o, &JsValue::from_str(k), v).map_err(|_| js_err("cannot build a message"))?;
     }
     Ok(o.into())
 }
 
 fn activation_js(a: Activation) -> Result<JsValue, JsError> {
-    object(&[
-        ("values", js_sys::Float32Array::from(&a.values[..]).into()),
-        ("shape", to_js(&a.shape)?),
-    ])
+    object(&[("values", js_sys::Float32Array::from(&a.values[..]).into()), ("shape", to_js(&a.shape)?)])
 }
 
 fn shared_js(g: &SharedGrads) -> Result<JsValue, JsError> {
     let (values, present) = g.flatten();
-    object(&[
-        ("values", js_sys::Float32Array::from(&values[..]).into()),
-        ("present", js_sys::Uint8Array::from(&present[..]).into()),
-    ])
+    object(&[("values", js_sys::Float32Array::from(&values[..]).into()), ("present", js_sys::Uint8Array::from(&present[..]).into())])
 }
 
 /// One local unit of a parallel run, in its own Web Worker (`www/unit-worker.js` drives it
@@ -550,30 +445,16 @@ pub struct UnitRunner {
 impl UnitRunner {
     /// Unit `unit` of the trainer in `bundle` (what `Lab.save()` gives), for `steps` batches.
     pub fn create(bundle: Vec<u8>, unit: u32, steps: u32) -> Result<UnitRunner, JsError> {
-        let w = UnitWorker::from_bundle(
-            &bundle,
-            "the parallel run's bundle",
-            unit as usize,
-            steps as usize,
-            &Device::flex(),
-        )
-        .map_err(js_err)?;
+        let w = UnitWorker::from_bundle(&bundle, "the parallel run's bundle", unit as usize, steps as usize, &Device::flex()).map_err(js_err)?;
         Ok(UnitRunner { worker: Some(w) })
     }
 
     fn w(&mut self) -> Result<&mut UnitWorker, JsError> {
-        self.worker
-            .as_mut()
-            .ok_or_else(|| js_err("this unit has finished"))
+        self.worker.as_mut().ok_or_else(|| js_err("this unit has finished"))
     }
 
     /// A neighbour's shared-stage message for the top (or bottom) stage; none when undefined.
-    fn message(
-        &mut self,
-        top: bool,
-        values: Option<Vec<f32>>,
-        present: Option<Vec<u8>>,
-    ) -> Result<Option<SharedGrads>, JsError> {
+    fn message(&mut self, top: bool, values: Option<Vec<f32>>, present: Option<Vec<u8>>) -> Result<Option<SharedGrads>, JsError> {
         match (values, present) {
             (Some(v), Some(p)) => Ok(Some(self.w()?.unflatten(top, &v, &p).map_err(js_err)?)),
             _ => Ok(None),
@@ -594,15 +475,8 @@ impl UnitRunner {
     /// the unit above (`{values, shape}`) or undefined for the top unit.
     pub fn forward(&mut self, values: Vec<f32>, shape: Vec<u32>) -> Result<JsValue, JsError> {
         let shape: [usize; 4] = match shape[..] {
-            [a, b, c, d] if (a * b * c * d) as usize == values.len() => {
-                [a as usize, b as usize, c as usize, d as usize]
-            }
-            _ => {
-                return Err(js_err(Error::Config(format!(
-                    "an input of {} values does not have shape {shape:?}",
-                    values.len()
-                ))))
-            }
+            [a, b, c, d] if (a * b * c * d) as usize == values.len() => [a as usize, b as usize, c as usize, d as usize],
+            _ => return Err(js_err(Error::Config(format!("an input of {} values does not have shape {shape:?}", values.len())))),
         };
         let w = self.w()?;
         let x = Activation { shape, values }.into_tensor(&w.device().clone().inner());
@@ -628,22 +502,14 @@ impl UnitRunner {
 
     /// Update the shared top stage with the unit above's message (undefined before it has one).
     #[wasm_bindgen(js_name = settleTop)]
-    pub fn settle_top(
-        &mut self,
-        values: Option<Vec<f32>>,
-        present: Option<Vec<u8>>,
-    ) -> Result<(), JsError> {
+    pub fn settle_top(&mut self, values: Option<Vec<f32>>, present: Option<Vec<u8>>) -> Result<(), JsError> {
         let msg = self.message(true, values, present)?;
         self.w()?.settle_top(msg).map_err(js_err)
     }
 
     /// Update the owned bottom stage with the unit below's message (undefined after its last).
     #[wasm_bindgen(js_name = settleBottom)]
-    pub fn settle_bottom(
-        &mut self,
-        values: Option<Vec<f32>>,
-        present: Option<Vec<u8>>,
-    ) -> Result<(), JsError> {
+    pub fn settle_bottom(&mut self, values: Option<Vec<f32>>, present: Option<Vec<u8>>) -> Result<(), JsError> {
         let msg = self.message(false, values, present)?;
         self.w()?.settle_bottom(msg).map_err(js_err)
     }
@@ -651,14 +517,8 @@ impl UnitRunner {
     /// The unit's modules and optimizer after its last batch: `{model, optim}` (bytes for
     /// `Lab.adoptUnits`).
     pub fn finish(&mut self) -> Result<JsValue, JsError> {
-        let w = self
-            .worker
-            .take()
-            .ok_or_else(|| js_err("this unit has finished"))?;
+        let w = self.worker.take().ok_or_else(|| js_err("this unit has finished"))?;
         let (model, optim) = w.finish_bytes().map_err(js_err)?;
-        object(&[
-            ("model", js_sys::Uint8Array::from(&model[..]).into()),
-            ("optim", js_sys::Uint8Array::from(&optim[..]).into()),
-        ])
+        object(&[("model", js_sys::Uint8Array::from(&model[..]).into()), ("optim", js_sys::Uint8Array::from(&optim[..]).into())])
     }
 }

@@ -12,14 +12,7 @@ use locolab::run::Run;
 use locolab::Trainer;
 
 fn cfg(method: MethodKind) -> TrainConfig {
-    TrainConfig {
-        arch: Arch::PresnetTiny,
-        method,
-        batch: 16,
-        steps: 6,
-        warmup_steps: 1,
-        ..TrainConfig::default()
-    }
+    TrainConfig { arch: Arch::PresnetTiny, method, batch: 16, steps: 6, warmup_steps: 1, ..TrainConfig::default() }
 }
 
 /// A run directory with checkpoints at steps 2 and 4 (checkpoint every 2, stopped at 4).
@@ -32,10 +25,7 @@ fn run_with_checkpoints(name: &str, method: MethodKind) -> std::path::PathBuf {
 
 fn one_line(e: &locolab::Error) -> String {
     let s = e.to_string();
-    assert!(
-        !s.contains('\n') && s.len() < 400,
-        "not a one-line message: {s}"
-    );
+    assert!(!s.contains('\n') && s.len() < 400, "not a one-line message: {s}");
     s
 }
 
@@ -48,17 +38,10 @@ fn resumed_run_continues_with_the_same_losses() {
     assert_eq!(run.trainer.step_count(), 4);
     run.train_to(6, 2, |_, _, _| Ok(())).unwrap();
     let logged: Vec<locolab::StepReport> = locolab::run::read_jsonl(&dir.join("metrics.jsonl"));
-    assert_eq!(
-        logged.iter().map(|r| r.step).collect::<Vec<_>>(),
-        (1..=6).collect::<Vec<_>>()
-    );
+    assert_eq!(logged.iter().map(|r| r.step).collect::<Vec<_>>(), (1..=6).collect::<Vec<_>>());
     for (a, b) in reference.iter().zip(&logged) {
         for (x, y) in a.losses.iter().zip(&b.losses) {
-            assert!(
-                (x - y).abs() < 1e-4,
-                "step {}: {x} uninterrupted vs {y} resumed",
-                a.step
-            );
+            assert!((x - y).abs() < 1e-4, "step {}: {x} uninterrupted vs {y} resumed", a.step);
         }
     }
 }
@@ -71,14 +54,9 @@ fn resume_skips_a_truncated_newest_checkpoint() {
     let bytes = std::fs::read(&model).unwrap();
     std::fs::write(&model, &bytes[..bytes.len() / 2]).unwrap();
     // The folder itself is refused with the file and the cause ...
-    let e = checkpoint::load(&newest, common::cifar(), &Device::flex())
-        .err()
-        .unwrap();
+    let e = checkpoint::load(&newest, common::cifar(), &Device::flex()).err().unwrap();
     let msg = one_line(&e);
-    assert!(
-        msg.contains("model.bpk") && msg.contains("truncated"),
-        "{msg}"
-    );
+    assert!(msg.contains("model.bpk") && msg.contains("truncated"), "{msg}");
     // ... and the run directory falls back to the previous complete checkpoint.
     let loaded = checkpoint::load(&dir, common::cifar(), &Device::flex()).unwrap();
     assert_eq!(loaded.trainer.step_count(), 2);
@@ -88,23 +66,15 @@ fn resume_skips_a_truncated_newest_checkpoint() {
 fn a_half_written_checkpoint_is_never_the_latest() {
     let dir = run_with_checkpoints("partial", MethodKind::Simclr);
     // What a kill during a write leaves: a .partial folder with some of the files.
-    let partial = dir
-        .join(SUBDIR)
-        .join(format!(".partial-{}-99999", step_dir_name(6)));
+    let partial = dir.join(SUBDIR).join(format!(".partial-{}-99999", step_dir_name(6)));
     std::fs::create_dir_all(&partial).unwrap();
     std::fs::write(partial.join("model.bpk"), b"half").unwrap();
     let loaded = checkpoint::load(&dir, common::cifar(), &Device::flex()).unwrap();
     assert_eq!(loaded.trainer.step_count(), 4);
     // The next save clears the leftover and keeps two checkpoints.
     checkpoint::save(&loaded.trainer, &dir, 2).unwrap();
-    let names: Vec<String> = std::fs::read_dir(dir.join(SUBDIR))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert!(
-        !names.iter().any(|n| n.starts_with(".partial")),
-        "{names:?}"
-    );
+    let names: Vec<String> = std::fs::read_dir(dir.join(SUBDIR)).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(!names.iter().any(|n| n.starts_with(".partial")), "{names:?}");
 }
 
 #[test]
@@ -113,49 +83,23 @@ fn foreign_and_future_checkpoints_are_one_line_errors() {
     let tiny_ck = tiny.join(SUBDIR).join(step_dir_name(4));
     // A checkpoint of another architecture, its state.json copied over this one's.
     let other = common::tmpdir("foreign-b");
-    let c = TrainConfig {
-        arch: Arch::PresnetCifar,
-        steps: 1,
-        ..cfg(MethodKind::Simclr)
-    };
+    let c = TrainConfig { arch: Arch::PresnetCifar, steps: 1, ..cfg(MethodKind::Simclr) };
     let t = Trainer::new(c, common::cifar(), &Device::flex()).unwrap();
     let other_ck = other.join("ck");
     checkpoint::write_to(&t, &other_ck, checkpoint::Contents::Full).unwrap();
     std::fs::copy(other_ck.join("state.json"), tiny_ck.join("state.json")).unwrap();
-    let msg = one_line(
-        &checkpoint::load(&tiny_ck, common::cifar(), &Device::flex())
-            .err()
-            .unwrap(),
-    );
+    let msg = one_line(&checkpoint::load(&tiny_ck, common::cifar(), &Device::flex()).err().unwrap());
     assert!(msg.contains("model.bpk"), "{msg}");
     // Another format version.
     let state = std::fs::read_to_string(other_ck.join("state.json")).unwrap();
     let v = format!("\"version\": {}", checkpoint::FORMAT_VERSION);
     assert!(state.contains(&v));
-    std::fs::write(
-        other_ck.join("state.json"),
-        state.replace(&v, "\"version\": 99"),
-    )
-    .unwrap();
-    let msg = one_line(
-        &checkpoint::load(&other_ck, common::cifar(), &Device::flex())
-            .err()
-            .unwrap(),
-    );
-    assert!(
-        msg.contains("format 99") && msg.contains("state.json"),
-        "{msg}"
-    );
+    std::fs::write(other_ck.join("state.json"), state.replace(&v, "\"version\": 99")).unwrap();
+    let msg = one_line(&checkpoint::load(&other_ck, common::cifar(), &Device::flex()).err().unwrap());
+    assert!(msg.contains("format 99") && msg.contains("state.json"), "{msg}");
     // Not a checkpoint at all.
-    let msg = one_line(
-        &checkpoint::load(Path::new("/nonexistent"), common::cifar(), &Device::flex())
-            .err()
-            .unwrap(),
-    );
-    assert!(
-        msg.contains("/nonexistent") && msg.contains("does not exist"),
-        "{msg}"
-    );
+    let msg = one_line(&checkpoint::load(Path::new("/nonexistent"), common::cifar(), &Device::flex()).err().unwrap());
+    assert!(msg.contains("/nonexistent") && msg.contains("does not exist"), "{msg}");
 }
 
 #[test]
@@ -165,9 +109,7 @@ fn weights_only_checkpoints_evaluate_but_do_not_resume() {
     checkpoint::write_to(&t, &dir.join("final"), checkpoint::Contents::WeightsOnly).unwrap();
     let loaded = checkpoint::load(&dir.join("final"), common::cifar(), &Device::flex()).unwrap();
     assert!(!loaded.resumable);
-    let e = Run::resume(&dir.join("final"), common::cifar(), &Device::flex(), &[])
-        .err()
-        .unwrap();
+    let e = Run::resume(&dir.join("final"), common::cifar(), &Device::flex(), &[]).err().unwrap();
     assert!(one_line(&e).contains("weights only"), "{e}");
 }
 
@@ -179,21 +121,13 @@ fn a_bundle_holds_the_folder_files_and_resumes_exactly() {
     let mut t = Trainer::new(cfg(MethodKind::Loco), common::cifar(), &Device::flex()).unwrap();
     t.run(2, |_| {}).unwrap();
     let bundle = checkpoint::to_bundle(&t, checkpoint::Contents::Full).unwrap();
-    assert_eq!(
-        bundle,
-        checkpoint::to_bundle(&t, checkpoint::Contents::Full).unwrap(),
-        "bundles are reproducible"
-    );
+    assert_eq!(bundle, checkpoint::to_bundle(&t, checkpoint::Contents::Full).unwrap(), "bundles are reproducible");
     // The same bytes as a checkpoint folder's files.
     checkpoint::write_to(&t, &dir.join("ck"), checkpoint::Contents::Full).unwrap();
     let (state, files) = checkpoint::read_bundle(&bundle, "b.tar").unwrap();
     assert_eq!(state.step, 2);
     for (name, bytes) in &files {
-        assert_eq!(
-            bytes,
-            &std::fs::read(dir.join("ck").join(name)).unwrap(),
-            "{name}"
-        );
+        assert_eq!(bytes, &std::fs::read(dir.join("ck").join(name)).unwrap(), "{name}");
     }
     assert_eq!(files.keys().collect::<Vec<_>>(), ["model.bpk", "optim.bpk"]);
     // Loaded from a file, it continues with the losses of the uninterrupted trainer.
@@ -201,10 +135,7 @@ fn a_bundle_holds_the_folder_files_and_resumes_exactly() {
     std::fs::write(&file, &bundle).unwrap();
     let mut loaded = checkpoint::load(&file, common::cifar(), &Device::flex()).unwrap();
     assert!(loaded.resumable);
-    assert_eq!(
-        (loaded.trainer.step_count(), loaded.trainer.images_seen()),
-        (2, t.images_seen())
-    );
+    assert_eq!((loaded.trainer.step_count(), loaded.trainer.images_seen()), (2, t.images_seen()));
     let (a, b) = (t.step().unwrap(), loaded.trainer.step().unwrap());
     assert_eq!(a.step, 3);
     for (x, y) in a.losses.iter().zip(&b.losses) {
@@ -212,26 +143,14 @@ fn a_bundle_holds_the_folder_files_and_resumes_exactly() {
     }
 
     // Not a bundle, a truncated one, one whose weights were swapped: named, one line.
-    let e = checkpoint::from_bundle(b"hello", "notes.tar", common::cifar(), &Device::flex())
-        .err()
-        .unwrap();
-    assert!(
-        one_line(&e).contains("notes.tar is not a LoCo Lab checkpoint"),
-        "{e}"
-    );
-    let e = checkpoint::from_bundle(&bundle[..4096], "cut.tar", common::cifar(), &Device::flex())
-        .err()
-        .unwrap();
+    let e = checkpoint::from_bundle(b"hello", "notes.tar", common::cifar(), &Device::flex()).err().unwrap();
+    assert!(one_line(&e).contains("notes.tar is not a LoCo Lab checkpoint"), "{e}");
+    let e = checkpoint::from_bundle(&bundle[..4096], "cut.tar", common::cifar(), &Device::flex()).err().unwrap();
     let msg = one_line(&e);
-    assert!(
-        msg.contains("cut.tar") && msg.contains("truncated"),
-        "{msg}"
-    );
+    assert!(msg.contains("cut.tar") && msg.contains("truncated"), "{msg}");
     let mut swapped = bundle.clone();
     let at = swapped.len() / 2;
     swapped[at] ^= 0x55;
-    let e = checkpoint::from_bundle(&swapped, "x.tar", common::cifar(), &Device::flex())
-        .err()
-        .unwrap();
+    let e = checkpoint::from_bundle(&swapped, "x.tar", common::cifar(), &Device::flex()).err().unwrap();
     assert!(one_line(&e).contains("does not match the hash"), "{e}");
 }

@@ -12,20 +12,10 @@ use locolab::Trainer;
 fn knn_and_linear_probe_beat_chance_on_trained_features() {
     let mut t = Trainer::new(cfg(MethodKind::Simclr), common::cifar(), &Device::flex()).unwrap();
     t.run(5, |_| {}).unwrap();
-    let acc = evaluate(
-        &t,
-        &EvalOptions {
-            train_images: Some(2000),
-            ..EvalOptions::default()
-        },
-    )
-    .unwrap();
+    let acc = evaluate(&t, &EvalOptions { train_images: Some(2000), ..EvalOptions::default() }).unwrap();
     eprintln!("{acc:?}");
     // Ten balanced classes: chance is 10%. Even near-random conv features do far better.
-    assert!(
-        acc[0].knn > 18.0 && acc[0].linear.unwrap() > 18.0,
-        "{acc:?}"
-    );
+    assert!(acc[0].knn > 18.0 && acc[0].linear.unwrap() > 18.0, "{acc:?}");
 }
 
 /// Drive a future whose read-backs resolve at once (the CPU backend) to completion.
@@ -43,52 +33,27 @@ fn ready<F: std::future::Future>(f: F) -> F::Output {
 fn async_evaluation_gives_the_same_numbers() {
     let mut t = Trainer::new(cfg(MethodKind::Loco), common::cifar(), &Device::flex()).unwrap();
     t.run(2, |_| {}).unwrap();
-    let opts = EvalOptions {
-        every_stage: true,
-        linear: false,
-        train_images: Some(500),
-        test_images: Some(200),
-    };
+    let opts = EvalOptions { every_stage: true, linear: false, train_images: Some(500), test_images: Some(200) };
     let sync = evaluate(&t, &opts).unwrap();
     let not_sync = ready(evaluate_async(&t, &opts)).unwrap();
     assert_eq!(sync.len(), 6);
     for (a, b) in sync.iter().zip(&not_sync) {
         assert_eq!((&a.stage, a.knn), (&b.stage, b.knn));
     }
-    let none = EvalOptions {
-        train_images: Some(0),
-        ..opts
-    };
-    assert!(evaluate(&t, &none)
-        .unwrap_err()
-        .to_string()
-        .contains("at least one train and one test image"));
+    let none = EvalOptions { train_images: Some(0), ..opts };
+    assert!(evaluate(&t, &none).unwrap_err().to_string().contains("at least one train and one test image"));
 }
 
 #[test]
 fn top_k_ranks_ties_like_argmax() {
     use locolab::eval::top_k;
     // Two rows of 6 classes; labels 2 and 5.
-    let scores = [
-        0.1, 0.9, 0.5, 0.5, 0.0, 0.2, /**/ 1.0, 1.0, 1.0, 1.0, 1.0, 1.0,
-    ];
+    let scores = [0.1, 0.9, 0.5, 0.5, 0.0, 0.2, /**/ 1.0, 1.0, 1.0, 1.0, 1.0, 1.0];
     assert_eq!(top_k(&scores, &[2, 5], 1), 0.0);
-    assert_eq!(
-        top_k(&scores, &[2, 5], 2),
-        50.0,
-        "label 2 is second; 3 ties with it but ranks after"
-    );
+    assert_eq!(top_k(&scores, &[2, 5], 2), 50.0, "label 2 is second; 3 ties with it but ranks after");
     assert_eq!(top_k(&scores, &[3, 5], 2), 0.0);
-    assert_eq!(
-        top_k(&scores, &[2, 4], 5),
-        100.0,
-        "label 4 ties with all, four lower classes before it"
-    );
-    assert_eq!(
-        top_k(&scores, &[2, 5], 5),
-        50.0,
-        "label 5 ties with all and ranks sixth"
-    );
+    assert_eq!(top_k(&scores, &[2, 4], 5), 100.0, "label 4 ties with all, four lower classes before it");
+    assert_eq!(top_k(&scores, &[2, 5], 5), 50.0, "label 5 ties with all and ranks sixth");
 }
 
 /// Features whose labels are a linear function of them (argmax of W x, 12 classes): both the
@@ -99,44 +64,22 @@ fn full_batch_and_mini_batch_probes_learn_a_linear_rule() {
     use rand::{Rng, SeedableRng};
     let mut rng = rand::rngs::SmallRng::seed_from_u64(3);
     let (dim, classes) = (16, 12);
-    let w: Vec<f32> = (0..dim * classes)
-        .map(|_| rng.random_range(-1.0..1.0))
-        .collect();
+    let w: Vec<f32> = (0..dim * classes).map(|_| rng.random_range(-1.0..1.0)).collect();
     let mut make = |n: usize| {
         let x: Vec<f32> = (0..n * dim).map(|_| rng.random_range(-1.0..1.0)).collect();
         let labels: Vec<u32> = (0..n)
             .map(|i| {
-                let score = |c: usize| {
-                    (0..dim)
-                        .map(|d| w[c * dim + d] * x[i * dim + d])
-                        .sum::<f32>()
-                };
-                (0..classes)
-                    .max_by(|&a, &b| score(a).total_cmp(&score(b)))
-                    .unwrap() as u32
+                let score = |c: usize| (0..dim).map(|d| w[c * dim + d] * x[i * dim + d]).sum::<f32>();
+                (0..classes).max_by(|&a, &b| score(a).total_cmp(&score(b))).unwrap() as u32
             })
             .collect();
-        (
-            Tensor::<2>::from_data(TensorData::new(x, [n, dim]), &Device::flex()),
-            labels,
-        )
+        (Tensor::<2>::from_data(TensorData::new(x, [n, dim]), &Device::flex()), labels)
     };
     let (train, train_labels) = make(6000);
     let (test, test_labels) = make(1000);
     for limit in [usize::MAX, 1000] {
-        let (top1, top5) = linear_probe_with(
-            train.clone(),
-            &train_labels,
-            test.clone(),
-            &test_labels,
-            300,
-            limit,
-        )
-        .unwrap();
+        let (top1, top5) = linear_probe_with(train.clone(), &train_labels, test.clone(), &test_labels, 300, limit).unwrap();
         assert!(top1 > 70.0, "limit {limit}: top-1 {top1}");
-        assert!(
-            top5.unwrap() > top1 && top5.unwrap() > 95.0,
-            "limit {limit}: top-5 {top5:?}"
-        );
+        assert!(top5.unwrap() > top1 && top5.unwrap() > 95.0, "limit {limit}: top-5 {top5:?}");
     }
 }

@@ -11,14 +11,7 @@ use locolab::Trainer;
 
 fn spec() -> ExperimentSpec {
     ExperimentSpec {
-        base: TrainConfig {
-            arch: Arch::PresnetTiny,
-            batch: 16,
-            steps: 4,
-            warmup_steps: 1,
-            seed: 5,
-            ..TrainConfig::default()
-        },
+        base: TrainConfig { arch: Arch::PresnetTiny, batch: 16, steps: 4, warmup_steps: 1, seed: 5, ..TrainConfig::default() },
         methods: vec![MethodKind::Simclr, MethodKind::Loco],
         seeds: 2,
         eval_every: 2,
@@ -31,10 +24,7 @@ fn spec() -> ExperimentSpec {
 /// A slice of the real subset: enough for kNN and the probe, small enough for CI.
 fn data() -> std::sync::Arc<locolab::data::Splits> {
     let d = common::cifar();
-    std::sync::Arc::new(locolab::data::Splits {
-        train: d.train.take(600),
-        test: d.test.take(200),
-    })
+    std::sync::Arc::new(locolab::data::Splits { train: d.train.take(600), test: d.test.take(200) })
 }
 
 #[test]
@@ -44,113 +34,51 @@ fn seeded_experiment_reports_every_run_and_resumes() {
     experiment::write_spec(&spec, &out).unwrap();
     let runs = experiment::run(&spec, &out, data(), &Device::flex(), 2, 1, &|_| {}).unwrap();
     let labels: Vec<&str> = runs.iter().map(|r| r.method.as_str()).collect();
-    assert_eq!(
-        labels,
-        [
-            "simclr",
-            "simclr",
-            "loco(hard, conv-mlp)",
-            "loco(hard, conv-mlp)",
-            RANDOM_INIT,
-            RANDOM_INIT
-        ]
-    );
-    assert_eq!(
-        runs.iter().map(|r| r.seed).collect::<Vec<_>>(),
-        [5, 6, 5, 6, 5, 6]
-    );
+    assert_eq!(labels, ["simclr", "simclr", "loco(hard, conv-mlp)", "loco(hard, conv-mlp)", RANDOM_INIT, RANDOM_INIT]);
+    assert_eq!(runs.iter().map(|r| r.seed).collect::<Vec<_>>(), [5, 6, 5, 6, 5, 6]);
     for r in &runs {
         assert_eq!(r.accuracy.len(), 6, "every stage is evaluated: {r:?}");
-        assert!(r
-            .accuracy
-            .iter()
-            .all(|a| a.linear.is_some() && (0.0..=100.0).contains(&a.knn)));
+        assert!(r.accuracy.iter().all(|a| a.linear.is_some() && (0.0..=100.0).contains(&a.knn)));
         if r.method != RANDOM_INIT {
             // The monitor ran at steps 0, 2 and 4, on every stage.
-            assert_eq!(
-                r.monitor.iter().map(|p| p.step).collect::<Vec<_>>(),
-                [0, 2, 4]
-            );
+            assert_eq!(r.monitor.iter().map(|p| p.step).collect::<Vec<_>>(), [0, 2, 4]);
             assert!(r.monitor.iter().all(|p| p.knn.len() == 6));
         }
     }
     // Two runs at a time train exactly as one alone would (seeded initialisation takes turns).
-    let mut alone =
-        Trainer::new(spec.config(MethodKind::Loco, 1), data(), &Device::flex()).unwrap();
+    let mut alone = Trainer::new(spec.config(MethodKind::Loco, 1), data(), &Device::flex()).unwrap();
     let want = alone.run(4, |_| {}).unwrap();
-    let got: Vec<locolab::StepReport> =
-        locolab::run::read_jsonl(&out.join("loco/seed-6/metrics.jsonl"));
+    let got: Vec<locolab::StepReport> = locolab::run::read_jsonl(&out.join("loco/seed-6/metrics.jsonl"));
     for (a, b) in want.iter().zip(&got) {
         for (x, y) in a.losses.iter().zip(&b.losses) {
-            assert!(
-                (x - y).abs() < 1e-4,
-                "step {}: {x} alone vs {y} in the experiment",
-                a.step
-            );
+            assert!((x - y).abs() < 1e-4, "step {}: {x} alone vs {y} in the experiment", a.step);
         }
     }
     // The report: mean ± std per method, the random-init row, the figures.
-    let report = ExperimentReport {
-        spec: spec.clone(),
-        runs: runs.clone(),
-    };
+    let report = ExperimentReport { spec: spec.clone(), runs: runs.clone() };
     let files = report.write(&out).unwrap();
     let md = report.markdown();
-    assert!(
-        md.contains("| random-init | 2 |") && md.contains(" ± "),
-        "{md}"
-    );
-    for name in [
-        "results.json",
-        "results.md",
-        "knn_curve.svg",
-        "knn_per_stage.svg",
-        "final_per_stage.svg",
-        "loss_curves.svg",
-    ] {
+    assert!(md.contains("| random-init | 2 |") && md.contains(" ± "), "{md}");
+    for name in ["results.json", "results.md", "knn_curve.svg", "knn_per_stage.svg", "final_per_stage.svg", "loss_curves.svg"] {
         let path = out.join(name);
         assert!(files.contains(&path), "{name} written");
         let text = std::fs::read_to_string(&path).unwrap();
         if name.ends_with(".svg") {
-            assert!(
-                text.starts_with("<svg") && text.contains("simclr") && text.contains("<text"),
-                "{name}: {}",
-                &text[..text.len().min(200)]
-            );
+            assert!(text.starts_with("<svg") && text.contains("simclr") && text.contains("<text"), "{name}: {}", &text[..text.len().min(200)]);
         }
     }
     // Resume: a run whose result was lost is finished again from its checkpoint, with the
     // same final numbers; the others are read back as they were.
     std::fs::remove_file(out.join("loco/seed-6/result.json")).unwrap();
-    let again = experiment::run(
-        &experiment::read_spec(&out).unwrap(),
-        &out,
-        data(),
-        &Device::flex(),
-        1,
-        0,
-        &|_| {},
-    )
-    .unwrap();
+    let again = experiment::run(&experiment::read_spec(&out).unwrap(), &out, data(), &Device::flex(), 1, 0, &|_| {}).unwrap();
     for (a, b) in runs.iter().zip(&again) {
         assert_eq!(a.method, b.method);
         for (x, y) in a.accuracy.iter().zip(&b.accuracy) {
-            assert!(
-                (x.knn - y.knn).abs() < 1e-9,
-                "{}: kNN {} then {}",
-                a.method,
-                x.knn,
-                y.knn
-            );
+            assert!((x.knn - y.knn).abs() < 1e-9, "{}: kNN {} then {}", a.method, x.knn, y.knn);
         }
     }
     // Another experiment in the same directory is refused.
     let other = ExperimentSpec { seeds: 3, ..spec };
-    let e = experiment::write_spec(&other, &out)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("experiment.json") && e.contains("--resume"),
-        "{e}"
-    );
+    let e = experiment::write_spec(&other, &out).unwrap_err().to_string();
+    assert!(e.contains("experiment.json") && e.contains("--resume"), "{e}");
 }

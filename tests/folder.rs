@@ -43,18 +43,11 @@ fn save(path: &Path, class: usize, i: usize) {
             let p = rgb.get_pixel(x, y);
             Rgba([p[0], p[1], p[2], 128])
         })),
-        3 => DynamicImage::ImageLuma8(GrayImage::from_fn(w, h, |x, _| {
-            image::Luma([(x * 7) as u8])
-        })),
+        3 => DynamicImage::ImageLuma8(GrayImage::from_fn(w, h, |x, _| image::Luma([(x * 7) as u8]))),
         _ => DynamicImage::ImageRgb8(rgb),
     };
-    let (ext, fmt) = if matches!(i % 5, 0 | 1) {
-        ("jpg", ImageFormat::Jpeg)
-    } else {
-        ("png", ImageFormat::Png)
-    };
-    img.save_with_format(path.join(format!("{i:03}.{ext}")), fmt)
-        .unwrap();
+    let (ext, fmt) = if matches!(i % 5, 0 | 1) { ("jpg", ImageFormat::Jpeg) } else { ("png", ImageFormat::Png) };
+    img.save_with_format(path.join(format!("{i:03}.{ext}")), fmt).unwrap();
 }
 
 /// `root/train/<class>/` with `per_class` images and `root/<eval>/<class>/` with 4.
@@ -75,10 +68,7 @@ fn open(dir: &Path) -> locolab::Result<data::Opened> {
 }
 
 fn err(dir: &Path) -> String {
-    let msg = open(dir)
-        .err()
-        .expect("bad input must be an error")
-        .to_string();
+    let msg = open(dir).err().expect("bad input must be an error").to_string();
     assert!(!msg.contains('\n'), "one line: {msg}");
     msg
 }
@@ -92,20 +82,9 @@ fn a_folder_tree_of_mixed_images_loads_with_sorted_classes() {
     assert_eq!(d.train.classes, CLASSES.map(String::from).to_vec());
     assert_eq!((d.train.len(), d.test.len()), (30, 12));
     assert_eq!(d.train.labels.iter().filter(|&&l| l == 2).count(), 10);
-    let sizes: Vec<(usize, usize)> = (0..5)
-        .map(|i| (d.train.image(i).w, d.train.image(i).h))
-        .collect();
-    assert_eq!(
-        sizes,
-        [(40, 30), (64, 100), (120, 80), (33, 33), (90, 70)],
-        "files in sorted order, any size"
-    );
-    assert!(
-        opened.description.starts_with("image folder")
-            && opened.description.contains("3 classes (cat, dog, zebra)"),
-        "{}",
-        opened.description
-    );
+    let sizes: Vec<(usize, usize)> = (0..5).map(|i| (d.train.image(i).w, d.train.image(i).h)).collect();
+    assert_eq!(sizes, [(40, 30), (64, 100), (120, 80), (33, 33), (90, 70)], "files in sorted order, any size");
+    assert!(opened.description.starts_with("image folder") && opened.description.contains("3 classes (cat, dog, zebra)"), "{}", opened.description);
     // A gray image comes out with three equal planes.
     let gray = d.train.image(1);
     let plane = gray.w * gray.h;
@@ -122,38 +101,15 @@ fn trains_and_evaluates_on_a_folder_at_another_input_size() {
     write_tree(&root, "val", 12);
     let data = Arc::new(open(&root).unwrap().splits);
     for method in [MethodKind::Simclr, MethodKind::Loco] {
-        let cfg = TrainConfig {
-            arch: Arch::PresnetTiny,
-            method,
-            input: 48,
-            batch: 8,
-            steps: 3,
-            warmup_steps: 1,
-            ..TrainConfig::default()
-        };
+        let cfg = TrainConfig { arch: Arch::PresnetTiny, method, input: 48, batch: 8, steps: 3, warmup_steps: 1, ..TrainConfig::default() };
         let mut t = Trainer::new(cfg, data.clone(), &Device::flex()).unwrap();
         t.set_loader_workers(2);
         let reports = t.run(3, |_| {}).unwrap();
-        assert!(reports
-            .iter()
-            .all(|r| r.losses.iter().all(|l| l.is_finite())));
-        assert!(
-            (reports[2].epoch - 24.0 / 36.0).abs() < 1e-9,
-            "epoch = images seen / train images: {}",
-            reports[2].epoch
-        );
-        let acc = evaluate(
-            &t,
-            &EvalOptions {
-                every_stage: true,
-                ..EvalOptions::default()
-            },
-        )
-        .unwrap();
+        assert!(reports.iter().all(|r| r.losses.iter().all(|l| l.is_finite())));
+        assert!((reports[2].epoch - 24.0 / 36.0).abs() < 1e-9, "epoch = images seen / train images: {}", reports[2].epoch);
+        let acc = evaluate(&t, &EvalOptions { every_stage: true, ..EvalOptions::default() }).unwrap();
         assert_eq!(acc.len(), t.spec.stage_names().len());
-        assert!(acc
-            .iter()
-            .all(|a| (0.0..=100.0).contains(&a.knn) && a.linear.is_some()));
+        assert!(acc.iter().all(|a| (0.0..=100.0).contains(&a.knn) && a.linear.is_some()));
     }
 }
 
@@ -164,16 +120,8 @@ fn the_larger_images_get_the_imagenet_recipe_and_a_centre_crop() {
     write_tree(&root, "val", 5);
     let d = open(&root).unwrap().splits;
     let aug = Augment::for_data(64, &d.train);
-    assert_eq!(
-        (aug.scale.0, aug.blur_p),
-        (0.08, 0.5),
-        "images above 64 px: the ImageNet recipe"
-    );
-    assert_eq!(
-        Augment::for_data(32, &common::cifar().train).blur_p,
-        0.0,
-        "CIFAR keeps its recipe"
-    );
+    assert_eq!((aug.scale.0, aug.blur_p), (0.08, 0.5), "images above 64 px: the ImageNet recipe");
+    assert_eq!(Augment::for_data(32, &common::cifar().train).blur_p, 0.0, "CIFAR keeps its recipe");
     let v = aug.views(&d.train, &[(2, 0), (4, 1)], 3);
     assert_eq!(v.data.len(), 2 * 2 * 3 * 64 * 64);
     assert!(v.data.iter().all(|x| x.is_finite()));
@@ -196,42 +144,19 @@ fn bad_input_is_one_line_naming_the_file_and_the_cause() {
         std::fs::write(&f, &bytes[..bytes.len() / 3]).unwrap();
     });
     let msg = err(&truncated);
-    assert!(
-        msg.contains("train/dog/000.jpg") && msg.contains("--skip-bad-images"),
-        "{msg}"
-    );
+    assert!(msg.contains("train/dog/000.jpg") && msg.contains("--skip-bad-images"), "{msg}");
     // --skip-bad-images: skipped, counted, named; the rest loads.
-    let opened = data::open(
-        &truncated,
-        FolderOptions {
-            skip_bad: true,
-            ..FolderOptions::default()
-        },
-    )
-    .unwrap();
+    let opened = data::open(&truncated, FolderOptions { skip_bad: true, ..FolderOptions::default() }).unwrap();
     assert_eq!((opened.skipped.len(), opened.splits.train.len()), (1, 8));
-    assert!(
-        opened.skipped[0].contains("000.jpg")
-            && opened.description.contains("1 unreadable files skipped")
-    );
+    assert!(opened.skipped[0].contains("000.jpg") && opened.description.contains("1 unreadable files skipped"));
 
-    let text = broken("bad-text", |r| {
-        std::fs::write(r.join("train/cat/notes.txt"), "hello").unwrap()
-    });
+    let text = broken("bad-text", |r| std::fs::write(r.join("train/cat/notes.txt"), "hello").unwrap());
     let msg = err(&text);
-    assert!(
-        msg.contains("notes.txt") && msg.contains("not a JPEG or PNG"),
-        "{msg}"
-    );
+    assert!(msg.contains("notes.txt") && msg.contains("not a JPEG or PNG"), "{msg}");
 
-    let empty = broken("bad-empty-class", |r| {
-        std::fs::create_dir_all(r.join("train/emu")).unwrap()
-    });
+    let empty = broken("bad-empty-class", |r| std::fs::create_dir_all(r.join("train/emu")).unwrap());
     let msg = err(&empty);
-    assert!(
-        msg.contains("different class folders") && msg.contains("emu"),
-        "{msg}"
-    );
+    assert!(msg.contains("different class folders") && msg.contains("emu"), "{msg}");
     let empty_both = broken("bad-empty-both", |r| {
         std::fs::create_dir_all(r.join("train/emu")).unwrap();
         std::fs::create_dir_all(r.join("val/emu")).unwrap();
@@ -248,42 +173,26 @@ fn bad_input_is_one_line_naming_the_file_and_the_cause() {
     std::fs::create_dir_all(no_val.join("train/cat")).unwrap();
     assert!(err(&no_val).contains("no val/ or test/"));
 
-    let tiny = broken("bad-1x1", |r| {
-        RgbImage::new(1, 1)
-            .save(r.join("val/zebra/tiny.png"))
-            .unwrap()
-    });
+    let tiny = broken("bad-1x1", |r| RgbImage::new(1, 1).save(r.join("val/zebra/tiny.png")).unwrap());
     let msg = err(&tiny);
     assert!(msg.contains("tiny.png") && msg.contains("1x1"), "{msg}");
 
-    let bomb = broken("bad-bomb", |r| {
-        std::fs::write(r.join("train/cat/bomb.png"), bomb_png()).unwrap()
-    });
+    let bomb = broken("bad-bomb", |r| std::fs::write(r.join("train/cat/bomb.png"), bomb_png()).unwrap());
     let msg = err(&bomb);
-    assert!(
-        msg.contains("bomb.png") && msg.contains("pixel limit"),
-        "{msg}"
-    );
+    assert!(msg.contains("bomb.png") && msg.contains("pixel limit"), "{msg}");
 
     #[cfg(unix)]
     {
-        let looped = broken("bad-symlink-loop", |r| {
-            std::os::unix::fs::symlink("loop.jpg", r.join("train/cat/loop.jpg")).unwrap()
-        });
+        let looped = broken("bad-symlink-loop", |r| std::os::unix::fs::symlink("loop.jpg", r.join("train/cat/loop.jpg")).unwrap());
         let msg = err(&looped);
-        assert!(
-            msg.contains("loop.jpg") && msg.contains("cannot read"),
-            "{msg}"
-        );
+        assert!(msg.contains("loop.jpg") && msg.contains("cannot read"), "{msg}");
     }
 }
 
 /// A PNG whose header claims 60000 x 60000 pixels (3.6 billion): refused before decoding.
 fn bomb_png() -> Vec<u8> {
     let mut bytes = Vec::new();
-    RgbImage::new(8, 8)
-        .write_to(&mut std::io::Cursor::new(&mut bytes), ImageFormat::Png)
-        .unwrap();
+    RgbImage::new(8, 8).write_to(&mut std::io::Cursor::new(&mut bytes), ImageFormat::Png).unwrap();
     // IHDR: 8-byte signature, 4 length, 4 "IHDR", then width and height; CRC over type + data.
     bytes[16..20].copy_from_slice(&60000u32.to_be_bytes());
     bytes[20..24].copy_from_slice(&60000u32.to_be_bytes());
@@ -298,14 +207,7 @@ fn an_archive_is_unpacked_once_into_the_cache() {
     let root = tmpdir("archive-src");
     write_tree(&root.join("tree"), "test", 2);
     let archive = root.join("mini-jpeg.tar.gz");
-    let status = std::process::Command::new("tar")
-        .arg("-czf")
-        .arg(&archive)
-        .arg("-C")
-        .arg(root.join("tree"))
-        .args(["train", "test"])
-        .status()
-        .unwrap();
+    let status = std::process::Command::new("tar").arg("-czf").arg(&archive).arg("-C").arg(root.join("tree")).args(["train", "test"]).status().unwrap();
     assert!(status.success());
     let cache = tmpdir("archive-cache");
     let unpacked = folder::unpack_once(&archive, &cache).unwrap();
@@ -320,20 +222,9 @@ fn an_archive_is_unpacked_once_into_the_cache() {
     // Not an image-folder archive: a one-line error naming it.
     let plain = root.join("plain.tar");
     std::fs::write(root.join("x.txt"), "x").unwrap();
-    assert!(std::process::Command::new("tar")
-        .arg("-cf")
-        .arg(&plain)
-        .arg("-C")
-        .arg(&root)
-        .arg("x.txt")
-        .status()
-        .unwrap()
-        .success());
+    assert!(std::process::Command::new("tar").arg("-cf").arg(&plain).arg("-C").arg(&root).arg("x.txt").status().unwrap().success());
     let msg = folder::unpack_once(&plain, &cache).unwrap_err().to_string();
-    assert!(
-        msg.contains("plain.tar") && msg.contains("no train/ folder"),
-        "{msg}"
-    );
+    assert!(msg.contains("plain.tar") && msg.contains("no train/ folder"), "{msg}");
 }
 
 #[test]
@@ -346,17 +237,10 @@ fn the_shipped_cifar_jpeg_archive_reads_in_cifar_label_order() {
         return;
     }
     let opened = data::open(&archive, FolderOptions::default()).unwrap();
-    assert!(
-        opened.description.starts_with("image-folder archive"),
-        "{}",
-        opened.description
-    );
+    assert!(opened.description.starts_with("image-folder archive"), "{}", opened.description);
     let d: Splits = opened.splits;
     assert_eq!((d.train.len(), d.test.len()), (50_000, 8_000));
-    assert_eq!(
-        d.train.classes,
-        locolab::data::cifar::CLASS_NAMES.map(String::from).to_vec()
-    );
+    assert_eq!(d.train.classes, locolab::data::cifar::CLASS_NAMES.map(String::from).to_vec());
     assert_eq!(d.train.size_text(), "32x32");
     // Record i of the binary subset with label c is the k-th of its class there, and
     // train/<c>/<k>.jpg here: image (c * 5000 + k) of the folder. JPEG is lossy (README: mean
@@ -369,18 +253,8 @@ fn the_shipped_cifar_jpeg_archive_reads_in_cifar_label_order() {
         seen[c] += 1;
         assert_eq!(d.train.labels[j] as usize, c);
         let (a, b) = (bin.image(i).pixels, d.train.image(j).pixels);
-        let mae = a
-            .iter()
-            .zip(b.iter())
-            .map(|(x, y)| (*x as f64 - *y as f64).abs())
-            .sum::<f64>()
-            / a.len() as f64;
-        assert!(
-            mae < 15.0,
-            "record {i}: mean abs difference {mae} to train/{}/{:04}.jpg",
-            d.train.classes[c],
-            seen[c] - 1
-        );
+        let mae = a.iter().zip(b.iter()).map(|(x, y)| (*x as f64 - *y as f64).abs()).sum::<f64>() / a.len() as f64;
+        assert!(mae < 15.0, "record {i}: mean abs difference {mae} to train/{}/{:04}.jpg", d.train.classes[c], seen[c] - 1);
     }
 }
 
@@ -389,48 +263,20 @@ fn a_streamed_folder_gives_the_batches_and_losses_of_the_decoded_one() {
     let root = tmpdir("folder-stream");
     write_tree(&root, "val", 8);
     let memory = Arc::new(open(&root).unwrap().splits);
-    let streamed = Arc::new(
-        data::open(
-            &root,
-            FolderOptions {
-                stream: true,
-                ..FolderOptions::default()
-            },
-        )
-        .unwrap(),
-    );
-    assert!(
-        streamed.description.contains("streamed") && !memory.train.is_streamed(),
-        "{}",
-        streamed.description
-    );
+    let streamed = Arc::new(data::open(&root, FolderOptions { stream: true, ..FolderOptions::default() }).unwrap());
+    assert!(streamed.description.contains("streamed") && !memory.train.is_streamed(), "{}", streamed.description);
     let streamed = Arc::new(streamed.splits.clone());
     assert!(streamed.train.is_streamed() && streamed.train.spread(5).is_streamed());
-    let cfg = TrainConfig {
-        arch: Arch::PresnetTiny,
-        method: MethodKind::Gim,
-        input: 32,
-        batch: 6,
-        steps: 2,
-        warmup_steps: 1,
-        ..TrainConfig::default()
-    };
+    let cfg = TrainConfig { arch: Arch::PresnetTiny, method: MethodKind::Gim, input: 32, batch: 6, steps: 2, warmup_steps: 1, ..TrainConfig::default() };
     let mut a = Trainer::new(cfg.clone(), memory, &Device::flex()).unwrap();
     let mut b = Trainer::new(cfg, streamed, &Device::flex()).unwrap();
     b.set_loader_workers(2);
     assert_eq!(a.batch_views(3).data, b.batch_views(3).data);
     let (ra, rb) = (a.run(2, |_| {}).unwrap(), b.run(2, |_| {}).unwrap());
-    assert_eq!(
-        ra.iter().map(|r| r.losses.clone()).collect::<Vec<_>>(),
-        rb.iter().map(|r| r.losses.clone()).collect::<Vec<_>>()
-    );
+    assert_eq!(ra.iter().map(|r| r.losses.clone()).collect::<Vec<_>>(), rb.iter().map(|r| r.losses.clone()).collect::<Vec<_>>());
     let ea = evaluate(&a, &EvalOptions::default()).unwrap();
     let eb = evaluate(&b, &EvalOptions::default()).unwrap();
-    assert_eq!(
-        (ea[0].knn, ea[0].linear),
-        (eb[0].knn, eb[0].linear),
-        "evaluation reads the files the same way"
-    );
+    assert_eq!((ea[0].knn, ea[0].linear), (eb[0].knn, eb[0].linear), "evaluation reads the files the same way");
 }
 
 #[test]
@@ -441,35 +287,15 @@ fn a_file_that_breaks_while_streaming_stops_training_before_the_update() {
         let bytes = std::fs::read(&f).unwrap();
         std::fs::write(&f, &bytes[..bytes.len() * 2 / 3]).unwrap();
     });
-    let cfg = TrainConfig {
-        arch: Arch::PresnetTiny,
-        method: MethodKind::Simclr,
-        input: 32,
-        batch: 9,
-        steps: 2,
-        warmup_steps: 1,
-        ..TrainConfig::default()
-    };
+    let cfg = TrainConfig { arch: Arch::PresnetTiny, method: MethodKind::Simclr, input: 32, batch: 9, steps: 2, warmup_steps: 1, ..TrainConfig::default() };
     for skip_bad in [false, true] {
-        let opened = data::open(
-            &root,
-            FolderOptions {
-                stream: true,
-                skip_bad,
-            },
-        )
-        .unwrap();
+        let opened = data::open(&root, FolderOptions { stream: true, skip_bad }).unwrap();
         let mut t = Trainer::new(cfg.clone(), Arc::new(opened.splits), &Device::flex()).unwrap();
         // Batch 9 of 9 training images: every step reads every file.
         match (skip_bad, t.step()) {
             (false, Err(e)) => {
                 let msg = e.to_string();
-                assert!(
-                    msg.contains("train/cat/002.png")
-                        && msg.contains("streaming")
-                        && !msg.contains('\n'),
-                    "{msg}"
-                );
+                assert!(msg.contains("train/cat/002.png") && msg.contains("streaming") && !msg.contains('\n'), "{msg}");
                 assert_eq!(t.step_count(), 0, "no update was applied");
             }
             (true, Ok(r)) => {
@@ -487,78 +313,24 @@ fn the_cli_trains_evaluates_and_compares_on_a_folder() {
     let root = tmpdir("folder-cli");
     write_tree(&root, "val", 8);
     let cli = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_locolab"))
-            .args(args)
-            .arg("--data")
-            .arg(&root)
-            .env("RAYON_NUM_THREADS", "1")
-            .output()
-            .unwrap();
-        let (stdout, stderr) = (
-            String::from_utf8_lossy(&out.stdout).to_string(),
-            String::from_utf8_lossy(&out.stderr).to_string(),
-        );
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_locolab")).args(args).arg("--data").arg(&root).env("RAYON_NUM_THREADS", "1").output().unwrap();
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout).to_string(), String::from_utf8_lossy(&out.stderr).to_string());
         assert!(out.status.success(), "{args:?}: {stderr}");
         (stdout, stderr)
     };
     let run = root.join("run");
     let run_s = run.to_str().unwrap();
-    let (stdout, stderr) = cli(&[
-        "train",
-        "--preset",
-        "browser",
-        "--method",
-        "loco",
-        "--batch",
-        "8",
-        "--epochs",
-        "2",
-        "--every-stage",
-        "--workers",
-        "2",
-        "--out",
-        run_s,
-    ]);
-    assert!(
-        stderr.contains("data: image folder") && stderr.contains("3 classes (cat, dog, zebra)"),
-        "{stderr}"
-    );
+    let (stdout, stderr) = cli(&["train", "--preset", "browser", "--method", "loco", "--batch", "8", "--epochs", "2", "--every-stage", "--workers", "2", "--out", run_s]);
+    assert!(stderr.contains("data: image folder") && stderr.contains("3 classes (cat, dog, zebra)"), "{stderr}");
     assert!(stdout.contains("res7: kNN top-1"), "{stdout}");
     let metrics: Vec<locolab::StepReport> = locolab::run::read_jsonl(&run.join("metrics.jsonl"));
     assert_eq!(metrics.len(), 6, "2 epochs of 24 images at batch 8");
     assert!((metrics[5].epoch - 2.0).abs() < 1e-9);
-    let data_json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("data.json")).unwrap()).unwrap();
-    assert_eq!(
-        data_json["classes"],
-        serde_json::json!(["cat", "dog", "zebra"])
-    );
+    let data_json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join("data.json")).unwrap()).unwrap();
+    assert_eq!(data_json["classes"], serde_json::json!(["cat", "dog", "zebra"]));
     let (stdout, _) = cli(&["eval", "--checkpoint", run_s, "--every-stage"]);
-    assert_eq!(
-        stdout.lines().filter(|l| l.contains("kNN top-1")).count(),
-        6,
-        "{stdout}"
-    );
+    assert_eq!(stdout.lines().filter(|l| l.contains("kNN top-1")).count(), 6, "{stdout}");
     let cmp = root.join("cmp");
-    let (stdout, _) = cli(&[
-        "compare",
-        "--preset",
-        "browser",
-        "--methods",
-        "simclr,gim",
-        "--batch",
-        "8",
-        "--steps",
-        "2",
-        "--monitor-train",
-        "12",
-        "--monitor-test",
-        "6",
-        "--out",
-        cmp.to_str().unwrap(),
-    ]);
-    assert!(
-        stdout.contains("simclr") && stdout.contains("gim") && stdout.contains("random-init"),
-        "{stdout}"
-    );
+    let (stdout, _) = cli(&["compare", "--preset", "browser", "--methods", "simclr,gim", "--batch", "8", "--steps", "2", "--monitor-train", "12", "--monitor-test", "6", "--out", cmp.to_str().unwrap()]);
+    assert!(stdout.contains("simclr") && stdout.contains("gim") && stdout.contains("random-init"), "{stdout}");
 }

@@ -15,35 +15,21 @@ use locolab::Trainer;
 use proptest::prelude::*;
 
 fn cases(n: u32) -> ProptestConfig {
-    let n = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(n);
-    ProptestConfig {
-        cases: n,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
+    let n = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(n);
+    ProptestConfig { cases: n, failure_persistence: None, ..ProptestConfig::default() }
 }
 
 /// A few real records, the seed that mutations start from.
 fn real_records(n: usize) -> Vec<u8> {
     let d = common::cifar();
-    (0..n)
-        .flat_map(|i| {
-            std::iter::once(d.train.labels[i] as u8).chain(d.train.image(i).pixels.to_vec())
-        })
-        .collect()
+    (0..n).flat_map(|i| std::iter::once(d.train.labels[i] as u8).chain(d.train.image(i).pixels.to_vec())).collect()
 }
 
 fn archive(records: &[u8]) -> Vec<u8> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     {
         let mut tar = tar::Builder::new(&mut gz);
-        for name in [
-            "cifar-10-batches-bin/data_batch_1.bin",
-            "cifar-10-batches-bin/test_batch.bin",
-        ] {
+        for name in ["cifar-10-batches-bin/data_batch_1.bin", "cifar-10-batches-bin/test_batch.bin"] {
             let mut h = tar::Header::new_gnu();
             h.set_size(records.len() as u64);
             h.set_mode(0o644);
@@ -177,13 +163,7 @@ proptest! {
 /// them, so the bytes reach burn's reader past our size/hash check.
 fn checkpoint_seed() -> (std::path::PathBuf, Vec<u8>, String) {
     let dir = common::tmpdir("fuzz-ck-seed");
-    let c = TrainConfig {
-        arch: Arch::PresnetTiny,
-        method: MethodKind::Gim,
-        batch: 8,
-        steps: 2,
-        ..TrainConfig::default()
-    };
+    let c = TrainConfig { arch: Arch::PresnetTiny, method: MethodKind::Gim, batch: 8, steps: 2, ..TrainConfig::default() };
     let mut t = Trainer::new(c, common::cifar(), &Device::flex()).unwrap();
     t.step().unwrap();
     checkpoint::write_to(&t, &dir.join("ck"), checkpoint::Contents::Full).unwrap();
@@ -255,3 +235,4 @@ proptest! {
         }
     }
 }
+

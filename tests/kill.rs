@@ -13,31 +13,14 @@ const STEPS: usize = 12;
 
 fn train(out: &Path, resume: bool) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_locolab"));
-    c.args([
-        "train",
-        "--preset",
-        "browser",
-        "--method",
-        "loco",
-        "--batch",
-        "16",
-        "--steps",
-        &STEPS.to_string(),
-    ])
-    .args([
-        "--checkpoint-every",
-        "1",
-        "--no-eval",
-        "--seed",
-        "7",
-        "--data",
-    ])
-    .arg(common::cifar_dir())
-    .arg("--out")
-    .arg(out)
-    .env("RAYON_NUM_THREADS", "1")
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped());
+    c.args(["train", "--preset", "browser", "--method", "loco", "--batch", "16", "--steps", &STEPS.to_string()])
+        .args(["--checkpoint-every", "1", "--no-eval", "--seed", "7", "--data"])
+        .arg(common::cifar_dir())
+        .arg("--out")
+        .arg(out)
+        .env("RAYON_NUM_THREADS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
     if resume {
         c.arg("--resume");
     }
@@ -64,20 +47,12 @@ fn killed_training_resumes_with_the_losses_of_an_uninterrupted_run() {
     let reference = common::tmpdir("kill-reference");
     let t0 = Instant::now();
     let out = train(&reference, false).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let whole = t0.elapsed();
     let want = losses(&reference);
     assert_eq!(want.len(), STEPS);
 
-    let seed = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
+    let seed = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
     let mut rng = Rng(seed);
     let dir = common::tmpdir("kill-victim");
     let mut kills = 0;
@@ -100,29 +75,17 @@ fn killed_training_resumes_with_the_losses_of_an_uninterrupted_run() {
             }
         } else {
             let out = child.wait_with_output().unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         }
         // Once a checkpoint exists, every later start resumes (as a user would).
         resume = locolab::checkpoint::exists(&dir);
     }
     eprintln!("kill schedule seed {seed}: {kills} kills");
     let got = losses(&dir);
-    assert_eq!(
-        got.iter().map(|r| r.step).collect::<Vec<_>>(),
-        (1..=STEPS).collect::<Vec<_>>(),
-        "one log line per step"
-    );
+    assert_eq!(got.iter().map(|r| r.step).collect::<Vec<_>>(), (1..=STEPS).collect::<Vec<_>>(), "one log line per step");
     for (a, b) in want.iter().zip(&got) {
         for (x, y) in a.losses.iter().zip(&b.losses) {
-            assert!(
-                (x - y).abs() < 1e-4,
-                "step {}: {x} uninterrupted vs {y} after {kills} kills (seed {seed})",
-                a.step
-            );
+            assert!((x - y).abs() < 1e-4, "step {}: {x} uninterrupted vs {y} after {kills} kills (seed {seed})", a.step);
         }
     }
 }

@@ -23,14 +23,7 @@ fn orthogonal_pairs_match_hand_computation() {
 
 #[test]
 fn general_case_matches_a_direct_loop() {
-    let rows = vec![
-        [1.0, 0.2],
-        [0.3, -1.0],
-        [0.9, 0.5],
-        [-0.2, -0.8],
-        [0.1, 1.0],
-        [-1.0, 0.3],
-    ];
+    let rows = vec![[1.0, 0.2], [0.3, -1.0], [0.9, 0.5], [-0.2, -0.8], [0.1, 1.0], [-1.0, 0.3]];
     let t = 0.3;
     let norm: Vec<[f64; 2]> = rows
         .iter()

@@ -11,34 +11,14 @@ fn sgd_and_lars_update_the_weights_and_stay_finite() {
     use locolab::config::OptimizerKind;
     use locolab::method::flat_params;
     for optimizer in [OptimizerKind::Sgd, OptimizerKind::Lars] {
-        let c = TrainConfig {
-            optimizer,
-            lr: 0.5,
-            warmup_steps: 0,
-            ..cfg(MethodKind::Gim)
-        };
+        let c = TrainConfig { optimizer, lr: 0.5, warmup_steps: 0, ..cfg(MethodKind::Gim) };
         let mut t = Trainer::new(c, common::cifar(), &Device::flex()).unwrap();
-        let before: Vec<f32> = flat_params(&t.net.stages[2])
-            .into_iter()
-            .flat_map(|p| p.into_data().try_to_vec::<f32>().unwrap())
-            .collect();
+        let before: Vec<f32> = flat_params(&t.net.stages[2]).into_iter().flat_map(|p| p.into_data().try_to_vec::<f32>().unwrap()).collect();
         let reports = t.run(3, |_| {}).unwrap();
-        let after: Vec<f32> = flat_params(&t.net.stages[2])
-            .into_iter()
-            .flat_map(|p| p.into_data().try_to_vec::<f32>().unwrap())
-            .collect();
+        let after: Vec<f32> = flat_params(&t.net.stages[2]).into_iter().flat_map(|p| p.into_data().try_to_vec::<f32>().unwrap()).collect();
         let moved = before.iter().zip(&after).filter(|(a, b)| a != b).count();
-        assert!(
-            moved > before.len() / 2,
-            "{optimizer}: only {moved} of {} weights moved",
-            before.len()
-        );
-        assert!(
-            after.iter().all(|v| v.is_finite())
-                && reports
-                    .iter()
-                    .all(|r| r.losses.iter().all(|l| l.is_finite()))
-        );
+        assert!(moved > before.len() / 2, "{optimizer}: only {moved} of {} weights moved", before.len());
+        assert!(after.iter().all(|v| v.is_finite()) && reports.iter().all(|r| r.losses.iter().all(|l| l.is_finite())));
     }
 }
 
@@ -64,12 +44,6 @@ fn lars_leaves_biases_and_norms_out_of_decay_and_trust_ratio() {
     let w = Tensor::<4>::from_floats([[[[3.0, 4.0]]]], &dev);
     let (after, _) = lars.step(lr, w, Tensor::zeros([1, 1, 1, 2], &dev), None);
     let got = after.into_data().try_to_vec::<f32>().unwrap();
-    let want = [
-        3.0 * (1.0 - lr * LARS_ETA) as f32,
-        4.0 * (1.0 - lr * LARS_ETA) as f32,
-    ];
-    assert!(
-        got.iter().zip(want).all(|(g, w)| (g - w).abs() < 1e-6),
-        "{got:?} vs {want:?}"
-    );
+    let want = [3.0 * (1.0 - lr * LARS_ETA) as f32, 4.0 * (1.0 - lr * LARS_ETA) as f32];
+    assert!(got.iter().zip(want).all(|(g, w)| (g - w).abs() < 1e-6), "{got:?} vs {want:?}");
 }

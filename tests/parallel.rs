@@ -13,28 +13,17 @@ use locolab::parallel::single_threaded;
 use locolab::{Error, Trainer};
 
 fn cfg(method: MethodKind) -> TrainConfig {
-    TrainConfig {
-        steps: 12,
-        warmup_steps: 2,
-        ..common::tiny(method)
-    }
+    TrainConfig { steps: 12, warmup_steps: 2, ..common::tiny(method) }
 }
 
 fn values<M: Module>(m: &M) -> Vec<f32> {
-    locolab::method::flat_params(m)
-        .into_iter()
-        .flat_map(|p| p.into_data().try_to_vec::<f32>().unwrap())
-        .collect()
+    locolab::method::flat_params(m).into_iter().flat_map(|p| p.into_data().try_to_vec::<f32>().unwrap()).collect()
 }
 
 /// Eval-mode features of a fixed batch: these read BatchNorm's running statistics too.
 fn features(t: &Trainer) -> Vec<f32> {
     let x = t.batch_views(999).into_tensor(&t.device().clone().inner());
-    t.eval_network()
-        .features(x)
-        .into_iter()
-        .flat_map(|f| f.into_data().try_to_vec::<f32>().unwrap())
-        .collect()
+    t.eval_network().features(x).into_iter().flat_map(|f| f.into_data().try_to_vec::<f32>().unwrap()).collect()
 }
 
 #[test]
@@ -54,70 +43,35 @@ fn parallel_gim_equals_the_sequential_update_exactly() {
         }
         assert_eq!(par.step_count(), 6);
         assert_eq!(par.images_seen(), seq.images_seen());
-        assert!(
-            values(&seq.net) == values(&par.net),
-            "parameters after 6 steps differ"
-        );
-        assert!(
-            features(&seq) == features(&par),
-            "BatchNorm running statistics after 6 steps differ"
-        );
+        assert!(values(&seq.net) == values(&par.net), "parameters after 6 steps differ");
+        assert!(features(&seq) == features(&par), "BatchNorm running statistics after 6 steps differ");
         // The merged optimizer state continues exactly: one more sequential step on both.
         let (a, b) = (seq.step().unwrap(), par.step().unwrap());
         assert_eq!(a.losses, b.losses, "the step after a parallel run");
-        assert!(
-            values(&seq.net) == values(&par.net),
-            "parameters after the next step differ"
-        );
+        assert!(values(&seq.net) == values(&par.net), "parameters after the next step differ");
     });
 }
 
 #[test]
 fn parallel_loco_keeps_both_copies_of_each_shared_stage_equal() {
-    for sharing in [
-        SharingMode::Hard,
-        SharingMode::UpperOnly,
-        SharingMode::Blocks(1),
-    ] {
-        let c = TrainConfig {
-            sharing,
-            ..cfg(MethodKind::Loco)
-        };
+    for sharing in [SharingMode::Hard, SharingMode::UpperOnly, SharingMode::Blocks(1)] {
+        let c = TrainConfig { sharing, ..cfg(MethodKind::Loco) };
         let mut t = Trainer::new(c.clone(), common::cifar(), &Device::flex()).unwrap();
         let before = values(&t.net);
         let run = t.run_parallel(5, |_| {}).unwrap();
-        assert_eq!(
-            run.copy_gap, 0.0,
-            "{sharing}: the lower unit's copy and the owner's stage after the same updates"
-        );
+        assert_eq!(run.copy_gap, 0.0, "{sharing}: the lower unit's copy and the owner's stage after the same updates");
         assert_eq!(run.reports.len(), 5);
-        assert!(
-            run.reports
-                .iter()
-                .all(|r| r.losses.len() == t.plan.units.len()
-                    && r.losses.iter().all(|l| l.is_finite())),
-            "{sharing}"
-        );
+        assert!(run.reports.iter().all(|r| r.losses.len() == t.plan.units.len() && r.losses.iter().all(|l| l.is_finite())), "{sharing}");
         let after = values(&t.net);
         assert!(before != after, "{sharing}: the run trains");
         // The schedule differs from the sequential one (the lower unit sees the shared stage
         // one update behind), but not by much after 5 steps.
         let mut seq = Trainer::new(c, common::cifar(), &Device::flex()).unwrap();
         let want = seq.run(5, |_| {}).unwrap();
-        assert_eq!(
-            want[0].losses[0], run.reports[0].losses[0],
-            "{sharing}: the bottom unit's first loss comes before any shared update"
-        );
+        assert_eq!(want[0].losses[0], run.reports[0].losses[0], "{sharing}: the bottom unit's first loss comes before any shared update");
         let (s, p) = (values(&seq.net), values(&t.net));
-        let worst = s
-            .iter()
-            .zip(&p)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0f32, f32::max);
-        assert!(
-            worst > 0.0 && worst < 0.05,
-            "{sharing}: parallel vs sequential after 5 steps differ by {worst}"
-        );
+        let worst = s.iter().zip(&p).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        assert!(worst > 0.0 && worst < 0.05, "{sharing}: parallel vs sequential after 5 steps differ by {worst}");
         // And the run goes on sequentially from the merged state.
         assert!(t.step().unwrap().losses.iter().all(|l| l.is_finite()));
     }
@@ -125,10 +79,7 @@ fn parallel_loco_keeps_both_copies_of_each_shared_stage_equal() {
 
 #[test]
 fn what_cannot_run_in_parallel_is_refused_in_one_line() {
-    let c = TrainConfig {
-        sharing: SharingMode::Soft { l2: 1e-3 },
-        ..cfg(MethodKind::Loco)
-    };
+    let c = TrainConfig { sharing: SharingMode::Soft { l2: 1e-3 }, ..cfg(MethodKind::Loco) };
     let mut t = Trainer::new(c, common::cifar(), &Device::flex()).unwrap();
     let err = t.run_parallel(2, |_| {}).unwrap_err().to_string();
     assert!(err.contains("soft sharing") && !err.contains('\n'), "{err}");
@@ -149,15 +100,9 @@ fn a_diverged_unit_stops_the_run_and_leaves_the_trainer_as_it_was() {
     t.net.stages[2] = t.net.stages[2].clone().map(&mut Poison);
     let before = values(&t.net.stages[0]);
     let err = t.run_parallel(3, |_| {}).unwrap_err();
-    assert!(
-        matches!(err, Error::Diverged(_)) && err.to_string().contains("unit 2"),
-        "{err}"
-    );
+    assert!(matches!(err, Error::Diverged(_)) && err.to_string().contains("unit 2"), "{err}");
     assert_eq!(t.step_count(), 1, "no step of the failed run is counted");
-    assert!(
-        before == values(&t.net.stages[0]),
-        "the trainer keeps its weights from before the run"
-    );
+    assert!(before == values(&t.net.stages[0]), "the trainer keeps its weights from before the run");
 }
 
 /// The page's path, natively on one thread: each unit built from a checkpoint bundle
@@ -176,13 +121,10 @@ fn units_built_from_a_bundle_and_returned_as_bytes_give_the_sequential_result() 
         page.step().unwrap();
         seq.run(4, |_| {}).unwrap();
         let bundle = to_bundle(&page, Contents::Full).unwrap();
-        let mut inputs: Vec<Activation> = (0..4)
-            .map(|b| Activation::from(page.batch_views(1 + b)))
-            .collect();
+        let mut inputs: Vec<Activation> = (0..4).map(|b| Activation::from(page.batch_views(1 + b))).collect();
         let mut parts = Vec::new();
         for u in 0..page.plan.units.len() {
-            let mut w =
-                UnitWorker::from_bundle(&bundle, "test bundle", u, 4, &Device::flex()).unwrap();
+            let mut w = UnitWorker::from_bundle(&bundle, "test bundle", u, 4, &Device::flex()).unwrap();
             let mut next = Vec::new();
             for input in inputs {
                 let x = input.into_tensor(&w.device().clone().inner());
@@ -195,18 +137,8 @@ fn units_built_from_a_bundle_and_returned_as_bytes_give_the_sequential_result() 
         let units = page.units_from_bytes(parts).unwrap();
         page.adopt_units(units, 4).unwrap();
         assert_eq!(page.step_count(), 5);
-        assert!(
-            values(&seq.net) == values(&page.net),
-            "parameters differ from the sequential run"
-        );
-        assert!(
-            features(&seq) == features(&page),
-            "running statistics differ from the sequential run"
-        );
-        assert_eq!(
-            seq.step().unwrap().losses,
-            page.step().unwrap().losses,
-            "the step after"
-        );
+        assert!(values(&seq.net) == values(&page.net), "parameters differ from the sequential run");
+        assert!(features(&seq) == features(&page), "running statistics differ from the sequential run");
+        assert_eq!(seq.step().unwrap().losses, page.step().unwrap().losses, "the step after");
     });
 }

@@ -19,30 +19,12 @@ fn assert_loss_falls(c: TrainConfig) {
     let mut t = Trainer::new(c, common::cifar(), &Device::flex()).unwrap();
     let reports = t.run(40, |_| {}).unwrap();
     let units = reports[0].losses.len();
-    let avg = |range: std::ops::Range<usize>, u: usize| {
-        mean(
-            &reports[range]
-                .iter()
-                .map(|r| r.losses[u])
-                .collect::<Vec<_>>(),
-        )
-    };
-    let (first, last): (Vec<f32>, Vec<f32>) =
-        (0..units).map(|u| (avg(0..6, u), avg(34..40, u))).unzip();
+    let avg = |range: std::ops::Range<usize>, u: usize| mean(&reports[range].iter().map(|r| r.losses[u]).collect::<Vec<_>>());
+    let (first, last): (Vec<f32>, Vec<f32>) = (0..units).map(|u| (avg(0..6, u), avg(34..40, u))).unzip();
     eprintln!("{label}: first {first:?} last {last:?}");
-    assert!(
-        mean(&last) < mean(&first) - 0.05,
-        "{label}: mean loss {} -> {}",
-        mean(&first),
-        mean(&last)
-    );
-    assert!(
-        last[units - 1] < first[units - 1],
-        "{label}: top unit's loss must fall"
-    );
-    assert!(reports
-        .iter()
-        .all(|r| r.losses.iter().all(|l| l.is_finite())));
+    assert!(mean(&last) < mean(&first) - 0.05, "{label}: mean loss {} -> {}", mean(&first), mean(&last));
+    assert!(last[units - 1] < first[units - 1], "{label}: top unit's loss must fall");
+    assert!(reports.iter().all(|r| r.losses.iter().all(|l| l.is_finite())));
 }
 
 #[test]
@@ -74,19 +56,12 @@ fn nan_loss_is_an_error_and_the_model_is_kept() {
     t.net = t.net.clone().map(&mut Poison);
     let err = t.step().unwrap_err();
     assert!(matches!(err, Error::Diverged(_)), "{err}");
-    assert!(
-        err.to_string().contains("not applied")
-            && err.to_string().contains("Lower the learning rate"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("not applied") && err.to_string().contains("Lower the learning rate"), "{err}");
     assert_eq!(t.step_count(), 1, "a diverged step is not counted");
 }
 
 fn values<M: Module>(m: &M) -> Vec<f32> {
-    locolab::method::flat_params(m)
-        .into_iter()
-        .flat_map(|p| p.into_data().try_to_vec::<f32>().unwrap())
-        .collect()
+    locolab::method::flat_params(m).into_iter().flat_map(|p| p.into_data().try_to_vec::<f32>().unwrap()).collect()
 }
 
 #[test]
@@ -96,29 +71,15 @@ fn nan_in_one_gim_unit_keeps_it_and_those_above_unchanged() {
     t.net.stages[3] = t.net.stages[3].clone().map(&mut Poison);
     let before: Vec<Vec<f32>> = t.net.stages.iter().map(values).collect();
     let err = t.step().unwrap_err().to_string();
-    assert!(
-        err.contains("unit 3 (res5)")
-            && err.contains("res2, res3, res4")
-            && err.contains("not applied"),
-        "{err}"
-    );
+    assert!(err.contains("unit 3 (res5)") && err.contains("res2, res3, res4") && err.contains("not applied"), "{err}");
     let after: Vec<Vec<f32>> = t.net.stages.iter().map(values).collect();
     for s in 0..3 {
-        assert_ne!(
-            before[s], after[s],
-            "stage {s} had a finite loss and is updated"
-        );
+        assert_ne!(before[s], after[s], "stage {s} had a finite loss and is updated");
     }
     for s in 4..6 {
-        assert_eq!(
-            before[s], after[s],
-            "stage {s} is above the diverged unit and must not change"
-        );
+        assert_eq!(before[s], after[s], "stage {s} is above the diverged unit and must not change");
     }
-    assert!(
-        after[3].iter().all(|v| v.is_nan()),
-        "the poisoned stage gets no update (NaN in, NaN kept)"
-    );
+    assert!(after[3].iter().all(|v| v.is_nan()), "the poisoned stage gets no update (NaN in, NaN kept)");
     assert_eq!(t.step_count(), 1);
 }
 
@@ -128,36 +89,20 @@ fn nan_in_one_gim_unit_keeps_it_and_those_above_unchanged() {
 fn unit_by_unit_update_equals_the_summed_update() {
     use burn::optim::MultiGradientsParams;
     for method in [MethodKind::Loco, MethodKind::Gim] {
-        let c = TrainConfig {
-            warmup_steps: 0,
-            ..cfg(method)
-        };
+        let c = TrainConfig { warmup_steps: 0, ..cfg(method) };
         let mut t = Trainer::new(c.clone(), common::cifar(), &Device::flex()).unwrap();
         let x = t.batch_views(0).into_tensor(t.device());
         let ups = t.plan.unit_updates(&t.net, x, c.temperature);
-        let grads = ups
-            .into_iter()
-            .map(|u| (u.grads, t.device().clone()))
-            .collect();
+        let grads = ups.into_iter().map(|u| (u.grads, t.device().clone())).collect();
         let mut optim = locolab::optim::build(&c);
         let initial = values(&t.net);
-        let summed = optim.step_multi(
-            locolab::optim::learning_rate(&c, 0),
-            t.net.clone(),
-            MultiGradientsParams { grads },
-        );
+        let summed = optim.step_multi(locolab::optim::learning_rate(&c, 0), t.net.clone(), MultiGradientsParams { grads });
         t.step().unwrap();
         let (want, got) = (values(&summed), values(&t.net));
         assert_eq!(want.len(), got.len());
-        let worst = want
-            .iter()
-            .zip(&got)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0f32, f32::max);
-        assert!(
-            worst < 1e-5,
-            "{method:?}: per-unit update differs from the summed one by {worst}"
-        );
+        let worst = want.iter().zip(&got).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        assert!(worst < 1e-5, "{method:?}: per-unit update differs from the summed one by {worst}");
         assert_ne!(initial, got, "{method:?}: the step must move the weights");
     }
 }
+

@@ -19,19 +19,13 @@ use locolab::Trainer;
 fn wgpu_device() -> Result<Device, String> {
     let probe = std::panic::catch_unwind(|| {
         let device = Device::wgpu(Default::default());
-        let sum = Tensor::<1>::from_floats([1.0, 2.0, 3.0], &device)
-            .sum()
-            .into_scalar::<f32>();
+        let sum = Tensor::<1>::from_floats([1.0, 2.0, 3.0], &device).sum().into_scalar::<f32>();
         (device, sum)
     });
     match probe {
         Ok((device, sum)) if sum == 6.0 => Ok(device),
         Ok((_, sum)) => Err(format!("the adapter computed 1 + 2 + 3 = {sum}")),
-        Err(panic) => Err(panic
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default()),
+        Err(panic) => Err(panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default()),
     }
 }
 
@@ -39,44 +33,23 @@ fn wgpu_device() -> Result<Device, String> {
 fn device_and_data() -> Option<(Device, locolab::data::ImageSet)> {
     let device = wgpu_device().map_err(|why| eprintln!("SKIPPED: no usable wgpu adapter ({why}); on Debian: apt-get install mesa-vulkan-drivers")).ok()?;
     let data_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/cifar10");
-    Some((
-        device,
-        cifar::load_file(&data_dir.join("test_1k.bin"))
-            .expect("CIFAR-10 test split in ../shared/data/cifar10"),
-    ))
+    Some((device, cifar::load_file(&data_dir.join("test_1k.bin")).expect("CIFAR-10 test split in ../shared/data/cifar10")))
 }
 
 #[test]
 fn wgpu_step_matches_cpu() {
-    let Some((device, split)) = device_and_data() else {
-        return;
-    };
-    let data = Arc::new(Splits {
-        train: split.clone(),
-        test: split,
-    });
-    let cfg = TrainConfig {
-        method: MethodKind::Loco,
-        batch: 8,
-        ..TrainConfig::preset("browser").unwrap()
-    };
+    let Some((device, split)) = device_and_data() else { return };
+    let data = Arc::new(Splits { train: split.clone(), test: split });
+    let cfg = TrainConfig { method: MethodKind::Loco, batch: 8, ..TrainConfig::preset("browser").unwrap() };
     let mut cpu = Trainer::new(cfg.clone(), data.clone(), &Device::flex()).unwrap();
     let mut gpu = Trainer::new(cfg, data, &device).unwrap();
     gpu.net = gpu.net.clone().load_record(cpu.net.clone().into_record());
     for step in 0..3 {
         let (a, t) = (cpu.step().unwrap(), Instant::now());
         let b = gpu.step().unwrap();
-        eprintln!(
-            "step {step}: cpu {:?}, wgpu {:?} ({:.2} s on wgpu)",
-            a.losses,
-            b.losses,
-            t.elapsed().as_secs_f64()
-        );
+        eprintln!("step {step}: cpu {:?}, wgpu {:?} ({:.2} s on wgpu)", a.losses, b.losses, t.elapsed().as_secs_f64());
         for (x, y) in a.losses.iter().zip(&b.losses) {
-            assert!(
-                (x - y).abs() < 2e-3 * x.abs().max(1.0),
-                "step {step}: cpu {x} vs wgpu {y}"
-            );
+            assert!((x - y).abs() < 2e-3 * x.abs().max(1.0), "step {step}: cpu {x} vs wgpu {y}");
         }
     }
 }
@@ -87,23 +60,10 @@ fn wgpu_step_matches_cpu() {
 /// beside nothing comparable on the CPU side here (`locolab bench` measures that).
 #[test]
 fn wgpu_presnet50_step_matches_cpu_for_every_method() {
-    let Some((device, split)) = device_and_data() else {
-        return;
-    };
-    let data = Arc::new(Splits {
-        train: split.take(16),
-        test: split.take(4),
-    });
+    let Some((device, split)) = device_and_data() else { return };
+    let data = Arc::new(Splits { train: split.take(16), test: split.take(4) });
     for method in MethodKind::ALL {
-        let cfg = TrainConfig {
-            arch: Arch::Presnet50,
-            input: 64,
-            method,
-            batch: 2,
-            steps: 2,
-            warmup_steps: 1,
-            ..TrainConfig::preset("imagenet").unwrap()
-        };
+        let cfg = TrainConfig { arch: Arch::Presnet50, input: 64, method, batch: 2, steps: 2, warmup_steps: 1, ..TrainConfig::preset("imagenet").unwrap() };
         let mut cpu = Trainer::new(cfg.clone(), data.clone(), &Device::flex()).unwrap();
         let mut gpu = Trainer::new(cfg, data.clone(), &device).unwrap();
         gpu.net = gpu.net.clone().load_record(cpu.net.clone().into_record());
@@ -122,10 +82,7 @@ fn wgpu_presnet50_step_matches_cpu_for_every_method() {
         );
         assert_eq!(a.losses.len(), b.losses.len());
         for (x, y) in a.losses.iter().zip(&b.losses) {
-            assert!(
-                (x - y).abs() < 1e-4 * x.abs().max(1.0),
-                "{method}: cpu {x} vs wgpu {y}"
-            );
+            assert!((x - y).abs() < 1e-4 * x.abs().max(1.0), "{method}: cpu {x} vs wgpu {y}");
         }
     }
 }

@@ -11,9 +11,7 @@ use std::sync::Arc;
 
 use burn::prelude::*;
 
-use super::{
-    encode, from_bundle, from_files, parse_state, CheckpointState, Contents, FileSum, Fnv1a, STATE,
-};
+use super::{encode, from_bundle, from_files, parse_state, CheckpointState, Contents, FileSum, Fnv1a, STATE};
 use crate::data::Splits;
 use crate::error::{Error, Result};
 use crate::train::Trainer;
@@ -30,10 +28,7 @@ pub fn file_sum(path: &Path) -> Result<FileSum> {
     loop {
         let k = r.read(&mut buf).map_err(cannot)?;
         if k == 0 {
-            return Ok(FileSum {
-                bytes,
-                fnv1a64: h.hex(),
-            });
+            return Ok(FileSum { bytes, fnv1a64: h.hex() });
         }
         h.update(&buf[..k]);
         bytes += k as u64;
@@ -49,10 +44,7 @@ fn fsync(path: &Path) -> Result<()> {
             Err(e) => Err(Error::io(format!("cannot fsync {}", path.display()), e)),
         },
         Err(_) if path.is_dir() => Ok(()),
-        Err(e) => Err(Error::io(
-            format!("cannot open {} to fsync it", path.display()),
-            e,
-        )),
+        Err(e) => Err(Error::io(format!("cannot open {} to fsync it", path.display()), e)),
     }
 }
 
@@ -68,47 +60,27 @@ pub fn step_dir_name(step: usize) -> String {
 /// Write `t` as one checkpoint folder `dest`, atomically: into a sibling `.partial-*` folder
 /// first, then renamed. An existing `dest` is replaced.
 pub fn write_to(t: &Trainer, dest: &Path, contents: Contents) -> Result<()> {
-    let parent = dest
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    io(std::fs::create_dir_all(parent), || {
-        format!("cannot create {}", parent.display())
-    })?;
-    let name = dest
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "checkpoint".into());
+    let parent = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    io(std::fs::create_dir_all(parent), || format!("cannot create {}", parent.display()))?;
+    let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "checkpoint".into());
     let tmp = parent.join(format!(".partial-{name}-{}", std::process::id()));
     if tmp.exists() {
-        io(std::fs::remove_dir_all(&tmp), || {
-            format!("cannot remove the stale {}", tmp.display())
-        })?;
+        io(std::fs::remove_dir_all(&tmp), || format!("cannot remove the stale {}", tmp.display()))?;
     }
-    io(std::fs::create_dir_all(&tmp), || {
-        format!("cannot create {}", tmp.display())
-    })?;
+    io(std::fs::create_dir_all(&tmp), || format!("cannot create {}", tmp.display()))?;
     let enc = encode(t, contents)?;
     for (name, bytes) in &enc.files {
         let path = tmp.join(name);
-        io(std::fs::write(&path, bytes), || {
-            format!("cannot write {}", path.display())
-        })?;
+        io(std::fs::write(&path, bytes), || format!("cannot write {}", path.display()))?;
         fsync(&path)?;
     }
-    io(std::fs::write(tmp.join(STATE), enc.state_json()), || {
-        format!("cannot write {}", tmp.join(STATE).display())
-    })?;
+    io(std::fs::write(tmp.join(STATE), enc.state_json()), || format!("cannot write {}", tmp.join(STATE).display()))?;
     fsync(&tmp.join(STATE))?;
     fsync(&tmp)?;
     if dest.exists() {
-        io(std::fs::remove_dir_all(dest), || {
-            format!("cannot replace {}", dest.display())
-        })?;
+        io(std::fs::remove_dir_all(dest), || format!("cannot replace {}", dest.display()))?;
     }
-    io(std::fs::rename(&tmp, dest), || {
-        format!("cannot rename {} to {}", tmp.display(), dest.display())
-    })?;
+    io(std::fs::rename(&tmp, dest), || format!("cannot rename {} to {}", tmp.display(), dest.display()))?;
     fsync(parent)
 }
 
@@ -138,16 +110,11 @@ pub fn save(t: &Trainer, run_dir: &Path, keep: usize) -> Result<PathBuf> {
 /// The `(step, folder)` of every checkpoint folder under `root` (complete by construction:
 /// only a finished write is renamed to `step-*`).
 fn list(root: &Path) -> Result<Vec<(usize, PathBuf)>> {
-    let Ok(entries) = std::fs::read_dir(root) else {
-        return Ok(Vec::new());
-    };
+    let Ok(entries) = std::fs::read_dir(root) else { return Ok(Vec::new()) };
     let mut out = Vec::new();
     for e in entries.flatten() {
         let n = e.file_name().to_string_lossy().into_owned();
-        if let Some(step) = n
-            .strip_prefix("step-")
-            .and_then(|s| s.parse::<usize>().ok())
-        {
+        if let Some(step) = n.strip_prefix("step-").and_then(|s| s.parse::<usize>().ok()) {
             out.push((step, e.path()));
         }
     }
@@ -156,24 +123,14 @@ fn list(root: &Path) -> Result<Vec<(usize, PathBuf)>> {
 
 /// Whether `path` is a run directory with at least one checkpoint, or a checkpoint folder.
 pub fn exists(path: &Path) -> bool {
-    path.join(STATE).is_file()
-        || list(&path.join(SUBDIR))
-            .map(|l| !l.is_empty())
-            .unwrap_or(false)
+    path.join(STATE).is_file() || list(&path.join(SUBDIR)).map(|l| !l.is_empty()).unwrap_or(false)
 }
 
 /// Read and check `state.json` of the checkpoint folder `dir` (not the tensors).
 pub fn read_state(dir: &Path) -> Result<CheckpointState> {
     let path = dir.join(STATE);
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        Error::io(
-            format!(
-                "{} is not a checkpoint (no readable {STATE})",
-                dir.display()
-            ),
-            e,
-        )
-    })?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Error::io(format!("{} is not a checkpoint (no readable {STATE})", dir.display()), e))?;
     parse_state(&text, &path.display().to_string())
 }
 
@@ -181,8 +138,7 @@ pub fn read_state(dir: &Path) -> Result<CheckpointState> {
 fn verify(dir: &Path, state: &CheckpointState) -> Result<()> {
     for (name, want) in &state.files {
         let path = dir.join(name);
-        let got = file_sum(&path)
-            .map_err(|_| Error::Checkpoint(format!("{} is missing", path.display())))?;
+        let got = file_sum(&path).map_err(|_| Error::Checkpoint(format!("{} is missing", path.display())))?;
         super::check_sum(&path.display().to_string(), &got, want)?;
     }
     Ok(())
@@ -199,10 +155,7 @@ pub fn resolve(path: &Path) -> Result<(PathBuf, CheckpointState)> {
     let mut all = list(&path.join(SUBDIR))?;
     if all.is_empty() {
         if !path.exists() {
-            return Err(Error::Checkpoint(format!(
-                "{} does not exist",
-                path.display()
-            )));
+            return Err(Error::Checkpoint(format!("{} does not exist", path.display())));
         }
         return Err(Error::Checkpoint(format!(
             "{} is not a checkpoint (no {STATE}) and holds no {SUBDIR}/step-* folder",
@@ -232,32 +185,19 @@ pub fn resolve(path: &Path) -> Result<(PathBuf, CheckpointState)> {
 /// optimizer; [`Loaded::resumable`] says so.
 pub fn load(path: &Path, data: Arc<Splits>, device: &Device) -> Result<Loaded> {
     if path.is_file() {
-        let bytes = io(std::fs::read(path), || {
-            format!("cannot read {}", path.display())
-        })?;
+        let bytes = io(std::fs::read(path), || format!("cannot read {}", path.display()))?;
         let (trainer, resumable) = from_bundle(&bytes, &path.display().to_string(), data, device)?;
-        return Ok(Loaded {
-            trainer,
-            dir: path.to_path_buf(),
-            resumable,
-        });
+        return Ok(Loaded { trainer, dir: path.to_path_buf(), resumable });
     }
     let (dir, state) = resolve(path)?;
     let mut files = BTreeMap::new();
     for name in state.files.keys() {
         let p = dir.join(name);
-        files.insert(
-            name.clone(),
-            io(std::fs::read(&p), || format!("cannot read {}", p.display()))?,
-        );
+        files.insert(name.clone(), io(std::fs::read(&p), || format!("cannot read {}", p.display()))?);
     }
     let at = |name: &str| dir.join(name).display().to_string();
     let (trainer, resumable) = from_files(&state, &files, &at, data, device)?;
-    Ok(Loaded {
-        trainer,
-        dir,
-        resumable,
-    })
+    Ok(Loaded { trainer, dir, resumable })
 }
 
 /// A loaded checkpoint.
@@ -272,9 +212,7 @@ pub struct Loaded {
 /// Keep only the JSON lines of `path` whose `step` is at most `step` (and drop a torn last
 /// line): after a resume, a log continues exactly where its checkpoint stopped.
 pub fn truncate_log(path: &Path, step: usize) -> Result<()> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Ok(());
-    };
+    let Ok(text) = std::fs::read_to_string(path) else { return Ok(()) };
     let kept: Vec<&str> = text
         .lines()
         .filter(|l| {
@@ -295,16 +233,10 @@ pub fn truncate_log(path: &Path, step: usize) -> Result<()> {
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_file_name(format!(
         ".{}.tmp-{}",
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
         std::process::id()
     ));
-    io(std::fs::write(&tmp, bytes), || {
-        format!("cannot write {}", tmp.display())
-    })?;
+    io(std::fs::write(&tmp, bytes), || format!("cannot write {}", tmp.display()))?;
     fsync(&tmp)?;
-    io(std::fs::rename(&tmp, path), || {
-        format!("cannot rename {} to {}", tmp.display(), path.display())
-    })
+    io(std::fs::rename(&tmp, path), || format!("cannot rename {} to {}", tmp.display(), path.display()))
 }

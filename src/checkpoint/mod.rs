@@ -94,10 +94,7 @@ impl Fnv1a {
 pub fn sum_of(bytes: &[u8]) -> FileSum {
     let mut h = Fnv1a::new();
     h.update(bytes);
-    FileSum {
-        bytes: bytes.len() as u64,
-        fnv1a64: h.hex(),
-    }
+    FileSum { bytes: bytes.len() as u64, fnv1a64: h.hex() }
 }
 
 /// A checkpoint in memory: its state and the bytes of every file it lists.
@@ -109,30 +106,14 @@ pub struct Encoded {
 /// The files of `t`'s checkpoint, in memory. Reads every tensor back synchronously: on the
 /// browser's WebGPU device that is not allowed (the page saves on the CPU path only).
 pub fn encode(t: &Trainer, contents: Contents) -> Result<Encoded> {
-    let ck = |what: &str, e: burn::store::RecordError| {
-        Error::Checkpoint(format!("cannot encode the {what}: {e:?}"))
-    };
+    let ck = |what: &str, e: burn::store::RecordError| Error::Checkpoint(format!("cannot encode the {what}: {e:?}"));
     let mut files = BTreeMap::new();
     // `valid` first: burn keeps the last BatchNorm running-statistics update pending (per
     // thread) until the next read, and a record holds only committed values; `valid` commits
     // it, so the checkpoint has the statistics evaluation would use.
-    files.insert(
-        MODEL.to_string(),
-        t.net
-            .valid()
-            .into_record()
-            .into_bytes()
-            .map_err(|e| ck("model", e))?
-            .to_vec(),
-    );
+    files.insert(MODEL.to_string(), t.net.valid().into_record().into_bytes().map_err(|e| ck("model", e))?.to_vec());
     if contents == Contents::Full {
-        files.insert(
-            OPTIM.to_string(),
-            t.optimizer()
-                .into_bytes()
-                .map_err(|e| ck("optimizer state", e))?
-                .to_vec(),
-        );
+        files.insert(OPTIM.to_string(), t.optimizer().into_bytes().map_err(|e| ck("optimizer state", e))?.to_vec());
     }
     let state = CheckpointState {
         format: FORMAT_NAME.into(),
@@ -154,11 +135,8 @@ impl Encoded {
 
 /// Parse and check `state.json`'s text (not the tensors); `source` names it in errors.
 pub fn parse_state(text: &str, source: &str) -> Result<CheckpointState> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        Error::Checkpoint(format!(
-            "{source}: not valid JSON ({e}); the file is damaged"
-        ))
-    })?;
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| Error::Checkpoint(format!("{source}: not valid JSON ({e}); the file is damaged")))?;
     let version = value.get("version").and_then(|v| v.as_u64());
     let format = value.get("format").and_then(|v| v.as_str());
     match (format, version) {
@@ -175,15 +153,11 @@ pub fn parse_state(text: &str, source: &str) -> Result<CheckpointState> {
         }
         _ => return Err(Error::Checkpoint(format!("{source}: not a LoCo Lab checkpoint state (no format/version)"))),
     }
-    let state: CheckpointState =
-        serde_json::from_value(value).map_err(|e| Error::Checkpoint(format!("{source}: {e}")))?;
-    crate::method::check(&state.config)
-        .map_err(|e| Error::Checkpoint(format!("{source}: its config is invalid: {e}")))?;
+    let state: CheckpointState = serde_json::from_value(value).map_err(|e| Error::Checkpoint(format!("{source}: {e}")))?;
+    crate::method::check(&state.config).map_err(|e| Error::Checkpoint(format!("{source}: its config is invalid: {e}")))?;
     for name in state.files.keys() {
         if name.contains('/') || name.contains('\\') || name.starts_with("..") {
-            return Err(Error::Checkpoint(format!(
-                "{source}: it names a file outside the checkpoint: {name}"
-            )));
+            return Err(Error::Checkpoint(format!("{source}: it names a file outside the checkpoint: {name}")));
         }
     }
     if !state.files.contains_key(MODEL) {
@@ -236,9 +210,7 @@ pub fn decode(
     template: Network,
 ) -> Result<(Network, Option<ModuleOptimizer>)> {
     for (name, want) in &state.files {
-        let bytes = files
-            .get(name)
-            .ok_or_else(|| Error::Checkpoint(format!("{} is missing", at(name))))?;
+        let bytes = files.get(name).ok_or_else(|| Error::Checkpoint(format!("{} is missing", at(name))))?;
         check_sum(&at(name), &sum_of(bytes), want)?;
     }
     let fit = |e: String| {
@@ -253,25 +225,14 @@ pub fn decode(
     // 3,000 mutated files (tests/fuzz.rs), but should it ever, natively the file is reported
     // as bad instead of aborting (on wasm a panic aborts the instance and the page recovers).
     let net = guarded(move || {
-        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(files[MODEL].clone()))
-            .map_err(|e| format!("{e:?}"))?;
-        template
-            .try_load_record(record)
-            .map_err(|e| format!("{e:?}"))
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(files[MODEL].clone())).map_err(|e| format!("{e:?}"))?;
+        template.try_load_record(record).map_err(|e| format!("{e:?}"))
     })
     .map_err(fit)?;
     let optim = match files.get(OPTIM).filter(|_| state.files.contains_key(OPTIM)) {
-        Some(bytes) => Some(
-            crate::optim::build(&state.config)
-                .from_bytes(Bytes::from_bytes_vec(bytes.clone()))
-                .map_err(|e| {
-                    Error::Checkpoint(format!(
-                        "cannot load the optimizer state {}: {}",
-                        at(OPTIM),
-                        first_line(&format!("{e:?}"))
-                    ))
-                })?,
-        ),
+        Some(bytes) => Some(crate::optim::build(&state.config).from_bytes(Bytes::from_bytes_vec(bytes.clone())).map_err(|e| {
+            Error::Checkpoint(format!("cannot load the optimizer state {}: {}", at(OPTIM), first_line(&format!("{e:?}"))))
+        })?),
         None => None,
     };
     Ok((net, optim))
@@ -289,15 +250,13 @@ pub fn to_bundle(t: &Trainer, contents: Contents) -> Result<Vec<u8>> {
         h.set_mode(0o644);
         h.set_mtime(0);
         h.set_entry_type(tar::EntryType::Regular);
-        tar.append_data(&mut h, name, bytes)
-            .map_err(|e| Error::Checkpoint(format!("cannot write {name} into the bundle: {e}")))
+        tar.append_data(&mut h, name, bytes).map_err(|e| Error::Checkpoint(format!("cannot write {name} into the bundle: {e}")))
     };
     add(STATE, state.as_bytes())?;
     for (name, bytes) in &enc.files {
         add(name, bytes)?;
     }
-    tar.into_inner()
-        .map_err(|e| Error::Checkpoint(format!("cannot finish the bundle: {e}")))
+    tar.into_inner().map_err(|e| Error::Checkpoint(format!("cannot finish the bundle: {e}")))
 }
 
 /// Whether `bytes` start like a tar archive (the `ustar` magic of its first header).
@@ -307,10 +266,7 @@ pub fn looks_like_bundle(bytes: &[u8]) -> bool {
 
 /// Read a bundle (see [`to_bundle`]): `source` names it in errors. A tar of a checkpoint
 /// folder (`tar cf x.tar step-000000100/`) is read too: one leading folder is ignored.
-pub fn read_bundle(
-    bytes: &[u8],
-    source: &str,
-) -> Result<(CheckpointState, BTreeMap<String, Vec<u8>>)> {
+pub fn read_bundle(bytes: &[u8], source: &str) -> Result<(CheckpointState, BTreeMap<String, Vec<u8>>)> {
     if !looks_like_bundle(bytes) {
         return Err(Error::Checkpoint(format!(
             "{source} is not a LoCo Lab checkpoint: not a tar bundle ({} bytes, no ustar header)",
@@ -319,15 +275,8 @@ pub fn read_bundle(
     }
     // The tar reader quotes the damaged bytes in its message: keep it to one printable line.
     let bad = |e: std::io::Error| {
-        let why: String = e
-            .to_string()
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .take(160)
-            .collect();
-        Error::Checkpoint(format!(
-            "{source}: the tar bundle is truncated or damaged ({why})"
-        ))
+        let why: String = e.to_string().chars().map(|c| if c.is_control() { ' ' } else { c }).take(160).collect();
+        Error::Checkpoint(format!("{source}: the tar bundle is truncated or damaged ({why})"))
     };
     let mut files = BTreeMap::new();
     let mut archive = tar::Archive::new(bytes);
@@ -337,10 +286,7 @@ pub fn read_bundle(
             continue;
         }
         let path = entry.path().map_err(bad)?.into_owned();
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if path.components().count() > 2 || name.is_empty() {
             continue;
         }
@@ -348,45 +294,26 @@ pub fn read_bundle(
         std::io::Read::read_to_end(&mut entry, &mut buf).map_err(bad)?;
         files.insert(name, buf);
     }
-    let state = files.remove(STATE).ok_or_else(|| {
-        Error::Checkpoint(format!(
-            "{source} is not a LoCo Lab checkpoint: the tar holds no {STATE}"
-        ))
-    })?;
-    let text = String::from_utf8(state)
-        .map_err(|_| Error::Checkpoint(format!("{source}: its {STATE} is not text")))?;
+    let state = files
+        .remove(STATE)
+        .ok_or_else(|| Error::Checkpoint(format!("{source} is not a LoCo Lab checkpoint: the tar holds no {STATE}")))?;
+    let text = String::from_utf8(state).map_err(|_| Error::Checkpoint(format!("{source}: its {STATE} is not text")))?;
     let state = parse_state(&text, &format!("{source}: {STATE}"))?;
     Ok((state, files))
 }
 
 /// A trainer from a bundle's bytes; `source` (a file name) names it in errors.
-pub fn from_bundle(
-    bytes: &[u8],
-    source: &str,
-    data: Arc<Splits>,
-    device: &Device,
-) -> Result<(Trainer, bool)> {
+pub fn from_bundle(bytes: &[u8], source: &str, data: Arc<Splits>, device: &Device) -> Result<(Trainer, bool)> {
     let (state, files) = read_bundle(bytes, source)?;
-    from_files(
-        &state,
-        &files,
-        &|name| format!("{source}: {name}"),
-        data,
-        device,
-    )
+    from_files(&state, &files, &|name| format!("{source}: {name}"), data, device)
 }
 
 /// Run `f`, turning a panic into an error natively.
-fn guarded<T>(
-    f: impl FnOnce() -> std::result::Result<T, String>,
-) -> std::result::Result<T, String> {
+fn guarded<T>(f: impl FnOnce() -> std::result::Result<T, String>) -> std::result::Result<T, String> {
     #[cfg(not(target_arch = "wasm32"))]
     {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|p| {
-            let msg = p
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
+            let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
             Err(format!("the reader panicked: {}", msg.unwrap_or_default()))
         })
     }

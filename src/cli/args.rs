@@ -5,10 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use locolab::config::{
-    Arch, DecoderKind, MethodKind, OptimizerKind, Overrides, SharingMode, TrainConfig,
-    DEFAULT_PRESET,
-};
+use locolab::config::{Arch, DecoderKind, MethodKind, OptimizerKind, Overrides, SharingMode, TrainConfig, DEFAULT_PRESET};
 use locolab::error::Result;
 
 #[derive(Parser)]
@@ -208,10 +205,7 @@ impl Knobs {
         }
     }
     pub(crate) fn config(&self) -> Result<TrainConfig> {
-        TrainConfig::preset_with(
-            self.preset.as_deref().unwrap_or(DEFAULT_PRESET),
-            &self.overrides(),
-        )
+        TrainConfig::preset_with(self.preset.as_deref().unwrap_or(DEFAULT_PRESET), &self.overrides())
     }
 }
 

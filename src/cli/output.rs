@@ -11,11 +11,9 @@ use locolab::experiment::Event;
 pub(crate) fn progress(n: usize, label: &str) -> ProgressBar {
     let pb = ProgressBar::new(n as u64);
     pb.set_style(
-        ProgressStyle::with_template(
-            "{prefix:>18} [{bar:30}] {pos}/{len} {msg} ({elapsed}, eta {eta})",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
+        ProgressStyle::with_template("{prefix:>18} [{bar:30}] {pos}/{len} {msg} ({elapsed}, eta {eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
     );
     pb.set_prefix(label.to_string());
     pb
@@ -35,14 +33,7 @@ pub(crate) struct LogLines {
 impl LogLines {
     pub(crate) fn new(todo: usize, last: usize) -> Self {
         use std::io::IsTerminal;
-        Self {
-            every: (todo / 20).max(1),
-            last,
-            started: std::time::Instant::now(),
-            done: 0,
-            todo,
-            active: !std::io::stderr().is_terminal(),
-        }
+        Self { every: (todo / 20).max(1), last, started: std::time::Instant::now(), done: 0, todo, active: !std::io::stderr().is_terminal() }
     }
 
     pub(crate) fn step(&mut self, r: &locolab::StepReport) {
@@ -65,10 +56,7 @@ impl LogLines {
 }
 
 pub(crate) fn losses(l: &[f32]) -> String {
-    l.iter()
-        .map(|l| format!("{l:.3}"))
-        .collect::<Vec<_>>()
-        .join(" ")
+    l.iter().map(|l| format!("{l:.3}")).collect::<Vec<_>>().join(" ")
 }
 
 pub(crate) fn print_acc(acc: &[StageAccuracy]) {
@@ -78,12 +66,7 @@ pub(crate) fn print_acc(acc: &[StageAccuracy]) {
             (None, None) => String::new(),
             (k, l) => format!("  (top-5: kNN {}, linear {})", pct(k), pct(l)),
         };
-        println!(
-            "{:>6}: kNN top-1 {:.2}%  linear top-1 {}{top5}",
-            a.stage,
-            a.knn,
-            pct(a.linear)
-        );
+        println!("{:>6}: kNN top-1 {:.2}%  linear top-1 {}{top5}", a.stage, a.knn, pct(a.linear));
     }
 }
 
@@ -94,14 +77,7 @@ pub(crate) fn write(path: &Path, text: &str) -> Result<()> {
 /// One line per event of a running experiment (runs may interleave with --jobs).
 pub(crate) fn log_event(e: Event) {
     match e {
-        Event::Started {
-            run,
-            from_step,
-            steps,
-        } => eprintln!(
-            "[{run}] {} at step {from_step} of {steps}",
-            if from_step > 0 { "resumed" } else { "started" }
-        ),
+        Event::Started { run, from_step, steps } => eprintln!("[{run}] {} at step {from_step} of {steps}", if from_step > 0 { "resumed" } else { "started" }),
         Event::Step { run, report } if report.step % 25 == 0 => {
             eprintln!(
                 "[{run}] step {} (epoch {:.2}) loss [{}] {:.1} img/s, waited {:.0} ms for data",
@@ -115,20 +91,14 @@ pub(crate) fn log_event(e: Event) {
         Event::Step { .. } => {}
         Event::Monitor { run, point } => {
             let knn: Vec<String> = point.knn.iter().map(|k| format!("{k:.1}")).collect();
-            eprintln!(
-                "[{run}] step {} ({} images): kNN per stage [{}]",
-                point.step,
-                point.images_seen,
-                knn.join(" ")
-            )
+            eprintln!("[{run}] step {} ({} images): kNN per stage [{}]", point.step, point.images_seen, knn.join(" "))
         }
         Event::Finished { run, result } => {
             let last = result.accuracy.last();
             eprintln!(
                 "[{run}] done: kNN {:.1}%, linear {}",
                 last.map_or(f64::NAN, |a| a.knn),
-                last.and_then(|a| a.linear)
-                    .map_or("-".into(), |v| format!("{v:.1}%"))
+                last.and_then(|a| a.linear).map_or("-".into(), |v| format!("{v:.1}%"))
             )
         }
     }

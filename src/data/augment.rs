@@ -37,28 +37,12 @@ pub struct Augment {
 
 impl Augment {
     pub fn simclr_cifar(out: usize) -> Self {
-        Self {
-            out,
-            scale: (0.2, 1.0),
-            ratio: (3.0 / 4.0, 4.0 / 3.0),
-            jitter: [0.4, 0.4, 0.4, 0.1],
-            jitter_p: 0.8,
-            gray_p: 0.2,
-            blur_p: 0.0,
-        }
+        Self { out, scale: (0.2, 1.0), ratio: (3.0 / 4.0, 4.0 / 3.0), jitter: [0.4, 0.4, 0.4, 0.1], jitter_p: 0.8, gray_p: 0.2, blur_p: 0.0 }
     }
 
     /// SimCLR's ImageNet augmentation (colour strength 1.0), which LoCo uses too.
     pub fn simclr_imagenet(out: usize) -> Self {
-        Self {
-            out,
-            scale: (0.08, 1.0),
-            ratio: (3.0 / 4.0, 4.0 / 3.0),
-            jitter: [0.8, 0.8, 0.8, 0.2],
-            jitter_p: 0.8,
-            gray_p: 0.2,
-            blur_p: 0.5,
-        }
+        Self { out, scale: (0.08, 1.0), ratio: (3.0 / 4.0, 4.0 / 3.0), jitter: [0.8, 0.8, 0.8, 0.2], jitter_p: 0.8, gray_p: 0.2, blur_p: 0.5 }
     }
 
     /// The recipe for a dataset: CIFAR's for small images, ImageNet's for larger ones.
@@ -109,11 +93,7 @@ impl Augment {
             self.apply(&img, &mut first[j * size..(j + 1) * size], &mut rng);
             self.apply(&img, &mut second[j * size..(j + 1) * size], &mut rng);
         }
-        Views {
-            data: out,
-            n,
-            side: self.out,
-        }
+        Views { data: out, n, side: self.out }
     }
 
     /// Augment one image into `dst` (3 x out x out, normalised).
@@ -175,16 +155,7 @@ impl Augment {
 
 /// Bilinear resize of the crop (x0, y0, w, h) to out x out, values in [0, 1].
 #[allow(clippy::too_many_arguments)]
-fn resize_crop(
-    img: &Img<'_>,
-    x0: f32,
-    y0: f32,
-    w: f32,
-    h: f32,
-    flip: bool,
-    out: usize,
-    dst: &mut [f32],
-) {
+fn resize_crop(img: &Img<'_>, x0: f32, y0: f32, w: f32, h: f32, flip: bool, out: usize, dst: &mut [f32]) {
     let plane = out * out;
     let (iw, ih) = (img.w, img.h);
     let (sx, sy) = (w / out as f32, h / out as f32);
@@ -217,12 +188,8 @@ fn brightness(x: &mut [f32], f: f32) {
 }
 
 fn contrast(x: &mut [f32], plane: usize, f: f32) {
-    let mean = (0..plane)
-        .map(|i| gray(x[i], x[plane + i], x[2 * plane + i]))
-        .sum::<f32>()
-        / plane as f32;
-    x.iter_mut()
-        .for_each(|v| *v = ((*v - mean) * f + mean).clamp(0.0, 1.0));
+    let mean = (0..plane).map(|i| gray(x[i], x[plane + i], x[2 * plane + i])).sum::<f32>() / plane as f32;
+    x.iter_mut().for_each(|v| *v = ((*v - mean) * f + mean).clamp(0.0, 1.0));
 }
 
 fn saturation(x: &mut [f32], plane: usize, f: f32) {
@@ -274,18 +241,14 @@ fn hue_shift(x: &mut [f32], plane: usize, shift: f32) {
 
 fn normalize(x: &mut [f32], plane: usize) {
     for c in 0..3 {
-        x[c * plane..(c + 1) * plane]
-            .iter_mut()
-            .for_each(|v| *v = (*v - MEAN[c]) / STD[c]);
+        x[c * plane..(c + 1) * plane].iter_mut().for_each(|v| *v = (*v - MEAN[c]) / STD[c]);
     }
 }
 
 /// Separable Gaussian blur of every plane (kernel ~10% of the side, odd, reflected edges).
 fn gaussian_blur(x: &mut [f32], side: usize, sigma: f32) {
     let radius = ((side as f32 * 0.1) as usize / 2).max(1);
-    let taps: Vec<f32> = (0..=2 * radius)
-        .map(|k| (-((k as f32 - radius as f32).powi(2)) / (2.0 * sigma * sigma)).exp())
-        .collect();
+    let taps: Vec<f32> = (0..=2 * radius).map(|k| (-((k as f32 - radius as f32).powi(2)) / (2.0 * sigma * sigma)).exp()).collect();
     let total: f32 = taps.iter().sum();
     let taps: Vec<f32> = taps.iter().map(|t| t / total).collect();
     let reflect = |i: isize| -> usize {
@@ -297,24 +260,12 @@ fn gaussian_blur(x: &mut [f32], side: usize, sigma: f32) {
     for plane in x.chunks_exact_mut(side * side) {
         for y in 0..side {
             for xx in 0..side {
-                tmp[y * side + xx] = taps
-                    .iter()
-                    .enumerate()
-                    .map(|(k, t)| {
-                        t * plane[y * side + reflect(xx as isize + k as isize - radius as isize)]
-                    })
-                    .sum();
+                tmp[y * side + xx] = taps.iter().enumerate().map(|(k, t)| t * plane[y * side + reflect(xx as isize + k as isize - radius as isize)]).sum();
             }
         }
         for y in 0..side {
             for xx in 0..side {
-                plane[y * side + xx] = taps
-                    .iter()
-                    .enumerate()
-                    .map(|(k, t)| {
-                        t * tmp[reflect(y as isize + k as isize - radius as isize) * side + xx]
-                    })
-                    .sum();
+                plane[y * side + xx] = taps.iter().enumerate().map(|(k, t)| t * tmp[reflect(y as isize + k as isize - radius as isize) * side + xx]).sum();
             }
         }
     }
@@ -331,21 +282,8 @@ pub fn plain(data: &ImageSet, indices: &[usize], out: usize) -> Vec<f32> {
         let dst = &mut v[j * 3 * plane..(j + 1) * 3 * plane];
         let img = data.image(i);
         let (w, h) = (img.w as f32, img.h as f32);
-        let (cw, ch) = if small {
-            (w, h)
-        } else {
-            (w.min(h) * CENTRE_CROP, w.min(h) * CENTRE_CROP)
-        };
-        resize_crop(
-            &img,
-            (w - cw) / 2.0,
-            (h - ch) / 2.0,
-            cw,
-            ch,
-            false,
-            out,
-            dst,
-        );
+        let (cw, ch) = if small { (w, h) } else { (w.min(h) * CENTRE_CROP, w.min(h) * CENTRE_CROP) };
+        resize_crop(&img, (w - cw) / 2.0, (h - ch) / 2.0, cw, ch, false, out, dst);
         normalize(dst, plane);
     }
     v
@@ -357,9 +295,7 @@ pub fn to_rgba(chw: &[f32], side: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(plane * 4);
     for i in 0..plane {
         for c in 0..3 {
-            out.push(
-                ((chw[c * plane + i] * STD[c] + MEAN[c]).clamp(0.0, 1.0) * 255.0).round() as u8,
-            );
+            out.push(((chw[c * plane + i] * STD[c] + MEAN[c]).clamp(0.0, 1.0) * 255.0).round() as u8);
         }
         out.push(255);
     }

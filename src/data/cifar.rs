@@ -17,18 +17,7 @@ pub const ARCHIVE_URL: &str = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.
 pub const ARCHIVE_NAME: &str = "cifar-10-binary.tar.gz";
 
 /// CIFAR-10's class names in label order (`batches.meta.txt`).
-pub const CLASS_NAMES: [&str; CLASSES] = [
-    "airplane",
-    "automobile",
-    "bird",
-    "cat",
-    "deer",
-    "dog",
-    "frog",
-    "horse",
-    "ship",
-    "truck",
-];
+pub const CLASS_NAMES: [&str; CLASSES] = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
 
 fn empty() -> ImageSet {
     ImageSet::new(CLASS_NAMES.iter().map(|s| s.to_string()).collect())
@@ -61,8 +50,7 @@ pub fn from_bytes(bytes: &[u8], source: &str) -> Result<ImageSet> {
 }
 
 pub fn load_file(path: &Path) -> Result<ImageSet> {
-    let bytes =
-        std::fs::read(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
     from_bytes(&bytes, &path.display().to_string())
 }
 
@@ -77,29 +65,16 @@ fn get_help(dir: &Path) -> String {
 /// Load both splits from a directory (see the module docs for the layouts accepted).
 pub fn load_dir(dir: &Path) -> Result<Splits> {
     if !dir.is_dir() {
-        return Err(Error::Data(format!(
-            "data directory {} does not exist; {}",
-            dir.display(),
-            get_help(dir)
-        )));
+        return Err(Error::Data(format!("data directory {} does not exist; {}", dir.display(), get_help(dir))));
     }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| Error::io(format!("cannot list {}", dir.display()), e))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
-    let name = |p: &PathBuf| {
-        p.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("")
-            .to_string()
-    };
+    let name = |p: &PathBuf| p.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
     let bins = |pred: &dyn Fn(&str) -> bool| -> Vec<PathBuf> {
-        entries
-            .iter()
-            .filter(|p| name(p).ends_with(".bin") && pred(&name(p)))
-            .cloned()
-            .collect()
+        entries.iter().filter(|p| name(p).ends_with(".bin") && pred(&name(p))).cloned().collect()
     };
     let train_files = bins(&|n| n.starts_with("data_batch_") || n.starts_with("train"));
     let test_files = bins(&|n| n.starts_with("test"));
@@ -117,17 +92,12 @@ pub fn load_dir(dir: &Path) -> Result<Splits> {
     if archive.is_file() {
         return load_archive(&archive);
     }
-    Err(Error::Data(format!(
-        "no CIFAR-10 binary files in {}: {}",
-        dir.display(),
-        get_help(dir)
-    )))
+    Err(Error::Data(format!("no CIFAR-10 binary files in {}: {}", dir.display(), get_help(dir))))
 }
 
 /// Read the official `cifar-10-binary.tar.gz` without unpacking it to disk.
 pub fn load_archive(path: &Path) -> Result<Splits> {
-    let file = std::fs::File::open(path)
-        .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
+    let file = std::fs::File::open(path).map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
     load_archive_from(file, &path.display().to_string())
 }
 
@@ -135,8 +105,7 @@ pub fn load_archive_from(reader: impl Read, source: &str) -> Result<Splits> {
     let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(reader));
     let mut train: Vec<(String, ImageSet)> = Vec::new();
     let mut test = None;
-    let bad =
-        |e: std::io::Error| Error::Data(format!("{source} is not a readable tar.gz archive: {e}"));
+    let bad = |e: std::io::Error| Error::Data(format!("{source} is not a readable tar.gz archive: {e}"));
     for entry in tar.entries().map_err(bad)? {
         let mut entry = entry.map_err(bad)?;
         let path = entry.path().map_err(bad)?.to_string_lossy().to_string();

@@ -64,22 +64,13 @@ pub fn load(dir: &Path, opts: FolderOptions) -> Result<(Splits, FolderReport)> {
     let classes = class_folders(&train_dir)?;
     let test_classes = class_folders(&test_dir)?;
     if classes != test_classes {
-        let only = |a: &[String], b: &[String]| {
-            a.iter()
-                .filter(|c| !b.contains(c))
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let only = |a: &[String], b: &[String]| a.iter().filter(|c| !b.contains(c)).cloned().collect::<Vec<_>>().join(", ");
         return Err(Error::Data(format!(
             "{} and {} have different class folders (only in train: [{}]; only in {}: [{}])",
             train_dir.display(),
             test_dir.display(),
             only(&classes, &test_classes),
-            test_dir
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("test"),
+            test_dir.file_name().and_then(|n| n.to_str()).unwrap_or("test"),
             only(&test_classes, &classes)
         )));
     }
@@ -95,28 +86,16 @@ fn class_folders(split: &Path) -> Result<Vec<String>> {
     for entry in list(split)? {
         // `is_dir` follows symlinks; a symlink loop is neither a file nor a folder here.
         if entry.is_dir() {
-            let name = entry
-                .file_name()
-                .and_then(|n| n.to_str())
-                .map(str::to_string);
+            let name = entry.file_name().and_then(|n| n.to_str()).map(str::to_string);
             match name {
                 Some(n) if !n.starts_with('.') => classes.push(n),
                 Some(_) => {}
-                None => {
-                    return Err(Error::Data(format!(
-                        "{}: the class folder's name is not UTF-8",
-                        entry.display()
-                    )))
-                }
+                None => return Err(Error::Data(format!("{}: the class folder's name is not UTF-8", entry.display()))),
             }
         }
     }
     if classes.is_empty() {
-        return Err(Error::Data(format!(
-            "{} has no class folders (expected {}/<class>/<image>.jpg)",
-            split.display(),
-            split.display()
-        )));
+        return Err(Error::Data(format!("{} has no class folders (expected {}/<class>/<image>.jpg)", split.display(), split.display())));
     }
     Ok(classes)
 }
@@ -135,30 +114,19 @@ fn list(dir: &Path) -> Result<Vec<PathBuf>> {
 /// Every image of one split, class by class: headers read on every core (format, size
 /// limits), then decoded into memory on every core, or indexed for streaming when the split's
 /// decoded size passes [`MAX_DECODED_BYTES`] or [`FolderOptions::stream`] asks.
-fn read_split(
-    split: &Path,
-    classes: &[String],
-    opts: FolderOptions,
-    report: &mut FolderReport,
-) -> Result<ImageSet> {
+fn read_split(split: &Path, classes: &[String], opts: FolderOptions, report: &mut FolderReport) -> Result<ImageSet> {
     let mut files: Vec<(u32, PathBuf)> = Vec::new();
     for (label, class) in classes.iter().enumerate() {
         let dir = split.join(class);
         let before = files.len();
         for path in list(&dir)? {
-            let hidden = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with('.'));
+            let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
             if !hidden && !path.is_dir() {
                 files.push((label as u32, path));
             }
         }
         if files.len() == before {
-            return Err(Error::Data(format!(
-                "class folder {} holds no files",
-                dir.display()
-            )));
+            return Err(Error::Data(format!("class folder {} holds no files", dir.display())));
         }
     }
     let bad = |path: &Path, cause: String, report: &mut FolderReport| -> Result<()> {
@@ -166,10 +134,7 @@ fn read_split(
             report.skipped.push(format!("{}: {cause}", path.display()));
             Ok(())
         } else {
-            Err(Error::Data(format!(
-                "{}: {cause} (pass --skip-bad-images to skip such files)",
-                path.display()
-            )))
+            Err(Error::Data(format!("{}: {cause} (pass --skip-bad-images to skip such files)", path.display())))
         }
     };
     let headers = on_every_core(&files, |(_, p)| read_header(p));
@@ -182,17 +147,8 @@ fn read_split(
     }
     let decoded_bytes: usize = kept.iter().map(|&(_, _, w, h)| 3 * w * h).sum();
     let set = if opts.stream || decoded_bytes > MAX_DECODED_BYTES {
-        let source = Arc::new(FileSource::new(
-            kept.iter().map(|k| k.1.clone()).collect(),
-            opts.skip_bad,
-        ));
-        ImageSet::streamed(
-            classes.to_vec(),
-            source,
-            kept.iter()
-                .enumerate()
-                .map(|(i, &(label, _, w, h))| (label, i, w, h)),
-        )
+        let source = Arc::new(FileSource::new(kept.iter().map(|k| k.1.clone()).collect(), opts.skip_bad));
+        ImageSet::streamed(classes.to_vec(), source, kept.iter().enumerate().map(|(i, &(label, _, w, h))| (label, i, w, h)))
     } else {
         let decoded = on_every_core(&kept, |(_, p, _, _)| read_image(p));
         let mut set = ImageSet::new(classes.to_vec());
@@ -206,10 +162,7 @@ fn read_split(
     };
     for (label, class) in classes.iter().enumerate() {
         if !set.labels.contains(&(label as u32)) {
-            return Err(Error::Data(format!(
-                "class folder {} has no readable image",
-                split.join(class).display()
-            )));
+            return Err(Error::Data(format!("class folder {} has no readable image", split.join(class).display())));
         }
     }
     Ok(set)
@@ -217,20 +170,12 @@ fn read_split(
 
 /// `f` of every item, in order, on every core.
 fn on_every_core<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len().max(1));
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len().max(1));
     let chunk = items.len().div_ceil(threads).max(1);
     let f = &f;
     std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("reader thread"))
-            .collect()
+        let handles: Vec<_> = items.chunks(chunk).map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<_>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().expect("reader thread")).collect()
     })
 }
 
@@ -239,8 +184,7 @@ fn read_header(path: &Path) -> std::result::Result<(usize, usize), String> {
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read it ({e})"))?;
     let mut head = Vec::with_capacity(1 << 16);
     // Headers sit in the first bytes; JPEG's frame header may follow large EXIF blocks.
-    std::io::Read::read_to_end(&mut std::io::Read::take(file, 1 << 20), &mut head)
-        .map_err(|e| format!("cannot read it ({e})"))?;
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, 1 << 20), &mut head).map_err(|e| format!("cannot read it ({e})"))?;
     let (w, h) = checked_dimensions(&head).map_err(|e| one_line(&e))?;
     Ok((w as usize, h as usize))
 }
@@ -253,12 +197,7 @@ pub fn read_image(path: &Path) -> std::result::Result<(usize, usize, Vec<u8>), S
 
 /// A decoder's message as one printable line.
 fn one_line(e: &str) -> String {
-    e.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .filter(|c| !c.is_control())
-        .collect()
+    e.split_whitespace().collect::<Vec<_>>().join(" ").chars().filter(|c| !c.is_control()).collect()
 }
 
 /// Decode JPEG or PNG bytes to planar CHW RGB: `(width, height, pixels)`, or why not (one
@@ -269,9 +208,7 @@ pub fn decode(bytes: &[u8]) -> std::result::Result<(usize, usize, Vec<u8>), Stri
 }
 
 fn reader(bytes: &[u8]) -> std::result::Result<ImageReader<Cursor<&[u8]>>, String> {
-    let r = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| e.to_string())?;
+    let r = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| e.to_string())?;
     match r.format() {
         Some(ImageFormat::Jpeg | ImageFormat::Png) => Ok(r),
         Some(f) => Err(format!("{f:?} images are not read (JPEG and PNG are)")),
@@ -281,18 +218,12 @@ fn reader(bytes: &[u8]) -> std::result::Result<ImageReader<Cursor<&[u8]>>, Strin
 
 /// The image's size from its header, within [`MIN_SIDE`] and [`MAX_PIXELS`].
 fn checked_dimensions(bytes: &[u8]) -> std::result::Result<(u32, u32), String> {
-    let (w, h) = reader(bytes)?
-        .into_dimensions()
-        .map_err(|e| format!("not a readable image: {e}"))?;
+    let (w, h) = reader(bytes)?.into_dimensions().map_err(|e| format!("not a readable image: {e}"))?;
     if w as u64 * h as u64 > MAX_PIXELS {
-        return Err(format!(
-            "{w}x{h} pixels is above the {MAX_PIXELS}-pixel limit (a decompression bomb?)"
-        ));
+        return Err(format!("{w}x{h} pixels is above the {MAX_PIXELS}-pixel limit (a decompression bomb?)"));
     }
     if (w as usize) < MIN_SIDE || (h as usize) < MIN_SIDE {
-        return Err(format!(
-            "{w}x{h} pixels is too small (at least {MIN_SIDE} a side)"
-        ));
+        return Err(format!("{w}x{h} pixels is too small (at least {MIN_SIDE} a side)"));
     }
     Ok((w, h))
 }
@@ -305,10 +236,7 @@ fn decode_inner(bytes: &[u8]) -> std::result::Result<(usize, usize, Vec<u8>), St
     limits.max_image_height = Some(h);
     limits.max_alloc = Some(MAX_PIXELS * 8);
     r.limits(limits);
-    let img = r
-        .decode()
-        .map_err(|e| format!("corrupt or truncated image: {e}"))?
-        .into_rgb8();
+    let img = r.decode().map_err(|e| format!("corrupt or truncated image: {e}"))?.into_rgb8();
     let (w, h) = (img.width() as usize, img.height() as usize);
     let plane = w * h;
     let mut chw = vec![0u8; 3 * plane];
@@ -325,28 +253,14 @@ pub fn cache_root() -> Result<PathBuf> {
     std::env::var_os("LOCOLAB_CACHE")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/locolab-data")))
-        .ok_or_else(|| {
-            Error::Data(
-                "neither LOCOLAB_CACHE nor HOME is set: nowhere to unpack the archive".into(),
-            )
-        })
+        .ok_or_else(|| Error::Data("neither LOCOLAB_CACHE nor HOME is set: nowhere to unpack the archive".into()))
 }
 
 /// The folder under `root` that `archive` unpacks to: one per archive name and size.
 pub fn cache_dir_for(archive: &Path, root: &Path) -> Result<PathBuf> {
-    let size = std::fs::metadata(archive)
-        .map_err(|e| Error::io(format!("cannot read {}", archive.display()), e))?
-        .len();
-    let name = archive
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("archive");
-    let stem = name
-        .split(".tar")
-        .next()
-        .unwrap_or(name)
-        .trim_end_matches(".tgz")
-        .trim_end_matches(".txz");
+    let size = std::fs::metadata(archive).map_err(|e| Error::io(format!("cannot read {}", archive.display()), e))?.len();
+    let name = archive.file_name().and_then(|n| n.to_str()).unwrap_or("archive");
+    let stem = name.split(".tar").next().unwrap_or(name).trim_end_matches(".tgz").trim_end_matches(".txz");
     Ok(root.join(format!("{stem}-{size}")))
 }
 
@@ -359,17 +273,11 @@ pub fn unpack_once(archive: &Path, root: &Path) -> Result<PathBuf> {
         return Ok(dest);
     }
     let parent = dest.parent().expect("cache dir has a parent");
-    std::fs::create_dir_all(parent)
-        .map_err(|e| Error::io(format!("cannot create {}", parent.display()), e))?;
+    std::fs::create_dir_all(parent).map_err(|e| Error::io(format!("cannot create {}", parent.display()), e))?;
     let tmp = parent.join(format!(".unpacking-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp)
-        .map_err(|e| Error::io(format!("cannot create {}", tmp.display()), e))?;
-    eprintln!(
-        "unpacking {} into {} (once)",
-        archive.display(),
-        dest.display()
-    );
+    std::fs::create_dir_all(&tmp).map_err(|e| Error::io(format!("cannot create {}", tmp.display()), e))?;
+    eprintln!("unpacking {} into {} (once)", archive.display(), dest.display());
     let status = std::process::Command::new("tar")
         .arg("-xf")
         .arg(archive)
@@ -379,32 +287,18 @@ pub fn unpack_once(archive: &Path, root: &Path) -> Result<PathBuf> {
         .map_err(|e| Error::io("cannot run tar to unpack the archive (is it installed?)", e))?;
     if !status.success() {
         let _ = std::fs::remove_dir_all(&tmp);
-        return Err(Error::Data(format!(
-            "{}: tar could not unpack it ({status})",
-            archive.display()
-        )));
+        return Err(Error::Data(format!("{}: tar could not unpack it ({status})", archive.display())));
     }
     // The archive's tree may sit one folder down.
     let root = if is_folder_tree(&tmp) {
         tmp.clone()
     } else {
-        list(&tmp)?
-            .into_iter()
-            .find(|p| is_folder_tree(p))
-            .ok_or_else(|| {
-                let _ = std::fs::remove_dir_all(&tmp);
-                Error::Data(format!(
-                    "{} holds no train/ folder: not an image-folder archive",
-                    archive.display()
-                ))
-            })?
+        list(&tmp)?.into_iter().find(|p| is_folder_tree(p)).ok_or_else(|| {
+            let _ = std::fs::remove_dir_all(&tmp);
+            Error::Data(format!("{} holds no train/ folder: not an image-folder archive", archive.display()))
+        })?
     };
-    std::fs::rename(&root, &dest).map_err(|e| {
-        Error::io(
-            format!("cannot move the unpacked tree to {}", dest.display()),
-            e,
-        )
-    })?;
+    std::fs::rename(&root, &dest).map_err(|e| Error::io(format!("cannot move the unpacked tree to {}", dest.display()), e))?;
     let _ = std::fs::remove_dir_all(&tmp);
     Ok(dest)
 }

@@ -62,10 +62,7 @@ impl Sampler {
 pub fn default_workers() -> usize {
     #[cfg(not(target_arch = "wasm32"))]
     {
-        std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .div_ceil(4)
-            .clamp(1, 8)
+        std::thread::available_parallelism().map_or(1, |n| n.get()).div_ceil(4).clamp(1, 8)
     }
     #[cfg(target_arch = "wasm32")]
     {
@@ -84,11 +81,7 @@ pub struct Loader {
 
 impl Loader {
     pub fn new(data: Arc<Splits>, augment: Augment, seed: u64, batch: usize) -> Self {
-        let sampler = Sampler {
-            images: data.train.len(),
-            batch,
-            seed,
-        };
+        let sampler = Sampler { images: data.train.len(), batch, seed };
         Self {
             data,
             augment,
@@ -108,11 +101,7 @@ impl Loader {
 
     /// The two views of step `step`'s batch, computed here (no queue).
     pub fn views(&self, step: usize) -> Views {
-        self.augment.views(
-            &self.data.train,
-            &self.sampler.batch(step),
-            self.sampler.seed,
-        )
+        self.augment.views(&self.data.train, &self.sampler.batch(step), self.sampler.seed)
     }
 
     /// Augment on `workers` threads ahead of the step (native; 0: on the calling thread).
@@ -121,14 +110,8 @@ impl Loader {
         #[cfg(not(target_arch = "wasm32"))]
         {
             self.prefetch = (workers > 0).then(|| {
-                let (data, augment, sampler) = (
-                    self.data.clone(),
-                    self.augment.clone(),
-                    self.sampler.clone(),
-                );
-                prefetch::Prefetch::start(workers, 2 * workers + 1, move |step| {
-                    augment.views(&data.train, &sampler.batch(step), sampler.seed)
-                })
+                let (data, augment, sampler) = (self.data.clone(), self.augment.clone(), self.sampler.clone());
+                prefetch::Prefetch::start(workers, 2 * workers + 1, move |step| augment.views(&data.train, &sampler.batch(step), sampler.seed))
             });
         }
         #[cfg(target_arch = "wasm32")]
@@ -182,19 +165,9 @@ mod prefetch {
     }
 
     impl Prefetch {
-        pub(super) fn start(
-            workers: usize,
-            depth: usize,
-            make: impl Fn(usize) -> Views + Send + Sync + 'static,
-        ) -> Self {
+        pub(super) fn start(workers: usize, depth: usize, make: impl Fn(usize) -> Views + Send + Sync + 'static) -> Self {
             let shared = Arc::new(Shared {
-                state: Mutex::new(State {
-                    next_claim: 0,
-                    wanted: 0,
-                    ready: BTreeMap::new(),
-                    generation: 0,
-                    stop: false,
-                }),
+                state: Mutex::new(State { next_claim: 0, wanted: 0, ready: BTreeMap::new(), generation: 0, stop: false }),
                 changed: Condvar::new(),
             });
             let make = Arc::new(make);
@@ -228,11 +201,7 @@ mod prefetch {
                     self.shared.changed.notify_all();
                     return (v, started.elapsed().as_secs_f64());
                 }
-                s = self
-                    .shared
-                    .changed
-                    .wait(s)
-                    .unwrap_or_else(|e| e.into_inner());
+                s = self.shared.changed.wait(s).unwrap_or_else(|e| e.into_inner());
             }
         }
     }
@@ -261,11 +230,7 @@ mod prefetch {
 
     impl Drop for Prefetch {
         fn drop(&mut self) {
-            self.shared
-                .state
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .stop = true;
+            self.shared.state.lock().unwrap_or_else(|e| e.into_inner()).stop = true;
             self.shared.changed.notify_all();
             for w in self.workers.drain(..) {
                 let _ = w.join();

@@ -35,43 +35,16 @@ pub fn open(path: &std::path::Path, opts: folder::FolderOptions) -> crate::Resul
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let folder = |dir: &std::path::Path, what: String| -> crate::Result<Opened> {
         let (splits, report) = folder::load(dir, opts)?;
-        let skipped = if report.skipped.is_empty() {
-            String::new()
-        } else {
-            format!(" ({} unreadable files skipped)", report.skipped.len())
-        };
-        Ok(Opened {
-            description: format!("{what}: {}{skipped}", splits.describe()),
-            splits,
-            skipped: report.skipped,
-        })
+        let skipped = if report.skipped.is_empty() { String::new() } else { format!(" ({} unreadable files skipped)", report.skipped.len()) };
+        Ok(Opened { description: format!("{what}: {}{skipped}", splits.describe()), splits, skipped: report.skipped })
     };
     if path.is_file() && name == cifar::ARCHIVE_NAME {
         let splits = cifar::load_archive(path)?;
-        return Ok(Opened {
-            description: format!(
-                "CIFAR-10 binary archive {}: {}",
-                path.display(),
-                splits.describe()
-            ),
-            splits,
-            skipped: Vec::new(),
-        });
+        return Ok(Opened { description: format!("CIFAR-10 binary archive {}: {}", path.display(), splits.describe()), splits, skipped: Vec::new() });
     }
-    if path.is_file()
-        && [".tar.xz", ".txz", ".tar.gz", ".tgz", ".tar"]
-            .iter()
-            .any(|s| name.ends_with(s))
-    {
+    if path.is_file() && [".tar.xz", ".txz", ".tar.gz", ".tgz", ".tar"].iter().any(|s| name.ends_with(s)) {
         let dir = folder::unpack_once(path, &folder::cache_root()?)?;
-        return folder(
-            &dir,
-            format!(
-                "image-folder archive {} (unpacked in {})",
-                path.display(),
-                dir.display()
-            ),
-        );
+        return folder(&dir, format!("image-folder archive {} (unpacked in {})", path.display(), dir.display()));
     }
     if folder::is_folder_tree(path) {
         return folder(path, format!("image folder {}", path.display()));
@@ -82,9 +55,5 @@ pub fn open(path: &std::path::Path, opts: folder::FolderOptions) -> crate::Resul
         )),
         other => other,
     })?;
-    Ok(Opened {
-        description: format!("CIFAR-10 binary {}: {}", path.display(), splits.describe()),
-        splits,
-        skipped: Vec::new(),
-    })
+    Ok(Opened { description: format!("CIFAR-10 binary {}: {}", path.display(), splits.describe()), splits, skipped: Vec::new() })
 }

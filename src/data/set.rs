@@ -28,11 +28,7 @@ pub struct FileSource {
 
 impl FileSource {
     pub fn new(paths: Vec<PathBuf>, skip_bad: bool) -> Self {
-        Self {
-            paths,
-            skip_bad,
-            failures: Mutex::default(),
-        }
+        Self { paths, skip_bad, failures: Mutex::default() }
     }
 }
 
@@ -60,36 +56,22 @@ pub struct Splits {
 
 impl ImageSet {
     pub fn new(classes: Vec<String>) -> Self {
-        Self {
-            classes,
-            ..Self::default()
-        }
+        Self { classes, ..Self::default() }
     }
 
     /// Add one image (planar CHW, `3 * w * h` bytes).
     pub fn push(&mut self, label: u32, w: usize, h: usize, chw: &[u8]) {
         debug_assert_eq!(chw.len(), 3 * w * h);
         debug_assert!((label as usize) < self.classes.len());
-        debug_assert!(
-            self.files.is_none(),
-            "a streamed set holds files, not pixels"
-        );
+        debug_assert!(self.files.is_none(), "a streamed set holds files, not pixels");
         self.add((self.pixels.len(), w as u32, h as u32), label);
         self.pixels.extend_from_slice(chw);
     }
 
     /// A set whose images are decoded from `source`'s files when read; `images` gives each
     /// image's (label, file number, width, height).
-    pub fn streamed(
-        classes: Vec<String>,
-        source: Arc<FileSource>,
-        images: impl IntoIterator<Item = (u32, usize, usize, usize)>,
-    ) -> Self {
-        let mut set = Self {
-            classes,
-            files: Some(source),
-            ..Self::default()
-        };
+    pub fn streamed(classes: Vec<String>, source: Arc<FileSource>, images: impl IntoIterator<Item = (u32, usize, usize, usize)>) -> Self {
+        let mut set = Self { classes, files: Some(source), ..Self::default() };
         for (label, file, w, h) in images {
             set.add((file, w as u32, h as u32), label);
         }
@@ -119,16 +101,8 @@ impl ImageSet {
         let (start, w, h) = self.index[i];
         let (w, h) = (w as usize, h as usize);
         match &self.files {
-            None => Img {
-                pixels: Cow::Borrowed(&self.pixels[start..start + 3 * w * h]),
-                w,
-                h,
-            },
-            Some(source) => Img {
-                pixels: Cow::Owned(read_file(source, start, w, h)),
-                w,
-                h,
-            },
+            None => Img { pixels: Cow::Borrowed(&self.pixels[start..start + 3 * w * h]), w, h },
+            Some(source) => Img { pixels: Cow::Owned(read_file(source, start, w, h)), w, h },
         }
     }
 
@@ -140,16 +114,12 @@ impl ImageSet {
         if source.skip_bad {
             return None;
         }
-        failures.first().map(|f| {
-            format!("{f} (found while streaming; pass --skip-bad-images to train past such files)")
-        })
+        failures.first().map(|f| format!("{f} (found while streaming; pass --skip-bad-images to train past such files)"))
     }
 
     /// How many files failed to decode while streaming so far.
     pub fn stream_failures(&self) -> usize {
-        self.files.as_ref().map_or(0, |s| {
-            s.failures.lock().unwrap_or_else(|e| e.into_inner()).len()
-        })
+        self.files.as_ref().map_or(0, |s| s.failures.lock().unwrap_or_else(|e| e.into_inner()).len())
     }
 
     /// The largest width and height of any image (0 when empty).
@@ -167,18 +137,11 @@ impl ImageSet {
     /// `WxH` when every image has one size, else the range of sides.
     pub fn size_text(&self) -> String {
         let mut sizes = self.index.iter().map(|&(_, w, h)| (w, h));
-        let Some(first) = sizes.next() else {
-            return "no images".into();
-        };
+        let Some(first) = sizes.next() else { return "no images".into() };
         if sizes.all(|s| s == first) {
             return format!("{}x{}", first.0, first.1);
         }
-        let min = self
-            .index
-            .iter()
-            .map(|&(_, w, h)| w.min(h))
-            .min()
-            .unwrap_or(0);
+        let min = self.index.iter().map(|&(_, w, h)| w.min(h)).min().unwrap_or(0);
         format!("sides {min}-{} px", self.max_side())
     }
 
@@ -192,10 +155,7 @@ impl ImageSet {
 
     /// The images `picks` (in that order), in the same storage (streamed sets stay streamed).
     fn pick(&self, picks: impl Iterator<Item = usize>) -> ImageSet {
-        let mut out = ImageSet {
-            files: self.files.clone(),
-            ..ImageSet::new(self.classes.clone())
-        };
+        let mut out = ImageSet { files: self.files.clone(), ..ImageSet::new(self.classes.clone()) };
         for j in picks {
             match &self.files {
                 Some(_) => {
@@ -238,14 +198,9 @@ fn read_file(source: &FileSource, file: usize, w: usize, h: usize) -> Vec<u8> {
         }
     });
     #[cfg(target_arch = "wasm32")]
-    let got: std::result::Result<Vec<u8>, String> =
-        Err("files cannot be read in the browser".into());
+    let got: std::result::Result<Vec<u8>, String> = Err("files cannot be read in the browser".into());
     got.unwrap_or_else(|cause| {
-        source
-            .failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(format!("{}: {cause}", path.display()));
+        source.failures.lock().unwrap_or_else(|e| e.into_inner()).push(format!("{}: {cause}", path.display()));
         vec![128; 3 * w * h]
     })
 }
@@ -269,22 +224,14 @@ impl Splits {
     /// One line: what was found (for the doors to print).
     pub fn describe(&self) -> String {
         let names = &self.train.classes;
-        let shown = if names.len() <= 10 {
-            names.join(", ")
-        } else {
-            format!("{}, ... {}", names[..5].join(", "), names[names.len() - 1])
-        };
+        let shown = if names.len() <= 10 { names.join(", ") } else { format!("{}, ... {}", names[..5].join(", "), names[names.len() - 1]) };
         format!(
             "{} train / {} test images, {} classes ({shown}), {}{}",
             self.train.len(),
             self.test.len(),
             names.len(),
             self.train.size_text(),
-            if self.train.is_streamed() {
-                ", decoded from the files as read (streamed)"
-            } else {
-                ", decoded in memory"
-            }
+            if self.train.is_streamed() { ", decoded from the files as read (streamed)" } else { ", decoded in memory" }
         )
     }
 }

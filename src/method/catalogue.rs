@@ -44,14 +44,7 @@ pub fn info(kind: MethodKind) -> MethodInfo {
         MethodKind::Gim => Some(4.56),
         MethodKind::Loco => Some(2.76),
     };
-    MethodInfo {
-        kind,
-        title,
-        summary,
-        details,
-        end_to_end: kind == MethodKind::Simclr,
-        paper_saving_presnet50,
-    }
+    MethodInfo { kind, title, summary, details, end_to_end: kind == MethodKind::Simclr, paper_saving_presnet50 }
 }
 
 /// Every method, in [`MethodKind::ALL`] order.

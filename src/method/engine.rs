@@ -27,16 +27,9 @@ pub struct UnitUpdate {
 impl Plan {
     /// Run every unit on `views` ([2N, 3, H, W], on an autodiff device) and return each unit's
     /// loss and raw gradients, without updating anything (for inspecting gradient flow).
-    pub fn unit_updates(
-        &self,
-        net: &Network,
-        views: Tensor<4>,
-        temperature: f64,
-    ) -> Vec<UnitUpdate> {
+    pub fn unit_updates(&self, net: &Network, views: Tensor<4>, temperature: f64) -> Vec<UnitUpdate> {
         let mut run = self.begin(net, views);
-        (0..self.units.len())
-            .map(|u| self.forward_backward(&mut run, net, u, temperature))
-            .collect()
+        (0..self.units.len()).map(|u| self.forward_backward(&mut run, net, u, temperature)).collect()
     }
 
     /// Start a training step on `views`. Drive it with [`Plan::next_unit`], applying each unit's
@@ -64,9 +57,7 @@ impl Plan {
             release[u].extend(param_ids(head));
         }
         for (c, copy) in net.copies.iter().enumerate() {
-            if let Some(u) =
-                last_with(&|x| matches!(x.top, TopStage::Copy { copy, .. } if copy == c))
-            {
+            if let Some(u) = last_with(&|x| matches!(x.top, TopStage::Copy { copy, .. } if copy == c)) {
                 release[u].extend(param_ids(copy));
             }
         }
@@ -86,22 +77,12 @@ impl Plan {
     /// unit also trains are held in `run` until then, so a step never holds more than a unit's
     /// (and a shared stage's) gradients, and the update equals one update with the summed
     /// gradients of all units. `None` when every unit has run.
-    pub fn next_unit(
-        &self,
-        run: &mut StepRun,
-        net: &Network,
-        temperature: f64,
-    ) -> Option<UnitStep> {
+    pub fn next_unit(&self, run: &mut StepRun, net: &Network, temperature: f64) -> Option<UnitStep> {
         let u = run.next;
         if u == self.units.len() {
             return None;
         }
-        let UnitUpdate {
-            loss,
-            mut grads,
-            forward_seconds,
-            backward_seconds,
-        } = self.forward_backward(run, net, u, temperature);
+        let UnitUpdate { loss, mut grads, forward_seconds, backward_seconds } = self.forward_backward(run, net, u, temperature);
         for v in u + 1..self.units.len() {
             let mut later = GradientsParams::new();
             for &(id, rank) in &run.release[v] {
@@ -113,49 +94,23 @@ impl Plan {
         }
         let mut ready = std::mem::take(&mut run.held[u]);
         ready.push(grads);
-        Some(UnitStep {
-            unit: u,
-            loss,
-            ready,
-            forward_seconds,
-            backward_seconds,
-        })
+        Some(UnitStep { unit: u, loss, ready, forward_seconds, backward_seconds })
     }
 
-    fn forward_backward(
-        &self,
-        run: &mut StepRun,
-        net: &Network,
-        u: usize,
-        temperature: f64,
-    ) -> UnitUpdate {
+    fn forward_backward(&self, run: &mut StepRun, net: &Network, u: usize, temperature: f64) -> UnitUpdate {
         let started = Instant::now();
         let unit = &self.units[u];
         run.next = u + 1;
         let start = unit.stages.start;
         let mut x = if start == 0 {
-            net.stem.forward(
-                run.stem_input
-                    .take()
-                    .expect("only one unit starts at the stem"),
-            )
+            net.stem.forward(run.stem_input.take().expect("only one unit starts at the stem"))
         } else {
-            let input = if run.last_reader[start - 1] == Some(u) {
-                run.cache[start - 1].take()
-            } else {
-                run.cache[start - 1].clone()
-            };
+            let input = if run.last_reader[start - 1] == Some(u) { run.cache[start - 1].take() } else { run.cache[start - 1].clone() };
             // Gradient isolation: a unit's input carries no graph from the units below.
-            input
-                .expect("a unit's input stage was computed by a unit below it")
-                .detach()
+            input.expect("a unit's input stage was computed by a unit below it").detach()
         };
         for s in unit.stages.clone() {
-            let top = if s == unit.top_stage() {
-                unit.top
-            } else {
-                TopStage::Whole
-            };
+            let top = if s == unit.top_stage() { unit.top } else { TopStage::Whole };
             x = match top {
                 TopStage::Whole | TopStage::ReadOnly => net.stages[s].forward(x),
                 TopStage::Copy { copy, .. } => net.copies[copy].forward(x),
@@ -181,14 +136,10 @@ impl Plan {
         }
         drop(grads);
         let backward_seconds = started.elapsed().as_secs_f64();
-        UnitUpdate {
-            loss: loss.detach().without_autodiff(),
-            grads: params,
-            forward_seconds,
-            backward_seconds,
-        }
+        UnitUpdate { loss: loss.detach().without_autodiff(), grads: params, forward_seconds, backward_seconds }
     }
 }
+
 
 /// The state of one training step between units (see [`Plan::begin`]).
 pub struct StepRun {
@@ -229,3 +180,4 @@ pub fn soft_penalty(a: &Stage, b: &Stage) -> Tensor<1> {
     }
     total.expect("a stage has parameters")
 }
+

@@ -4,10 +4,9 @@
 //! lose less to end-to-end training, as in supervised greedy learning).
 
 use super::{head_for, LocalUnit, Method, Plan};
-use crate::config::MethodKind;
+use crate::config::{MethodKind};
 use crate::error::{Error, Result};
-use crate::model::ArchSpec;
-use crate::model::DecoderSpec;
+use crate::model::{ArchSpec, DecoderSpec};
 
 pub struct Gim {
     pub decoder: DecoderSpec,
@@ -28,22 +27,9 @@ impl Method for Gim {
     fn plan(&self, spec: &ArchSpec) -> Result<Plan> {
         let (s, m) = (spec.stages.len(), self.module_stages);
         if m == 0 || m > s {
-            return Err(Error::Config(format!(
-                "module_stages {m} must be between 1 and the {s} stages of {}",
-                spec.arch
-            )));
+            return Err(Error::Config(format!("module_stages {m} must be between 1 and the {s} stages of {}", spec.arch)));
         }
-        let units: Vec<LocalUnit> = (0..s)
-            .step_by(m)
-            .map(|k| LocalUnit::whole(k..(k + m).min(s)))
-            .collect();
-        Ok(Plan {
-            heads: units
-                .iter()
-                .map(|u| head_for(spec, u.top_stage(), self.decoder))
-                .collect(),
-            units,
-            copies: vec![],
-        })
+        let units: Vec<LocalUnit> = (0..s).step_by(m).map(|k| LocalUnit::whole(k..(k + m).min(s))).collect();
+        Ok(Plan { heads: units.iter().map(|u| head_for(spec, u.top_stage(), self.decoder)).collect(), units, copies: vec![] })
     }
 }

@@ -26,12 +26,7 @@ macro_rules! with_rank {
     };
 }
 
-pub(crate) fn move_grad(
-    from: &mut GradientsParams,
-    to: &mut GradientsParams,
-    id: ParamId,
-    rank: usize,
-) {
+pub(crate) fn move_grad(from: &mut GradientsParams, to: &mut GradientsParams, id: ParamId, rank: usize) {
     with_rank!(rank, D => from.remove::<D>(id).into_iter().for_each(|t| to.register(id, t)))
 }
 
@@ -98,13 +93,7 @@ pub(crate) fn grad_values(g: &GradientsParams, id: ParamId, rank: usize) -> Opti
 }
 
 /// Register plain gradient values for one parameter of `shape` on `device`.
-pub(crate) fn put_values(
-    g: &mut GradientsParams,
-    id: ParamId,
-    shape: &[usize],
-    values: Vec<f32>,
-    device: &Device,
-) {
+pub(crate) fn put_values(g: &mut GradientsParams, id: ParamId, shape: &[usize], values: Vec<f32>, device: &Device) {
     with_rank!(shape.len(), D => {
         let t: Tensor<D> = Tensor::from_data(TensorData::new(values, shape.to_vec()), device);
         g.register(id, t)

@@ -5,8 +5,7 @@
 use super::{head_for, LocalUnit, Method, Plan, TopStage};
 use crate::config::{MethodKind, SharingMode};
 use crate::error::{Error, Result};
-use crate::model::ArchSpec;
-use crate::model::DecoderSpec;
+use crate::model::{ArchSpec, DecoderSpec};
 
 pub struct Loco {
     pub sharing: SharingMode,
@@ -25,10 +24,7 @@ impl Method for Loco {
     fn plan(&self, spec: &ArchSpec) -> Result<Plan> {
         let s = spec.stages.len();
         if s < 2 {
-            return Err(Error::Config(format!(
-                "LoCo needs at least two stages; {} has {s}",
-                spec.arch
-            )));
+            return Err(Error::Config(format!("LoCo needs at least two stages; {} has {s}", spec.arch)));
         }
         if let SharingMode::Blocks(n) = self.sharing {
             let min_blocks = spec.stages.iter().map(|s| s.blocks).min().unwrap_or(0);
@@ -50,26 +46,14 @@ impl Method for Loco {
                     SharingMode::UpperOnly => TopStage::ReadOnly,
                     SharingMode::Soft { l2 } => {
                         copies.push(top);
-                        TopStage::Copy {
-                            copy: copies.len() - 1,
-                            l2,
-                        }
+                        TopStage::Copy { copy: copies.len() - 1, l2 }
                     }
                     // The paper's ablation shares the first n blocks; the last unit keeps its whole top stage.
                     SharingMode::Blocks(n) => TopStage::FirstBlocks(n),
                 };
-                LocalUnit {
-                    stages: k..k + 2,
-                    top: use_top,
-                }
+                LocalUnit { stages: k..k + 2, top: use_top }
             })
             .collect();
-        Ok(Plan {
-            units,
-            heads: (1..s)
-                .map(|top| head_for(spec, top, self.decoder))
-                .collect(),
-            copies,
-        })
+        Ok(Plan { units, heads: (1..s).map(|top| head_for(spec, top, self.decoder)).collect(), copies })
     }
 }

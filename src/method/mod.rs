@@ -60,10 +60,7 @@ pub enum TopStage {
 impl LocalUnit {
     /// A unit that runs and trains `stages` whole.
     pub fn whole(stages: Range<usize>) -> Self {
-        Self {
-            stages,
-            top: TopStage::Whole,
-        }
+        Self { stages, top: TopStage::Whole }
     }
 
     pub fn top_stage(&self) -> usize {
@@ -107,14 +104,8 @@ pub trait Method {
 pub fn method_for(cfg: &TrainConfig) -> Box<dyn Method> {
     match cfg.method {
         MethodKind::Simclr => Box::new(Simclr),
-        MethodKind::Gim => Box::new(Gim {
-            decoder: decoder_spec(cfg),
-            module_stages: cfg.module_stages,
-        }),
-        MethodKind::Loco => Box::new(Loco {
-            sharing: cfg.sharing,
-            decoder: decoder_spec(cfg),
-        }),
+        MethodKind::Gim => Box::new(Gim { decoder: decoder_spec(cfg), module_stages: cfg.module_stages }),
+        MethodKind::Loco => Box::new(Loco { sharing: cfg.sharing, decoder: decoder_spec(cfg) }),
     }
 }
 
@@ -132,9 +123,7 @@ pub fn check(cfg: &TrainConfig) -> Result<()> {
 /// Check that a config's method can run with its units in parallel ([`Plan::schedule`]).
 pub fn check_parallel(cfg: &TrainConfig) -> Result<()> {
     let spec = ArchSpec::new(cfg.arch, cfg.input)?;
-    plan_for(cfg, &spec)?
-        .schedule(spec.stages.len())
-        .map(|_| ())
+    plan_for(cfg, &spec)?.schedule(spec.stages.len()).map(|_| ())
 }
 
 /// A config's method label, e.g. `gim(conv-mlp)`.
@@ -152,30 +141,16 @@ pub fn decoder_spec(cfg: &TrainConfig) -> DecoderSpec {
 pub(crate) fn head_for(spec: &ArchSpec, top: usize, decoder: DecoderSpec) -> HeadSpec {
     let st = &spec.stages[top];
     let last = top + 1 == spec.stages.len();
-    HeadSpec {
-        decoder: if last { DecoderSpec::MLP } else { decoder },
-        block: st.kind,
-        channels: st.out,
-    }
+    HeadSpec { decoder: if last { DecoderSpec::MLP } else { decoder }, block: st.kind, channels: st.out }
 }
 
 impl Plan {
     pub fn build(&self, spec: &ArchSpec, proj_dim: usize, device: &Device) -> Network {
         Network {
             stem: Stem::new(spec, device),
-            stages: (0..spec.stages.len())
-                .map(|i| Stage::new(spec, i, device))
-                .collect(),
-            heads: self
-                .heads
-                .iter()
-                .map(|h| Decoder::new(h.decoder, h.block, h.channels, proj_dim, device))
-                .collect(),
-            copies: self
-                .copies
-                .iter()
-                .map(|&i| Stage::new(spec, i, device))
-                .collect(),
+            stages: (0..spec.stages.len()).map(|i| Stage::new(spec, i, device)).collect(),
+            heads: self.heads.iter().map(|h| Decoder::new(h.decoder, h.block, h.channels, proj_dim, device)).collect(),
+            copies: self.copies.iter().map(|&i| Stage::new(spec, i, device)).collect(),
         }
     }
 
@@ -184,11 +159,7 @@ impl Plan {
         self.units
             .iter()
             .map(|u| {
-                let names: Vec<&str> = u
-                    .stages
-                    .clone()
-                    .map(|s| spec.stages[s].name.as_str())
-                    .collect();
+                let names: Vec<&str> = u.stages.clone().map(|s| spec.stages[s].name.as_str()).collect();
                 let mut n = names.join("+");
                 if let TopStage::FirstBlocks(b) = u.top {
                     n += &format!("[:{b}]");
@@ -198,3 +169,4 @@ impl Plan {
             .collect()
     }
 }
+

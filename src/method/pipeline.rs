@@ -67,28 +67,21 @@ impl Plan {
         }
         let n = self.units.len();
         if self.units.first().map(|u| u.stages.start) != Some(0) {
-            return Err(Error::Config(
-                "the bottom unit must start at the stem".into(),
-            ));
+            return Err(Error::Config("the bottom unit must start at the stem".into()));
         }
         let mut input_stage = vec![None; n];
         for j in 1..n {
             let s = self.units[j].stages.start - 1;
             let below = &self.units[j - 1];
-            let full =
-                s != below.top_stage() || matches!(below.top, TopStage::Whole | TopStage::ReadOnly);
+            let full = s != below.top_stage() || matches!(below.top, TopStage::Whole | TopStage::ReadOnly);
             if !below.stages.contains(&s) || !full {
-                return Err(Error::Config(format!(
-                    "unit {j} reads stage {s}, which the unit below it does not compute in full"
-                )));
+                return Err(Error::Config(format!("unit {j} reads stage {s}, which the unit below it does not compute in full")));
             }
             input_stage[j] = Some(s);
         }
         let mut stage_owner = vec![usize::MAX; stages];
         for s in 0..stages {
-            let holders: Vec<usize> = (0..n)
-                .filter(|&u| self.units[u].stages.contains(&s))
-                .collect();
+            let holders: Vec<usize> = (0..n).filter(|&u| self.units[u].stages.contains(&s)).collect();
             match holders[..] {
                 [u] => stage_owner[s] = u,
                 [lo, hi] if hi == lo + 1 && self.units[lo].top_stage() == s && self.units[hi].stages.start == s => stage_owner[s] = hi,
@@ -96,28 +89,9 @@ impl Plan {
                 _ => return Err(Error::Config(format!("stage {s} is shared by units {holders:?}; parallel units share a stage between two neighbours only"))),
             }
         }
-        let shares_bottom = (0..n)
-            .map(|j| {
-                j > 0
-                    && self.units[j - 1]
-                        .stages
-                        .contains(&self.units[j].stages.start)
-            })
-            .collect();
-        let shares_top = (0..n)
-            .map(|j| {
-                j + 1 < n
-                    && self.units[j + 1]
-                        .stages
-                        .contains(&self.units[j].top_stage())
-            })
-            .collect();
-        Ok(Schedule {
-            input_stage,
-            shares_bottom,
-            shares_top,
-            stage_owner,
-        })
+        let shares_bottom = (0..n).map(|j| j > 0 && self.units[j - 1].stages.contains(&self.units[j].stages.start)).collect();
+        let shares_top = (0..n).map(|j| j + 1 < n && self.units[j + 1].stages.contains(&self.units[j].top_stage())).collect();
+        Ok(Schedule { input_stage, shares_bottom, shares_top, stage_owner })
     }
 }
 
@@ -172,10 +146,7 @@ pub fn merge_units(plan: &Plan, schedule: &Schedule, units: Vec<UnitNet>) -> Net
     }
     Network {
         stem: stem.expect("the bottom unit holds the stem"),
-        stages: stages
-            .into_iter()
-            .map(|s| s.expect("every stage has an owner"))
-            .collect(),
+        stages: stages.into_iter().map(|s| s.expect("every stage has an owner")).collect(),
         heads,
         copies: Vec::new(),
     }
@@ -183,12 +154,7 @@ pub fn merge_units(plan: &Plan, schedule: &Schedule, units: Vec<UnitNet>) -> Net
 
 /// The network and optimizer after a parallel run, from each unit's modules and optimizer:
 /// every module and every parameter's optimizer state from the unit that owns it.
-pub fn merge(
-    plan: &Plan,
-    schedule: &Schedule,
-    config: &TrainConfig,
-    parts: Vec<(UnitNet, ModuleOptimizer)>,
-) -> Result<(Network, ModuleOptimizer)> {
+pub fn merge(plan: &Plan, schedule: &Schedule, config: &TrainConfig, parts: Vec<(UnitNet, ModuleOptimizer)>) -> Result<(Network, ModuleOptimizer)> {
     let mut optims = Vec::with_capacity(parts.len());
     let mut nets = Vec::with_capacity(parts.len());
     for (j, (unit_net, optim)) in parts.into_iter().enumerate() {
@@ -205,10 +171,7 @@ pub fn merge(
         optims.push((optim, owned));
         nets.push(unit_net);
     }
-    Ok((
-        merge_units(plan, schedule, nets),
-        crate::optim::merge(config, optims)?,
-    ))
+    Ok((merge_units(plan, schedule, nets), crate::optim::merge(config, optims)?))
 }
 
 /// A tensor between workers: shape and `f32` values (an activation, or a batch of views).
@@ -221,14 +184,7 @@ pub struct Activation {
 impl Activation {
     pub fn of(t: Tensor<4>) -> Self {
         let shape = t.dims();
-        Self {
-            shape,
-            values: t
-                .into_data()
-                .convert::<f32>()
-                .try_into_vec::<f32>()
-                .expect("f32 activation"),
-        }
+        Self { shape, values: t.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 activation") }
     }
     pub fn into_tensor(self, device: &Device) -> Tensor<4> {
         Tensor::from_data(TensorData::new(self.values, self.shape), device)
@@ -238,10 +194,7 @@ impl Activation {
 impl From<crate::data::augment::Views> for Activation {
     /// A batch of views as the bottom unit's input ([2N, 3, side, side]).
     fn from(v: crate::data::augment::Views) -> Self {
-        Self {
-            shape: [2 * v.n, 3, v.side, v.side],
-            values: v.data,
-        }
+        Self { shape: [2 * v.n, 3, v.side, v.side], values: v.data }
     }
 }
 
@@ -333,12 +286,9 @@ impl UnitWorker {
         steps: usize,
     ) -> Self {
         let spec = plan.units[u].clone();
-        let act_at = plan.units.get(u + 1).map(|_| {
-            schedule.input_stage[u + 1].expect("a unit above reads a stage") - spec.stages.start
-        });
+        let act_at = plan.units.get(u + 1).map(|_| schedule.input_stage[u + 1].expect("a unit above reads a stage") - spec.stages.start);
         let bottom = schedule.shares_bottom[u].then(|| param_shapes(&net.stages[0]));
-        let top = schedule.shares_top[u]
-            .then(|| param_shapes(net.stages.last().expect("a unit has stages")));
+        let top = schedule.shares_top[u].then(|| param_shapes(net.stages.last().expect("a unit has stages")));
         Self {
             unit: u,
             spec,
@@ -399,22 +349,13 @@ impl UnitWorker {
     }
 
     fn lr(&self, batch: usize) -> f64 {
-        crate::optim::learning_rate(
-            &self.config,
-            self.first_step + batch.min(self.steps.saturating_sub(1)),
-        )
+        crate::optim::learning_rate(&self.config, self.first_step + batch.min(self.steps.saturating_sub(1)))
     }
 
     fn apply(&mut self, lr: f64, grads: Vec<GradientsParams>) {
-        let grads: Vec<_> = grads
-            .into_iter()
-            .filter(|g| !g.is_empty())
-            .map(|g| (g, self.device.clone()))
-            .collect();
+        let grads: Vec<_> = grads.into_iter().filter(|g| !g.is_empty()).map(|g| (g, self.device.clone())).collect();
         if !grads.is_empty() {
-            self.net = self
-                .optim
-                .step_multi(lr, self.net.clone(), MultiGradientsParams { grads });
+            self.net = self.optim.step_multi(lr, self.net.clone(), MultiGradientsParams { grads });
         }
     }
 
@@ -424,11 +365,7 @@ impl UnitWorker {
     pub fn backward(&mut self) -> Result<Backward> {
         let started = Instant::now();
         let loss = self.loss.take().expect("forward before backward");
-        let value =
-            crate::device::floats(loss.clone().detach().without_autodiff().try_into_data())?
-                .first()
-                .copied()
-                .unwrap_or(f32::NAN);
+        let value = crate::device::floats(loss.clone().detach().without_autodiff().try_into_data())?.first().copied().unwrap_or(f32::NAN);
         let batch = self.done;
         if !value.is_finite() {
             return Err(Error::Diverged(format!(
@@ -484,27 +421,14 @@ impl UnitWorker {
             update_seconds: started.elapsed().as_secs_f64(),
         };
         self.settle_seconds = 0.0;
-        Ok(Backward {
-            report,
-            to_upper,
-            to_lower,
-        })
+        Ok(Backward { report, to_upper, to_lower })
     }
 
-    fn received(
-        &self,
-        msg: Option<SharedGrads>,
-        params: &[(ParamId, Vec<usize>)],
-    ) -> Result<GradientsParams> {
+    fn received(&self, msg: Option<SharedGrads>, params: &[(ParamId, Vec<usize>)]) -> Result<GradientsParams> {
         let mut g = GradientsParams::new();
         let Some(msg) = msg else { return Ok(g) };
         if msg.parts.len() != params.len() {
-            return Err(Error::Config(format!(
-                "unit {}: a shared-stage message has {} parameters, the stage {}",
-                self.unit,
-                msg.parts.len(),
-                params.len()
-            )));
+            return Err(Error::Config(format!("unit {}: a shared-stage message has {} parameters, the stage {}", self.unit, msg.parts.len(), params.len())));
         }
         for ((id, shape), part) in params.iter().zip(msg.parts) {
             if let Some(v) = part {
@@ -522,10 +446,7 @@ impl UnitWorker {
     /// whose top stage is shared.
     pub fn settle_top(&mut self, from_upper: Option<SharedGrads>) -> Result<()> {
         let started = Instant::now();
-        let params = self
-            .top
-            .clone()
-            .expect("settle_top on a unit whose top stage is not shared");
+        let params = self.top.clone().expect("settle_top on a unit whose top stage is not shared");
         let theirs = self.received(from_upper, &params)?;
         let mine = self.held_top.take().unwrap_or_default();
         // The update's index is this unit's batch, as for the owner (see settle_bottom).
@@ -539,10 +460,7 @@ impl UnitWorker {
     /// Only for a unit whose bottom stage is shared.
     pub fn settle_bottom(&mut self, from_lower: Option<SharedGrads>) -> Result<()> {
         let started = Instant::now();
-        let params = self
-            .bottom
-            .clone()
-            .expect("settle_bottom on a unit whose bottom stage is not shared");
+        let params = self.bottom.clone().expect("settle_bottom on a unit whose bottom stage is not shared");
         let theirs = self.received(from_lower, &params)?;
         let mine = self.held_bottom.take().unwrap_or_default();
         // Same learning rate as the lower unit applies to its copy: that of its batch `done`.
@@ -555,20 +473,9 @@ impl UnitWorker {
     /// layout when `top`, the bottom stage's otherwise.
     pub fn unflatten(&self, top: bool, values: &[f32], present: &[u8]) -> Result<SharedGrads> {
         let params = if top { &self.top } else { &self.bottom };
-        let params = params.as_ref().ok_or_else(|| {
-            Error::Config(format!(
-                "unit {} shares no {} stage",
-                self.unit,
-                if top { "top" } else { "bottom" }
-            ))
-        })?;
+        let params = params.as_ref().ok_or_else(|| Error::Config(format!("unit {} shares no {} stage", self.unit, if top { "top" } else { "bottom" })))?;
         if present.len() != params.len() {
-            return Err(Error::Config(format!(
-                "unit {}: a shared-stage message names {} parameters, the stage has {}",
-                self.unit,
-                present.len(),
-                params.len()
-            )));
+            return Err(Error::Config(format!("unit {}: a shared-stage message names {} parameters, the stage has {}", self.unit, present.len(), params.len())));
         }
         let mut at = 0;
         let mut parts = Vec::with_capacity(params.len());
@@ -578,21 +485,12 @@ impl UnitWorker {
                 continue;
             }
             let n: usize = shape.iter().product();
-            let v = values.get(at..at + n).ok_or_else(|| {
-                Error::Config(format!(
-                    "unit {}: a shared-stage message is cut short",
-                    self.unit
-                ))
-            })?;
+            let v = values.get(at..at + n).ok_or_else(|| Error::Config(format!("unit {}: a shared-stage message is cut short", self.unit)))?;
             parts.push(Some(v.to_vec()));
             at += n;
         }
         if at != values.len() {
-            return Err(Error::Config(format!(
-                "unit {}: a shared-stage message has {} values too many",
-                self.unit,
-                values.len() - at
-            )));
+            return Err(Error::Config(format!("unit {}: a shared-stage message has {} values too many", self.unit, values.len() - at)));
         }
         Ok(SharedGrads { parts })
     }
@@ -604,53 +502,27 @@ impl UnitWorker {
 
     /// Unit `u` of the trainer a checkpoint bundle holds (the page hands each Web Worker the
     /// bundle [`crate::checkpoint::to_bundle`] made), for `steps` batches from its step.
-    pub fn from_bundle(
-        bytes: &[u8],
-        name: &str,
-        u: usize,
-        steps: usize,
-        device: &Device,
-    ) -> Result<Self> {
+    pub fn from_bundle(bytes: &[u8], name: &str, u: usize, steps: usize, device: &Device) -> Result<Self> {
         let (state, files) = crate::checkpoint::read_bundle(bytes, name)?;
         let cfg = &state.config;
         let spec = crate::model::ArchSpec::new(cfg.arch, cfg.input)?;
         let plan = super::plan_for(cfg, &spec)?;
         let schedule = plan.schedule(spec.stages.len())?;
         if u >= plan.units.len() {
-            return Err(Error::Config(format!(
-                "{name}: unit {u} of a plan with {} units",
-                plan.units.len()
-            )));
+            return Err(Error::Config(format!("{name}: unit {u} of a plan with {} units", plan.units.len())));
         }
         let device = device.clone().autodiff();
         let at = |file: &str| format!("{name}: {file}");
-        let (net, optim) = crate::checkpoint::decode(
-            &state,
-            &files,
-            &at,
-            plan.build(&spec, cfg.proj_dim, &device),
-        )?;
-        let optim =
-            optim.ok_or_else(|| Error::Checkpoint(format!("{name} holds no optimizer state")))?;
-        Ok(Self::new(
-            &plan,
-            &schedule,
-            u,
-            UnitNet::of(&net, &plan, u),
-            optim,
-            cfg,
-            &device,
-            state.step,
-            steps,
-        ))
+        let (net, optim) = crate::checkpoint::decode(&state, &files, &at, plan.build(&spec, cfg.proj_dim, &device))?;
+        let optim = optim.ok_or_else(|| Error::Checkpoint(format!("{name} holds no optimizer state")))?;
+        Ok(Self::new(&plan, &schedule, u, UnitNet::of(&net, &plan, u), optim, cfg, &device, state.step, steps))
     }
 
     /// The unit's modules and optimizer after its last batch, as bytes (burn's records) for
     /// [`crate::train::Trainer::units_from_bytes`].
     pub fn finish_bytes(self) -> Result<(Vec<u8>, Vec<u8>)> {
         let (net, optim) = self.finish();
-        let ck =
-            |e: &dyn std::fmt::Debug| Error::Checkpoint(format!("cannot encode a unit: {e:?}"));
+        let ck = |e: &dyn std::fmt::Debug| Error::Checkpoint(format!("cannot encode a unit: {e:?}"));
         let model = net.into_record().into_bytes().map_err(|e| ck(&e))?.to_vec();
         let optim = optim.into_bytes().map_err(|e| ck(&e))?.to_vec();
         Ok((model, optim))

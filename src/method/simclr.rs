@@ -3,8 +3,7 @@
 use super::{head_for, LocalUnit, Method, Plan};
 use crate::config::MethodKind;
 use crate::error::Result;
-use crate::model::ArchSpec;
-use crate::model::DecoderSpec;
+use crate::model::{ArchSpec, DecoderSpec};
 
 pub struct Simclr;
 
@@ -17,10 +16,6 @@ impl Method for Simclr {
     }
     fn plan(&self, spec: &ArchSpec) -> Result<Plan> {
         let s = spec.stages.len();
-        Ok(Plan {
-            units: vec![LocalUnit::whole(0..s)],
-            heads: vec![head_for(spec, s - 1, DecoderSpec::MLP)],
-            copies: vec![],
-        })
+        Ok(Plan { units: vec![LocalUnit::whole(0..s)], heads: vec![head_for(spec, s - 1, DecoderSpec::MLP)], copies: vec![] })
     }
 }

@@ -70,18 +70,9 @@ pub struct BlockSpec {
 impl BlockSpec {
     /// The main path, in order (ReLU between them; ResNet v1.5 strides the 3x3 conv).
     pub fn convs(&self) -> Vec<ConvShape> {
-        let c = |kernel, cin, cout, stride, groups| ConvShape {
-            kernel,
-            cin,
-            cout,
-            stride,
-            groups,
-        };
+        let c = |kernel, cin, cout, stride, groups| ConvShape { kernel, cin, cout, stride, groups };
         match self.kind {
-            BlockKind::Basic => vec![
-                c(3, self.cin, self.width, self.stride, self.groups),
-                c(3, self.width, self.out, 1, self.groups),
-            ],
+            BlockKind::Basic => vec![c(3, self.cin, self.width, self.stride, self.groups), c(3, self.width, self.out, 1, self.groups)],
             BlockKind::Bottleneck => vec![
                 c(1, self.cin, self.width, 1, 1),
                 c(3, self.width, self.width, self.stride, self.groups),
@@ -92,13 +83,7 @@ impl BlockSpec {
 
     /// The projection shortcut, when the block changes the shape.
     pub fn shortcut(&self) -> Option<ConvShape> {
-        (self.cin != self.out || self.stride != 1).then_some(ConvShape {
-            kernel: 1,
-            cin: self.cin,
-            cout: self.out,
-            stride: self.stride,
-            groups: 1,
-        })
+        (self.cin != self.out || self.stride != 1).then_some(ConvShape { kernel: 1, cin: self.cin, cout: self.out, stride: self.stride, groups: 1 })
     }
 }
 
@@ -193,51 +178,19 @@ struct ArchRow {
 }
 
 const fn stem(kernel: usize, stride: usize, channels: usize, max_pool: bool) -> StemSpec {
-    StemSpec {
-        kernel,
-        stride,
-        channels,
-        max_pool,
-    }
+    StemSpec { kernel, stride, channels, max_pool }
 }
 
 /// Every architecture, one row each: adding a backbone is adding a row (and its name in config).
 const ARCHS: [ArchRow; 4] = [
-    ArchRow {
-        arch: Arch::Presnet50,
-        native_input: 224,
-        stem: stem(7, 2, 32, true),
-        rows: &PRESNET50,
-        downsample: Downsample::Bilinear,
-    },
-    ArchRow {
-        arch: Arch::Resnet50,
-        native_input: 224,
-        stem: stem(7, 2, 64, true),
-        rows: &RESNET50,
-        downsample: Downsample::Stride,
-    },
-    ArchRow {
-        arch: Arch::PresnetCifar,
-        native_input: 32,
-        stem: stem(3, 1, 16, false),
-        rows: &PRESNET_CIFAR,
-        downsample: Downsample::Bilinear,
-    },
-    ArchRow {
-        arch: Arch::PresnetTiny,
-        native_input: 32,
-        stem: stem(3, 1, 16, false),
-        rows: &PRESNET_TINY,
-        downsample: Downsample::Bilinear,
-    },
+    ArchRow { arch: Arch::Presnet50, native_input: 224, stem: stem(7, 2, 32, true), rows: &PRESNET50, downsample: Downsample::Bilinear },
+    ArchRow { arch: Arch::Resnet50, native_input: 224, stem: stem(7, 2, 64, true), rows: &RESNET50, downsample: Downsample::Stride },
+    ArchRow { arch: Arch::PresnetCifar, native_input: 32, stem: stem(3, 1, 16, false), rows: &PRESNET_CIFAR, downsample: Downsample::Bilinear },
+    ArchRow { arch: Arch::PresnetTiny, native_input: 32, stem: stem(3, 1, 16, false), rows: &PRESNET_TINY, downsample: Downsample::Bilinear },
 ];
 
 fn row(arch: Arch) -> &'static ArchRow {
-    ARCHS
-        .iter()
-        .find(|r| r.arch == arch)
-        .expect("every Arch has a row in ARCHS")
+    ARCHS.iter().find(|r| r.arch == arch).expect("every Arch has a row in ARCHS")
 }
 
 impl ArchSpec {
@@ -252,32 +205,14 @@ impl ArchSpec {
         let native_stem_out = rows[0].6;
         let mut size = stem_out;
         let mut stages = Vec::with_capacity(rows.len());
-        for (i, &(kind, width, out, blocks, groups, grouped_last_1x1, native)) in
-            rows.iter().enumerate()
-        {
-            let stride = if downsample == Downsample::Stride && i > 0 {
-                2
-            } else {
-                1
-            };
+        for (i, &(kind, width, out, blocks, groups, grouped_last_1x1, native)) in rows.iter().enumerate() {
+            let stride = if downsample == Downsample::Stride && i > 0 { 2 } else { 1 };
             size = match downsample {
                 Downsample::Stride => conv_out(size, 3, stride, 1),
                 // Keep the paper's ratios (56:36:24:16:12:8) at any input size.
-                Downsample::Bilinear => ((native * stem_out) as f64 / native_stem_out as f64)
-                    .round()
-                    .max(1.0) as usize,
+                Downsample::Bilinear => ((native * stem_out) as f64 / native_stem_out as f64).round().max(1.0) as usize,
             };
-            stages.push(StageSpec {
-                name: format!("res{}", i + 2),
-                kind,
-                width,
-                out,
-                blocks,
-                groups,
-                grouped_last_1x1,
-                size,
-                stride,
-            });
+            stages.push(StageSpec { name: format!("res{}", i + 2), kind, width, out, blocks, groups, grouped_last_1x1, size, stride });
         }
         if stages.iter().any(|s| s.size < 2) {
             return Err(Error::Config(format!(
@@ -286,14 +221,7 @@ impl ArchSpec {
                 stages.last().map_or(0, |s| s.size)
             )));
         }
-        Ok(ArchSpec {
-            arch,
-            input,
-            stem,
-            stem_out,
-            downsample,
-            stages,
-        })
+        Ok(ArchSpec { arch, input, stem, stem_out, downsample, stages })
     }
 
     /// Stage names in order (`res2`, `res3`, ...).
@@ -312,22 +240,14 @@ impl ArchSpec {
                 out: st.out,
                 stride: if b == 0 { st.stride } else { 1 },
                 groups: st.groups,
-                last_groups: if st.grouped_last_1x1 && b > 0 {
-                    st.groups
-                } else {
-                    1
-                },
+                last_groups: if st.grouped_last_1x1 && b > 0 { st.groups } else { 1 },
             })
             .collect()
     }
 
     /// Channels entering stage `i`.
     pub fn in_channels(&self, i: usize) -> usize {
-        if i == 0 {
-            self.stem.channels
-        } else {
-            self.stages[i - 1].out
-        }
+        if i == 0 { self.stem.channels } else { self.stages[i - 1].out }
     }
 
     /// Representation size (channels of the last stage).

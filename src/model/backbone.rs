@@ -18,24 +18,9 @@ impl Stem {
     pub fn new(spec: &ArchSpec, device: &Device) -> Self {
         let s = &spec.stem;
         let pool = s.max_pool.then(|| {
-            MaxPool2dConfig::new([3, 3])
-                .with_strides([2, 2])
-                .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
-                .init()
+            MaxPool2dConfig::new([3, 3]).with_strides([2, 2]).with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1)).init()
         });
-        Self {
-            conv: ConvBn::new(
-                ConvShape {
-                    kernel: s.kernel,
-                    cin: 3,
-                    cout: s.channels,
-                    stride: s.stride,
-                    groups: 1,
-                },
-                device,
-            ),
-            pool,
-        }
+        Self { conv: ConvBn::new(ConvShape { kernel: s.kernel, cin: 3, cout: s.channels, stride: s.stride, groups: 1 }, device), pool }
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
@@ -58,43 +43,19 @@ pub struct Stage {
 impl Stage {
     pub fn new(spec: &ArchSpec, index: usize, device: &Device) -> Self {
         let st: &StageSpec = &spec.stages[index];
-        let blocks = spec
-            .block_specs(index)
-            .into_iter()
-            .map(|b| Block::new(b, device))
-            .collect();
-        let resize_to = if spec.downsample == Downsample::Bilinear {
-            st.size
-        } else {
-            0
-        };
+        let blocks = spec.block_specs(index).into_iter().map(|b| Block::new(b, device)).collect();
+        let resize_to = if spec.downsample == Downsample::Bilinear { st.size } else { 0 };
         Self { blocks, resize_to }
     }
 
     /// A decoder's conv block above a stage: one more block of the same kind (stride 2 for a
     /// decoder's first block, 1 for the blocks of a deeper decoder after it).
-    pub fn decoder_block(
-        kind: BlockKind,
-        channels: usize,
-        stride: usize,
-        device: &Device,
-    ) -> Block {
+    pub fn decoder_block(kind: BlockKind, channels: usize, stride: usize, device: &Device) -> Block {
         let width = match kind {
             BlockKind::Basic => channels,
             BlockKind::Bottleneck => (channels / 4).max(1),
         };
-        Block::new(
-            BlockSpec {
-                kind,
-                cin: channels,
-                width,
-                out: channels,
-                stride,
-                groups: 1,
-                last_groups: 1,
-            },
-            device,
-        )
+        Block::new(BlockSpec { kind, cin: channels, width, out: channels, stride, groups: 1, last_groups: 1 }, device)
     }
 
     fn resize(&self, x: Tensor<4>) -> Tensor<4> {
@@ -150,19 +111,9 @@ pub fn bilinear_resize(x: Tensor<4>, h: usize, w: usize) -> Tensor<4> {
     let device = x.device();
     let mat = |inp: usize, out: usize| {
         // [inp, out]: the transpose of the [out, inp] weights, ready to right-multiply.
-        Tensor::<2>::from_data(
-            TensorData::new(bilinear_matrix(inp, out), [out, inp]),
-            &device,
-        )
-        .transpose()
+        Tensor::<2>::from_data(TensorData::new(bilinear_matrix(inp, out), [out, inp]), &device).transpose()
     };
     let x = x.reshape([n * c * hi, wi]).matmul(mat(wi, w)); // resize width
-    let x = x
-        .reshape([n * c, hi, w])
-        .swap_dims(1, 2)
-        .reshape([n * c * w, hi])
-        .matmul(mat(hi, h)); // height
-    x.reshape([n * c, w, h])
-        .swap_dims(1, 2)
-        .reshape([n, c, h, w])
+    let x = x.reshape([n * c, hi, w]).swap_dims(1, 2).reshape([n * c * w, hi]).matmul(mat(hi, h)); // height
+    x.reshape([n * c, w, h]).swap_dims(1, 2).reshape([n, c, h, w])
 }

@@ -18,28 +18,14 @@ pub struct ConvBn {
 
 impl ConvBn {
     pub fn new(c: ConvShape, device: &Device) -> Self {
-        let ConvShape {
-            kernel,
-            cin,
-            cout,
-            stride,
-            groups,
-        } = c;
+        let ConvShape { kernel, cin, cout, stride, groups } = c;
         let conv = Conv2dConfig::new([cin, cout], [kernel, kernel])
             .with_stride([stride, stride])
-            .with_padding(PaddingConfig2d::Explicit(
-                kernel / 2,
-                kernel / 2,
-                kernel / 2,
-                kernel / 2,
-            ))
+            .with_padding(PaddingConfig2d::Explicit(kernel / 2, kernel / 2, kernel / 2, kernel / 2))
             .with_groups(groups)
             .with_bias(false)
             .init(device);
-        Self {
-            conv,
-            bn: BatchNormConfig::new(cout).init(device),
-        }
+        Self { conv, bn: BatchNormConfig::new(cout).init(device) }
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
@@ -48,12 +34,7 @@ impl ConvBn {
         let c = &self.conv;
         let y = match (&c.bias, &c.padding) {
             (None, PaddingConfig2d::Explicit(top, left, bottom, right)) => {
-                let options = ConvOptions::new_with_padding(
-                    c.stride,
-                    [(*top, *bottom), (*left, *right)],
-                    c.dilation,
-                    c.groups,
-                );
+                let options = ConvOptions::new_with_padding(c.stride, [(*top, *bottom), (*left, *right)], c.dilation, c.groups);
                 conv2d(x, c.weight.val(), options)
             }
             _ => c.forward(x),
@@ -72,11 +53,7 @@ pub struct Block {
 impl Block {
     pub fn new(s: BlockSpec, device: &Device) -> Self {
         Self {
-            convs: s
-                .convs()
-                .into_iter()
-                .map(|c| ConvBn::new(c, device))
-                .collect(),
+            convs: s.convs().into_iter().map(|c| ConvBn::new(c, device)).collect(),
             shortcut: s.shortcut().map(|c| ConvBn::new(c, device)),
         }
     }

@@ -28,10 +28,7 @@ pub struct DecoderSpec {
 
 impl DecoderSpec {
     /// The pool + MLP head every method puts on the network's last stage.
-    pub const MLP: DecoderSpec = DecoderSpec {
-        kind: DecoderKind::Mlp,
-        depth: 0,
-    };
+    pub const MLP: DecoderSpec = DecoderSpec { kind: DecoderKind::Mlp, depth: 0 };
 
     pub fn new(kind: DecoderKind, depth: usize) -> Self {
         match kind {
@@ -58,8 +55,8 @@ pub struct Decoder {
     pub block: Option<Block>,
     pub fc1: Linear,
     pub fc2: Linear,
-    /// Blocks after the first (`depth` > 1), at the first's resolution. Their own field, after
-    /// the others, so records saved before the depth knob existed load unchanged.
+    /// Blocks after the first (`depth` > 1), at the first's resolution. A field of their own, so
+    /// records saved before the depth knob existed load unchanged.
     pub deeper: Vec<Block>,
 }
 
@@ -67,22 +64,10 @@ pub struct Decoder {
 pub const MAX_HIDDEN: usize = 2048;
 
 impl Decoder {
-    pub fn new(
-        spec: DecoderSpec,
-        block_kind: BlockKind,
-        channels: usize,
-        proj_dim: usize,
-        device: &Device,
-    ) -> Self {
+    pub fn new(spec: DecoderSpec, block_kind: BlockKind, channels: usize, proj_dim: usize, device: &Device) -> Self {
         let conv = spec.kind == DecoderKind::ConvMlp && spec.depth > 0;
         let block = conv.then(|| Stage::decoder_block(block_kind, channels, 2, device));
-        let deeper = if conv {
-            (1..spec.depth)
-                .map(|_| Stage::decoder_block(block_kind, channels, 1, device))
-                .collect()
-        } else {
-            vec![]
-        };
+        let deeper = if conv { (1..spec.depth).map(|_| Stage::decoder_block(block_kind, channels, 1, device)).collect() } else { vec![] };
         let hidden = channels.min(MAX_HIDDEN);
         Self {
             block,

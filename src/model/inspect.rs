@@ -138,14 +138,8 @@ impl Inspection {
         for (i, r) in self.stages.iter().enumerate() {
             s += &format!(
                 "| {} | {} x {} x {} | {} | {} | {:.2} | {:.2} |",
-                r.name,
-                r.shape[0],
-                r.shape[1],
-                r.shape[2],
-                crate::human::count(r.params),
-                crate::human::bytes(r.activation_bytes as u64),
-                r.activation_pct,
-                r.flops_pct
+                r.name, r.shape[0], r.shape[1], r.shape[2], crate::human::count(r.params), crate::human::bytes(r.activation_bytes as u64),
+                r.activation_pct, r.flops_pct
             );
             if let Some(p) = paper {
                 s += &format!(" {:.2} | {:.2} |", p.mem_pct[i], p.flops_pct[i]);
@@ -159,11 +153,7 @@ impl Inspection {
             self.gmacs
         );
         if let Some(p) = paper {
-            s += &format!(
-                "; paper: {:.2} GFLOPs ({:+.1}%)",
-                p.gflops,
-                100.0 * (self.gmacs / p.gflops - 1.0)
-            );
+            s += &format!("; paper: {:.2} GFLOPs ({:+.1}%)", p.gflops, 100.0 * (self.gmacs / p.gflops - 1.0));
         }
         s + "\n"
     }

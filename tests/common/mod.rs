@@ -9,21 +9,14 @@ use locolab::data::{load_dir, Splits};
 pub fn cifar_dir() -> PathBuf {
     std::env::var("LOCOLAB_DATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/cifar10")
-        })
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/cifar10"))
 }
 
 /// The real CIFAR-10 subset beside the repo, loaded once.
 pub fn cifar() -> Arc<Splits> {
     static DATA: OnceLock<Arc<Splits>> = OnceLock::new();
-    DATA.get_or_init(|| {
-        Arc::new(
-            load_dir(&cifar_dir())
-                .unwrap_or_else(|e| panic!("tests need the CIFAR-10 subset: {e}")),
-        )
-    })
-    .clone()
+    DATA.get_or_init(|| Arc::new(load_dir(&cifar_dir()).unwrap_or_else(|e| panic!("tests need the CIFAR-10 subset: {e}"))))
+        .clone()
 }
 
 /// A fresh, empty temporary directory for one test.
@@ -36,13 +29,5 @@ pub fn tmpdir(name: &str) -> PathBuf {
 
 /// presnet-tiny at batch 32 for 40 steps: the tests' small, fast config.
 pub fn tiny(method: MethodKind) -> TrainConfig {
-    TrainConfig {
-        arch: Arch::PresnetTiny,
-        method,
-        batch: 32,
-        steps: 40,
-        warmup_steps: 4,
-        lr: 2e-3,
-        ..TrainConfig::default()
-    }
+    TrainConfig { arch: Arch::PresnetTiny, method, batch: 32, steps: 40, warmup_steps: 4, lr: 2e-3, ..TrainConfig::default() }
 }

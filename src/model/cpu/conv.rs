@@ -71,12 +71,7 @@ impl Geometry {
         dilation: [usize; 2],
         groups: usize,
     ) -> Option<Self> {
-        if groups == 0
-            || c != cg * groups
-            || co % groups != 0
-            || stride.contains(&0)
-            || dilation.contains(&0)
-        {
+        if groups == 0 || c != cg * groups || co % groups != 0 || stride.contains(&0) || dilation.contains(&0) {
             return None;
         }
         let out = |size: usize, (pb, pe): (usize, usize), k: usize, s: usize, d: usize| {
@@ -85,21 +80,7 @@ impl Geometry {
         };
         let ho = out(h, padding[0], kh, stride[0], dilation[0])?;
         let wo = out(w, padding[1], kw, stride[1], dilation[1])?;
-        Some(Self {
-            n,
-            c,
-            h,
-            w,
-            co,
-            kh,
-            kw,
-            stride,
-            pad: [padding[0].0, padding[1].0],
-            dilation,
-            groups,
-            ho,
-            wo,
-        })
+        Some(Self { n, c, h, w, co, kh, kw, stride, pad: [padding[0].0, padding[1].0], dilation, groups, ho, wo })
     }
 
     fn cg(&self) -> usize {
@@ -129,16 +110,12 @@ impl Geometry {
     }
     /// Images per `gemm`.
     fn chunk(&self) -> usize {
-        MIN_COLUMNS
-            .div_ceil(self.out_plane().max(1))
-            .clamp(1, self.n.max(1))
+        MIN_COLUMNS.div_ceil(self.out_plane().max(1)).clamp(1, self.n.max(1))
     }
     /// Image ranges of the fixed parts; each part is walked in chunks of `chunk()` images.
     fn parts(&self) -> Vec<std::ops::Range<usize>> {
         let parts = PARTS.min(self.n).max(1);
-        (0..parts)
-            .map(|p| p * self.n / parts..(p + 1) * self.n / parts)
-            .collect()
+        (0..parts).map(|p| p * self.n / parts..(p + 1) * self.n / parts).collect()
     }
 
     /// Output positions `[lo, hi)` along one axis that read inside the input for kernel tap
@@ -146,11 +123,7 @@ impl Geometry {
     fn valid(size: usize, out: usize, stride: usize, pad: usize, offset: usize) -> (usize, usize) {
         // o * stride + offset >= pad  and  o * stride + offset < size + pad
         let lo = pad.saturating_sub(offset).div_ceil(stride);
-        let hi = if size + pad > offset {
-            (size + pad - offset).div_ceil(stride)
-        } else {
-            0
-        };
+        let hi = if size + pad > offset { (size + pad - offset).div_ceil(stride) } else { 0 };
         (lo.min(out), hi.min(out).max(lo.min(out)))
     }
 
@@ -162,15 +135,7 @@ impl Geometry {
                 (0..self.kw).map(move |j| {
                     let oh = Self::valid(self.h, self.ho, sh, ph, i * dh);
                     let ow = Self::valid(self.w, self.wo, sw, pw, j * dw);
-                    Tap {
-                        c,
-                        row: (c * self.kh + i) * self.kw + j,
-                        oh,
-                        ow,
-                        dy: i * dh,
-                        dx: j * dw,
-                        block: self.block(i, j, oh, ow),
-                    }
+                    Tap { c, row: (c * self.kh + i) * self.kw + j, oh, ow, dy: i * dh, dx: j * dw, block: self.block(i, j, oh, ow) }
                 })
             })
         })
@@ -256,32 +221,18 @@ impl Geometry {
     /// For stride 1 with output rows as long as the input's, kernel tap `(i, j)` reads one
     /// contiguous run of the input plane: output positions `[t0, t1)` (row-major) come from input
     /// positions starting at `s0`. `None` for other shapes or when the tap reads only padding.
-    fn block(
-        &self,
-        i: usize,
-        j: usize,
-        (oh_lo, oh_hi): (usize, usize),
-        (ow_lo, ow_hi): (usize, usize),
-    ) -> Option<(usize, usize, usize)> {
+    fn block(&self, i: usize, j: usize, (oh_lo, oh_hi): (usize, usize), (ow_lo, ow_hi): (usize, usize)) -> Option<(usize, usize, usize)> {
         if self.stride != [1, 1] || self.wo != self.w || oh_lo >= oh_hi || ow_lo >= ow_hi {
             return None;
         }
         let (t0, t1) = (oh_lo * self.wo + ow_lo, (oh_hi - 1) * self.wo + ow_hi);
         // Input row and column of output (oh_lo, ow_lo): both inside the input by `valid`.
-        let (ih, iw) = (
-            oh_lo + i * self.dilation[0] - self.pad[0],
-            ow_lo + j * self.dilation[1] - self.pad[1],
-        );
+        let (ih, iw) = (oh_lo + i * self.dilation[0] - self.pad[0], ow_lo + j * self.dilation[1] - self.pad[1]);
         Some((t0, t1, ih * self.w + iw))
     }
 
     /// Zeroes columns outside `[ow_lo, ow_hi)` of rows `[oh_lo, oh_hi)` of an output plane.
-    fn zero_edges(
-        &self,
-        plane: &mut [f32],
-        (oh_lo, oh_hi): (usize, usize),
-        (ow_lo, ow_hi): (usize, usize),
-    ) {
+    fn zero_edges(&self, plane: &mut [f32], (oh_lo, oh_hi): (usize, usize), (ow_lo, ow_hi): (usize, usize)) {
         if ow_lo == 0 && ow_hi == self.wo {
             return;
         }
@@ -294,23 +245,12 @@ impl Geometry {
 
     /// A 1x1 convolution with stride 1 and no padding: its im2col matrix is the input itself.
     fn pointwise(&self) -> bool {
-        self.kh == 1
-            && self.kw == 1
-            && self.stride == [1, 1]
-            && self.pad == [0, 0]
-            && self.ho == self.h
-            && self.wo == self.w
+        self.kh == 1 && self.kw == 1 && self.stride == [1, 1] && self.pad == [0, 0] && self.ho == self.h && self.wo == self.w
     }
 
     /// The im2col matrix (`[k, images·Ho·Wo]`) of group `g` of images `imgs`: the input's own
     /// planes for a pointwise conv of one image, else written into `buf`.
-    fn cols<'a>(
-        &self,
-        x: &'a [f32],
-        imgs: std::ops::Range<usize>,
-        g: usize,
-        buf: &'a mut Vec<f32>,
-    ) -> &'a [f32] {
+    fn cols<'a>(&self, x: &'a [f32], imgs: std::ops::Range<usize>, g: usize, buf: &'a mut Vec<f32>) -> &'a [f32] {
         let (in_img, plane) = (self.c * self.in_plane(), self.out_plane());
         if self.pointwise() && imgs.len() == 1 {
             return &x[imgs.start * in_img + g * self.cg() * plane..][..self.cg() * plane];
@@ -325,19 +265,11 @@ impl Geometry {
 
     /// Gathers rows `[g·Co/g, (g+1)·Co/g)` of images `imgs` of an NCHW tensor `t` (`channels`
     /// channels of `plane` values) into `dst` (`[Co/g, imgs·plane]`).
-    fn gather(
-        t: &[f32],
-        channels: usize,
-        plane: usize,
-        rows: std::ops::Range<usize>,
-        imgs: std::ops::Range<usize>,
-        dst: &mut [f32],
-    ) {
+    fn gather(t: &[f32], channels: usize, plane: usize, rows: std::ops::Range<usize>, imgs: std::ops::Range<usize>, dst: &mut [f32]) {
         let ld = imgs.len() * plane;
         for (r, ch) in rows.enumerate() {
             for (b, img) in imgs.clone().enumerate() {
-                dst[r * ld + b * plane..][..plane]
-                    .copy_from_slice(&t[(img * channels + ch) * plane..][..plane]);
+                dst[r * ld + b * plane..][..plane].copy_from_slice(&t[(img * channels + ch) * plane..][..plane]);
             }
         }
     }
@@ -349,29 +281,13 @@ type View<'a> = (&'a [f32], usize, usize);
 /// `dst[m, n] (+)= lhs[m, k] · rhs[k, n]`, each given with its (row, column) strides. `gemm`
 /// packs a `lhs` that is contiguous along `m` (column stride > row stride) fastest, so callers
 /// lay out operands that way where it matters.
-fn matmul(
-    m: usize,
-    n: usize,
-    k: usize,
-    (dst, dst_rs, dst_cs): (&mut [f32], usize, usize),
-    accumulate: bool,
-    lhs: View,
-    rhs: View,
-) {
+fn matmul(m: usize, n: usize, k: usize, (dst, dst_rs, dst_cs): (&mut [f32], usize, usize), accumulate: bool, lhs: View, rhs: View) {
     if m == 0 || n == 0 || k == 0 {
-        assert!(
-            k > 0 || accumulate,
-            "an empty product would leave dst unwritten"
-        );
+        assert!(k > 0 || accumulate, "an empty product would leave dst unwritten");
         return;
     }
-    let end =
-        |rows: usize, cols: usize, rs: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs + 1;
-    assert!(
-        dst.len() >= end(m, n, dst_rs, dst_cs)
-            && lhs.0.len() >= end(m, k, lhs.1, lhs.2)
-            && rhs.0.len() >= end(k, n, rhs.1, rhs.2)
-    );
+    let end = |rows: usize, cols: usize, rs: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs + 1;
+    assert!(dst.len() >= end(m, n, dst_rs, dst_cs) && lhs.0.len() >= end(m, k, lhs.1, lhs.2) && rhs.0.len() >= end(k, n, rhs.1, rhs.2));
     // SAFETY: the assert above keeps every index `gemm` forms inside the three slices, and `dst`
     // is borrowed mutably, so it does not alias `lhs` or `rhs`.
     unsafe {
@@ -414,11 +330,7 @@ fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
 }
 
 /// Splits `data` (one block of `per` values per image) at the parts' boundaries.
-fn split_parts<'a>(
-    mut data: &'a mut [f32],
-    per: usize,
-    parts: &[std::ops::Range<usize>],
-) -> Vec<&'a mut [f32]> {
+fn split_parts<'a>(mut data: &'a mut [f32], per: usize, parts: &[std::ops::Range<usize>]) -> Vec<&'a mut [f32]> {
     parts
         .iter()
         .map(|p| {
@@ -457,8 +369,7 @@ pub fn forward(geo: &Geometry, x: &[f32], w: &[f32]) -> Vec<f32> {
                 let w_g = (&w[g * cog * k..], k, 1);
                 if nb == 1 {
                     // One image: its group's output rows are contiguous in y.
-                    let y_g = &mut y_part
-                        [(imgs.start - first) * geo.co * plane + g * cog * plane..][..cog * plane];
+                    let y_g = &mut y_part[(imgs.start - first) * geo.co * plane + g * cog * plane..][..cog * plane];
                     matmul(cog, ld, k, (y_g, ld, 1), false, w_g, (cols, ld, 1));
                     continue;
                 }
@@ -467,8 +378,7 @@ pub fn forward(geo: &Geometry, x: &[f32], w: &[f32]) -> Vec<f32> {
                 for (b, img) in imgs.clone().enumerate() {
                     let y_img = &mut y_part[(img - first) * geo.co * plane..][..geo.co * plane];
                     for r in 0..cog {
-                        y_img[(g * cog + r) * plane..][..plane]
-                            .copy_from_slice(&out[r * ld + b * plane..][..plane]);
+                        y_img[(g * cog + r) * plane..][..plane].copy_from_slice(&out[r * ld + b * plane..][..plane]);
                     }
                 }
             }
@@ -479,84 +389,47 @@ pub fn forward(geo: &Geometry, x: &[f32], w: &[f32]) -> Vec<f32> {
 }
 
 /// Gradients of `y = conv2d(x, w)` given `dy`: `(dx, dw)`, each only when asked for.
-pub fn backward(
-    geo: &Geometry,
-    x: &[f32],
-    w: &[f32],
-    dy: &[f32],
-    want_dx: bool,
-    want_dw: bool,
-) -> (Option<Vec<f32>>, Option<Vec<f32>>) {
+pub fn backward(geo: &Geometry, x: &[f32], w: &[f32], dy: &[f32], want_dx: bool, want_dw: bool) -> (Option<Vec<f32>>, Option<Vec<f32>>) {
     assert!(x.len() == geo.x_len() && w.len() == geo.w_len() && dy.len() == geo.y_len());
     let (cog, k, plane, in_img) = (geo.cog(), geo.k(), geo.out_plane(), geo.c * geo.in_plane());
     let mut dx = want_dx.then(|| vec![0.0f32; geo.x_len()]);
     let parts = geo.parts();
     let dx_parts: Vec<Option<&mut [f32]>> = match dx.as_deref_mut() {
-        Some(d) => split_parts(d, in_img, &parts)
-            .into_iter()
-            .map(Some)
-            .collect(),
+        Some(d) => split_parts(d, in_img, &parts).into_iter().map(Some).collect(),
         None => parts.iter().map(|_| None).collect(),
     };
     let jobs: Vec<_> = parts.into_iter().zip(dx_parts).collect();
     let run = |(part, mut dx_part): (std::ops::Range<usize>, Option<&mut [f32]>)| {
         let first = part.start;
         // Per group, dWᵀ [k, cog] (dW column-major), so that gemm's lhs below is contiguous along m.
-        let mut dwt = if want_dw {
-            vec![0.0f32; geo.w_len()]
-        } else {
-            Vec::new()
-        };
-        let (mut buf, mut dcols, mut dyg, mut dygt) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut dwt = if want_dw { vec![0.0f32; geo.w_len()] } else { Vec::new() };
+        let (mut buf, mut dcols, mut dyg, mut dygt) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         chunks(part, geo.chunk(), |imgs| {
             let (nb, ld) = (imgs.len(), imgs.len() * plane);
             dyg.resize(cog * ld, 0.0);
             for g in 0..geo.groups {
-                Geometry::gather(
-                    dy,
-                    geo.co,
-                    plane,
-                    g * cog..(g + 1) * cog,
-                    imgs.clone(),
-                    &mut dyg,
-                );
+                Geometry::gather(dy, geo.co, plane, g * cog..(g + 1) * cog, imgs.clone(), &mut dyg);
                 if want_dw {
                     let cols = geo.cols(x, imgs.clone(), g, &mut buf);
                     // dW_g [cog, k] += dY_g [cog, ld] · cols_gᵀ [ld, k], with dY_g from its
                     // transpose (contiguous along cog) and dW_g stored column-major.
                     dygt.resize(cog * ld, 0.0);
                     transpose(&dyg, cog, ld, &mut dygt);
-                    matmul(
-                        cog,
-                        k,
-                        ld,
-                        (&mut dwt[g * cog * k..], 1, cog),
-                        true,
-                        (&dygt, 1, cog),
-                        (cols, 1, ld),
-                    );
+                    matmul(cog, k, ld, (&mut dwt[g * cog * k..], 1, cog), true, (&dygt, 1, cog), (cols, 1, ld));
                 }
                 if let Some(dx_part) = dx_part.as_deref_mut() {
                     // dcols_g [k, ld] = W_gᵀ [k, cog] · dY_g [cog, ld], then col2im into dx.
                     let (w_t, dy_g) = ((&w[g * cog * k..], 1, k), (&dyg[..], ld, 1));
                     if geo.pointwise() && nb == 1 {
                         // Pointwise, one image: dcols is the image's group of dx itself.
-                        let dx_g = &mut dx_part[(imgs.start - first) * in_img + g * k * plane..]
-                            [..k * plane];
+                        let dx_g = &mut dx_part[(imgs.start - first) * in_img + g * k * plane..][..k * plane];
                         matmul(k, ld, cog, (dx_g, ld, 1), false, w_t, dy_g);
                         continue;
                     }
                     dcols.resize(k * ld, 0.0);
                     matmul(k, ld, cog, (&mut dcols, ld, 1), false, w_t, dy_g);
                     for (b, img) in imgs.clone().enumerate() {
-                        geo.col2im(
-                            &mut dcols,
-                            ld,
-                            b * plane,
-                            g,
-                            &mut dx_part[(img - first) * in_img..][..in_img],
-                        );
+                        geo.col2im(&mut dcols, ld, b * plane, g, &mut dx_part[(img - first) * in_img..][..in_img]);
                     }
                 }
             }
@@ -574,12 +447,7 @@ pub fn backward(
         }
         let mut dw = vec![0.0f32; geo.w_len()];
         for g in 0..geo.groups {
-            transpose(
-                &total[g * cog * k..][..cog * k],
-                k,
-                cog,
-                &mut dw[g * cog * k..][..cog * k],
-            );
+            transpose(&total[g * cog * k..][..cog * k], k, cog, &mut dw[g * cog * k..][..cog * k]);
         }
         dw
     });

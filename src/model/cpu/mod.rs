@@ -33,12 +33,7 @@ pub fn batch_norm(bn: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
         let device = y.device();
         let update = |state: &burn::module::RunningState<Tensor<1>>, batch: Tensor<1>| {
             let running = state.value_sync().to_device(&device);
-            state.update(
-                running
-                    .mul_scalar(1.0 - bn.momentum)
-                    .add(batch.detach().mul_scalar(bn.momentum))
-                    .detach(),
-            );
+            state.update(running.mul_scalar(1.0 - bn.momentum).add(batch.detach().mul_scalar(bn.momentum)).detach());
         };
         update(&bn.running_mean, mean);
         update(&bn.running_var, var);
@@ -54,10 +49,7 @@ fn par_map<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
 
 /// `f(i, chunk)` over the `chunk`-sized pieces of `data`, in parallel where threads exist.
 fn par_chunks(data: &mut [f32], chunk: usize, f: impl Fn(usize, &mut [f32]) + Sync + Send) {
-    run_parts(
-        data.chunks_mut(chunk.max(1)).enumerate().collect(),
-        |(i, c)| f(i, c),
-    );
+    run_parts(data.chunks_mut(chunk.max(1)).enumerate().collect(), |(i, c)| f(i, c));
 }
 
 /// Runs `f` on every job, in parallel where threads exist, and returns the results in order.
@@ -95,11 +87,7 @@ mod flex {
 
     #[backend_extension(Flex, Autodiff)]
     pub trait CpuOps: burn::backend::Backend {
-        fn cpu_conv2d(
-            x: FloatTensor<Self>,
-            weight: FloatTensor<Self>,
-            options: ConvOptions<2>,
-        ) -> FloatTensor<Self>;
+        fn cpu_conv2d(x: FloatTensor<Self>, weight: FloatTensor<Self>, options: ConvOptions<2>) -> FloatTensor<Self>;
         /// `(output, batch mean, biased batch variance)`; only the output carries a gradient.
         fn cpu_batch_norm_train(
             x: FloatTensor<Self>,
@@ -127,37 +115,16 @@ mod flex {
     }
 
     pub fn norm_applies(x: &Tensor<4>, bn: &BatchNorm) -> bool {
-        on_flex(x)
-            && on_flex(&bn.gamma.val())
-            && on_flex(&bn.beta.val())
-            && bn.gamma.dims()[0] == x.dims()[1]
+        on_flex(x) && on_flex(&bn.gamma.val()) && on_flex(&bn.beta.val()) && bn.gamma.dims()[0] == x.dims()[1]
     }
 
     pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, options: ConvOptions<2>) -> Tensor<4> {
-        Tensor::from_dispatch(<Dispatch as CpuOps>::cpu_conv2d(
-            x.into_dispatch(),
-            weight.into_dispatch(),
-            options,
-        ))
+        Tensor::from_dispatch(<Dispatch as CpuOps>::cpu_conv2d(x.into_dispatch(), weight.into_dispatch(), options))
     }
 
-    pub fn batch_norm_train(
-        x: Tensor<4>,
-        gamma: Tensor<1>,
-        beta: Tensor<1>,
-        epsilon: f64,
-    ) -> (Tensor<4>, Tensor<1>, Tensor<1>) {
-        let (y, mean, var) = <Dispatch as CpuOps>::cpu_batch_norm_train(
-            x.into_dispatch(),
-            gamma.into_dispatch(),
-            beta.into_dispatch(),
-            epsilon,
-        );
-        (
-            Tensor::from_dispatch(y),
-            Tensor::from_dispatch(mean),
-            Tensor::from_dispatch(var),
-        )
+    pub fn batch_norm_train(x: Tensor<4>, gamma: Tensor<1>, beta: Tensor<1>, epsilon: f64) -> (Tensor<4>, Tensor<1>, Tensor<1>) {
+        let (y, mean, var) = <Dispatch as CpuOps>::cpu_batch_norm_train(x.into_dispatch(), gamma.into_dispatch(), beta.into_dispatch(), epsilon);
+        (Tensor::from_dispatch(y), Tensor::from_dispatch(mean), Tensor::from_dispatch(var))
     }
 
     fn geometry_of(x: &[usize; 4], w: &[usize; 4], o: &ConvOptions<2>) -> Option<Geometry> {
@@ -181,12 +148,7 @@ mod flex {
     fn values(t: &FlexTensor) -> Cow<'_, [f32]> {
         match t.as_slice::<f32>() {
             Some(s) => Cow::Borrowed(s),
-            None => Cow::Owned(
-                t.to_contiguous()
-                    .as_slice::<f32>()
-                    .expect("contiguous after to_contiguous")
-                    .to_vec(),
-            ),
+            None => Cow::Owned(t.to_contiguous().as_slice::<f32>().expect("contiguous after to_contiguous").to_vec()),
         }
     }
 
@@ -196,18 +158,10 @@ mod flex {
 
     fn conv_forward(x: &FlexTensor, w: &FlexTensor, options: &ConvOptions<2>) -> FlexTensor {
         let geo = geometry(x, w, options);
-        tensor(
-            conv::forward(&geo, &values(x), &values(w)),
-            [geo.n, geo.co, geo.ho, geo.wo],
-        )
+        tensor(conv::forward(&geo, &values(x), &values(w)), [geo.n, geo.co, geo.ho, geo.wo])
     }
 
-    fn norm_forward(
-        x: &FlexTensor,
-        gamma: &FlexTensor,
-        beta: &FlexTensor,
-        epsilon: f64,
-    ) -> (FlexTensor, FlexTensor, FlexTensor) {
+    fn norm_forward(x: &FlexTensor, gamma: &FlexTensor, beta: &FlexTensor, epsilon: f64) -> (FlexTensor, FlexTensor, FlexTensor) {
         let l = layout(x);
         let (y, mean, var) = norm::forward(&l, &values(x), &values(gamma), &values(beta), epsilon);
         let [n, c, h, w] = dims(x);
@@ -219,12 +173,7 @@ mod flex {
             conv_forward(&x, &weight, &options)
         }
 
-        fn cpu_batch_norm_train(
-            x: FlexTensor,
-            gamma: FlexTensor,
-            beta: FlexTensor,
-            epsilon: f64,
-        ) -> (FlexTensor, FlexTensor, FlexTensor) {
+        fn cpu_batch_norm_train(x: FlexTensor, gamma: FlexTensor, beta: FlexTensor, epsilon: f64) -> (FlexTensor, FlexTensor, FlexTensor) {
             norm_forward(&x, &gamma, &beta, epsilon)
         }
     }
@@ -235,34 +184,19 @@ mod flex {
     impl Backward<Flex, 2> for ConvBackward {
         type State = (NodeId, NodeId, ConvOptions<2>);
 
-        fn backward(
-            self,
-            ops: Ops<Self::State, 2>,
-            grads: &mut Gradients,
-            checkpointer: &mut Checkpointer,
-        ) {
+        fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, checkpointer: &mut Checkpointer) {
             let [node_x, node_w] = ops.parents;
             let dy = grads.consume::<Flex>(&ops.node);
             let (x_state, w_state, options) = ops.state;
             let x = checkpointer.retrieve_node_output::<FlexTensor>(x_state);
             let w = checkpointer.retrieve_node_output::<FlexTensor>(w_state);
             let geo = geometry(&x, &w, &options);
-            let (dx, dw) = conv::backward(
-                &geo,
-                &values(&x),
-                &values(&w),
-                &values(&dy),
-                node_x.is_some(),
-                node_w.is_some(),
-            );
+            let (dx, dw) = conv::backward(&geo, &values(&x), &values(&w), &values(&dy), node_x.is_some(), node_w.is_some());
             if let (Some(node), Some(dx)) = (node_x, dx) {
                 grads.register::<Flex>(node.id, tensor(dx, [geo.n, geo.c, geo.h, geo.w]));
             }
             if let (Some(node), Some(dw)) = (node_w, dw) {
-                grads.register::<Flex>(
-                    node.id,
-                    tensor(dw, [geo.co, geo.c / geo.groups, geo.kh, geo.kw]),
-                );
+                grads.register::<Flex>(node.id, tensor(dw, [geo.co, geo.c / geo.groups, geo.kh, geo.kw]));
             }
         }
     }
@@ -274,27 +208,14 @@ mod flex {
         /// `x`, `gamma`, the batch statistics, epsilon.
         type State = (NodeId, NodeId, FlexTensor, FlexTensor, f64);
 
-        fn backward(
-            self,
-            ops: Ops<Self::State, 3>,
-            grads: &mut Gradients,
-            checkpointer: &mut Checkpointer,
-        ) {
+        fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, checkpointer: &mut Checkpointer) {
             let [node_x, node_gamma, node_beta] = ops.parents;
             let dy = grads.consume::<Flex>(&ops.node);
             let (x_state, gamma_state, mean, var, epsilon) = ops.state;
             let x = checkpointer.retrieve_node_output::<FlexTensor>(x_state);
             let gamma = checkpointer.retrieve_node_output::<FlexTensor>(gamma_state);
             let l = layout(&x);
-            let (dx, dgamma, dbeta) = norm::backward(
-                &l,
-                &values(&x),
-                &values(&gamma),
-                &values(&mean),
-                &values(&var),
-                epsilon,
-                &values(&dy),
-            );
+            let (dx, dgamma, dbeta) = norm::backward(&l, &values(&x), &values(&gamma), &values(&mean), &values(&var), epsilon, &values(&dy));
             if let Some(node) = node_x {
                 grads.register::<Flex>(node.id, tensor(dx, dims::<4>(&x)));
             }
@@ -308,25 +229,15 @@ mod flex {
     }
 
     impl<C: CheckpointStrategy> CpuOps for Autodiff<Flex, C> {
-        fn cpu_conv2d(
-            x: FloatTensor<Self>,
-            weight: FloatTensor<Self>,
-            options: ConvOptions<2>,
-        ) -> FloatTensor<Self> {
-            match ConvBackward
-                .prepare::<C>([x.node(), weight.node()])
-                .compute_bound()
-                .stateful()
-            {
+        fn cpu_conv2d(x: FloatTensor<Self>, weight: FloatTensor<Self>, options: ConvOptions<2>) -> FloatTensor<Self> {
+            match ConvBackward.prepare::<C>([x.node(), weight.node()]).compute_bound().stateful() {
                 OpsKind::Tracked(mut prep) => {
                     let x_state = prep.checkpoint(&x);
                     let w_state = prep.checkpoint(&weight);
                     let y = conv_forward(x.primitive(), weight.primitive(), &options);
                     prep.finish((x_state, w_state, options), y)
                 }
-                OpsKind::UnTracked(prep) => {
-                    prep.finish(conv_forward(x.primitive(), weight.primitive(), &options))
-                }
+                OpsKind::UnTracked(prep) => prep.finish(conv_forward(x.primitive(), weight.primitive(), &options)),
             }
         }
 
@@ -336,28 +247,16 @@ mod flex {
             beta: FloatTensor<Self>,
             epsilon: f64,
         ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-            let (y, mean, var) =
-                norm_forward(x.primitive(), gamma.primitive(), beta.primitive(), epsilon);
-            let y = match NormBackward
-                .prepare::<C>([x.node(), gamma.node(), beta.node()])
-                .compute_bound()
-                .stateful()
-            {
+            let (y, mean, var) = norm_forward(x.primitive(), gamma.primitive(), beta.primitive(), epsilon);
+            let y = match NormBackward.prepare::<C>([x.node(), gamma.node(), beta.node()]).compute_bound().stateful() {
                 OpsKind::Tracked(mut prep) => {
                     let x_state = prep.checkpoint(&x);
                     let gamma_state = prep.checkpoint(&gamma);
-                    prep.finish(
-                        (x_state, gamma_state, mean.clone(), var.clone(), epsilon),
-                        y,
-                    )
+                    prep.finish((x_state, gamma_state, mean.clone(), var.clone(), epsilon), y)
                 }
                 OpsKind::UnTracked(prep) => prep.finish(y),
             };
-            (
-                y,
-                FloatTensor::<Self>::new(mean),
-                FloatTensor::<Self>::new(var),
-            )
+            (y, FloatTensor::<Self>::new(mean), FloatTensor::<Self>::new(var))
         }
     }
 }

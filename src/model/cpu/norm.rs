@@ -33,12 +33,7 @@ impl Layout {
 /// `(Σ f(a, b), Σ g(a, b))` over two equal-length planes, in 8 independent lanes (which the
 /// compiler vectorises), then in `f64`.
 #[inline]
-fn sums2(
-    a: &[f32],
-    b: &[f32],
-    f: impl Fn(f32, f32) -> f32,
-    g: impl Fn(f32, f32) -> f32,
-) -> (f64, f64) {
+fn sums2(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32, g: impl Fn(f32, f32) -> f32) -> (f64, f64) {
     let (mut fa, mut ga) = ([0.0f32; 8], [0.0f32; 8]);
     let ((ac, at), (bc, bt)) = (a.as_chunks::<8>(), b.as_chunks::<8>());
     for (x, y) in ac.iter().zip(bc) {
@@ -47,13 +42,7 @@ fn sums2(
             ga[l] += g(x[l], y[l]);
         }
     }
-    let total = |acc: [f32; 8], h: &dyn Fn(f32, f32) -> f32| {
-        acc.iter().map(|&v| v as f64).sum::<f64>()
-            + at.iter()
-                .zip(bt)
-                .map(|(&x, &y)| h(x, y) as f64)
-                .sum::<f64>()
-    };
+    let total = |acc: [f32; 8], h: &dyn Fn(f32, f32) -> f32| acc.iter().map(|&v| v as f64).sum::<f64>() + at.iter().zip(bt).map(|(&x, &y)| h(x, y) as f64).sum::<f64>();
     (total(fa, &f), total(ga, &g))
 }
 
@@ -64,13 +53,7 @@ fn sum(v: &[f32], f: impl Fn(f32) -> f32) -> f64 {
 }
 
 /// Output, batch mean and biased batch variance (what burn's `batch_norm_train` returns).
-pub fn forward(
-    l: &Layout,
-    x: &[f32],
-    gamma: &[f32],
-    beta: &[f32],
-    epsilon: f64,
-) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+pub fn forward(l: &Layout, x: &[f32], gamma: &[f32], beta: &[f32], epsilon: f64) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     assert!(x.len() == l.len() && gamma.len() == l.c && beta.len() == l.c);
     let stats = par_map(l.c, |c| {
         // One pass for both moments, taken around a pilot `k` (the mean of the first image's
@@ -86,17 +69,8 @@ pub fn forward(
         let d = s1 / l.count();
         (k as f64 + d, (s2 / l.count() - d * d).max(0.0))
     });
-    let scale: Vec<f32> = stats
-        .iter()
-        .zip(gamma)
-        .map(|(&(_, var), &g)| (g as f64 / (var + epsilon).sqrt()) as f32)
-        .collect();
-    let shift: Vec<f32> = stats
-        .iter()
-        .zip(beta)
-        .zip(&scale)
-        .map(|((&(mean, _), &b), &a)| (b as f64 - mean * a as f64) as f32)
-        .collect();
+    let scale: Vec<f32> = stats.iter().zip(gamma).map(|(&(_, var), &g)| (g as f64 / (var + epsilon).sqrt()) as f32).collect();
+    let shift: Vec<f32> = stats.iter().zip(beta).zip(&scale).map(|((&(mean, _), &b), &a)| (b as f64 - mean * a as f64) as f32).collect();
     let mut y = vec![0.0f32; l.len()];
     par_chunks(&mut y, l.c * l.plane, |n, y_img| {
         for c in 0..l.c {
@@ -113,22 +87,8 @@ pub fn forward(
 }
 
 /// Gradients `(dx, dgamma, dbeta)` of [`forward`] given `dy`, from the statistics it returned.
-pub fn backward(
-    l: &Layout,
-    x: &[f32],
-    gamma: &[f32],
-    mean: &[f32],
-    var: &[f32],
-    epsilon: f64,
-    dy: &[f32],
-) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
-    assert!(
-        x.len() == l.len()
-            && dy.len() == l.len()
-            && gamma.len() == l.c
-            && mean.len() == l.c
-            && var.len() == l.c
-    );
+pub fn backward(l: &Layout, x: &[f32], gamma: &[f32], mean: &[f32], var: &[f32], epsilon: f64, dy: &[f32]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    assert!(x.len() == l.len() && dy.len() == l.len() && gamma.len() == l.c && mean.len() == l.c && var.len() == l.c);
     // Per channel: Σ dy and Σ dy·(x - mean).
     let sums = par_map(l.c, |c| {
         let m = mean[c];
