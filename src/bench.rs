@@ -25,6 +25,9 @@ pub struct BenchRow {
     pub saving_vs_simclr: Option<f64>,
     pub images_per_sec: f64,
     pub median_step_seconds: f64,
+    /// The untimed warm-up step: on a GPU backend it compiles (and autotunes) every kernel the
+    /// method uses, which costs minutes where a step costs milliseconds.
+    pub first_step_seconds: f64,
     /// Unit names and, per unit, the median forward / backward / update time over the steps.
     pub unit_names: Vec<String>,
     pub phases: Vec<UnitPhases>,
@@ -37,8 +40,17 @@ pub struct BenchRow {
 }
 
 /// Bench each method on `cfg`'s architecture: one warm-up step, then `steps` measured steps
-/// (peak = the largest over them, throughput = the median).
-pub fn bench(cfg: &TrainConfig, methods: &[MethodKind], steps: usize, data: Arc<Splits>, device: &Device, probe: &'static dyn MemoryProbe) -> Result<Vec<BenchRow>> {
+/// (peak = the largest over them, throughput = the median). `done` sees each row as its method
+/// finishes, so a caller stopped halfway still has the finished ones.
+pub fn bench(
+    cfg: &TrainConfig,
+    methods: &[MethodKind],
+    steps: usize,
+    data: Arc<Splits>,
+    device: &Device,
+    probe: &'static dyn MemoryProbe,
+    mut done: impl FnMut(&BenchRow),
+) -> Result<Vec<BenchRow>> {
     let mut rows: Vec<BenchRow> = Vec::new();
     for &method in methods {
         let c = TrainConfig { method, ..cfg.clone() };
@@ -46,7 +58,9 @@ pub fn bench(cfg: &TrainConfig, methods: &[MethodKind], steps: usize, data: Arc<
         device.memory_cleanup();
         let mut t = Trainer::new(c, data.clone(), device)?;
         t.measure_memory(probe);
+        let started = std::time::Instant::now();
         t.step()?; // warm-up: optimizer state exists from here on
+        let first_step_seconds = started.elapsed().as_secs_f64();
         let reports = t.run(steps.max(1), |_| {})?;
         let peak = reports.iter().filter_map(|r| r.peak_bytes).max().unwrap_or(0) as usize;
         let med = median(reports.iter().map(|r| r.seconds).collect());
@@ -69,11 +83,13 @@ pub fn bench(cfg: &TrainConfig, methods: &[MethodKind], steps: usize, data: Arc<
             saving_vs_simclr: None,
             images_per_sec: cfg.batch as f64 / med,
             median_step_seconds: med,
+            first_step_seconds,
             unit_names: t.unit_names(),
             phases,
             other_seconds: other,
             device_reserved_bytes,
         });
+        done(rows.last().expect("just pushed"));
     }
     if let Some(simclr) = rows.iter().find(|r| r.kind == MethodKind::Simclr).map(|r| r.step_peak_bytes) {
         for r in &mut rows {

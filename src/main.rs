@@ -188,7 +188,11 @@ fn run(cli: Cli) -> Result<()> {
                 return Ok(());
             }
             let probe = locolab::memory::probe(&memory)?;
-            let rows = locolab::bench::bench(&cfg, &methods, measured, data()?, &dev()?, probe)?;
+            // One line per finished method on stderr: a run stopped halfway (a lease running out
+            // on a GPU's kernel compilation) still says what it measured.
+            let rows = locolab::bench::bench(&cfg, &methods, measured, data()?, &dev()?, probe, |r| {
+                eprintln!("{}: {:.1} images/s (median step {:.4} s; first step {:.1} s)", r.method, r.images_per_sec, r.median_step_seconds, r.first_step_seconds)
+            })?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&rows).expect("serialises"));
             } else {

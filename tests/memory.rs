@@ -14,7 +14,7 @@ static ALLOC: locolab::memory::Counting = locolab::memory::Counting;
 #[test]
 fn local_methods_peak_below_simclr() {
     let cfg = TrainConfig { arch: Arch::PresnetCifar, batch: 16, ..TrainConfig::default() };
-    let rows = bench(&cfg, &[MethodKind::Simclr, MethodKind::Gim, MethodKind::Loco], 1, common::cifar(), &Device::flex(), &locolab::memory::AllocProbe).unwrap();
+    let rows = bench(&cfg, &[MethodKind::Simclr, MethodKind::Gim, MethodKind::Loco], 1, common::cifar(), &Device::flex(), &locolab::memory::AllocProbe, |_| {}).unwrap();
     for r in &rows {
         eprintln!("{}: {} bytes, saving {:?}", r.method, r.step_peak_bytes, r.saving_vs_simclr);
     }
