@@ -48,6 +48,18 @@ pub enum OptimizerKind {
     Lars,
 }
 
+/// How the learning rate follows the batch: `lr` is the rate at batch 256, and a step uses
+/// `lr x batch/256` (linear: Goyal et al. 2017, SimCLR and LoCo with LARS), `lr x sqrt(batch/256)`
+/// (SimCLR's alternative for small batches), or `lr` whatever the batch (none: our Adam presets).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum LrScaling {
+    #[default]
+    None,
+    Linear,
+    Sqrt,
+}
+
 macro_rules! string_enum {
     ($ty:ty, $what:literal, [$($variant:expr => $name:literal),+ $(,)?]) => {
         impl fmt::Display for $ty {
@@ -86,6 +98,7 @@ string_enum!(Arch, "arch", [Arch::Presnet50 => "presnet50", Arch::Resnet50 => "r
 string_enum!(DecoderKind, "decoder", [DecoderKind::Mlp => "mlp", DecoderKind::ConvMlp => "conv-mlp"]);
 string_enum!(MethodKind, "method", [MethodKind::Simclr => "simclr", MethodKind::Gim => "gim", MethodKind::Loco => "loco"]);
 string_enum!(OptimizerKind, "optimizer", [OptimizerKind::Adam => "adam", OptimizerKind::Sgd => "sgd", OptimizerKind::Lars => "lars"]);
+string_enum!(LrScaling, "lr_scaling", [LrScaling::None => "none", LrScaling::Linear => "linear", LrScaling::Sqrt => "sqrt"]);
 
 impl fmt::Display for SharingMode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -171,12 +184,21 @@ pub struct TrainConfig {
     pub input: usize,
     /// Images per batch (each gives two views, so 2*batch samples per step).
     pub batch: usize,
+    /// Peak learning rate; with `lr_scaling` other than `none`, the rate at batch 256
+    /// ([`TrainConfig::peak_lr`] is what a step uses).
     pub lr: f64,
+    /// Absent in configs written before it existed: those ran unscaled.
+    #[serde(default)]
+    pub lr_scaling: LrScaling,
     pub temperature: f64,
     pub seed: u64,
     /// Planned number of steps: sets the cosine schedule's length.
     pub steps: usize,
     pub warmup_steps: usize,
+    /// Warm-up counted in epochs: when a run is sized with `--epochs` and no warm-up steps are
+    /// given, `warmup_steps` becomes this many epochs' steps (the paper: 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup_epochs: Option<f64>,
     pub optimizer: OptimizerKind,
     pub weight_decay: f64,
     /// Output size of every projection head (SimCLR: 128).
@@ -212,10 +234,12 @@ pub struct Overrides {
     pub input: Option<usize>,
     pub batch: Option<usize>,
     pub lr: Option<f64>,
+    pub lr_scaling: Option<LrScaling>,
     pub temperature: Option<f64>,
     pub seed: Option<u64>,
     pub steps: Option<usize>,
     pub warmup_steps: Option<usize>,
+    pub warmup_epochs: Option<f64>,
     pub optimizer: Option<OptimizerKind>,
     pub weight_decay: Option<f64>,
     pub proj_dim: Option<usize>,
@@ -310,11 +334,18 @@ fn first_clause(msg: &str) -> String {
 }
 
 /// Names accepted by [`TrainConfig::preset`].
-pub const PRESETS: [&str; 3] = ["cifar", "browser", "imagenet"];
+pub const PRESETS: [&str; 5] = ["cifar", "browser", "imagenet", "paper", "cifar-scale"];
+
+/// ImageNet's training images: the `paper` preset's steps are 100 epochs of them.
+pub const IMAGENET_TRAIN_IMAGES: usize = 1_281_167;
 
 impl TrainConfig {
     /// Named presets: `cifar` (presnet-cifar, native runs), `browser` (presnet-tiny, the page's
-    /// default), `imagenet` (presnet50 at 224).
+    /// default), `imagenet` (presnet50 at 224, Adam at a batch that fits a workstation),
+    /// `paper` (the LoCo paper's ImageNet recipe: presnet50 at 224, batch 4096, LARS at
+    /// 0.3 x batch/256, 10 warm-up epochs of 100, temperature 0.1) and `cifar-scale` (the
+    /// recipe of our CIFAR-10 comparison, docs/results/cifar50k: presnet-tiny, batch 128, Adam
+    /// 1e-3, 10 epochs of the 50k images). README "Reproduce the paper" says where they differ.
     pub fn preset(name: &str) -> Result<Self> {
         let base = TrainConfig {
             arch: Arch::PresnetCifar,
@@ -325,10 +356,12 @@ impl TrainConfig {
             input: 32,
             batch: 128,
             lr: 1e-3,
+            lr_scaling: LrScaling::None,
             temperature: 0.5,
             seed: 0,
             steps: 500,
             warmup_steps: default_warmup(500),
+            warmup_epochs: None,
             optimizer: OptimizerKind::Adam,
             weight_decay: 1e-6,
             proj_dim: 128,
@@ -342,6 +375,29 @@ impl TrainConfig {
                 input: 224,
                 batch: 32,
                 temperature: 0.1,
+                ..base
+            }),
+            "paper" => {
+                let steps = epoch_steps(100.0, IMAGENET_TRAIN_IMAGES, 4096);
+                Ok(TrainConfig {
+                    arch: Arch::Presnet50,
+                    input: 224,
+                    batch: 4096,
+                    optimizer: OptimizerKind::Lars,
+                    lr: 0.3,
+                    lr_scaling: LrScaling::Linear,
+                    weight_decay: 1e-6,
+                    temperature: 0.1,
+                    steps,
+                    warmup_epochs: Some(10.0),
+                    warmup_steps: epoch_steps(10.0, IMAGENET_TRAIN_IMAGES, 4096),
+                    ..base
+                })
+            }
+            "cifar-scale" => Ok(TrainConfig {
+                arch: Arch::PresnetTiny,
+                steps: epoch_steps(10.0, 50_000, 128),
+                warmup_steps: 10,
                 ..base
             }),
             other => Err(Error::Config(format!("unknown preset '{other}'; expected one of: {}", PRESETS.join(", ")))),
@@ -364,10 +420,12 @@ impl TrainConfig {
             input: o.input.unwrap_or(if o.arch.is_some() { arch.native_input() } else { p.input }),
             batch: o.batch.unwrap_or(p.batch),
             lr: o.lr.unwrap_or(p.lr),
+            lr_scaling: o.lr_scaling.unwrap_or(p.lr_scaling),
             temperature: o.temperature.unwrap_or(p.temperature),
             seed: o.seed.unwrap_or(p.seed),
             steps,
             warmup_steps: o.warmup_steps.unwrap_or(if o.steps.is_some() { default_warmup(steps) } else { p.warmup_steps }),
+            warmup_epochs: o.warmup_epochs.or(p.warmup_epochs),
             optimizer: o.optimizer.unwrap_or(p.optimizer),
             weight_decay: o.weight_decay.unwrap_or(p.weight_decay),
             proj_dim: o.proj_dim.unwrap_or(p.proj_dim),
@@ -375,6 +433,31 @@ impl TrainConfig {
         };
         cfg.validate()?;
         Ok(cfg)
+    }
+
+    /// A preset and the user's knobs, sized by epochs: `epochs` passes over `train_images`
+    /// (steps rounded up), with the warm-up in epochs too when the config counts it so
+    /// (`warmup_epochs`) and the user set no warm-up steps.
+    pub fn preset_for_epochs(name: &str, o: &Overrides, epochs: f64, train_images: usize) -> Result<Self> {
+        if o.steps.is_some() {
+            return Err(Error::Config("give --steps or --epochs, not both".into()));
+        }
+        if !(epochs.is_finite() && epochs > 0.0) {
+            return Err(Error::Config(format!("--epochs must be a positive number, got {epochs}")));
+        }
+        let c = Self::preset_with(name, o)?;
+        let warmup = o.warmup_steps.or(c.warmup_epochs.map(|w| epoch_steps(w, train_images, c.batch)));
+        Self::preset_with(name, &Overrides { steps: Some(epoch_steps(epochs, train_images, c.batch)), warmup_steps: warmup, ..o.clone() })
+    }
+
+    /// The learning rate at the top of the schedule: `lr` scaled to this batch by `lr_scaling`.
+    pub fn peak_lr(&self) -> f64 {
+        let ratio = self.batch as f64 / 256.0;
+        match self.lr_scaling {
+            LrScaling::None => self.lr,
+            LrScaling::Linear => self.lr * ratio,
+            LrScaling::Sqrt => self.lr * ratio.sqrt(),
+        }
     }
 
     /// Parse a JSON config (from the page or a file); unknown keys and bad values are errors.
@@ -407,6 +490,9 @@ impl TrainConfig {
         if self.decoder == DecoderKind::Mlp && self.decoder_depth != 1 {
             return Err(Error::Config(format!("decoder_depth {} needs the conv-mlp decoder (the mlp decoder has no conv blocks)", self.decoder_depth)));
         }
+        if let Some(w) = self.warmup_epochs {
+            range("warmup_epochs", w, (0.0, 1e6))?;
+        }
         if self.module_stages == 0 {
             return Err(Error::Config("module_stages must be >= 1 (stages per GIM module)".into()));
         }
@@ -421,4 +507,10 @@ impl TrainConfig {
         crate::model::ArchSpec::new(self.arch, self.input)?;
         Ok(())
     }
+}
+
+/// Steps for `epochs` passes over `train_images` at `batch` (rounded up; at least one): the one
+/// rule `--epochs`, the presets and warm-up in epochs share.
+pub fn epoch_steps(epochs: f64, train_images: usize, batch: usize) -> usize {
+    ((epochs * train_images as f64) / batch.max(1) as f64).ceil().max(1.0) as usize
 }

@@ -58,7 +58,7 @@ impl ExperimentSpec {
         if !(epochs.is_finite() && epochs > 0.0) {
             return Err(Error::Config(format!("--epochs must be a positive number, got {epochs}")));
         }
-        Ok(((epochs * train_images as f64) / batch as f64).ceil().max(1.0) as usize)
+        Ok(crate::config::epoch_steps(epochs, train_images, batch))
     }
 
     pub fn validate(&self) -> Result<()> {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 
-use locolab::config::{Overrides, TrainConfig, DEFAULT_PRESET};
+use locolab::config::{TrainConfig, DEFAULT_PRESET};
 use locolab::data::folder::FolderOptions;
 use locolab::data::{Splits, DEFAULT_DIR};
 use locolab::error::{Error, Result};
@@ -52,10 +52,7 @@ fn run(cli: Cli) -> Result<()> {
             let cfg = if resume { None } else { Some(knobs.config()?) }; // bad knobs fail before any I/O
             let data = data()?;
             let cfg = match (cfg, epochs) {
-                (Some(c), Some(e)) => Some(TrainConfig::preset_with(
-                    knobs.preset.as_deref().unwrap_or(DEFAULT_PRESET),
-                    &Overrides { steps: Some(ExperimentSpec::steps_for_epochs(e, data.train.len(), c.batch)?), ..knobs.overrides() },
-                )?),
+                (Some(_), Some(e)) => Some(TrainConfig::preset_for_epochs(knobs.preset.as_deref().unwrap_or(DEFAULT_PRESET), &knobs.overrides(), e, data.train.len())?),
                 (c, _) => c,
             };
             let mut run = match cfg {
@@ -124,14 +121,7 @@ fn run(cli: Cli) -> Result<()> {
                 let methods = methods(exp.methods.as_deref())?;
                 let data = data()?;
                 if let Some(epochs) = exp.epochs {
-                    if knobs.steps.is_some() {
-                        return Err(Error::Config("give --steps or --epochs, not both".into()));
-                    }
-                    let steps = ExperimentSpec::steps_for_epochs(epochs, data.train.len(), base.batch)?;
-                    base = TrainConfig::preset_with(
-                        knobs.preset.as_deref().unwrap_or(DEFAULT_PRESET),
-                        &Overrides { steps: Some(steps), ..knobs.overrides() },
-                    )?;
+                    base = TrainConfig::preset_for_epochs(knobs.preset.as_deref().unwrap_or(DEFAULT_PRESET), &knobs.overrides(), epochs, data.train.len())?;
                 }
                 let eval_every = exp.eval_every.unwrap_or((base.steps / 10).max(1));
                 let spec = ExperimentSpec {

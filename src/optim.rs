@@ -7,14 +7,15 @@ use burn::prelude::*;
 
 use crate::config::{OptimizerKind, TrainConfig};
 
-/// Linear warm-up to `lr`, then cosine decay to zero at `cfg.steps` (SimCLR's schedule).
+/// Linear warm-up to the peak rate ([`TrainConfig::peak_lr`]), then cosine decay to zero at
+/// `cfg.steps` (SimCLR's schedule).
 pub fn learning_rate(cfg: &TrainConfig, step: usize) -> f64 {
     if step < cfg.warmup_steps {
-        return cfg.lr * (step + 1) as f64 / cfg.warmup_steps as f64;
+        return cfg.peak_lr() * (step + 1) as f64 / cfg.warmup_steps as f64;
     }
     let span = cfg.steps.saturating_sub(cfg.warmup_steps).max(1) as f64;
     let t = ((step - cfg.warmup_steps) as f64 / span).min(1.0);
-    cfg.lr * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())
+    cfg.peak_lr() * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())
 }
 
 pub fn build(cfg: &TrainConfig) -> ModuleOptimizer {

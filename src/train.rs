@@ -221,7 +221,7 @@ impl Trainer {
                  temperature (now {}).",
                 names[i],
                 self.step + 1,
-                self.config.lr,
+                self.config.peak_lr(),
                 self.config.temperature
             )));
         }

@@ -56,3 +56,68 @@ fn a_url_setting_given_twice_counts_once_and_says_so() {
     assert_eq!((l.overrides.proj_dim, l.overrides.batch), (None, Some(16)));
     assert_eq!(l.warnings, ["proj_dim=1 ignored: proj_dim is given again later", "batch=8 ignored: batch is given again later"]);
 }
+
+/// The paper's recipe (issue 23): LARS at 0.3 x batch/256, warm-up and schedule in epochs.
+#[test]
+fn the_learning_rate_follows_the_batch_by_the_stated_rule() {
+    use locolab::config::LrScaling;
+    let paper = TrainConfig::preset("paper").unwrap();
+    assert_eq!((paper.batch, paper.lr, paper.lr_scaling), (4096, 0.3, LrScaling::Linear));
+    assert!((paper.peak_lr() - 4.8).abs() < 1e-12, "the paper's lr 4.8 at batch 4096");
+    let at = |batch, lr_scaling| TrainConfig { batch, lr_scaling, ..paper.clone() }.peak_lr();
+    assert!((at(512, LrScaling::Linear) - 0.6).abs() < 1e-12);
+    assert!((at(64, LrScaling::Sqrt) - 0.15).abs() < 1e-12, "0.3 x sqrt(64/256)");
+    assert_eq!(at(64, LrScaling::None), 0.3);
+    // Our Adam presets do not scale: their rate is the one they were tuned at.
+    for p in ["cifar", "browser", "imagenet", "cifar-scale"] {
+        let c = TrainConfig::preset(p).unwrap();
+        assert_eq!(c.peak_lr(), c.lr, "{p}");
+    }
+    // The schedule reaches the scaled peak at the end of the warm-up.
+    let c = TrainConfig { batch: 512, steps: 100, warmup_steps: 10, ..paper.clone() };
+    assert!((locolab::optim::learning_rate(&c, 9) - 0.6).abs() < 1e-12);
+    assert!(locolab::optim::learning_rate(&c, 99) < 1e-3);
+    // Configs written before the knob existed ran unscaled, and still do.
+    let old: TrainConfig = serde_json::from_str(r#"{"optimizer": "lars", "lr": 0.5, "batch": 512}"#).unwrap();
+    assert_eq!(old.peak_lr(), 0.5);
+}
+
+#[test]
+fn epochs_size_the_schedule_and_the_paper_warm_up() {
+    let o = Overrides::default();
+    // 100 epochs of ImageNet at 4096 and 10 warm-up epochs, as the paper.
+    let paper = TrainConfig::preset("paper").unwrap();
+    assert_eq!((paper.steps, paper.warmup_steps), (31_279, 3_128));
+    let small = TrainConfig::preset_for_epochs("paper", &Overrides { batch: Some(64), ..o.clone() }, 2.0, 5_000).unwrap();
+    assert_eq!((small.steps, small.warmup_steps), (157, 782), "10 warm-up epochs of 5,000 images at 64 outlast a 2-epoch run");
+    let set = TrainConfig::preset_for_epochs("paper", &Overrides { batch: Some(64), warmup_steps: Some(5), ..o.clone() }, 2.0, 5_000).unwrap();
+    assert_eq!(set.warmup_steps, 5, "explicit warm-up steps win");
+    // Presets without warm-up epochs keep the step rule.
+    let cifar = TrainConfig::preset_for_epochs("cifar-scale", &o, 10.0, 50_000).unwrap();
+    assert_eq!((cifar.steps, cifar.warmup_steps), (3_907, 10));
+    let both = TrainConfig::preset_for_epochs("cifar", &Overrides { steps: Some(5), ..o.clone() }, 1.0, 100).unwrap_err();
+    assert!(both.to_string().contains("give --steps or --epochs, not both"));
+    assert!(TrainConfig::preset_for_epochs("cifar", &o, 0.0, 100).unwrap_err().to_string().contains("--epochs must be a positive number"));
+}
+
+/// The `cifar-scale` preset is the recipe of the published CIFAR-scale comparison: its
+/// experiment.json says so field by field.
+#[test]
+fn the_cifar_scale_preset_is_the_published_comparison() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/results/cifar50k/experiment.json")).unwrap();
+    let spec: locolab::experiment::ExperimentSpec = serde_json::from_str(&text).unwrap();
+    let preset = TrainConfig::preset_for_epochs("cifar-scale", &Overrides::default(), 10.0, 50_000).unwrap();
+    assert_eq!(spec.base, preset);
+}
+
+/// The paper's batch does not fit here: the memory check says so and names the batch that does.
+#[test]
+fn the_paper_preset_names_the_largest_batch_that_fits() {
+    let paper = TrainConfig::preset("paper").unwrap();
+    let err = locolab::memory::check_fits(&paper, 24 << 30, "24 GiB").unwrap_err().to_string();
+    assert!(err.contains("batch 4096") && err.contains("use batch "), "{err}");
+    let fits: usize = err.rsplit("use batch ").next().unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!(fits >= 8 && fits < 4096, "{err}");
+    locolab::memory::check_fits(&TrainConfig { batch: fits, ..paper.clone() }, 24 << 30, "24 GiB").unwrap();
+    assert!(locolab::memory::check_fits(&TrainConfig { batch: fits + 1, ..paper }, 24 << 30, "24 GiB").is_err());
+}

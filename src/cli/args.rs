@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use locolab::config::{Arch, DecoderKind, MethodKind, OptimizerKind, Overrides, SharingMode, TrainConfig, DEFAULT_PRESET};
+use locolab::config::{Arch, DecoderKind, LrScaling, MethodKind, OptimizerKind, Overrides, SharingMode, TrainConfig, DEFAULT_PRESET};
 use locolab::error::Result;
 
 #[derive(Parser)]
@@ -168,9 +168,15 @@ pub(crate) struct Knobs {
     pub(crate) seed: Option<u64>,
     #[arg(long)]
     pub(crate) optimizer: Option<OptimizerKind>,
-    /// Warm-up steps; default 5% of the steps, at most 10.
+    /// Warm-up steps; default 5% of the steps, at most 10 (the `paper` preset: 10 epochs).
     #[arg(long)]
     pub(crate) warmup: Option<usize>,
+    /// Warm-up in epochs, used with --epochs when --warmup is not given.
+    #[arg(long)]
+    pub(crate) warmup_epochs: Option<f64>,
+    /// How the learning rate follows the batch: none, linear (lr x batch/256) or sqrt.
+    #[arg(long)]
+    pub(crate) lr_scaling: Option<LrScaling>,
     #[arg(long)]
     pub(crate) weight_decay: Option<f64>,
     #[arg(long)]
@@ -197,6 +203,8 @@ impl Knobs {
             seed: self.seed,
             steps: self.steps,
             warmup_steps: self.warmup,
+            warmup_epochs: self.warmup_epochs,
+            lr_scaling: self.lr_scaling,
             optimizer: self.optimizer,
             weight_decay: self.weight_decay,
             proj_dim: self.proj_dim,

@@ -372,7 +372,7 @@ impl UnitWorker {
                 "unit {} has loss {value} at step {}; lower the learning rate (now {}) or raise the temperature (now {})",
                 self.unit,
                 self.first_step + batch + 1,
-                self.config.lr,
+                self.config.peak_lr(),
                 self.config.temperature
             )));
         }
