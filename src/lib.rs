@@ -19,6 +19,8 @@ pub mod method;
 pub mod model;
 pub mod optim;
 #[cfg(not(target_arch = "wasm32"))]
+pub mod recipe;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod parallel;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod report;

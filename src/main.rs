@@ -5,12 +5,13 @@ use std::sync::Arc;
 
 use clap::Parser;
 
-use locolab::config::{TrainConfig, DEFAULT_PRESET};
+use locolab::config::TrainConfig;
 use locolab::data::folder::FolderOptions;
 use locolab::data::{Splits, DEFAULT_DIR};
 use locolab::error::{Error, Result};
 use locolab::eval::{evaluate, EvalOptions};
-use locolab::experiment::{self, ExperimentSpec};
+use locolab::experiment;
+use locolab::recipe::Recipe;
 use locolab::model::{inspect::inspect, ArchSpec};
 use locolab::report::ExperimentReport;
 use locolab::run::Run;
@@ -29,19 +30,32 @@ static ALLOC: locolab::memory::Counting = locolab::memory::Counting;
 
 fn run(cli: Cli) -> Result<()> {
     let dev = || device::by_name(cli.backend.as_deref());
-    let data_dir = cli.data.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DIR));
-    let data = || -> Result<Arc<Splits>> {
-        let opened = locolab::data::open(&data_dir, FolderOptions { skip_bad: cli.skip_bad_images, stream: cli.stream })?;
+    // The data: --data, else an experiment file's `data`, else the default directory.
+    let dir_of = |r: Option<&Recipe>| r.and_then(|r| r.data.clone()).or(cli.data.clone()).unwrap_or_else(|| PathBuf::from(DEFAULT_DIR));
+    let open = |dir: &Path| -> Result<Arc<Splits>> {
+        let opened = locolab::data::open(dir, FolderOptions { skip_bad: cli.skip_bad_images, stream: cli.stream })?;
         eprintln!("data: {}", opened.description);
         for s in &opened.skipped {
             eprintln!("skipped {s}");
         }
         Ok(Arc::new(opened.splits))
     };
+    let data_dir = dir_of(None);
+    let data = || open(&data_dir);
     let workers = cli.workers.unwrap_or_else(locolab::data::loader::default_workers);
     match cli.cmd {
-        Cmd::Inspect { arch, input, json } => {
-            let ins = inspect(&ArchSpec::new(arch, input.unwrap_or(arch.native_input()))?);
+        Cmd::Inspect { arch, input, config, json } => {
+            // The file's network only (its budget needs no data here).
+            let file = match config {
+                Some(f) => {
+                    let r = Recipe::read(&f)?;
+                    Some(TrainConfig::preset_with(r.preset_name(), &locolab::config::Overrides { steps: None, ..r.knobs })?)
+                }
+                None => None,
+            };
+            let arch = arch.or(file.as_ref().map(|c| c.arch)).unwrap_or(locolab::config::Arch::Presnet50);
+            let input = input.or(file.as_ref().filter(|c| c.arch == arch).map(|c| c.input)).unwrap_or(arch.native_input());
+            let ins = inspect(&ArchSpec::new(arch, input)?);
             if json {
                 println!("{}", serde_json::to_string_pretty(&ins).expect("serialises"));
             } else {
@@ -49,12 +63,16 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Train { knobs, out, resume, epochs, checkpoint_every, no_eval, every_stage, parallel_units } => {
-            let cfg = if resume { None } else { Some(knobs.config()?) }; // bad knobs fail before any I/O
-            let data = data()?;
-            let cfg = match (cfg, epochs) {
-                (Some(_), Some(e)) => Some(TrainConfig::preset_for_epochs(knobs.preset.as_deref().unwrap_or(DEFAULT_PRESET), &knobs.overrides(), e, data.train.len())?),
-                (c, _) => c,
+            let recipe = knobs.recipe(cli.data.clone(), epochs, None)?;
+            let data_dir = dir_of(Some(&recipe));
+            // Bad knobs fail before any I/O; a budget in epochs needs the data's size.
+            let cfg = if resume || recipe.epochs.is_some() { None } else { Some(recipe.config(|| unreachable!("no epochs"))?) };
+            let data = open(&data_dir)?;
+            let cfg = match cfg {
+                None if !resume => Some(recipe.config(|| Ok(data.train.len()))?),
+                c => c,
             };
+            let checkpoint_every = checkpoint_every.or(recipe.checkpoint_every).unwrap_or(locolab::recipe::DEFAULT_CHECKPOINT_EVERY);
             let mut run = match cfg {
                 None => Run::resume(&out, data, &dev()?, &[])?,
                 Some(cfg) => {
@@ -62,8 +80,9 @@ fn run(cli: Cli) -> Result<()> {
                     if parallel_units {
                         locolab::method::check_parallel(&cfg)?; // before the run directory is touched
                     }
-                    let run = Run::start(&out, cfg, data, &dev()?, &[])?;
+                    let run = Run::start(&out, cfg.clone(), data, &dev()?, &[])?;
                     write_data_json(&out, &data_dir, run.trainer.data())?;
+                    write_recipe(&out, &Recipe::resolved(recipe.preset_name(), &cfg, &data_dir, None))?;
                     run
                 }
             };
@@ -73,7 +92,7 @@ fn run(cli: Cli) -> Result<()> {
                 eprintln!("resuming {} at step {} from {}", locolab::method::label(&t.config), t.step_count(), out.display());
             }
             let extend = match epochs {
-                Some(e) if resume => ExperimentSpec::steps_for_epochs(e, t.data().train.len(), t.config.batch)?,
+                Some(e) if resume => experiment::ExperimentSpec::steps_for_epochs(e, t.data().train.len(), t.config.batch)?,
                 _ => 0,
             };
             let steps = knobs.steps.unwrap_or(0).max(extend).max(t.config.steps);
@@ -112,30 +131,22 @@ fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Compare { knobs, exp, out, resume, jobs } => {
             // The data is read once: --epochs needs its size before the spec exists.
+            let recipe = knobs.recipe(cli.data.clone(), exp.epochs, Some(&exp))?;
+            let data_dir = dir_of(Some(&recipe));
             let (spec, data) = if resume {
                 let spec = experiment::read_spec(&out)?;
                 eprintln!("resuming the experiment in {} (its experiment.json; training knobs ignored)", out.display());
-                (spec, data()?)
+                (spec, open(&data_dir)?)
             } else {
-                let mut base = knobs.config()?;
-                let methods = methods(exp.methods.as_deref())?;
-                let data = data()?;
-                if let Some(epochs) = exp.epochs {
-                    base = TrainConfig::preset_for_epochs(knobs.preset.as_deref().unwrap_or(DEFAULT_PRESET), &knobs.overrides(), epochs, data.train.len())?;
+                if recipe.epochs.is_none() {
+                    recipe.config(|| unreachable!("no epochs"))?; // bad knobs fail before any I/O
                 }
-                let eval_every = exp.eval_every.unwrap_or((base.steps / 10).max(1));
-                let spec = ExperimentSpec {
-                    base,
-                    methods,
-                    seeds: exp.seeds,
-                    eval_every,
-                    monitor_train: exp.monitor_train,
-                    monitor_test: exp.monitor_test,
-                    checkpoint_every: exp.checkpoint_every,
-                };
+                let data = open(&data_dir)?;
+                let spec = recipe.spec(recipe.config(|| Ok(data.train.len()))?);
                 spec.validate()?;
                 fits_in_memory(cli.backend.as_deref(), spec.methods.iter().map(|&m| spec.config(m, 0)), jobs)?;
                 experiment::write_spec(&spec, &out)?;
+                write_recipe(&out, &Recipe::resolved(recipe.preset_name(), &spec.base, &data_dir, Some(&spec)))?;
                 write_data_json(&out, &data_dir, &data)?;
                 (spec, data)
             };
@@ -146,8 +157,13 @@ fn run(cli: Cli) -> Result<()> {
             eprintln!("wrote {}", written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
         }
         Cmd::Bench { knobs, methods: list, memory, phases, json, parallel_units, loader_only } => {
+            // Here --steps counts measured steps: a file's budget does not apply.
             let measured = knobs.steps.unwrap_or(3);
-            let cfg = knobs.config()?;
+            let recipe = knobs.recipe(cli.data.clone(), None, None)?;
+            let data_dir = dir_of(Some(&recipe));
+            let data = || open(&data_dir);
+            let cfg = TrainConfig::preset_with(recipe.preset_name(), &locolab::config::Overrides { steps: None, ..recipe.knobs.clone() })?;
+            let list = list.or(recipe.methods.as_ref().map(|m| m.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(",")));
             if loader_only {
                 let row = locolab::bench::bench_loader(data()?, cfg.input, cfg.batch, workers, measured);
                 if json {
@@ -228,6 +244,17 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `experiment.toml` in a run or experiment directory: the resolved recipe, for `--config`.
+fn write_recipe(out: &Path, recipe: &Recipe) -> Result<()> {
+    let header = format!(
+        "Written by locolab {} (commit {}): everything this run used, every knob explicit.\nRun it again: locolab train|compare --config {}",
+        env!("CARGO_PKG_VERSION"),
+        locolab::COMMIT,
+        out.join("experiment.toml").display()
+    );
+    write(&out.join("experiment.toml"), &recipe.to_toml(&header))
 }
 
 /// `data.json` in a run or experiment directory: where the data came from and its classes in

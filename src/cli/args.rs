@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use locolab::config::{Arch, DecoderKind, LrScaling, MethodKind, OptimizerKind, Overrides, SharingMode, TrainConfig, DEFAULT_PRESET};
-use locolab::error::Result;
+use locolab::config::{Arch, DecoderKind, LrScaling, MethodKind, OptimizerKind, Overrides, SharingMode};
+use locolab::error::{Error, Result};
+use locolab::recipe::Recipe;
 
 #[derive(Parser)]
 #[command(name = "locolab", version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("LOCOLAB_COMMIT"), ")"), about = "SimCLR, GIM and LoCo side by side (local contrastive learning on burn)")]
@@ -38,10 +39,14 @@ pub(crate) struct Cli {
 pub(crate) enum Cmd {
     /// Per-stage shapes, parameters, activation memory and FLOPs of an architecture.
     Inspect {
-        #[arg(long, default_value = "presnet50")]
-        arch: Arch,
+        /// [default: presnet50, or the --config file's]
+        #[arg(long)]
+        arch: Option<Arch>,
         #[arg(long)]
         input: Option<usize>,
+        /// An experiment file: its architecture and input.
+        #[arg(long)]
+        config: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -57,9 +62,9 @@ pub(crate) enum Cmd {
         /// Train for this many passes over the training images instead of --steps.
         #[arg(long, conflicts_with = "steps")]
         epochs: Option<f64>,
-        /// Save a checkpoint every N steps (and at the end).
-        #[arg(long, default_value_t = 50)]
-        checkpoint_every: usize,
+        /// Save a checkpoint every N steps (and at the end) [default: 50].
+        #[arg(long)]
+        checkpoint_every: Option<usize>,
         /// Skip the final kNN / linear evaluation.
         #[arg(long)]
         no_eval: bool,
@@ -140,7 +145,11 @@ pub(crate) enum Cmd {
 /// Training knobs: a preset, then only what the user sets (no defaults repeated here).
 #[derive(Args, Clone, Default)]
 pub(crate) struct Knobs {
-    /// Preset the knobs start from: cifar (default), browser, imagenet.
+    /// An experiment file (TOML: preset, knobs, data, budget, methods, seeds; README
+    /// "Experiment files"); the flags override it.
+    #[arg(long)]
+    pub(crate) config: Option<PathBuf>,
+    /// Preset the knobs start from: cifar (default), browser, imagenet, paper, cifar-scale.
     #[arg(long)]
     pub(crate) preset: Option<String>,
     #[arg(long)]
@@ -212,8 +221,32 @@ impl Knobs {
             decoder_depth: self.decoder_depth,
         }
     }
-    pub(crate) fn config(&self) -> Result<TrainConfig> {
-        TrainConfig::preset_with(self.preset.as_deref().unwrap_or(DEFAULT_PRESET), &self.overrides())
+    /// The flags as a recipe, under the --config file when there is one (`data`: the global
+    /// --data; `epochs`, `exp`: the command's own).
+    pub(crate) fn recipe(&self, data: Option<PathBuf>, epochs: Option<f64>, exp: Option<&ExperimentKnobs>) -> Result<Recipe> {
+        let flags = Recipe {
+            preset: self.preset.clone(),
+            data,
+            epochs,
+            methods: exp.and_then(|e| e.methods.as_deref()).map(|l| methods(Some(l))).transpose()?,
+            seeds: exp.and_then(|e| e.seeds),
+            eval_every: exp.and_then(|e| e.eval_every),
+            monitor_train: exp.and_then(|e| e.monitor_train),
+            monitor_test: exp.and_then(|e| e.monitor_test),
+            checkpoint_every: exp.and_then(|e| e.checkpoint_every),
+            knobs: self.overrides(),
+        };
+        if flags.epochs.is_some() && flags.knobs.steps.is_some() {
+            return Err(Error::Config("give --steps or --epochs, not both".into()));
+        }
+        let Some(file) = &self.config else { return Ok(flags) };
+        let mut base = Recipe::read(file)?;
+        // A budget given on the command line replaces the file's, whichever unit it is in.
+        if flags.epochs.is_some() || flags.knobs.steps.is_some() {
+            base.epochs = None;
+            base.knobs.steps = None;
+        }
+        Ok(base.under(flags))
     }
 }
 
@@ -222,23 +255,25 @@ pub(crate) struct ExperimentKnobs {
     /// Methods to compare [default: every method].
     #[arg(long)]
     pub(crate) methods: Option<String>,
-    /// Seeds per method (seed, seed + 1, ...).
-    #[arg(long, default_value_t = 1)]
-    pub(crate) seeds: usize,
+    /// Seeds per method (seed, seed + 1, ...) [default: 1].
+    #[arg(long)]
+    pub(crate) seeds: Option<usize>,
     /// Train for this many passes over the training images instead of --steps.
     #[arg(long)]
     pub(crate) epochs: Option<f64>,
     /// kNN monitor every K steps (and at the start and end) [default: 10 points per run].
     #[arg(long)]
     pub(crate) eval_every: Option<usize>,
-    /// Monitor bank: N training images spread over the split (every class in proportion).
-    #[arg(long, default_value_t = 2000)]
-    pub(crate) monitor_train: usize,
-    /// Monitor queries: N test images spread over the split.
-    #[arg(long, default_value_t = 1000)]
-    pub(crate) monitor_test: usize,
-    #[arg(long, default_value_t = 50)]
-    pub(crate) checkpoint_every: usize,
+    /// Monitor bank: N training images spread over the split (every class in proportion)
+    /// [default: 2000].
+    #[arg(long)]
+    pub(crate) monitor_train: Option<usize>,
+    /// Monitor queries: N test images spread over the split [default: 1000].
+    #[arg(long)]
+    pub(crate) monitor_test: Option<usize>,
+    /// [default: 50]
+    #[arg(long)]
+    pub(crate) checkpoint_every: Option<usize>,
 }
 
 pub(crate) fn methods(list: Option<&str>) -> Result<Vec<MethodKind>> {
