@@ -22,7 +22,7 @@ mod args;
 use args::{methods, Cli, Cmd};
 #[path = "cli/output.rs"]
 mod output;
-use output::{log_event, losses, print_acc, progress, write};
+use output::{losses, print_acc, progress, write};
 
 // Counts every allocation so `locolab bench` can report real peak memory.
 #[global_allocator]
@@ -82,7 +82,7 @@ fn run(cli: Cli) -> Result<()> {
                     }
                     let run = Run::start(&out, cfg.clone(), data, &dev()?, &[])?;
                     write_data_json(&out, &data_dir, run.trainer.data())?;
-                    write_recipe(&out, &Recipe::resolved(recipe.preset_name(), &cfg, &data_dir, None))?;
+                    write_recipe(&out, "train", &Recipe::resolved(recipe.preset_name(), &cfg, &data_dir, None))?;
                     run
                 }
             };
@@ -146,11 +146,12 @@ fn run(cli: Cli) -> Result<()> {
                 spec.validate()?;
                 fits_in_memory(cli.backend.as_deref(), spec.methods.iter().map(|&m| spec.config(m, 0)), jobs)?;
                 experiment::write_spec(&spec, &out)?;
-                write_recipe(&out, &Recipe::resolved(recipe.preset_name(), &spec.base, &data_dir, Some(&spec)))?;
+                write_recipe(&out, "compare", &Recipe::resolved(recipe.preset_name(), &spec.base, &data_dir, Some(&spec)))?;
                 write_data_json(&out, &data_dir, &data)?;
                 (spec, data)
             };
-            let runs = experiment::run(&spec, &out, data, &dev()?, jobs, workers, &log_event)?;
+            let shown = output::ExperimentProgress::new();
+            let runs = experiment::run(&spec, &out, data, &dev()?, jobs, workers, &|e| shown.event(e))?;
             let report = ExperimentReport { spec, runs };
             let written = report.write(&out)?;
             print!("{}", report.markdown());
@@ -247,9 +248,9 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 /// `experiment.toml` in a run or experiment directory: the resolved recipe, for `--config`.
-fn write_recipe(out: &Path, recipe: &Recipe) -> Result<()> {
+fn write_recipe(out: &Path, command: &str, recipe: &Recipe) -> Result<()> {
     let header = format!(
-        "Written by locolab {} (commit {}): everything this run used, every knob explicit.\nRun it again: locolab train|compare --config {}",
+        "Written by locolab {} (commit {}): everything this run used, every knob explicit.\nRun it again: locolab {command} --config {} --out NEW_DIR",
         env!("CARGO_PKG_VERSION"),
         locolab::COMMIT,
         out.join("experiment.toml").display()

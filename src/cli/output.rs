@@ -2,7 +2,10 @@
 
 use std::path::Path;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use locolab::error::{Error, Result};
 use locolab::eval::StageAccuracy;
@@ -100,6 +103,57 @@ pub(crate) fn log_event(e: Event) {
                 last.map_or(f64::NAN, |a| a.knn),
                 last.and_then(|a| a.linear).map_or("-".into(), |v| format!("{v:.1}%"))
             )
+        }
+    }
+}
+
+/// A running experiment's output: on a terminal, one progress bar per run (epoch, images/s,
+/// time left) with the monitor points and results printed above the bars; otherwise (a log
+/// file, CI) [`log_event`]'s lines.
+pub(crate) struct ExperimentProgress {
+    bars: Option<(MultiProgress, Mutex<HashMap<String, ProgressBar>>)>,
+}
+
+impl ExperimentProgress {
+    pub(crate) fn new() -> Self {
+        use std::io::IsTerminal;
+        Self { bars: std::io::stderr().is_terminal().then(|| (MultiProgress::new(), Mutex::new(HashMap::new()))) }
+    }
+
+    pub(crate) fn event(&self, e: Event) {
+        let Some((multi, bars)) = &self.bars else { return log_event(e) };
+        let mut bars = bars.lock().unwrap_or_else(|p| p.into_inner());
+        match e {
+            Event::Started { run, from_step, steps } => {
+                let pb = multi.add(progress(steps, &run));
+                pb.set_position(from_step as u64);
+                pb.reset_eta();
+                bars.insert(run, pb);
+            }
+            Event::Step { run, report } => {
+                if let Some(pb) = bars.get(&run) {
+                    pb.set_position(report.step as u64);
+                    pb.set_message(format!("epoch {:.2} loss [{}] {:.0} img/s", report.epoch, losses(&report.losses), report.images_per_sec));
+                }
+            }
+            Event::Monitor { run, point } => {
+                let knn: Vec<String> = point.knn.iter().map(|k| format!("{k:.1}")).collect();
+                let _ = multi.println(format!("[{run}] step {} ({} images): kNN per stage [{}]", point.step, point.images_seen, knn.join(" ")));
+            }
+            Event::Finished { run, result } => {
+                let last = result.accuracy.last();
+                let done = format!(
+                    "done: kNN {:.1}%, linear {}",
+                    last.map_or(f64::NAN, |a| a.knn),
+                    last.and_then(|a| a.linear).map_or("-".into(), |v| format!("{v:.1}%"))
+                );
+                match bars.remove(&run) {
+                    Some(pb) => pb.finish_with_message(done),
+                    None => {
+                        let _ = multi.println(format!("[{run}] {done}"));
+                    }
+                }
+            }
         }
     }
 }
