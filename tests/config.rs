@@ -121,3 +121,16 @@ fn the_paper_preset_names_the_largest_batch_that_fits() {
     locolab::memory::check_fits(&TrainConfig { batch: fits, ..paper.clone() }, 24 << 30, "24 GiB").unwrap();
     assert!(locolab::memory::check_fits(&TrainConfig { batch: fits + 1, ..paper }, 24 << 30, "24 GiB").is_err());
 }
+
+/// The `paper` preset trains here at a batch that fits: PResNet-50 at 224, LARS at the scaled
+/// rate, one step.
+#[test]
+fn the_paper_preset_runs_a_step_at_a_batch_that_fits() {
+    let cfg = TrainConfig { batch: 2, steps: 2, warmup_steps: 1, ..TrainConfig::preset("paper").unwrap() };
+    locolab::memory::check_fits(&cfg, 24 << 30, "24 GiB").unwrap();
+    let mut t = Trainer::new(cfg, common::cifar(), &Device::flex()).unwrap();
+    let r = t.step().unwrap();
+    assert_eq!(r.losses.len(), 5, "LoCo on PResNet-50: five units");
+    assert!(r.losses.iter().all(|l| l.is_finite()));
+    assert!((r.lr - 0.3 * 2.0 / 256.0).abs() < 1e-12, "the rate follows the batch: {}", r.lr);
+}
