@@ -102,6 +102,7 @@ fn epochs_size_the_schedule_and_the_paper_warm_up() {
 
 /// The `cifar-scale` preset is the recipe of the published CIFAR-scale comparison: its
 /// experiment.json says so field by field.
+#[cfg(not(target_arch = "wasm32"))]
 #[test]
 fn the_cifar_scale_preset_is_the_published_comparison() {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/results/cifar50k/experiment.json")).unwrap();
@@ -124,6 +125,7 @@ fn the_paper_preset_names_the_largest_batch_that_fits() {
 
 /// The `paper` preset trains here at a batch that fits: PResNet-50 at 224, LARS at the scaled
 /// rate, one step.
+#[cfg(not(target_arch = "wasm32"))]
 #[test]
 fn the_paper_preset_runs_a_step_at_a_batch_that_fits() {
     let cfg = TrainConfig { batch: 2, steps: 2, warmup_steps: 1, ..TrainConfig::preset("paper").unwrap() };

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Experiment files (src/recipe.rs): one-line errors naming the key, flags over the file, the
 //! resolved file a run keeps reproduces it, and every published result has its file.
 mod common;
