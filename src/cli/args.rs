@@ -239,14 +239,23 @@ impl Knobs {
         if flags.epochs.is_some() && flags.knobs.steps.is_some() {
             return Err(Error::Config("give --steps or --epochs, not both".into()));
         }
-        let Some(file) = &self.config else { return Ok(flags) };
-        let mut base = Recipe::read(file)?;
-        // A budget given on the command line replaces the file's, whichever unit it is in.
-        if flags.epochs.is_some() || flags.knobs.steps.is_some() {
-            base.epochs = None;
-            base.knobs.steps = None;
+        let merged = match &self.config {
+            None => flags,
+            Some(file) => {
+                let mut base = Recipe::read(file)?;
+                // A budget given on the command line replaces the file's, whichever unit it is in.
+                if flags.epochs.is_some() || flags.knobs.steps.is_some() {
+                    base.epochs = None;
+                    base.knobs.steps = None;
+                }
+                base.under(flags)
+            }
+        };
+        // Checked before the data is read (the steps it gives need the data's size).
+        if let Some(e) = merged.epochs.filter(|e| !(e.is_finite() && *e > 0.0)) {
+            return Err(Error::Config(format!("--epochs must be a positive number, got {e}")));
         }
-        Ok(base.under(flags))
+        Ok(merged)
     }
 }
 
