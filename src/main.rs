@@ -154,7 +154,7 @@ fn run(cli: Cli) -> Result<()> {
             let runs = experiment::run(&spec, &out, data, &dev()?, jobs, workers, &|e| shown.event(e))?;
             let report = ExperimentReport { spec, runs };
             let written = report.write(&out)?;
-            print!("{}", report.markdown());
+            print!("{}{}", report.markdown(), report.paired_markdown());
             eprintln!("wrote {}", written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
         }
         Cmd::Bench { knobs, methods: list, memory, phases, json, parallel_units, loader_only } => {
@@ -225,7 +225,7 @@ fn run(cli: Cli) -> Result<()> {
                 (report, results.parent().unwrap_or(Path::new(".")).to_path_buf())
             };
             report.write(&dir)?;
-            print!("{}", report.markdown());
+            print!("{}{}", report.markdown(), report.paired_markdown());
         }
         Cmd::Download { out } => {
             std::fs::create_dir_all(&out).map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;

@@ -93,6 +93,43 @@ impl ExperimentReport {
         s
     }
 
+    /// Each method against SimCLR on the same seed (same initial encoder, same batches), at
+    /// the last stage: the mean ± std over seeds of the per-seed difference, which leaves out
+    /// the seed-to-seed variation both share. Empty without SimCLR or without a shared seed.
+    pub fn paired_markdown(&self) -> String {
+        let stages = self.stages();
+        let Some(last) = stages.len().checked_sub(1) else { return String::new() };
+        let groups = by_method(&self.runs);
+        let Some((reference, refs)) = groups.iter().find(|(_, runs)| runs[0].kind() == Some(MethodKind::Simclr)) else { return String::new() };
+        let mut rows = String::new();
+        for (method, runs) in groups.iter().filter(|(m, _)| m != reference) {
+            let pairs: Vec<(&RunResult, &RunResult)> = runs.iter().filter_map(|r| refs.iter().find(|s| s.seed == r.seed).map(|s| (*r, *s))).collect();
+            if pairs.is_empty() {
+                continue;
+            }
+            let diff = |linear: bool| {
+                let v: Vec<f64> = pairs
+                    .iter()
+                    .filter_map(|(r, s)| {
+                        let (a, b) = (r.accuracy.get(last)?, s.accuracy.get(last)?);
+                        if linear { Some(a.linear? - b.linear?) } else { Some(a.knn - b.knn) }
+                    })
+                    .collect();
+                mean_std(&v)
+            };
+            let seeds: Vec<String> = pairs.iter().map(|(r, _)| r.seed.to_string()).collect();
+            let signed = |(m, s): (f64, f64)| if m.is_nan() { "-".into() } else { format!("{m:+.1} ± {s:.1}") };
+            rows += &format!("| {method} | {} | {} | {} |\n", seeds.join(", "), signed(diff(false)), signed(diff(true)));
+        }
+        if rows.is_empty() {
+            return String::new();
+        }
+        format!(
+            "\nPaired by seed against {reference} ({}): each run minus {reference}'s run of the same seed, mean ± std over seeds (percentage points)\n\n| method | seeds | kNN top-1 difference | linear top-1 difference |\n|---|---|---|---|\n{rows}",
+            stages[last]
+        )
+    }
+
     /// Write `results.json`, `results.md` and the figures into `dir`.
     pub fn write(&self, dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>> {
         let mut written = Vec::new();
@@ -103,7 +140,7 @@ impl ExperimentReport {
             Ok(())
         };
         put("results.json", serde_json::to_string_pretty(self).expect("report serialises"))?;
-        put("results.md", self.markdown())?;
+        put("results.md", self.markdown() + &self.paired_markdown())?;
         put("knn_curve.svg", figures::knn_curves(self, false)?)?;
         put("knn_per_stage.svg", figures::knn_curves(self, true)?)?;
         put("final_per_stage.svg", figures::final_bars(self)?)?;

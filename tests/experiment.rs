@@ -82,3 +82,43 @@ fn seeded_experiment_reports_every_run_and_resumes() {
     let e = experiment::write_spec(&other, &out).unwrap_err().to_string();
     assert!(e.contains("experiment.json") && e.contains("--resume"), "{e}");
 }
+
+/// The paired table: each method minus SimCLR of the same seed; unpaired seeds are left out.
+#[test]
+fn paired_differences_use_only_seeds_both_methods_finished() {
+    use locolab::eval::StageAccuracy;
+    use locolab::experiment::RunResult;
+    let run = |method: &str, seed: u64, knn: f64, linear: f64| RunResult {
+        method: method.into(),
+        seed,
+        steps: 10,
+        images_seen: 100,
+        train_seconds: 1.0,
+        stages: vec!["res2".into(), "res7".into()],
+        accuracy: vec![
+            StageAccuracy { stage: "res2".into(), knn: 0.0, linear: Some(0.0), knn_top5: None, linear_top5: None },
+            StageAccuracy { stage: "res7".into(), knn, linear: Some(linear), knn_top5: None, linear_top5: None },
+        ],
+        monitor: vec![],
+        units: vec![],
+        loss_curve: vec![],
+        commit: None,
+    };
+    let spec: locolab::experiment::ExperimentSpec =
+        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/results/cifar50k/experiment.json")).unwrap()).unwrap();
+    let runs = vec![
+        run("loco(hard, conv-mlp)", 0, 52.0, 60.0),
+        run("loco(hard, conv-mlp)", 1, 50.0, 58.0),
+        run("loco(hard, conv-mlp)", 2, 49.0, 57.0), // SimCLR seed 2 not finished: left out
+        run("simclr", 0, 50.0, 61.0),
+        run("simclr", 1, 50.0, 60.0),
+        run("random-init", 0, 30.0, 40.0),
+    ];
+    let md = ExperimentReport { spec: spec.clone(), runs: runs.clone() }.paired_markdown();
+    assert!(md.contains("Paired by seed against simclr (res7)"), "{md}");
+    // kNN: +2, 0 -> +1.0 ± 1.4; linear: -1, -2 -> -1.5 ± 0.7.
+    assert!(md.contains("| loco(hard, conv-mlp) | 0, 1 | +1.0 ± 1.4 | -1.5 ± 0.7 |"), "{md}");
+    assert!(md.contains("| random-init | 0 | -20.0 ± 0.0 | -21.0 ± 0.0 |"), "{md}");
+    let no_simclr: Vec<RunResult> = runs.into_iter().filter(|r| r.method != "simclr").collect();
+    assert_eq!(ExperimentReport { spec, runs: no_simclr }.paired_markdown(), "");
+}
