@@ -7,7 +7,7 @@ use clap::Parser;
 
 use locolab::config::TrainConfig;
 use locolab::data::folder::FolderOptions;
-use locolab::data::{Splits, DEFAULT_DIR};
+use locolab::data::{DataRecord, Splits, DEFAULT_DIR};
 use locolab::error::{Error, Result};
 use locolab::eval::{evaluate, EvalOptions};
 use locolab::experiment;
@@ -64,10 +64,9 @@ fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Train { knobs, out, resume, epochs, checkpoint_every, no_eval, every_stage, parallel_units } => {
             let recipe = knobs.recipe(cli.data.clone(), epochs, None)?;
-            let data_dir = dir_of(Some(&recipe));
             // Bad knobs fail before any I/O; a budget in epochs needs the data's size.
             let cfg = if resume || recipe.epochs.is_some() { None } else { Some(recipe.config(|| unreachable!("no epochs"))?) };
-            let data = open(&data_dir)?;
+            let (data_dir, data) = if resume { resume_data(&out, recipe.data.clone(), &open)? } else { (dir_of(Some(&recipe)), open(&dir_of(Some(&recipe)))?) };
             let cfg = match cfg {
                 None if !resume => Some(recipe.config(|| Ok(data.train.len()))?),
                 c => c,
@@ -136,7 +135,7 @@ fn run(cli: Cli) -> Result<()> {
             let (spec, data) = if resume {
                 let spec = experiment::read_spec(&out)?;
                 eprintln!("resuming the experiment in {} (its experiment.json; training knobs ignored)", out.display());
-                (spec, open(&data_dir)?)
+                (spec, resume_data(&out, recipe.data.clone(), &open)?.1)
             } else {
                 if recipe.epochs.is_none() {
                     recipe.config(|| unreachable!("no epochs"))?; // bad knobs fail before any I/O
@@ -258,17 +257,22 @@ fn write_recipe(out: &Path, command: &str, recipe: &Recipe) -> Result<()> {
     write(&out.join("experiment.toml"), &recipe.to_toml(&header))
 }
 
-/// `data.json` in a run or experiment directory: where the data came from and its classes in
-/// label order (an image folder's sorted folder names).
+/// `data.json` in a run or experiment directory ([`DataRecord`]).
 fn write_data_json(out: &Path, source: &Path, data: &Splits) -> Result<()> {
-    let json = serde_json::json!({
-        "source": source.display().to_string(),
-        "train_images": data.train.len(),
-        "test_images": data.test.len(),
-        "classes": data.train.classes,
-    });
     std::fs::create_dir_all(out).map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
-    write(&out.join("data.json"), &serde_json::to_string_pretty(&json).expect("serialises"))
+    write(&out.join(DataRecord::FILE), &serde_json::to_string_pretty(&DataRecord::of(source, data)).expect("serialises"))
+}
+
+/// The data to resume `out` on: `--data` (or the file's) when given, else where the run started
+/// (its data.json), else the default; checked against data.json either way.
+fn resume_data(out: &Path, given: Option<PathBuf>, open: &dyn Fn(&Path) -> Result<Arc<Splits>>) -> Result<(PathBuf, Arc<Splits>)> {
+    let record = DataRecord::read(out)?;
+    let dir = given.or_else(|| record.as_ref().map(|r| PathBuf::from(&r.source))).unwrap_or_else(|| PathBuf::from(DEFAULT_DIR));
+    let data = open(&dir)?;
+    if let Some(r) = &record {
+        r.check(out, &DataRecord::of(&dir, &data))?;
+    }
+    Ok((dir, data))
 }
 
 /// Refuse configs whose estimated step peak would not fit in this machine's memory, `jobs` runs

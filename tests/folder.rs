@@ -333,4 +333,19 @@ fn the_cli_trains_evaluates_and_compares_on_a_folder() {
     let cmp = root.join("cmp");
     let (stdout, _) = cli(&["compare", "--preset", "browser", "--methods", "simclr,gim", "--batch", "8", "--steps", "2", "--monitor-train", "12", "--monitor-test", "6", "--out", cmp.to_str().unwrap()]);
     assert!(stdout.contains("simclr") && stdout.contains("gim") && stdout.contains("random-init"), "{stdout}");
+    // A resumed run continues on the data it started with: without --data it reads data.json's
+    // source (absolute), from any folder; other data is refused in one line.
+    let bin = || {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_locolab"));
+        c.current_dir(std::env::temp_dir()).env("RAYON_NUM_THREADS", "1");
+        c
+    };
+    let out = bin().args(["train", "--resume", "--steps", "7", "--no-eval", "--out", run_s]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(locolab::run::read_jsonl::<locolab::StepReport>(&run.join("metrics.jsonl")).len(), 7);
+    let other = bin().args(["train", "--resume", "--steps", "8", "--no-eval", "--out", run_s, "--data"]).arg(common::cifar_dir()).output().unwrap();
+    let msg = String::from_utf8_lossy(&other.stderr);
+    assert!(!other.status.success() && msg.contains("started on") && msg.contains("(24 train / 12 test images, 3 classes) but was given") && msg.contains("resume with --data"), "{msg}");
+    let other = bin().args(["compare", "--resume", "--out", cmp.to_str().unwrap(), "--data"]).arg(common::cifar_dir()).output().unwrap();
+    assert!(!other.status.success() && String::from_utf8_lossy(&other.stderr).contains("but was given"));
 }

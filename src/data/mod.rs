@@ -57,3 +57,55 @@ pub fn open(path: &std::path::Path, opts: folder::FolderOptions) -> crate::Resul
     })?;
     Ok(Opened { description: format!("CIFAR-10 binary {}: {}", path.display(), splits.describe()), splits, skipped: Vec::new() })
 }
+
+/// `data.json` in a run or experiment directory: where the data came from, its size and its
+/// classes in label order (an image folder's sorted folder names). A resumed run checks the
+/// data it is given against it, and without `--data` reads its `source`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DataRecord {
+    pub source: String,
+    pub train_images: usize,
+    pub test_images: usize,
+    pub classes: Vec<String>,
+}
+
+impl DataRecord {
+    pub const FILE: &'static str = "data.json";
+
+    /// The record of `data`, read from `source` (kept absolute where it exists, so a resume from
+    /// another folder finds it).
+    pub fn of(source: &std::path::Path, data: &Splits) -> Self {
+        let source = std::fs::canonicalize(source).unwrap_or_else(|_| source.to_path_buf());
+        Self { source: source.display().to_string(), train_images: data.train.len(), test_images: data.test.len(), classes: data.train.classes.clone() }
+    }
+
+    /// The record in `dir`, if it has one (a directory from before data.json existed has none).
+    pub fn read(dir: &std::path::Path) -> crate::Result<Option<Self>> {
+        let path = dir.join(Self::FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| crate::Error::Data(format!("{}: {e}", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(crate::Error::io(format!("cannot read {}", path.display()), e)),
+        }
+    }
+
+    /// Refuse to continue `dir`'s run on other data than it started with.
+    pub fn check(&self, dir: &std::path::Path, now: &DataRecord) -> crate::Result<()> {
+        if (self.train_images, self.test_images, &self.classes) != (now.train_images, now.test_images, &now.classes) {
+            return Err(crate::Error::Data(format!(
+                "{} started on {} ({} train / {} test images, {} classes) but was given {} ({} / {}, {} classes): resume with --data {}",
+                dir.display(),
+                self.source,
+                self.train_images,
+                self.test_images,
+                self.classes.len(),
+                now.source,
+                now.train_images,
+                now.test_images,
+                now.classes.len(),
+                self.source
+            )));
+        }
+        Ok(())
+    }
+}
