@@ -95,9 +95,9 @@ fn the_cifar50k_file_replays_the_published_first_step() {
     };
     let published = first_losses(Path::new(&format!("{ROOT}/docs/results/cifar50k/loco/seed-0/first-steps.jsonl")));
     let dir = common::tmpdir("recipe-replay");
-    let train = |config: &Path, out: &Path| {
+    let train_method = |method: &str, config: &Path, out: &Path| {
         let o = Command::new(env!("CARGO_BIN_EXE_locolab"))
-            .args(["train", "--method", "loco", "--steps", "1", "--no-eval", "--config"])
+            .args(["train", "--method", method, "--steps", "1", "--no-eval", "--config"])
             .arg(config)
             .arg("--out")
             .arg(out)
@@ -105,10 +105,14 @@ fn the_cifar50k_file_replays_the_published_first_step() {
             .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     };
+    let train = |config: &Path, out: &Path| train_method("loco", config, out);
     train(Path::new(&file), &dir.join("a"));
     assert_eq!(first_losses(&dir.join("a/metrics.jsonl")), published);
     train(&dir.join("a/experiment.toml"), &dir.join("b"));
     assert_eq!(first_losses(&dir.join("b/metrics.jsonl")), published);
+    // Every finished method of the published experiment replays the same way.
+    train_method("gim", Path::new(&file), &dir.join("g"));
+    assert_eq!(first_losses(&dir.join("g/metrics.jsonl")), first_losses(Path::new(&format!("{ROOT}/docs/results/cifar50k/gim/seed-0/first-steps.jsonl"))));
     let kept = std::fs::read_to_string(dir.join("a/experiment.toml")).unwrap();
     assert!(kept.contains("preset = \"cifar-scale\"") && kept.contains("steps = 1") && kept.contains("batch = 128"), "{kept}");
 }
