@@ -49,7 +49,7 @@ fn run(cli: Cli) -> Result<()> {
             let file = match config {
                 Some(f) => {
                     let r = Recipe::read(&f)?;
-                    Some(TrainConfig::preset_with(r.preset_name(), &locolab::config::Overrides { steps: None, ..r.knobs })?)
+                    Some(r.network_config()?)
                 }
                 None => None,
             };
@@ -66,7 +66,13 @@ fn run(cli: Cli) -> Result<()> {
             let recipe = knobs.recipe(cli.data.clone(), epochs, None)?;
             // Bad knobs fail before any I/O; a budget in epochs needs the data's size.
             let cfg = if resume || recipe.epochs.is_some() { None } else { Some(recipe.config(|| unreachable!("no epochs"))?) };
-            let (data_dir, data) = if resume { resume_data(&out, recipe.data.clone(), &open)? } else { (dir_of(Some(&recipe)), open(&dir_of(Some(&recipe)))?) };
+            let (data_dir, data) = if resume {
+                resume_data(&out, recipe.data.clone(), &open)?
+            } else {
+                let dir = dir_of(Some(&recipe));
+                let data = open(&dir)?;
+                (dir, data)
+            };
             let cfg = match cfg {
                 None if !resume => Some(recipe.config(|| Ok(data.train.len()))?),
                 c => c,
@@ -162,7 +168,7 @@ fn run(cli: Cli) -> Result<()> {
             let recipe = knobs.recipe(cli.data.clone(), None, None)?;
             let data_dir = dir_of(Some(&recipe));
             let data = || open(&data_dir);
-            let cfg = TrainConfig::preset_with(recipe.preset_name(), &locolab::config::Overrides { steps: None, ..recipe.knobs.clone() })?;
+            let cfg = recipe.network_config()?;
             let list = list.or(recipe.methods.as_ref().map(|m| m.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(",")));
             if loader_only {
                 let row = locolab::bench::bench_loader(data()?, cfg.input, cfg.batch, workers, measured);

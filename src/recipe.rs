@@ -120,6 +120,12 @@ impl Recipe {
         }
     }
 
+    /// The preset and knobs without the budget (its steps need the data's size when it is in
+    /// epochs): what `inspect` and `bench` read from a file.
+    pub fn network_config(&self) -> Result<TrainConfig> {
+        TrainConfig::preset_with(self.preset_name(), &Overrides { steps: None, ..self.knobs.clone() })
+    }
+
     /// The comparison this recipe describes, over `base` (its resolved config).
     pub fn spec(&self, base: TrainConfig) -> ExperimentSpec {
         ExperimentSpec {
