@@ -65,7 +65,7 @@ pub fn bench(
         let peak = reports.iter().filter_map(|r| r.peak_bytes).max().unwrap_or(0) as usize;
         let med = median(reports.iter().map(|r| r.seconds).collect());
         let phase = |u: usize, f: fn(&UnitPhases) -> f64| median(reports.iter().map(|r| f(&r.phases[u])).collect());
-        let phases = (0..t.plan.units.len())
+        let phases = (0..t.plan().units.len())
             .map(|u| UnitPhases {
                 forward_seconds: phase(u, |p| p.forward_seconds),
                 backward_seconds: phase(u, |p| p.backward_seconds),
@@ -78,7 +78,7 @@ pub fn bench(
         rows.push(BenchRow {
             kind: method,
             method: label,
-            units: t.plan.units.len(),
+            units: t.plan().units.len(),
             step_peak_bytes: peak,
             saving_vs_simclr: None,
             images_per_sec: cfg.batch as f64 / med,
@@ -188,7 +188,7 @@ pub fn bench_parallel(cfg: &TrainConfig, methods: &[MethodKind], steps: usize, d
         let par_rate = (steps * c.batch) as f64 / run.seconds;
         rows.push(ParallelRow {
             method: crate::method::label(&c),
-            units: par.plan.units.len(),
+            units: par.plan().units.len(),
             sequential_images_per_sec: seq_rate,
             parallel_images_per_sec: par_rate,
             speedup: par_rate / seq_rate,

@@ -170,7 +170,7 @@ pub fn linear_probe_with(
     let ad = device.clone().autodiff();
     // Seeded, so `locolab eval` reproduces a run's committed probe accuracy.
     let classes = classes_of(train_labels).max(classes_of(test_labels));
-    let mut probe = crate::train::seeded(&ad, 0, || Probe { fc: LinearConfig::new(dim, classes).init(&ad) });
+    let mut probe = crate::model::seeded(&ad, 0, || Probe { fc: LinearConfig::new(dim, classes).init(&ad) });
     let mut optim = AdamConfig::new().init();
     let mut step = |probe: Probe, x: Tensor<2>, labels: &[u32], lr: f64| {
         let y = one_hot(labels, classes, &ad);
@@ -235,19 +235,19 @@ fn eval_data<'a>(t: &'a Trainer, opts: &EvalOptions) -> (Cow<'a, ImageSet>, Cow<
 /// Evaluate a trainer's encoder (in eval mode) on its own data (synchronous read-back).
 pub fn evaluate(t: &Trainer, opts: &EvalOptions) -> Result<Vec<StageAccuracy>> {
     let (train, test) = eval_data(t, opts);
-    evaluate_network(&t.eval_network(), &t.spec.stage_names(), &train, &test, t.config.input, t.device(), opts)
+    evaluate_network(&t.eval_network(), &t.spec().stage_names(), &train, &test, t.config().input, t.device(), opts)
 }
 
 /// [`evaluate`] with asynchronous read-back, for the browser (WebGPU cannot read back
 /// synchronously): the same features and the same scoring, so the same numbers.
 pub async fn evaluate_async(t: &Trainer, opts: &EvalOptions) -> Result<Vec<StageAccuracy>> {
     let (train, test) = eval_data(t, opts);
-    let (ftr, fte) = features(&t.eval_network(), &train, &test, t.config.input, t.device())?;
+    let (ftr, fte) = features(&t.eval_network(), &train, &test, t.config().input, t.device())?;
     let mut host = Vec::new();
     for s in scored_stages(ftr.len(), opts) {
         host.push((s, HostMatrix::read_async(ftr[s].clone()).await?, HostMatrix::read_async(fte[s].clone()).await?));
     }
-    score(&t.spec.stage_names(), &train.labels, &test.labels, host, t.device(), opts)
+    score(&t.spec().stage_names(), &train.labels, &test.labels, host, t.device(), opts)
 }
 
 /// kNN (and optionally linear) top-1 of a network's frozen features, last stage or every stage.

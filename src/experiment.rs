@@ -285,7 +285,7 @@ fn run_one(
     let name = format!("{} seed {}", crate::method::label(&cfg), cfg.seed);
     let mut run = Run::open(&dir, cfg.clone(), data, device, &[MONITOR])?;
     run.trainer.set_loader_workers(workers);
-    if run.trainer.config != cfg {
+    if *run.trainer.config() != cfg {
         return Err(Error::Checkpoint(format!("{}: its config differs from {}", dir.display(), out.join("experiment.json").display())));
     }
     let monitor_log = dir.join(MONITOR);
@@ -308,7 +308,7 @@ fn run_one(
     })?;
     let t = &run.trainer;
     let accuracy = evaluate(t, &EvalOptions { every_stage: true, ..EvalOptions::default() })?;
-    checkpoint::write_to(t, &dir.join("final"), Contents::WeightsOnly)?;
+    checkpoint::write_to(&t.snapshot(Contents::WeightsOnly)?, &dir.join("final"))?;
     let reports: Vec<StepReport> = read_jsonl(&run.metrics_path());
     let monitor_points: Vec<MonitorPoint> = read_jsonl(&monitor_log);
     let result = RunResult {
@@ -317,7 +317,7 @@ fn run_one(
         steps: t.step_count(),
         images_seen: t.images_seen(),
         train_seconds: run.seconds_before,
-        stages: t.spec.stage_names(),
+        stages: t.spec().stage_names(),
         accuracy,
         units: t.unit_names(),
         loss_curve: loss_curve(&reports, &monitor_points),
@@ -377,7 +377,7 @@ fn random_init(
         steps: 0,
         images_seen: 0,
         train_seconds: 0.0,
-        stages: t.spec.stage_names(),
+        stages: t.spec().stage_names(),
         accuracy: evaluate(&t, &EvalOptions { every_stage: true, ..EvalOptions::default() })?,
         units: Vec::new(),
         loss_curve: Vec::new(),

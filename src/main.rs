@@ -15,7 +15,7 @@ use locolab::recipe::Recipe;
 use locolab::model::{inspect::inspect, ArchSpec};
 use locolab::report::ExperimentReport;
 use locolab::run::Run;
-use locolab::{checkpoint, device};
+use locolab::device;
 
 #[path = "cli/args.rs"]
 mod args;
@@ -94,14 +94,14 @@ fn run(cli: Cli) -> Result<()> {
             run.trainer.set_loader_workers(workers);
             let t = &run.trainer;
             if resume {
-                eprintln!("resuming {} at step {} from {}", locolab::method::label(&t.config), t.step_count(), out.display());
+                eprintln!("resuming {} at step {} from {}", locolab::method::label(t.config()), t.step_count(), out.display());
             }
             let extend = match epochs {
-                Some(e) if resume => experiment::ExperimentSpec::steps_for_epochs(e, t.data().train.len(), t.config.batch)?,
+                Some(e) if resume => experiment::ExperimentSpec::steps_for_epochs(e, t.data().train.len(), t.config().batch)?,
                 _ => 0,
             };
-            let steps = knobs.steps.unwrap_or(0).max(extend).max(t.config.steps);
-            let pb = progress(steps.saturating_sub(t.step_count()), &locolab::method::label(&t.config));
+            let steps = knobs.steps.unwrap_or(0).max(extend).max(t.config().steps);
+            let pb = progress(steps.saturating_sub(t.step_count()), &locolab::method::label(t.config()));
             let mut lines = output::LogLines::new(steps.saturating_sub(t.step_count()), steps);
             let mut show = |r: &locolab::StepReport| {
                 pb.set_message(format!("epoch {:.2} loss [{}] {:.1} img/s", r.epoch, losses(&r.losses), r.images_per_sec));
@@ -125,7 +125,7 @@ fn run(cli: Cli) -> Result<()> {
             eprintln!("wrote {}", out.display());
         }
         Cmd::Eval { checkpoint, every_stage, json } => {
-            let loaded = checkpoint::load(&checkpoint, data()?, &dev()?)?;
+            let loaded = locolab::Trainer::load(&checkpoint, data()?, &dev()?)?;
             let acc = evaluate(&loaded.trainer, &EvalOptions { every_stage, ..EvalOptions::default() })?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&acc).expect("serialises"));

@@ -66,7 +66,7 @@ impl Run {
     /// Continue the run in `dir` from its newest complete checkpoint; `logs` (besides
     /// `metrics.jsonl`) are cut back to that checkpoint's step too.
     pub fn resume(dir: &Path, data: Arc<Splits>, device: &Device, logs: &[&str]) -> Result<Self> {
-        let loaded = checkpoint::load(dir, data, device)?;
+        let loaded = Trainer::load(dir, data, device)?;
         if !loaded.resumable {
             return Err(Error::Checkpoint(format!(
                 "{} holds weights only (no optimizer state): it can be evaluated, not resumed",
@@ -97,7 +97,7 @@ impl Run {
     /// Save a checkpoint now (and the training time as of it).
     pub fn checkpoint(&mut self, clock: &mut Instant) -> Result<PathBuf> {
         self.seconds_before += clock.elapsed().as_secs_f64();
-        let path = checkpoint::save(&self.trainer, &self.dir, KEEP_CHECKPOINTS)?;
+        let path = checkpoint::save(&self.trainer.snapshot(checkpoint::Contents::Full)?, &self.dir, KEEP_CHECKPOINTS)?;
         let time = serde_json::to_string(&(self.trainer.step_count(), self.seconds_before)).expect("serialises");
         checkpoint::write_atomic(&self.dir.join("time.json"), time.as_bytes())?;
         *clock = Instant::now();

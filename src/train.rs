@@ -5,20 +5,19 @@
 
 use std::sync::Arc;
 
-use burn::module::{ModuleVisitor, Param};
 use burn::optim::{ModuleOptimizer, MultiGradientsParams};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
+use crate::checkpoint::{Contents, Snapshot};
 use crate::config::TrainConfig;
 use crate::data::augment::{Augment, Views};
 use crate::data::{Loader, Splits};
 use crate::error::{Error, Result};
 use crate::memory::MemoryProbe;
 use crate::method::{plan_for, Plan, StepRun, UnitNet, UnitStep};
-use crate::model::Network;
-use crate::model::ArchSpec;
+use crate::model::{seeded, ArchSpec, Network};
 
 /// What one training step did.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -62,26 +61,6 @@ pub struct UnitPhases {
     pub peak_bytes: Option<u64>,
 }
 
-/// Build a module with the device's random generator seeded to `seed`. burn initialises
-/// parameters lazily (on first use) from a generator global to the device, so the module's
-/// parameters are materialised here, and concurrent builds (`compare --jobs`, parallel tests)
-/// take turns: each gets exactly the weights a single-threaded run would.
-pub fn seeded<M: Module>(device: &Device, seed: u64, build: impl FnOnce() -> M) -> M {
-    static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _turn = INIT.lock().unwrap_or_else(|e| e.into_inner());
-    device.seed(seed);
-    let m = build();
-    m.visit(&mut Materialize);
-    m
-}
-
-struct Materialize;
-impl ModuleVisitor for Materialize {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        let _ = param.val();
-    }
-}
-
 /// What [`Trainer::run_parallel`] did.
 #[derive(Clone, Debug)]
 pub struct ParallelRun {
@@ -94,10 +73,10 @@ pub struct ParallelRun {
 }
 
 pub struct Trainer {
-    pub config: TrainConfig,
-    pub spec: ArchSpec,
-    pub plan: Plan,
-    pub net: Network,
+    config: TrainConfig,
+    spec: ArchSpec,
+    plan: Plan,
+    net: Network,
     optim: ModuleOptimizer,
     device: Device,
     data: Arc<Splits>,
@@ -122,6 +101,42 @@ struct Pending {
 impl Trainer {
     /// A fresh, seeded trainer. `device` may be any backend; autodiff is enabled on it here.
     pub fn new(config: TrainConfig, data: Arc<Splits>, device: &Device) -> Result<Self> {
+        Self::assemble(config, data, device, |plan, spec, cfg, device| Ok(seeded(device, cfg.seed, || plan.build(spec, cfg.proj_dim, device))))
+    }
+
+    /// The trainer a snapshot holds, continuing from its step. A weights-only snapshot gets a
+    /// fresh optimizer ([`Snapshot::resumable`] says so). No network is initialised only to be
+    /// overwritten: the snapshot's weights load into an uninitialised (lazy) one.
+    pub fn from_snapshot(snap: &Snapshot, data: Arc<Splits>, device: &Device) -> Result<Self> {
+        let mut t = Self::assemble(snap.config.clone(), data, device, |plan, spec, cfg, device| {
+            snap.load_network(plan.build(spec, cfg.proj_dim, device))
+        })
+        .map_err(|e| match e {
+            Error::Config(why) => Error::Checkpoint(format!("{}: its config cannot train here: {why}", snap.at(crate::checkpoint::STATE))),
+            other => other,
+        })?;
+        if let Some(optim) = snap.load_optimizer()? {
+            t.optim = optim;
+        }
+        t.step = snap.step;
+        t.images_seen = snap.images_seen;
+        Ok(t)
+    }
+
+    /// A trainer from a checkpoint folder, a run directory (its newest sound checkpoint) or a
+    /// bundle file ([`crate::checkpoint::load`]).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn load(path: &std::path::Path, data: Arc<Splits>, device: &Device) -> Result<Loaded> {
+        let (dir, snap) = crate::checkpoint::load(path)?;
+        Ok(Loaded { trainer: Self::from_snapshot(&snap, data, device)?, dir, resumable: snap.resumable() })
+    }
+
+    fn assemble(
+        config: TrainConfig,
+        data: Arc<Splits>,
+        device: &Device,
+        network: impl FnOnce(&Plan, &ArchSpec, &TrainConfig, &Device) -> Result<Network>,
+    ) -> Result<Self> {
         config.validate()?;
         if data.train.len() < config.batch {
             return Err(Error::Config(format!(
@@ -133,7 +148,7 @@ impl Trainer {
         let device = device.clone().autodiff();
         let spec = ArchSpec::new(config.arch, config.input)?;
         let plan = plan_for(&config, &spec)?;
-        let net = seeded(&device, config.seed, || plan.build(&spec, config.proj_dim, &device));
+        let net = network(&plan, &spec, &config, &device)?;
         let loader = Loader::new(data.clone(), Augment::for_data(config.input, &data.train), config.seed, config.batch);
         Ok(Self {
             optim: crate::optim::build(&config),
@@ -148,6 +163,40 @@ impl Trainer {
             images_seen: 0,
             probe: None,
         })
+    }
+
+    /// This trainer's state as a [`Snapshot`] (what a checkpoint holds). Reads every tensor
+    /// back synchronously: on the browser's WebGPU device that is not allowed (the page saves
+    /// on the CPU path only).
+    pub fn snapshot(&self, contents: Contents) -> Result<Snapshot> {
+        let ck = |what: &str, e: burn::store::RecordError| Error::Checkpoint(format!("cannot encode the {what}: {e:?}"));
+        // `valid` first: burn keeps the last BatchNorm running-statistics update pending (per
+        // thread) until the next read, and a record holds only committed values; `valid` commits
+        // it, so the checkpoint has the statistics evaluation would use.
+        let model = self.net.valid().into_record().into_bytes().map_err(|e| ck("model", e))?.to_vec();
+        let optim = match contents {
+            Contents::Full => Some(self.optim.into_bytes().map_err(|e| ck("optimizer state", e))?.to_vec()),
+            Contents::WeightsOnly => None,
+        };
+        Ok(Snapshot::new(self.config.clone(), self.step, self.images_seen, model, optim))
+    }
+
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+    pub fn spec(&self) -> &ArchSpec {
+        &self.spec
+    }
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+    /// The network (training mode; see [`Trainer::eval_network`]).
+    pub fn network(&self) -> &Network {
+        &self.net
+    }
+    /// The network, to change by hand (fault injection in tests).
+    pub fn network_mut(&mut self) -> &mut Network {
+        &mut self.net
     }
 
     /// Measure each step's peak memory, per unit, with `probe` (a counting allocator natively
@@ -388,18 +437,14 @@ impl Trainer {
     pub fn images_seen(&self) -> usize {
         self.images_seen
     }
+}
 
-    pub(crate) fn optimizer(&self) -> &ModuleOptimizer {
-        &self.optim
-    }
-
-    /// Put a checkpoint's weights, optimizer state (if it has one) and counters in place.
-    pub(crate) fn restore(&mut self, net: Network, optim: Option<ModuleOptimizer>, step: usize, images_seen: usize) {
-        self.net = net;
-        if let Some(o) = optim {
-            self.optim = o;
-        }
-        self.step = step;
-        self.images_seen = images_seen;
-    }
+/// A trainer loaded from disk ([`Trainer::load`]).
+#[cfg(not(target_arch = "wasm32"))]
+pub struct Loaded {
+    pub trainer: Trainer,
+    /// The checkpoint folder (or bundle file) that was read.
+    pub dir: std::path::PathBuf,
+    /// False for weights-only checkpoints: training from it would restart the optimizer.
+    pub resumable: bool,
 }

@@ -221,12 +221,11 @@ pub async fn evaluate_checkpoint(
     n_train: Option<u32>,
     n_test: Option<u32>,
 ) -> Result<JsValue, JsError> {
-    let st = checkpoint::parse_state(&state, &format!("{name}/{}", checkpoint::STATE)).map_err(js_err)?;
     let files = std::collections::BTreeMap::from([(checkpoint::MODEL.to_string(), model)]);
+    let snap = checkpoint::from_files(&state, files, &name).map_err(js_err)?;
     let data = parse_data(&train, &test).map_err(js_err)?;
     let (device, _, _) = pick_device(&backend).await?;
-    let at = |file: &str| format!("{name}/{file}");
-    let (trainer, _) = checkpoint::from_files(&st, &files, &at, Arc::new(data), &device).map_err(js_err)?;
+    let trainer = Trainer::from_snapshot(&snap, Arc::new(data), &device).map_err(js_err)?;
     let opts = EvalOptions { every_stage: true, linear: false, train_images: n_train.map(|n| n as usize), test_images: n_test.map(|n| n as usize) };
     to_js(&evaluate_async(&trainer, &opts).await.map_err(js_err)?)
 }
@@ -265,8 +264,8 @@ impl Lab {
         test: Vec<u8>,
     ) -> Result<Lab, JsError> {
         let page = parse_config(page_config)?;
-        let (state, files) = checkpoint::read_bundle(&bytes, &name).map_err(js_err)?;
-        let got = &state.config;
+        let snap = checkpoint::read_bundle(&bytes, &name).map_err(js_err)?;
+        let got = &snap.config;
         if (got.arch, got.input) != (page.arch, page.input) {
             return Err(js_err(Error::Checkpoint(format!(
                 "{name} holds a {} network at {} px; this page trains {} at {} px (choose its preset first)",
@@ -276,8 +275,7 @@ impl Lab {
         fits_in_tab(got)?;
         let data = parse_data(&train, &test).map_err(js_err)?;
         let (device, backend, backend_note) = pick_device(&backend).await?;
-        let at = |file: &str| format!("{name}: {file}");
-        let (trainer, _) = checkpoint::from_files(&state, &files, &at, Arc::new(data), &device).map_err(js_err)?;
+        let trainer = Trainer::from_snapshot(&snap, Arc::new(data), &device).map_err(js_err)?;
         Ok(Lab { trainer: measured(trainer, &backend), backend, backend_note })
     }
 
@@ -291,7 +289,7 @@ impl Lab {
                 "saving needs the CPU backend: burn 0.22.1 reads the weights back synchronously, which WebGPU in a browser forbids".into(),
             )));
         }
-        checkpoint::to_bundle(&self.trainer, Contents::Full).map_err(js_err)
+        self.trainer.snapshot(Contents::Full).and_then(|s| s.to_bundle()).map_err(js_err)
     }
 
     /// Start over with a new config, keeping the data and the device.
@@ -355,7 +353,7 @@ impl Lab {
             return Err(js_err(Error::Config("units in parallel run on the CPU path (one Web Worker per unit); this trainer is on WebGPU".into())));
         }
         let t = &self.trainer;
-        let s = t.plan.schedule(t.spec.stages.len()).map_err(js_err)?;
+        let s = t.plan().schedule(t.spec().stages.len()).map_err(js_err)?;
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
         struct P {
@@ -363,7 +361,7 @@ impl Lab {
             shares_top: Vec<bool>,
             shares_bottom: Vec<bool>,
         }
-        to_js(&P { units: t.plan.units.len(), shares_top: s.shares_top, shares_bottom: s.shares_bottom })
+        to_js(&P { units: t.plan().units.len(), shares_top: s.shares_top, shares_bottom: s.shares_bottom })
     }
 
     /// The views of step `stepCount + ahead`, `{values: Float32Array, shape}`: the bottom
@@ -401,7 +399,7 @@ impl Lab {
 
     #[wasm_bindgen(getter)]
     pub fn config(&self) -> Result<JsValue, JsError> {
-        to_js(&self.trainer.config)
+        to_js(self.trainer.config())
     }
 
     #[wasm_bindgen(getter, js_name = stepCount)]
@@ -445,7 +443,8 @@ pub struct UnitRunner {
 impl UnitRunner {
     /// Unit `unit` of the trainer in `bundle` (what `Lab.save()` gives), for `steps` batches.
     pub fn create(bundle: Vec<u8>, unit: u32, steps: u32) -> Result<UnitRunner, JsError> {
-        let w = UnitWorker::from_bundle(&bundle, "the parallel run's bundle", unit as usize, steps as usize, &Device::flex()).map_err(js_err)?;
+        let snap = checkpoint::read_bundle(&bundle, "the parallel run's bundle").map_err(js_err)?;
+        let w = UnitWorker::from_snapshot(&snap, unit as usize, steps as usize, &Device::flex()).map_err(js_err)?;
         Ok(UnitRunner { worker: Some(w) })
     }
 

@@ -54,11 +54,11 @@ fn resume_skips_a_truncated_newest_checkpoint() {
     let bytes = std::fs::read(&model).unwrap();
     std::fs::write(&model, &bytes[..bytes.len() / 2]).unwrap();
     // The folder itself is refused with the file and the cause ...
-    let e = checkpoint::load(&newest, common::cifar(), &Device::flex()).err().unwrap();
+    let e = locolab::Trainer::load(&newest, common::cifar(), &Device::flex()).err().unwrap();
     let msg = one_line(&e);
     assert!(msg.contains("model.bpk") && msg.contains("truncated"), "{msg}");
     // ... and the run directory falls back to the previous complete checkpoint.
-    let loaded = checkpoint::load(&dir, common::cifar(), &Device::flex()).unwrap();
+    let loaded = locolab::Trainer::load(&dir, common::cifar(), &Device::flex()).unwrap();
     assert_eq!(loaded.trainer.step_count(), 2);
 }
 
@@ -69,10 +69,10 @@ fn a_half_written_checkpoint_is_never_the_latest() {
     let partial = dir.join(SUBDIR).join(format!(".partial-{}-99999", step_dir_name(6)));
     std::fs::create_dir_all(&partial).unwrap();
     std::fs::write(partial.join("model.bpk"), b"half").unwrap();
-    let loaded = checkpoint::load(&dir, common::cifar(), &Device::flex()).unwrap();
+    let loaded = locolab::Trainer::load(&dir, common::cifar(), &Device::flex()).unwrap();
     assert_eq!(loaded.trainer.step_count(), 4);
     // The next save clears the leftover and keeps two checkpoints.
-    checkpoint::save(&loaded.trainer, &dir, 2).unwrap();
+    checkpoint::save(&loaded.trainer.snapshot(checkpoint::Contents::Full).unwrap(), &dir, 2).unwrap();
     let names: Vec<String> = std::fs::read_dir(dir.join(SUBDIR)).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert!(!names.iter().any(|n| n.starts_with(".partial")), "{names:?}");
 }
@@ -86,19 +86,19 @@ fn foreign_and_future_checkpoints_are_one_line_errors() {
     let c = TrainConfig { arch: Arch::PresnetCifar, steps: 1, ..cfg(MethodKind::Simclr) };
     let t = Trainer::new(c, common::cifar(), &Device::flex()).unwrap();
     let other_ck = other.join("ck");
-    checkpoint::write_to(&t, &other_ck, checkpoint::Contents::Full).unwrap();
+    checkpoint::write_to(&t.snapshot(checkpoint::Contents::Full).unwrap(), &other_ck).unwrap();
     std::fs::copy(other_ck.join("state.json"), tiny_ck.join("state.json")).unwrap();
-    let msg = one_line(&checkpoint::load(&tiny_ck, common::cifar(), &Device::flex()).err().unwrap());
+    let msg = one_line(&locolab::Trainer::load(&tiny_ck, common::cifar(), &Device::flex()).err().unwrap());
     assert!(msg.contains("model.bpk"), "{msg}");
     // Another format version.
     let state = std::fs::read_to_string(other_ck.join("state.json")).unwrap();
     let v = format!("\"version\": {}", checkpoint::FORMAT_VERSION);
     assert!(state.contains(&v));
     std::fs::write(other_ck.join("state.json"), state.replace(&v, "\"version\": 99")).unwrap();
-    let msg = one_line(&checkpoint::load(&other_ck, common::cifar(), &Device::flex()).err().unwrap());
+    let msg = one_line(&locolab::Trainer::load(&other_ck, common::cifar(), &Device::flex()).err().unwrap());
     assert!(msg.contains("format 99") && msg.contains("state.json"), "{msg}");
     // Not a checkpoint at all.
-    let msg = one_line(&checkpoint::load(Path::new("/nonexistent"), common::cifar(), &Device::flex()).err().unwrap());
+    let msg = one_line(&locolab::Trainer::load(Path::new("/nonexistent"), common::cifar(), &Device::flex()).err().unwrap());
     assert!(msg.contains("/nonexistent") && msg.contains("does not exist"), "{msg}");
 }
 
@@ -106,8 +106,8 @@ fn foreign_and_future_checkpoints_are_one_line_errors() {
 fn weights_only_checkpoints_evaluate_but_do_not_resume() {
     let dir = common::tmpdir("weights-only");
     let t = Trainer::new(cfg(MethodKind::Loco), common::cifar(), &Device::flex()).unwrap();
-    checkpoint::write_to(&t, &dir.join("final"), checkpoint::Contents::WeightsOnly).unwrap();
-    let loaded = checkpoint::load(&dir.join("final"), common::cifar(), &Device::flex()).unwrap();
+    checkpoint::write_to(&t.snapshot(checkpoint::Contents::WeightsOnly).unwrap(), &dir.join("final")).unwrap();
+    let loaded = locolab::Trainer::load(&dir.join("final"), common::cifar(), &Device::flex()).unwrap();
     assert!(!loaded.resumable);
     let e = Run::resume(&dir.join("final"), common::cifar(), &Device::flex(), &[]).err().unwrap();
     assert!(one_line(&e).contains("weights only"), "{e}");
@@ -120,20 +120,21 @@ fn a_bundle_holds_the_folder_files_and_resumes_exactly() {
     let dir = common::tmpdir("bundle");
     let mut t = Trainer::new(cfg(MethodKind::Loco), common::cifar(), &Device::flex()).unwrap();
     t.run(2, |_| {}).unwrap();
-    let bundle = checkpoint::to_bundle(&t, checkpoint::Contents::Full).unwrap();
-    assert_eq!(bundle, checkpoint::to_bundle(&t, checkpoint::Contents::Full).unwrap(), "bundles are reproducible");
+    let bundle = t.snapshot(checkpoint::Contents::Full).and_then(|s| s.to_bundle()).unwrap();
+    assert_eq!(bundle, t.snapshot(checkpoint::Contents::Full).and_then(|s| s.to_bundle()).unwrap(), "bundles are reproducible");
     // The same bytes as a checkpoint folder's files.
-    checkpoint::write_to(&t, &dir.join("ck"), checkpoint::Contents::Full).unwrap();
-    let (state, files) = checkpoint::read_bundle(&bundle, "b.tar").unwrap();
-    assert_eq!(state.step, 2);
+    checkpoint::write_to(&t.snapshot(checkpoint::Contents::Full).unwrap(), &dir.join("ck")).unwrap();
+    let snap = checkpoint::read_bundle(&bundle, "b.tar").unwrap();
+    assert_eq!(snap.step, 2);
+    let (_, files) = snap.files();
     for (name, bytes) in &files {
-        assert_eq!(bytes, &std::fs::read(dir.join("ck").join(name)).unwrap(), "{name}");
+        assert_eq!(*bytes, &std::fs::read(dir.join("ck").join(name)).unwrap()[..], "{name}");
     }
     assert_eq!(files.keys().collect::<Vec<_>>(), ["model.bpk", "optim.bpk"]);
     // Loaded from a file, it continues with the losses of the uninterrupted trainer.
     let file = dir.join("b.tar");
     std::fs::write(&file, &bundle).unwrap();
-    let mut loaded = checkpoint::load(&file, common::cifar(), &Device::flex()).unwrap();
+    let mut loaded = locolab::Trainer::load(&file, common::cifar(), &Device::flex()).unwrap();
     assert!(loaded.resumable);
     assert_eq!((loaded.trainer.step_count(), loaded.trainer.images_seen()), (2, t.images_seen()));
     let (a, b) = (t.step().unwrap(), loaded.trainer.step().unwrap());
@@ -143,14 +144,14 @@ fn a_bundle_holds_the_folder_files_and_resumes_exactly() {
     }
 
     // Not a bundle, a truncated one, one whose weights were swapped: named, one line.
-    let e = checkpoint::from_bundle(b"hello", "notes.tar", common::cifar(), &Device::flex()).err().unwrap();
+    let e = checkpoint::read_bundle(b"hello", "notes.tar").err().unwrap();
     assert!(one_line(&e).contains("notes.tar is not a LoCo Lab checkpoint"), "{e}");
-    let e = checkpoint::from_bundle(&bundle[..4096], "cut.tar", common::cifar(), &Device::flex()).err().unwrap();
+    let e = checkpoint::read_bundle(&bundle[..4096], "cut.tar").err().unwrap();
     let msg = one_line(&e);
     assert!(msg.contains("cut.tar") && msg.contains("truncated"), "{msg}");
     let mut swapped = bundle.clone();
     let at = swapped.len() / 2;
     swapped[at] ^= 0x55;
-    let e = checkpoint::from_bundle(&swapped, "x.tar", common::cifar(), &Device::flex()).err().unwrap();
+    let e = checkpoint::read_bundle(&swapped, "x.tar").err().unwrap();
     assert!(one_line(&e).contains("does not match the hash"), "{e}");
 }

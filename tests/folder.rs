@@ -108,7 +108,7 @@ fn trains_and_evaluates_on_a_folder_at_another_input_size() {
         assert!(reports.iter().all(|r| r.losses.iter().all(|l| l.is_finite())));
         assert!((reports[2].epoch - 24.0 / 36.0).abs() < 1e-9, "epoch = images seen / train images: {}", reports[2].epoch);
         let acc = evaluate(&t, &EvalOptions { every_stage: true, ..EvalOptions::default() }).unwrap();
-        assert_eq!(acc.len(), t.spec.stage_names().len());
+        assert_eq!(acc.len(), t.spec().stage_names().len());
         assert!(acc.iter().all(|a| (0.0..=100.0).contains(&a.knn) && a.linear.is_some()));
     }
 }

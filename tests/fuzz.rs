@@ -166,7 +166,7 @@ fn checkpoint_seed() -> (std::path::PathBuf, Vec<u8>, String) {
     let c = TrainConfig { arch: Arch::PresnetTiny, method: MethodKind::Gim, batch: 8, steps: 2, ..TrainConfig::default() };
     let mut t = Trainer::new(c, common::cifar(), &Device::flex()).unwrap();
     t.step().unwrap();
-    checkpoint::write_to(&t, &dir.join("ck"), checkpoint::Contents::Full).unwrap();
+    checkpoint::write_to(&t.snapshot(checkpoint::Contents::Full).unwrap(), &dir.join("ck")).unwrap();
     let model = std::fs::read(dir.join("ck/model.bpk")).unwrap();
     let state = std::fs::read_to_string(dir.join("ck/state.json")).unwrap();
     (dir, model, state)
@@ -198,7 +198,7 @@ proptest! {
                 let mut v: serde_json::Value = serde_json::from_str(state).unwrap();
                 v["files"]["model.bpk"] = serde_json::to_value(checkpoint::file_sum(&dir.join("model.bpk")).unwrap()).unwrap();
                 std::fs::write(dir.join("state.json"), v.to_string()).unwrap();
-                if let Err(e) = checkpoint::load(&dir, common::cifar(), &Device::flex()) {
+                if let Err(e) = locolab::Trainer::load(&dir, common::cifar(), &Device::flex()) {
                     let msg = e.to_string();
                     prop_assert!(!msg.contains('\n'), "{}", msg);
                 }
@@ -207,7 +207,7 @@ proptest! {
             _ => {
                 let bad = mutate(state.as_bytes(), &state_edits);
                 std::fs::write(dir.join("state.json"), &bad).unwrap();
-                let _ = checkpoint::load(&dir, common::cifar(), &Device::flex());
+                let _ = locolab::Trainer::load(&dir, common::cifar(), &Device::flex());
             }
         }
     }
@@ -224,12 +224,13 @@ proptest! {
         let seed = SEED.get_or_init(|| {
             let c = TrainConfig { arch: Arch::PresnetTiny, method: MethodKind::Loco, batch: 8, steps: 2, ..TrainConfig::default() };
             let t = Trainer::new(c, common::cifar(), &Device::flex()).unwrap();
-            checkpoint::to_bundle(&t, checkpoint::Contents::Full).unwrap()
+            t.snapshot(checkpoint::Contents::Full).and_then(|s| s.to_bundle()).unwrap()
         });
         // Mutations land in the headers and state.json (the first 2 KiB) as often as elsewhere.
         let head = mutate(&seed[..2048], &edits[..edits.len() / 2]);
         let bad = mutate(&[head.as_slice(), &seed[2048..]].concat(), &edits[edits.len() / 2..]);
-        if let Err(e) = checkpoint::from_bundle(&bad, "fuzz.tar", common::cifar(), &Device::flex()) {
+        let loaded = checkpoint::read_bundle(&bad, "fuzz.tar").and_then(|s| Trainer::from_snapshot(&s, common::cifar(), &Device::flex()));
+        if let Err(e) = loaded {
             let msg = e.to_string();
             prop_assert!(!msg.contains('\n'), "{}", msg);
         }

@@ -43,12 +43,12 @@ fn parallel_gim_equals_the_sequential_update_exactly() {
         }
         assert_eq!(par.step_count(), 6);
         assert_eq!(par.images_seen(), seq.images_seen());
-        assert!(values(&seq.net) == values(&par.net), "parameters after 6 steps differ");
+        assert!(values(seq.network()) == values(par.network()), "parameters after 6 steps differ");
         assert!(features(&seq) == features(&par), "BatchNorm running statistics after 6 steps differ");
         // The merged optimizer state continues exactly: one more sequential step on both.
         let (a, b) = (seq.step().unwrap(), par.step().unwrap());
         assert_eq!(a.losses, b.losses, "the step after a parallel run");
-        assert!(values(&seq.net) == values(&par.net), "parameters after the next step differ");
+        assert!(values(seq.network()) == values(par.network()), "parameters after the next step differ");
     });
 }
 
@@ -57,19 +57,19 @@ fn parallel_loco_keeps_both_copies_of_each_shared_stage_equal() {
     for sharing in [SharingMode::Hard, SharingMode::UpperOnly, SharingMode::Blocks(1)] {
         let c = TrainConfig { sharing, ..cfg(MethodKind::Loco) };
         let mut t = Trainer::new(c.clone(), common::cifar(), &Device::flex()).unwrap();
-        let before = values(&t.net);
+        let before = values(t.network());
         let run = t.run_parallel(5, |_| {}).unwrap();
         assert_eq!(run.copy_gap, 0.0, "{sharing}: the lower unit's copy and the owner's stage after the same updates");
         assert_eq!(run.reports.len(), 5);
-        assert!(run.reports.iter().all(|r| r.losses.len() == t.plan.units.len() && r.losses.iter().all(|l| l.is_finite())), "{sharing}");
-        let after = values(&t.net);
+        assert!(run.reports.iter().all(|r| r.losses.len() == t.plan().units.len() && r.losses.iter().all(|l| l.is_finite())), "{sharing}");
+        let after = values(t.network());
         assert!(before != after, "{sharing}: the run trains");
         // The schedule differs from the sequential one (the lower unit sees the shared stage
         // one update behind), but not by much after 5 steps.
         let mut seq = Trainer::new(c, common::cifar(), &Device::flex()).unwrap();
         let want = seq.run(5, |_| {}).unwrap();
         assert_eq!(want[0].losses[0], run.reports[0].losses[0], "{sharing}: the bottom unit's first loss comes before any shared update");
-        let (s, p) = (values(&seq.net), values(&t.net));
+        let (s, p) = (values(seq.network()), values(t.network()));
         let worst = s.iter().zip(&p).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
         assert!(worst > 0.0 && worst < 0.05, "{sharing}: parallel vs sequential after 5 steps differ by {worst}");
         // And the run goes on sequentially from the merged state.
@@ -97,12 +97,12 @@ impl ModuleMapper for Poison {
 fn a_diverged_unit_stops_the_run_and_leaves_the_trainer_as_it_was() {
     let mut t = Trainer::new(cfg(MethodKind::Gim), common::cifar(), &Device::flex()).unwrap();
     t.run_parallel(1, |_| {}).unwrap();
-    t.net.stages[2] = t.net.stages[2].clone().map(&mut Poison);
-    let before = values(&t.net.stages[0]);
+    t.network_mut().stages[2] = t.network().stages[2].clone().map(&mut Poison);
+    let before = values(&t.network().stages[0]);
     let err = t.run_parallel(3, |_| {}).unwrap_err();
     assert!(matches!(err, Error::Diverged(_)) && err.to_string().contains("unit 2"), "{err}");
     assert_eq!(t.step_count(), 1, "no step of the failed run is counted");
-    assert!(before == values(&t.net.stages[0]), "the trainer keeps its weights from before the run");
+    assert!(before == values(&t.network().stages[0]), "the trainer keeps its weights from before the run");
 }
 
 /// The page's path, natively on one thread: each unit built from a checkpoint bundle
@@ -111,7 +111,7 @@ fn a_diverged_unit_stops_the_run_and_leaves_the_trainer_as_it_was() {
 /// run one after the other over all batches; the result is the sequential engine's.
 #[test]
 fn units_built_from_a_bundle_and_returned_as_bytes_give_the_sequential_result() {
-    use locolab::checkpoint::{to_bundle, Contents};
+    use locolab::checkpoint::{read_bundle, Contents};
     use locolab::method::{Activation, UnitWorker};
     single_threaded(|| {
         let c = cfg(MethodKind::Gim);
@@ -120,11 +120,11 @@ fn units_built_from_a_bundle_and_returned_as_bytes_give_the_sequential_result() 
         seq.step().unwrap();
         page.step().unwrap();
         seq.run(4, |_| {}).unwrap();
-        let bundle = to_bundle(&page, Contents::Full).unwrap();
+        let bundle = page.snapshot(Contents::Full).and_then(|s| s.to_bundle()).unwrap();
         let mut inputs: Vec<Activation> = (0..4).map(|b| Activation::from(page.batch_views(1 + b))).collect();
         let mut parts = Vec::new();
-        for u in 0..page.plan.units.len() {
-            let mut w = UnitWorker::from_bundle(&bundle, "test bundle", u, 4, &Device::flex()).unwrap();
+        for u in 0..page.plan().units.len() {
+            let mut w = UnitWorker::from_snapshot(&read_bundle(&bundle, "test bundle").unwrap(), u, 4, &Device::flex()).unwrap();
             let mut next = Vec::new();
             for input in inputs {
                 let x = input.into_tensor(&w.device().clone().inner());
@@ -137,7 +137,7 @@ fn units_built_from_a_bundle_and_returned_as_bytes_give_the_sequential_result() 
         let units = page.units_from_bytes(parts).unwrap();
         page.adopt_units(units, 4).unwrap();
         assert_eq!(page.step_count(), 5);
-        assert!(values(&seq.net) == values(&page.net), "parameters differ from the sequential run");
+        assert!(values(seq.network()) == values(page.network()), "parameters differ from the sequential run");
         assert!(features(&seq) == features(&page), "running statistics differ from the sequential run");
         assert_eq!(seq.step().unwrap().losses, page.step().unwrap().losses, "the step after");
     });

@@ -53,7 +53,7 @@ impl ModuleMapper for Poison {
 fn nan_loss_is_an_error_and_the_model_is_kept() {
     let mut t = Trainer::new(cfg(MethodKind::Loco), common::cifar(), &Device::flex()).unwrap();
     t.step().unwrap();
-    t.net = t.net.clone().map(&mut Poison);
+    *t.network_mut() = t.network().clone().map(&mut Poison);
     let err = t.step().unwrap_err();
     assert!(matches!(err, Error::Diverged(_)), "{err}");
     assert!(err.to_string().contains("not applied") && err.to_string().contains("Lower the learning rate"), "{err}");
@@ -68,11 +68,11 @@ fn values<M: Module>(m: &M) -> Vec<f32> {
 fn nan_in_one_gim_unit_keeps_it_and_those_above_unchanged() {
     let mut t = Trainer::new(cfg(MethodKind::Gim), common::cifar(), &Device::flex()).unwrap();
     t.step().unwrap();
-    t.net.stages[3] = t.net.stages[3].clone().map(&mut Poison);
-    let before: Vec<Vec<f32>> = t.net.stages.iter().map(values).collect();
+    t.network_mut().stages[3] = t.network().stages[3].clone().map(&mut Poison);
+    let before: Vec<Vec<f32>> = t.network().stages.iter().map(values).collect();
     let err = t.step().unwrap_err().to_string();
     assert!(err.contains("unit 3 (res5)") && err.contains("res2, res3, res4") && err.contains("not applied"), "{err}");
-    let after: Vec<Vec<f32>> = t.net.stages.iter().map(values).collect();
+    let after: Vec<Vec<f32>> = t.network().stages.iter().map(values).collect();
     for s in 0..3 {
         assert_ne!(before[s], after[s], "stage {s} had a finite loss and is updated");
     }
@@ -92,13 +92,13 @@ fn unit_by_unit_update_equals_the_summed_update() {
         let c = TrainConfig { warmup_steps: 0, ..cfg(method) };
         let mut t = Trainer::new(c.clone(), common::cifar(), &Device::flex()).unwrap();
         let x = t.batch_views(0).into_tensor(t.device());
-        let ups = t.plan.unit_updates(&t.net, x, c.temperature);
+        let ups = t.plan().unit_updates(&t.network(), x, c.temperature);
         let grads = ups.into_iter().map(|u| (u.grads, t.device().clone())).collect();
         let mut optim = locolab::optim::build(&c);
-        let initial = values(&t.net);
-        let summed = optim.step_multi(locolab::optim::learning_rate(&c, 0), t.net.clone(), MultiGradientsParams { grads });
+        let initial = values(t.network());
+        let summed = optim.step_multi(locolab::optim::learning_rate(&c, 0), t.network().clone(), MultiGradientsParams { grads });
         t.step().unwrap();
-        let (want, got) = (values(&summed), values(&t.net));
+        let (want, got) = (values(&summed), values(t.network()));
         assert_eq!(want.len(), got.len());
         let worst = want.iter().zip(&got).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
         assert!(worst < 1e-5, "{method:?}: per-unit update differs from the summed one by {worst}");

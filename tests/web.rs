@@ -91,7 +91,7 @@ async fn webgpu_step_matches_cpu() {
     let mut cpu = Trainer::new(cfg.clone(), data.clone(), &Device::flex()).unwrap();
     let mut gpu = Trainer::new(cfg, data, &gpu_device).unwrap();
     // Same starting weights: the CPU network's record, loaded on the GPU (no GPU read-back).
-    gpu.net = gpu.net.clone().load_record(cpu.net.clone().into_record());
+    *gpu.network_mut() = gpu.network().clone().load_record(cpu.network().clone().into_record());
     for step in 0..2 {
         let (a, b) = (cpu.step_async().await.unwrap(), gpu.step_async().await.unwrap());
         web_sys::console::log_1(&format!("step {step}: cpu {:?} webgpu {:?}", a.losses, b.losses).into());

@@ -43,7 +43,7 @@ fn wgpu_step_matches_cpu() {
     let cfg = TrainConfig { method: MethodKind::Loco, batch: 8, ..TrainConfig::preset("browser").unwrap() };
     let mut cpu = Trainer::new(cfg.clone(), data.clone(), &Device::flex()).unwrap();
     let mut gpu = Trainer::new(cfg, data, &device).unwrap();
-    gpu.net = gpu.net.clone().load_record(cpu.net.clone().into_record());
+    *gpu.network_mut() = gpu.network().clone().load_record(cpu.network().clone().into_record());
     for step in 0..3 {
         let (a, t) = (cpu.step().unwrap(), Instant::now());
         let b = gpu.step().unwrap();
@@ -66,7 +66,7 @@ fn wgpu_presnet50_step_matches_cpu_for_every_method() {
         let cfg = TrainConfig { arch: Arch::Presnet50, input: 64, method, batch: 2, steps: 2, warmup_steps: 1, ..TrainConfig::preset("imagenet").unwrap() };
         let mut cpu = Trainer::new(cfg.clone(), data.clone(), &Device::flex()).unwrap();
         let mut gpu = Trainer::new(cfg, data.clone(), &device).unwrap();
-        gpu.net = gpu.net.clone().load_record(cpu.net.clone().into_record());
+        *gpu.network_mut() = gpu.network().clone().load_record(cpu.network().clone().into_record());
         let before = device.memory_pool_usage();
         let (a, t) = (cpu.step().unwrap(), Instant::now());
         let b = gpu.step().unwrap();

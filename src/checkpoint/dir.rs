@@ -7,14 +7,9 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use burn::prelude::*;
-
-use super::{encode, from_bundle, from_files, parse_state, CheckpointState, Contents, FileSum, Fnv1a, STATE};
-use crate::data::Splits;
+use super::{parse_state, read_bundle, state_json, CheckpointState, FileSum, Fnv1a, Origin, Snapshot, STATE};
 use crate::error::{Error, Result};
-use crate::train::Trainer;
 
 /// Where a run directory keeps its checkpoints.
 pub const SUBDIR: &str = "checkpoints";
@@ -57,9 +52,9 @@ pub fn step_dir_name(step: usize) -> String {
     format!("step-{step:09}")
 }
 
-/// Write `t` as one checkpoint folder `dest`, atomically: into a sibling `.partial-*` folder
+/// Write `snap` as one checkpoint folder `dest`, atomically: into a sibling `.partial-*` folder
 /// first, then renamed. An existing `dest` is replaced.
-pub fn write_to(t: &Trainer, dest: &Path, contents: Contents) -> Result<()> {
+pub fn write_to(snap: &Snapshot, dest: &Path) -> Result<()> {
     let parent = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     io(std::fs::create_dir_all(parent), || format!("cannot create {}", parent.display()))?;
     let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "checkpoint".into());
@@ -68,13 +63,13 @@ pub fn write_to(t: &Trainer, dest: &Path, contents: Contents) -> Result<()> {
         io(std::fs::remove_dir_all(&tmp), || format!("cannot remove the stale {}", tmp.display()))?;
     }
     io(std::fs::create_dir_all(&tmp), || format!("cannot create {}", tmp.display()))?;
-    let enc = encode(t, contents)?;
-    for (name, bytes) in &enc.files {
+    let (state, files) = snap.files();
+    for (name, bytes) in files {
         let path = tmp.join(name);
         io(std::fs::write(&path, bytes), || format!("cannot write {}", path.display()))?;
         fsync(&path)?;
     }
-    io(std::fs::write(tmp.join(STATE), enc.state_json()), || format!("cannot write {}", tmp.join(STATE).display()))?;
+    io(std::fs::write(tmp.join(STATE), state_json(&state)), || format!("cannot write {}", tmp.join(STATE).display()))?;
     fsync(&tmp.join(STATE))?;
     fsync(&tmp)?;
     if dest.exists() {
@@ -84,12 +79,12 @@ pub fn write_to(t: &Trainer, dest: &Path, contents: Contents) -> Result<()> {
     fsync(parent)
 }
 
-/// Save a periodic checkpoint of `t` into `run_dir/checkpoints/`, keeping the newest `keep`
-/// complete ones (at least one) and removing leftovers of interrupted writes.
-pub fn save(t: &Trainer, run_dir: &Path, keep: usize) -> Result<PathBuf> {
+/// Save a periodic checkpoint (`snap`, at its step) into `run_dir/checkpoints/`, keeping the
+/// newest `keep` complete ones (at least one) and removing leftovers of interrupted writes.
+pub fn save(snap: &Snapshot, run_dir: &Path, keep: usize) -> Result<PathBuf> {
     let root = run_dir.join(SUBDIR);
-    let dest = root.join(step_dir_name(t.step_count()));
-    write_to(t, &dest, Contents::Full)?;
+    let dest = root.join(step_dir_name(snap.step));
+    write_to(snap, &dest)?;
     let mut complete = list(&root)?;
     complete.sort_by_key(|(step, _)| std::cmp::Reverse(*step));
     for (_, old) in complete.into_iter().skip(keep.max(1)) {
@@ -134,23 +129,25 @@ pub fn read_state(dir: &Path) -> Result<CheckpointState> {
     parse_state(&text, &path.display().to_string())
 }
 
-/// Check that every file `state.json` lists is there with the size and hash it was written with.
-fn verify(dir: &Path, state: &CheckpointState) -> Result<()> {
-    for (name, want) in &state.files {
-        let path = dir.join(name);
-        let got = file_sum(&path).map_err(|_| Error::Checkpoint(format!("{} is missing", path.display())))?;
-        super::check_sum(&path.display().to_string(), &got, want)?;
+/// Read the checkpoint folder `dir`: its `state.json`, then every file it lists, each checked
+/// (size and hash, once) before anything parses it.
+pub fn read(dir: &Path) -> Result<Snapshot> {
+    let state = read_state(dir)?;
+    let mut files = BTreeMap::new();
+    for name in state.files.keys() {
+        let p = dir.join(name);
+        let bytes = std::fs::read(&p).map_err(|_| Error::Checkpoint(format!("{} is missing", p.display())))?;
+        files.insert(name.clone(), bytes);
     }
-    Ok(())
+    Snapshot::from_parts(state, files, Origin::Folder(dir.display().to_string()))
 }
 
-/// Where a checkpoint is: a checkpoint folder itself, or a run directory whose newest complete
-/// checkpoint is taken (a damaged newest one is skipped with a warning on stderr).
-pub fn resolve(path: &Path) -> Result<(PathBuf, CheckpointState)> {
+/// Where a checkpoint is, and what it holds: a checkpoint folder itself, or a run directory
+/// whose newest complete checkpoint is taken (a damaged newest one is skipped with a warning on
+/// stderr).
+pub fn resolve(path: &Path) -> Result<(PathBuf, Snapshot)> {
     if path.join(STATE).exists() {
-        let state = read_state(path)?;
-        verify(path, &state)?;
-        return Ok((path.to_path_buf(), state));
+        return Ok((path.to_path_buf(), read(path)?));
     }
     let mut all = list(&path.join(SUBDIR))?;
     if all.is_empty() {
@@ -165,7 +162,7 @@ pub fn resolve(path: &Path) -> Result<(PathBuf, CheckpointState)> {
     all.sort_by_key(|(step, _)| std::cmp::Reverse(*step));
     let mut first_err = None;
     for (_, dir) in all {
-        match read_state(&dir).and_then(|s| verify(&dir, &s).map(|_| s)) {
+        match read(&dir) {
             Ok(s) => {
                 if let Some(e) = &first_err {
                     eprintln!("warning: skipped a damaged checkpoint: {e}");
@@ -180,33 +177,14 @@ pub fn resolve(path: &Path) -> Result<(PathBuf, CheckpointState)> {
     Err(first_err.expect("at least one checkpoint was tried"))
 }
 
-/// Load a trainer from a checkpoint folder, a run directory (see [`resolve`]) or a bundle file
-/// (the page's download, see [`super::to_bundle`]). A weights-only checkpoint gets a fresh
-/// optimizer; [`Loaded::resumable`] says so.
-pub fn load(path: &Path, data: Arc<Splits>, device: &Device) -> Result<Loaded> {
+/// Read a checkpoint folder, a run directory (see [`resolve`]) or a bundle file (the page's
+/// download, see [`Snapshot::to_bundle`]); returns where it was read and what it holds.
+pub fn load(path: &Path) -> Result<(PathBuf, Snapshot)> {
     if path.is_file() {
         let bytes = io(std::fs::read(path), || format!("cannot read {}", path.display()))?;
-        let (trainer, resumable) = from_bundle(&bytes, &path.display().to_string(), data, device)?;
-        return Ok(Loaded { trainer, dir: path.to_path_buf(), resumable });
+        return Ok((path.to_path_buf(), read_bundle(&bytes, &path.display().to_string())?));
     }
-    let (dir, state) = resolve(path)?;
-    let mut files = BTreeMap::new();
-    for name in state.files.keys() {
-        let p = dir.join(name);
-        files.insert(name.clone(), io(std::fs::read(&p), || format!("cannot read {}", p.display()))?);
-    }
-    let at = |name: &str| dir.join(name).display().to_string();
-    let (trainer, resumable) = from_files(&state, &files, &at, data, device)?;
-    Ok(Loaded { trainer, dir, resumable })
-}
-
-/// A loaded checkpoint.
-pub struct Loaded {
-    pub trainer: Trainer,
-    /// The checkpoint folder (or bundle file) that was read.
-    pub dir: PathBuf,
-    /// False for weights-only checkpoints: training from it would restart the optimizer.
-    pub resumable: bool,
+    resolve(path)
 }
 
 /// Keep only the JSON lines of `path` whose `step` is at most `step` (and drop a torn last

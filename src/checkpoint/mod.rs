@@ -5,27 +5,24 @@
 //! `state.json` (format version, the full config, the step, and the size and FNV-1a hash of
 //! every other file). It lives in one of two shapes with the same files:
 //! * a **folder** (native, [`dir`]): periodic checkpoints of a run, written atomically;
-//! * a **bundle**, one uncompressed tar file ([`to_bundle`] / [`from_bundle`]): what the page
+//! * a **bundle**, one uncompressed tar file ([`Snapshot::to_bundle`] / [`read_bundle`]): what the page
 //!   downloads and keeps in IndexedDB. `tar xf` turns a bundle into a folder, and
 //!   `locolab eval --checkpoint file.tar` reads a bundle directly.
 //!
-//! Both shapes are read by one path ([`from_files`]): the version, the config and each file's
-//! size and hash are checked first, so a truncated, damaged or foreign checkpoint is a one-line
-//! error that names the file.
+//! Both shapes read into one [`Snapshot`] (config, counters, burn's records): the version, the
+//! config and each file's size and hash are checked first (once), so a truncated, damaged or
+//! foreign checkpoint is a one-line error that names the file. This module knows records, not
+//! trainers: [`crate::train::Trainer`] makes and loads snapshots.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
-
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
-use crate::data::Splits;
 use crate::error::{Error, Result};
 use crate::model::Network;
-use crate::train::Trainer;
 use burn::optim::ModuleOptimizer;
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -97,40 +94,144 @@ pub fn sum_of(bytes: &[u8]) -> FileSum {
     FileSum { bytes: bytes.len() as u64, fnv1a64: h.hex() }
 }
 
-/// A checkpoint in memory: its state and the bytes of every file it lists.
-pub struct Encoded {
-    pub state: CheckpointState,
-    pub files: BTreeMap<String, Vec<u8>>,
+/// A trainer's state, below the trainer: its config, counters and burn's records of the network
+/// and the optimizer (burnpack bytes). The checkpointer writes and reads snapshots; the trainer
+/// makes one ([`crate::train::Trainer::snapshot`]) and is built from one
+/// ([`crate::train::Trainer::from_snapshot`]), as burn's learner loads what its checkpointer read.
+#[derive(Clone)]
+pub struct Snapshot {
+    pub config: TrainConfig,
+    pub step: usize,
+    pub images_seen: usize,
+    /// burn's record of the network (`model.bpk`).
+    pub model: Vec<u8>,
+    /// burn's record of the optimizer (`optim.bpk`); `None` for weights only.
+    pub optim: Option<Vec<u8>>,
+    /// Names the snapshot's files in messages: `<origin>/model.bpk` or `<origin>: model.bpk`.
+    origin: Origin,
 }
 
-/// The files of `t`'s checkpoint, in memory. Reads every tensor back synchronously: on the
-/// browser's WebGPU device that is not allowed (the page saves on the CPU path only).
-pub fn encode(t: &Trainer, contents: Contents) -> Result<Encoded> {
-    let ck = |what: &str, e: burn::store::RecordError| Error::Checkpoint(format!("cannot encode the {what}: {e:?}"));
-    let mut files = BTreeMap::new();
-    // `valid` first: burn keeps the last BatchNorm running-statistics update pending (per
-    // thread) until the next read, and a record holds only committed values; `valid` commits
-    // it, so the checkpoint has the statistics evaluation would use.
-    files.insert(MODEL.to_string(), t.net.valid().into_record().into_bytes().map_err(|e| ck("model", e))?.to_vec());
-    if contents == Contents::Full {
-        files.insert(OPTIM.to_string(), t.optimizer().into_bytes().map_err(|e| ck("optimizer state", e))?.to_vec());
-    }
-    let state = CheckpointState {
-        format: FORMAT_NAME.into(),
-        version: FORMAT_VERSION,
-        config: t.config.clone(),
-        step: t.step_count(),
-        images_seen: t.images_seen(),
-        files: files.iter().map(|(n, b)| (n.clone(), sum_of(b))).collect(),
-    };
-    Ok(Encoded { state, files })
+#[derive(Clone, Debug)]
+enum Origin {
+    Memory,
+    Folder(String),
+    Bundle(String),
 }
 
-impl Encoded {
-    /// `state.json`'s text.
-    pub fn state_json(&self) -> String {
-        serde_json::to_string_pretty(&self.state).expect("state serialises")
+impl Snapshot {
+    /// A snapshot made in memory (by the trainer); `optim` is `None` for weights only.
+    pub fn new(config: TrainConfig, step: usize, images_seen: usize, model: Vec<u8>, optim: Option<Vec<u8>>) -> Self {
+        Self { config, step, images_seen, model, optim, origin: Origin::Memory }
     }
+
+    /// Whether training can continue exactly from it (it holds the optimizer's state).
+    pub fn resumable(&self) -> bool {
+        self.optim.is_some()
+    }
+
+    /// The name of one of its files in messages.
+    pub fn at(&self, file: &str) -> String {
+        match &self.origin {
+            Origin::Memory => format!("the trainer's {file}"),
+            Origin::Folder(dir) => format!("{dir}/{file}"),
+            Origin::Bundle(name) => format!("{name}: {file}"),
+        }
+    }
+
+    /// Where it was read from (a folder, a bundle's name; empty when made in memory).
+    pub fn origin(&self) -> &str {
+        match &self.origin {
+            Origin::Memory => "",
+            Origin::Folder(s) | Origin::Bundle(s) => s,
+        }
+    }
+
+    /// The files of its checkpoint (name -> bytes) and `state.json` describing them.
+    pub fn files(&self) -> (CheckpointState, BTreeMap<String, &[u8]>) {
+        let mut files = BTreeMap::new();
+        files.insert(MODEL.to_string(), &self.model[..]);
+        if let Some(o) = &self.optim {
+            files.insert(OPTIM.to_string(), &o[..]);
+        }
+        let state = CheckpointState {
+            format: FORMAT_NAME.into(),
+            version: FORMAT_VERSION,
+            config: self.config.clone(),
+            step: self.step,
+            images_seen: self.images_seen,
+            files: files.iter().map(|(n, b)| (n.clone(), sum_of(b))).collect(),
+        };
+        (state, files)
+    }
+
+    /// A snapshot from a checkpoint's checked `state.json` and the bytes of its files; each
+    /// file is checked against the state (size and hash, once) before anything parses it.
+    fn from_parts(state: CheckpointState, mut files: BTreeMap<String, Vec<u8>>, origin: Origin) -> Result<Self> {
+        let mut snap = Self { config: state.config, step: state.step, images_seen: state.images_seen, model: Vec::new(), optim: None, origin };
+        for (name, want) in &state.files {
+            let bytes = files.get(name).ok_or_else(|| Error::Checkpoint(format!("{} is missing", snap.at(name))))?;
+            check_sum(&snap.at(name), &sum_of(bytes), want)?;
+        }
+        snap.model = files.remove(MODEL).expect("parse_state checked that a model is listed");
+        snap.optim = files.remove(OPTIM).filter(|_| state.files.contains_key(OPTIM));
+        Ok(snap)
+    }
+
+    /// Its weights loaded into `template`, a network of its config's shape. Built without
+    /// initialising (burn's parameters are lazy), the template costs nothing to throw away.
+    pub fn load_network(&self, template: Network) -> Result<Network> {
+        let bytes = self.model.clone();
+        // burn's reader parses untrusted bytes (a hash is no signature); it did not panic on
+        // 3,000 mutated files (tests/fuzz.rs), but should it ever, natively the file is
+        // reported as bad instead of aborting (on wasm a panic aborts the instance and the page
+        // recovers).
+        guarded(move || {
+            let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| format!("{e:?}"))?;
+            template.try_load_record(record).map_err(|e| format!("{e:?}"))
+        })
+        .map_err(|e| {
+            Error::Checkpoint(format!(
+                "cannot load {}: the weights do not fit the {} network its {STATE} describes ({})",
+                self.at(MODEL),
+                self.config.arch,
+                first_line(&e)
+            ))
+        })
+    }
+
+    /// Its optimizer state (`None` for weights only).
+    pub fn load_optimizer(&self) -> Result<Option<ModuleOptimizer>> {
+        let Some(bytes) = &self.optim else { return Ok(None) };
+        crate::optim::build(&self.config)
+            .from_bytes(Bytes::from_bytes_vec(bytes.clone()))
+            .map(Some)
+            .map_err(|e| Error::Checkpoint(format!("cannot load the optimizer state {}: {}", self.at(OPTIM), first_line(&format!("{e:?}")))))
+    }
+
+    /// The snapshot as one file: an uncompressed tar holding `state.json`, `model.bpk` and
+    /// (when it has one) `optim.bpk`. Reproducible: fixed modes, no timestamps.
+    pub fn to_bundle(&self) -> Result<Vec<u8>> {
+        let (state, files) = self.files();
+        let mut tar = tar::Builder::new(Vec::new());
+        let mut add = |name: &str, bytes: &[u8]| {
+            let mut h = tar::Header::new_ustar();
+            h.set_size(bytes.len() as u64);
+            h.set_mode(0o644);
+            h.set_mtime(0);
+            h.set_entry_type(tar::EntryType::Regular);
+            tar.append_data(&mut h, name, bytes).map_err(|e| Error::Checkpoint(format!("cannot write {name} into the bundle: {e}")))
+        };
+        add(STATE, state_json(&state).as_bytes())?;
+        for (name, bytes) in files {
+            add(&name, bytes)?;
+        }
+        tar.into_inner().map_err(|e| Error::Checkpoint(format!("cannot finish the bundle: {e}")))
+    }
+}
+
+/// `state.json`'s text.
+pub fn state_json(state: &CheckpointState) -> String {
+    serde_json::to_string_pretty(state).expect("state serialises")
 }
 
 /// Parse and check `state.json`'s text (not the tensors); `source` names it in errors.
@@ -154,7 +255,7 @@ pub fn parse_state(text: &str, source: &str) -> Result<CheckpointState> {
         _ => return Err(Error::Checkpoint(format!("{source}: not a LoCo Lab checkpoint state (no format/version)"))),
     }
     let state: CheckpointState = serde_json::from_value(value).map_err(|e| Error::Checkpoint(format!("{source}: {e}")))?;
-    crate::method::check(&state.config).map_err(|e| Error::Checkpoint(format!("{source}: its config is invalid: {e}")))?;
+    state.config.validate().map_err(|e| Error::Checkpoint(format!("{source}: its config is invalid: {e}")))?;
     for name in state.files.keys() {
         if name.contains('/') || name.contains('\\') || name.starts_with("..") {
             return Err(Error::Checkpoint(format!("{source}: it names a file outside the checkpoint: {name}")));
@@ -182,83 +283,6 @@ pub(crate) fn check_sum(at: &str, got: &FileSum, want: &FileSum) -> Result<()> {
     Ok(())
 }
 
-/// A trainer built from a checkpoint's files in memory. `at(name)` names a file in errors
-/// (a path for a folder, `bundle: name` for a bundle). Every file is checked against
-/// `state.json` before burn parses it. A weights-only checkpoint gets a fresh optimizer and
-/// `resumable == false`.
-pub fn from_files(
-    state: &CheckpointState,
-    files: &BTreeMap<String, Vec<u8>>,
-    at: &dyn Fn(&str) -> String,
-    data: Arc<Splits>,
-    device: &Device,
-) -> Result<(Trainer, bool)> {
-    let mut t = Trainer::new(state.config.clone(), data, device)?;
-    let (net, optim) = decode(state, files, at, t.net.clone())?;
-    let resumable = optim.is_some();
-    t.restore(net, optim, state.step, state.images_seen);
-    Ok((t, resumable))
-}
-
-/// A checkpoint's network and optimizer state (if it has one), loaded into `template` (a
-/// network of the checkpoint's config, e.g. a fresh one). Every file is checked against
-/// `state.json` before burn parses it.
-pub fn decode(
-    state: &CheckpointState,
-    files: &BTreeMap<String, Vec<u8>>,
-    at: &dyn Fn(&str) -> String,
-    template: Network,
-) -> Result<(Network, Option<ModuleOptimizer>)> {
-    for (name, want) in &state.files {
-        let bytes = files.get(name).ok_or_else(|| Error::Checkpoint(format!("{} is missing", at(name))))?;
-        check_sum(&at(name), &sum_of(bytes), want)?;
-    }
-    let fit = |e: String| {
-        Error::Checkpoint(format!(
-            "cannot load {}: the weights do not fit the {} network its {STATE} describes ({})",
-            at(MODEL),
-            state.config.arch,
-            first_line(&e)
-        ))
-    };
-    // burn's reader parses untrusted bytes (a hash is no signature); it did not panic on
-    // 3,000 mutated files (tests/fuzz.rs), but should it ever, natively the file is reported
-    // as bad instead of aborting (on wasm a panic aborts the instance and the page recovers).
-    let net = guarded(move || {
-        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(files[MODEL].clone())).map_err(|e| format!("{e:?}"))?;
-        template.try_load_record(record).map_err(|e| format!("{e:?}"))
-    })
-    .map_err(fit)?;
-    let optim = match files.get(OPTIM).filter(|_| state.files.contains_key(OPTIM)) {
-        Some(bytes) => Some(crate::optim::build(&state.config).from_bytes(Bytes::from_bytes_vec(bytes.clone())).map_err(|e| {
-            Error::Checkpoint(format!("cannot load the optimizer state {}: {}", at(OPTIM), first_line(&format!("{e:?}"))))
-        })?),
-        None => None,
-    };
-    Ok((net, optim))
-}
-
-/// The checkpoint of `t` as one file: an uncompressed tar holding `state.json`, `model.bpk`
-/// and (with [`Contents::Full`]) `optim.bpk`. Reproducible: fixed modes, no timestamps.
-pub fn to_bundle(t: &Trainer, contents: Contents) -> Result<Vec<u8>> {
-    let enc = encode(t, contents)?;
-    let mut tar = tar::Builder::new(Vec::new());
-    let state = enc.state_json();
-    let mut add = |name: &str, bytes: &[u8]| {
-        let mut h = tar::Header::new_ustar();
-        h.set_size(bytes.len() as u64);
-        h.set_mode(0o644);
-        h.set_mtime(0);
-        h.set_entry_type(tar::EntryType::Regular);
-        tar.append_data(&mut h, name, bytes).map_err(|e| Error::Checkpoint(format!("cannot write {name} into the bundle: {e}")))
-    };
-    add(STATE, state.as_bytes())?;
-    for (name, bytes) in &enc.files {
-        add(name, bytes)?;
-    }
-    tar.into_inner().map_err(|e| Error::Checkpoint(format!("cannot finish the bundle: {e}")))
-}
-
 /// Whether `bytes` start like a tar archive (the `ustar` magic of its first header).
 pub fn looks_like_bundle(bytes: &[u8]) -> bool {
     bytes.len() >= 512 && &bytes[257..262] == b"ustar"
@@ -266,7 +290,7 @@ pub fn looks_like_bundle(bytes: &[u8]) -> bool {
 
 /// Read a bundle (see [`to_bundle`]): `source` names it in errors. A tar of a checkpoint
 /// folder (`tar cf x.tar step-000000100/`) is read too: one leading folder is ignored.
-pub fn read_bundle(bytes: &[u8], source: &str) -> Result<(CheckpointState, BTreeMap<String, Vec<u8>>)> {
+pub fn read_bundle(bytes: &[u8], source: &str) -> Result<Snapshot> {
     if !looks_like_bundle(bytes) {
         return Err(Error::Checkpoint(format!(
             "{source} is not a LoCo Lab checkpoint: not a tar bundle ({} bytes, no ustar header)",
@@ -299,13 +323,15 @@ pub fn read_bundle(bytes: &[u8], source: &str) -> Result<(CheckpointState, BTree
         .ok_or_else(|| Error::Checkpoint(format!("{source} is not a LoCo Lab checkpoint: the tar holds no {STATE}")))?;
     let text = String::from_utf8(state).map_err(|_| Error::Checkpoint(format!("{source}: its {STATE} is not text")))?;
     let state = parse_state(&text, &format!("{source}: {STATE}"))?;
-    Ok((state, files))
+    Snapshot::from_parts(state, files, Origin::Bundle(source.to_string()))
 }
 
-/// A trainer from a bundle's bytes; `source` (a file name) names it in errors.
-pub fn from_bundle(bytes: &[u8], source: &str, data: Arc<Splits>, device: &Device) -> Result<(Trainer, bool)> {
-    let (state, files) = read_bundle(bytes, source)?;
-    from_files(&state, &files, &|name| format!("{source}: {name}"), data, device)
+/// A snapshot from `state.json`'s text and the bytes of the files it lists, read from the
+/// checkpoint folder `folder` (which names them in messages; the page fetches a committed
+/// folder file by file).
+pub fn from_files(state_text: &str, files: BTreeMap<String, Vec<u8>>, folder: &str) -> Result<Snapshot> {
+    let state = parse_state(state_text, &format!("{folder}/{STATE}"))?;
+    Snapshot::from_parts(state, files, Origin::Folder(folder.to_string()))
 }
 
 /// Run `f`, turning a panic into an error natively.

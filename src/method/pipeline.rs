@@ -500,22 +500,20 @@ impl UnitWorker {
         self.settle_seconds
     }
 
-    /// Unit `u` of the trainer a checkpoint bundle holds (the page hands each Web Worker the
-    /// bundle [`crate::checkpoint::to_bundle`] made), for `steps` batches from its step.
-    pub fn from_bundle(bytes: &[u8], name: &str, u: usize, steps: usize, device: &Device) -> Result<Self> {
-        let (state, files) = crate::checkpoint::read_bundle(bytes, name)?;
-        let cfg = &state.config;
+    /// Unit `u` of the trainer a snapshot holds (the page hands each Web Worker the bundle of
+    /// its trainer's snapshot), for `steps` batches from its step.
+    pub fn from_snapshot(snap: &crate::checkpoint::Snapshot, u: usize, steps: usize, device: &Device) -> Result<Self> {
+        let cfg = &snap.config;
         let spec = crate::model::ArchSpec::new(cfg.arch, cfg.input)?;
         let plan = super::plan_for(cfg, &spec)?;
         let schedule = plan.schedule(spec.stages.len())?;
         if u >= plan.units.len() {
-            return Err(Error::Config(format!("{name}: unit {u} of a plan with {} units", plan.units.len())));
+            return Err(Error::Config(format!("{}: unit {u} of a plan with {} units", snap.origin(), plan.units.len())));
         }
         let device = device.clone().autodiff();
-        let at = |file: &str| format!("{name}: {file}");
-        let (net, optim) = crate::checkpoint::decode(&state, &files, &at, plan.build(&spec, cfg.proj_dim, &device))?;
-        let optim = optim.ok_or_else(|| Error::Checkpoint(format!("{name} holds no optimizer state")))?;
-        Ok(Self::new(&plan, &schedule, u, UnitNet::of(&net, &plan, u), optim, cfg, &device, state.step, steps))
+        let net = snap.load_network(plan.build(&spec, cfg.proj_dim, &device))?;
+        let optim = snap.load_optimizer()?.ok_or_else(|| Error::Checkpoint(format!("{} holds no optimizer state", snap.origin())))?;
+        Ok(Self::new(&plan, &schedule, u, UnitNet::of(&net, &plan, u), optim, cfg, &device, snap.step, steps))
     }
 
     /// The unit's modules and optimizer after its last batch, as bytes (burn's records) for
