@@ -12,15 +12,15 @@ import os, re, sys
 
 SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'src')
 FLOORS = [
-    ['error', 'human', 'device'],
+    ['error', 'human', 'device', 'step'],
     ['data', 'model', 'loss'],
     ['config'],
     ['optim'],
     ['checkpoint'],
     ['method'],
-    ['memory', 'worker'],
+    ['memory', 'worker', 'parallel'],
     ['train'],
-    ['parallel', 'eval', 'bench'],
+    ['eval', 'bench'],
     ['experiment', 'report', 'run', 'recipe'],
     ['web', 'lib'],
 ]

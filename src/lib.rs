@@ -1,7 +1,11 @@
 //! LoCo Lab: SimCLR, Greedy InfoMax and LoCo (local contrastive learning) side by side on burn.
 //!
-//! Data flows one way: [`config`] -> [`data`] -> [`model`] + [`method`] -> [`train`] -> report.
-//! The CLI (`src/main.rs`) and the browser binding are thin doors into [`train::Trainer`].
+//! Imports run one way, down the floors (`python3 scripts/imports.py` lists any that do not):
+//! [`error`], [`device`] -> [`data`], [`model`], [`loss`] -> [`config`] -> [`optim`] ->
+//! [`checkpoint`] (snapshots: records, not trainers) -> [`method`] (units, plans, the engine) ->
+//! [`worker`] (the parallel-unit protocol), [`parallel`] (its threads) -> [`train`] ->
+//! [`eval`], [`bench`] -> [`experiment`], [`report`], [`run`], [`recipe`]. The CLI
+//! (`src/main.rs`) and the browser binding ([`web`]) are thin doors into [`train::Trainer`].
 
 pub mod bench;
 pub mod checkpoint;
@@ -26,9 +30,11 @@ pub mod parallel;
 pub mod report;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod run;
+pub mod step;
 pub mod train;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
+pub mod worker;
 
 pub use burn;
 

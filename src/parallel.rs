@@ -1,23 +1,17 @@
-//! Parallel units natively: each local unit of a plan on its own OS thread, with its own
-//! single-threaded CPU kernels, driven by [`crate::method::pipeline`]'s schedule over channels.
-//!
-//! The coordinator (the caller's thread) samples and augments the batches on one more thread,
-//! collects each unit's report and calls back once every unit has finished a batch. Messages
-//! are the pipeline's plain values, so the same schedule runs in Web Workers in the page; a
-//! transport across GPUs or machines would carry the same messages (README, "Parallel units").
+//! Parallel units natively: a transport of OS threads for [`crate::worker`]'s protocol. Each
+//! local unit runs on its own thread, with its own single-threaded CPU kernels, and answers
+//! [`UnitWorker::need`] from its inboxes; what [`UnitWorker::give`] sends goes into the
+//! neighbours' inboxes. The caller's thread samples and augments the batches on one more thread
+//! and hands each unit's report to `on_report` (a [`crate::worker::Collector`] assembles steps).
 
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 
 use burn::optim::ModuleOptimizer;
-use burn::prelude::*;
-use web_time::Instant;
 
-use crate::config::TrainConfig;
 use crate::data::augment::Views;
 use crate::error::{Error, Result};
-use crate::method::pipeline::{Activation, SharedGrads, UnitBatch, UnitNet, UnitWorker};
-use crate::method::{flat_params, Plan, Schedule};
-use crate::model::Network;
+use crate::method::{flat_params, UnitNet};
+use crate::worker::{Activation, Incoming, Need, Outgoing, SharedGrads, UnitBatch, UnitWorker};
 
 /// What a parallel run gives back.
 pub struct Outcome {
@@ -28,132 +22,81 @@ pub struct Outcome {
     pub copy_gap: f32,
 }
 
-/// Why a worker stopped: its own error, or a neighbour that went away (a consequence).
+/// A unit's inboxes (one per [`Need`]) and the neighbours' inboxes it sends to.
+struct Ends {
+    input: Receiver<Activation>,
+    from_upper: Receiver<SharedGrads>,
+    from_lower: Receiver<SharedGrads>,
+    up_input: Option<SyncSender<Activation>>,
+    up_from_lower: Option<Sender<SharedGrads>>,
+    down_from_upper: Option<Sender<SharedGrads>>,
+    reports: Sender<UnitBatch>,
+}
+
+/// Why a unit stopped: its own error, or a neighbour that went away (a consequence).
 enum Stop {
     Own(Error),
     Peer,
 }
-impl From<Error> for Stop {
-    fn from(e: Error) -> Self {
-        Stop::Own(e)
-    }
-}
 
-/// A unit's sending and receiving ends of the shared-gradient channels in one direction.
-type LinkEnds = (Option<Sender<SharedGrads>>, Option<Receiver<SharedGrads>>);
-
-struct Links {
-    input: Receiver<Activation>,
-    up_act: Option<SyncSender<Activation>>,
-    to_upper: Option<Sender<SharedGrads>>,
-    from_upper: Option<Receiver<SharedGrads>>,
-    to_lower: Option<Sender<SharedGrads>>,
-    from_lower: Option<Receiver<SharedGrads>>,
-    reports: Sender<UnitBatch>,
-}
-
-fn recv<T>(rx: &Option<Receiver<T>>) -> std::result::Result<T, Stop> {
-    rx.as_ref().expect("a link exists where the schedule shares").recv().map_err(|_| Stop::Peer)
-}
-fn send<T>(tx: &Option<Sender<T>>, v: T) -> std::result::Result<(), Stop> {
-    tx.as_ref().expect("a link exists where the schedule shares").send(v).map_err(|_| Stop::Peer)
-}
-
-/// One unit's loop over `n` batches. Returns its modules, optimizer and, for the owner of a
-/// shared bottom stage, that stage's values before its last (owner-only) update.
-fn work(mut w: UnitWorker, l: Links, n: usize) -> std::result::Result<(UnitNet, ModuleOptimizer, Option<Vec<Tensor<1>>>), Stop> {
-    let mut before_last = None;
-    if w.shares_bottom() {
-        let first = recv(&l.from_lower)?;
-        w.settle_bottom(Some(first))?;
-    }
-    for b in 0..n {
-        let input = l.input.recv().map_err(|_| Stop::Peer)?.into_tensor(w.device());
-        if let Some(act) = w.forward(input) {
-            l.up_act.as_ref().expect("a unit above").send(act).map_err(|_| Stop::Peer)?;
+/// One unit's loop: answer `need()` until done.
+fn work(mut w: UnitWorker, e: Ends) -> std::result::Result<UnitWorker, Stop> {
+    let peer_gone = std::cell::Cell::new(false);
+    let gone = || {
+        peer_gone.set(true);
+        Error::Device("a neighbouring unit stopped".into())
+    };
+    loop {
+        let msg = match w.need() {
+            Need::Input => e.input.recv().map(Incoming::Input),
+            Need::FromUpper => e.from_upper.recv().map(Incoming::FromUpper),
+            Need::FromLower => e.from_lower.recv().map(Incoming::FromLower),
+            Need::Done => return Ok(w),
         }
-        let out = w.backward()?;
-        if let Some(m) = out.to_upper {
-            send(&l.to_upper, m)?;
-        }
-        if let Some(m) = out.to_lower {
-            // The unit below has stopped after its last batch; it needs none for ours.
-            if b + 1 < n {
-                send(&l.to_lower, m)?;
+        .map_err(|_| Stop::Peer)?;
+        let mut send = |out: Outgoing| -> Result<()> {
+            match out {
+                Outgoing::Activation(a) => e.up_input.as_ref().expect("a unit above").send(a).map_err(|_| gone()),
+                Outgoing::ToUpper(g) => e.up_from_lower.as_ref().expect("a unit above").send(g).map_err(|_| gone()),
+                Outgoing::ToLower(g) => e.down_from_upper.as_ref().expect("a unit below").send(g).map_err(|_| gone()),
+                Outgoing::Report(r) => e.reports.send(r).map_err(|_| gone()),
             }
-        }
-        if w.shares_top() {
-            // The unit above's gradient on its batch b-1 (it has none before our first batch).
-            let theirs = if b == 0 { None } else { Some(recv(&l.from_upper)?) };
-            w.settle_top(theirs)?;
-        }
-        if w.shares_bottom() {
-            // The unit below's gradient on its batch b+1 (none after its last).
-            let theirs = if b + 1 < n { Some(recv(&l.from_lower)?) } else { None };
-            if b + 1 == n {
-                before_last = Some(flat_params(w.bottom_stage()));
-            }
-            w.settle_bottom(theirs)?;
-        }
-        let mut report = out.report;
-        report.update_seconds += w.settle_seconds();
-        l.reports.send(report).map_err(|_| Stop::Peer)?;
+        };
+        w.give(msg, &mut send).map_err(|err| if peer_gone.get() { Stop::Peer } else { Stop::Own(err) })?;
     }
-    let (net, optim) = w.finish();
-    Ok((net, optim, before_last))
 }
 
-/// Run `n` batches of `plan` with every unit on its own thread, starting from `net` and
-/// `optim` at trainer step `first_step`. `views(b)` gives batch `b`'s views (called on a
-/// producer thread, in order); `on_batch` is called on this thread as each batch completes.
-#[allow(clippy::too_many_arguments)]
+/// Run `workers` (unit order, each set up for `n` batches) on one thread each. `views(b)` gives
+/// batch `b`'s views (called on a producer thread, in order); `on_report` is called on this
+/// thread with each unit's report as it arrives.
 pub fn run(
-    plan: &Plan,
-    schedule: &Schedule,
-    net: &Network,
-    optim: &ModuleOptimizer,
-    config: &TrainConfig,
-    device: &Device,
-    first_step: usize,
+    workers: Vec<UnitWorker>,
     n: usize,
     views: &(dyn Fn(usize) -> Views + Sync),
-    mut on_batch: impl FnMut(usize, &[UnitBatch], f64),
+    mut on_report: impl FnMut(UnitBatch),
 ) -> Result<Outcome> {
-    let units = plan.units.len();
-    let started = Instant::now();
-    // Per unit: its input (views or the activation from below; a small bound keeps a fast
-    // unit from running far ahead), and the shared-gradient channels between neighbours.
-    let (mut in_tx, mut in_rx): (Vec<_>, Vec<_>) = (0..units).map(|_| sync_channel::<Activation>(2)).map(|(t, r)| (Some(t), Some(r))).unzip();
-    let mut up: Vec<LinkEnds> = (0..units).map(|_| (None, None)).collect();
-    let mut down: Vec<LinkEnds> = (0..units).map(|_| (None, None)).collect();
-    for j in 0..units {
-        if schedule.shares_top[j] {
-            let (t, r) = channel();
-            up[j].0 = Some(t); // j -> j+1
-            up[j + 1].1 = Some(r);
-            let (t, r) = channel();
-            down[j + 1].0 = Some(t); // j+1 -> j
-            down[j].1 = Some(r);
-        }
-    }
+    let units = workers.len();
+    // Inputs are bounded (a fast unit does not run far ahead); gradient links are not.
+    let (input_tx, input_rx): (Vec<_>, Vec<_>) = (0..units).map(|_| sync_channel::<Activation>(2)).unzip();
+    let (upper_tx, upper_rx): (Vec<_>, Vec<_>) = (0..units).map(|_| channel::<SharedGrads>()).unzip();
+    let (lower_tx, lower_rx): (Vec<_>, Vec<_>) = (0..units).map(|_| channel::<SharedGrads>()).unzip();
     let (rep_tx, rep_rx) = channel::<UnitBatch>();
-    let views_tx = in_tx[0].take().expect("the bottom unit's input");
+    let views_tx = input_tx[0].clone();
     let results = std::thread::scope(|s| {
         let mut handles = Vec::new();
-        for j in 0..units {
-            let links = Links {
-                input: in_rx[j].take().expect("one input per unit"),
-                up_act: (j + 1 < units).then(|| in_tx[j + 1].take().expect("one sender per unit")),
-                to_upper: up[j].0.take(),
-                from_upper: down[j].1.take(),
-                to_lower: down[j].0.take(),
-                from_lower: up[j].1.take(),
+        for ((j, w), ((input, from_upper), from_lower)) in workers.into_iter().enumerate().zip(input_rx.into_iter().zip(upper_rx).zip(lower_rx)) {
+            let ends = Ends {
+                input,
+                from_upper,
+                from_lower,
+                up_input: input_tx.get(j + 1).cloned(),
+                up_from_lower: lower_tx.get(j + 1).cloned(),
+                down_from_upper: j.checked_sub(1).map(|k| upper_tx[k].clone()),
                 reports: rep_tx.clone(),
             };
-            let worker = UnitWorker::new(plan, schedule, j, UnitNet::of(net, plan, j), optim.clone(), config, device, first_step, n);
-            handles.push(s.spawn(move || single_threaded(|| work(worker, links, n))));
+            handles.push(s.spawn(move || single_threaded(|| work(w, ends))));
         }
-        drop(rep_tx);
+        drop((rep_tx, input_tx, upper_tx, lower_tx));
         s.spawn(move || {
             for b in 0..n {
                 if views_tx.send(Activation::from(views(b))).is_err() {
@@ -161,28 +104,16 @@ pub fn run(
                 }
             }
         });
-        // Collect reports; a batch is complete when every unit has reported it.
-        let mut pending: Vec<Vec<Option<UnitBatch>>> = vec![vec![None; units]; n];
-        let mut complete = vec![0usize; n];
-        let mut emitted = 0;
         while let Ok(r) = rep_rx.recv() {
-            let b = r.batch;
-            let u = r.unit;
-            pending[b][u] = Some(r);
-            complete[b] += 1;
-            while emitted < n && complete[emitted] == units {
-                let row: Vec<UnitBatch> = pending[emitted].iter_mut().map(|r| r.take().expect("complete")).collect();
-                on_batch(emitted, &row, started.elapsed().as_secs_f64());
-                emitted += 1;
-            }
+            on_report(r);
         }
         handles.into_iter().map(|h| h.join()).collect::<Vec<_>>()
     });
-    let mut parts = Vec::with_capacity(units);
+    let mut done = Vec::with_capacity(units);
     let mut first_err = None;
     for (j, r) in results.into_iter().enumerate() {
         match r {
-            Ok(Ok(p)) => parts.push(p),
+            Ok(Ok(w)) => done.push(w),
             Ok(Err(Stop::Own(e))) => {
                 first_err.get_or_insert(e);
             }
@@ -195,25 +126,22 @@ pub fn run(
     if let Some(e) = first_err {
         return Err(e);
     }
-    if parts.len() != units {
+    if done.len() != units {
         return Err(Error::Device("a unit stopped without an error".into()));
     }
     // Copies of a shared stage: the lower unit's after its last update against the owner's
     // after the same number of updates.
     let mut copy_gap = 0f32;
-    for j in 0..units {
-        if schedule.shares_top[j] {
-            if let Some(owner) = &parts[j + 1].2 {
-                let copy = flat_params(parts[j].0.stages.last().expect("a unit has stages"));
-                for (a, b) in copy.into_iter().zip(owner.iter().cloned()) {
-                    let d = crate::device::floats((a - b).abs().max().try_into_data())?;
-                    copy_gap = copy_gap.max(d.first().copied().unwrap_or(f32::NAN));
-                }
+    for j in 0..units.saturating_sub(1) {
+        if let (true, Some(owner)) = (done[j].shares_top(), done[j + 1].bottom_before_last()) {
+            let copy = flat_params(done[j].top_stage());
+            for (a, b) in copy.into_iter().zip(owner.iter().cloned()) {
+                let d = crate::device::floats((a - b).abs().max().try_into_data())?;
+                copy_gap = copy_gap.max(d.first().copied().unwrap_or(f32::NAN));
             }
         }
     }
-    let parts = parts.into_iter().map(|(net, optim, _)| (net, optim)).collect();
-    Ok(Outcome { parts, copy_gap })
+    Ok(Outcome { parts: done.into_iter().map(UnitWorker::finish).collect(), copy_gap })
 }
 
 /// Run `f` with burn's CPU kernels on one thread (its own rayon pool), so units do not

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use burn::optim::{ModuleOptimizer, MultiGradientsParams};
 use burn::prelude::*;
-use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
 use crate::checkpoint::{Contents, Snapshot};
@@ -17,49 +16,9 @@ use crate::data::{Loader, Splits};
 use crate::error::{Error, Result};
 use crate::memory::MemoryProbe;
 use crate::method::{plan_for, Plan, StepRun, UnitNet, UnitStep};
+use crate::worker::{load_units, Collector, UnitRecord, UnitWorker};
 use crate::model::{seeded, ArchSpec, Network};
-
-/// What one training step did.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct StepReport {
-    /// 1-based count of steps completed.
-    pub step: usize,
-    /// One loss per local unit (SimCLR: one), bottom to top.
-    pub losses: Vec<f32>,
-    /// Names of the units, e.g. `res2` (GIM) or `res2+res3` (LoCo).
-    pub units: Vec<String>,
-    pub lr: f64,
-    pub seconds: f64,
-    pub images_per_sec: f64,
-    /// Images seen so far (the shared x-axis of the comparison plot).
-    pub images_seen: usize,
-    /// Epochs completed after this step (images seen / training images).
-    #[serde(default)]
-    pub epoch: f64,
-    /// Seconds the step waited for its batch of views (0 when the loader kept up).
-    #[serde(default)]
-    pub data_wait_seconds: f64,
-    /// Where the step's time went, per unit (bottom to top).
-    pub phases: Vec<UnitPhases>,
-    /// Peak memory of the step above what was live when it started (bytes), when the trainer
-    /// measures memory ([`Trainer::measure_memory`]).
-    #[serde(default)]
-    pub peak_bytes: Option<u64>,
-}
-
-/// Wall time of one unit's parts of a step (see [`crate::method::UnitUpdate`] for what the
-/// times mean on a GPU).
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct UnitPhases {
-    pub forward_seconds: f64,
-    pub backward_seconds: f64,
-    /// The optimizer update of the parameters this unit completed.
-    pub update_seconds: f64,
-    /// Peak memory while this unit ran (forward, backward, update), above what was live when
-    /// the step started; the unit with the largest sets the step's peak.
-    #[serde(default)]
-    pub peak_bytes: Option<u64>,
-}
+pub use crate::step::{StepReport, UnitPhases};
 
 /// What [`Trainer::run_parallel`] did.
 #[derive(Clone, Debug)]
@@ -353,43 +312,40 @@ impl Trainer {
     /// Run `n` steps with every local unit on its own thread (GIM and LoCo; SimCLR is one
     /// unit), calling `on_step` as each step completes in every unit. GIM's parameters come out
     /// exactly as [`Trainer::run`]'s; LoCo's shared stages follow the pipelined schedule
-    /// ([`crate::method::pipeline`]). A step's `seconds` is the time since the step before it
-    /// completed (the pipeline's throughput). On error the trainer is left as before the call.
+    /// ([`crate::worker`]). A step's `seconds` is the time since the step before it completed
+    /// (the pipeline's throughput). On error the trainer is left as before the call.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn run_parallel(&mut self, n: usize, mut on_step: impl FnMut(&StepReport)) -> Result<ParallelRun> {
-        let schedule = self.plan.schedule(self.spec.stages.len())?;
+        let workers = self.unit_workers(n)?;
+        let mut collect = self.collector(n);
         let first = self.step;
-        let names = self.unit_names();
         let loader = &self.loader;
         let views = |b: usize| loader.views(first + b);
-        let mut last = 0.0;
         let mut reports = Vec::with_capacity(n);
-        let cfg = &self.config;
-        let out = crate::parallel::run(&self.plan, &schedule, &self.net, &self.optim, cfg, &self.device, first, n, &views, |b, row, at| {
-            let seconds = at - last;
-            last = at;
-            let r = StepReport {
-                step: first + b + 1,
-                losses: row.iter().map(|u| u.loss).collect(),
-                units: names.clone(),
-                lr: crate::optim::learning_rate(cfg, first + b),
-                seconds,
-                images_per_sec: cfg.batch as f64 / seconds.max(1e-9),
-                images_seen: self.images_seen + (b + 1) * cfg.batch,
-                epoch: loader.sampler().epochs_after(first + b + 1),
-                data_wait_seconds: 0.0,
-                phases: row
-                    .iter()
-                    .map(|u| UnitPhases { forward_seconds: u.forward_seconds, backward_seconds: u.backward_seconds, update_seconds: u.update_seconds, peak_bytes: None })
-                    .collect(),
-                peak_bytes: None,
-            };
-            on_step(&r);
-            reports.push(r);
+        collect.start();
+        let out = crate::parallel::run(workers, n, &views, |r| {
+            for step in collect.add(r) {
+                on_step(&step);
+                reports.push(step);
+            }
         })?;
         self.check_data()?;
         self.adopt_units(out.parts, n)?;
-        Ok(ParallelRun { reports, seconds: last, copy_gap: out.copy_gap })
+        Ok(ParallelRun { reports, seconds: collect.seconds(), copy_gap: out.copy_gap })
+    }
+
+    /// One [`UnitWorker`] per unit of this trainer's plan, from its current state, for `n`
+    /// batches (or why its method cannot run that way).
+    pub fn unit_workers(&self, n: usize) -> Result<Vec<UnitWorker>> {
+        let schedule = self.plan.schedule(self.spec.stages.len())?;
+        Ok((0..self.plan.units.len())
+            .map(|j| UnitWorker::new(&self.plan, &schedule, j, UnitNet::of(&self.net, &self.plan, j), self.optim.clone(), &self.config, &self.device, self.step, n))
+            .collect())
+    }
+
+    /// The collector of a parallel run of `n` steps from this trainer's current step.
+    pub fn collector(&self, n: usize) -> Collector {
+        Collector::new(&self.config, self.unit_names(), self.loader.sampler().clone(), self.step, self.images_seen, n)
     }
 
     /// Take the outcome of a parallel run of `steps` steps (each unit's modules and optimizer,
@@ -400,7 +356,7 @@ impl Trainer {
         if parts.len() != self.plan.units.len() {
             return Err(Error::Config(format!("a parallel run returned {} units; this plan has {}", parts.len(), self.plan.units.len())));
         }
-        let (net, optim) = crate::method::pipeline::merge(&self.plan, &schedule, &self.config, parts)?;
+        let (net, optim) = crate::method::units::merge(&self.plan, &schedule, &self.config, parts)?;
         self.net = net;
         self.optim = optim;
         self.step += steps;
@@ -408,25 +364,11 @@ impl Trainer {
         Ok(())
     }
 
-    /// Each unit's modules and optimizer from the bytes [`UnitWorker::finish_bytes`] gave
-    /// (model record, optimizer record), checked against this trainer's plan.
-    ///
-    /// [`UnitWorker::finish_bytes`]: crate::method::UnitWorker::finish_bytes
-    pub fn units_from_bytes(&self, parts: Vec<(Vec<u8>, Vec<u8>)>) -> Result<Vec<(UnitNet, ModuleOptimizer)>> {
-        use burn::store::ModuleRecord;
-        use burn::tensor::Bytes;
-        parts
-            .into_iter()
-            .enumerate()
-            .map(|(j, (model, optim))| {
-                let bad = |what: &str, e: &dyn std::fmt::Debug| Error::Checkpoint(format!("unit {j}'s {what} from its worker: {e:?}"));
-                let template = UnitNet::of(&self.net, &self.plan, j);
-                let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(model)).map_err(|e| bad("weights", &e))?;
-                let net = template.try_load_record(record).map_err(|e| bad("weights", &e))?;
-                let optim = crate::optim::build(&self.config).from_bytes(Bytes::from_bytes_vec(optim)).map_err(|e| bad("optimizer state", &e))?;
-                Ok((net, optim))
-            })
-            .collect()
+    /// [`Trainer::adopt_units`] from the records each unit's worker handed back
+    /// ([`UnitWorker::finish_record`]; the page's Web Workers), checked against this plan.
+    pub fn adopt_unit_records(&mut self, records: Vec<UnitRecord>, steps: usize) -> Result<()> {
+        let parts = load_units(records, &self.net, &self.plan, &self.config)?;
+        self.adopt_units(parts, steps)
     }
 
     /// The network in evaluation mode (BatchNorm uses running statistics, no autodiff).

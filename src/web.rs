@@ -15,7 +15,7 @@ use crate::data::cifar::{self, load_archive_from};
 use crate::data::Splits;
 use crate::error::Error;
 use crate::eval::{evaluate_async, EvalOptions};
-use crate::method::{Activation, SharedGrads, UnitWorker};
+use crate::worker::{Activation, Collector, Incoming, Need, Outgoing, SharedGrads, UnitBatch, UnitRecord, UnitWorker};
 use crate::train::Trainer;
 
 // Every allocation of the module is counted, so the page can show each method's measured step
@@ -376,9 +376,13 @@ impl Lab {
     /// bytes its worker's `UnitRunner.finish()` gave. Nothing changes unless every unit loads.
     #[wasm_bindgen(js_name = adoptUnits)]
     pub fn adopt_units(&mut self, models: Vec<js_sys::Uint8Array>, optims: Vec<js_sys::Uint8Array>, steps: u32) -> Result<(), JsError> {
-        let parts = models.into_iter().zip(optims).map(|(m, o)| (m.to_vec(), o.to_vec())).collect();
-        let units = self.trainer.units_from_bytes(parts).map_err(js_err)?;
-        self.trainer.adopt_units(units, steps as usize).map_err(js_err)
+        let records = models.into_iter().zip(optims).map(|(m, o)| UnitRecord { model: m.to_vec(), optim: o.to_vec() }).collect();
+        self.trainer.adopt_unit_records(records, steps as usize).map_err(js_err)
+    }
+
+    /// The collector of a parallel run of `steps` steps from this trainer's step.
+    pub fn collector(&self, steps: u32) -> StepCollector {
+        StepCollector { inner: self.trainer.collector(steps as usize) }
     }
 
     #[wasm_bindgen(getter)]
@@ -427,13 +431,8 @@ fn activation_js(a: Activation) -> Result<JsValue, JsError> {
     object(&[("values", js_sys::Float32Array::from(&a.values[..]).into()), ("shape", to_js(&a.shape)?)])
 }
 
-fn shared_js(g: &SharedGrads) -> Result<JsValue, JsError> {
-    let (values, present) = g.flatten();
-    object(&[("values", js_sys::Float32Array::from(&values[..]).into()), ("present", js_sys::Uint8Array::from(&present[..]).into())])
-}
-
-/// One local unit of a parallel run, in its own Web Worker (`www/unit-worker.js` drives it
-/// in the order [`crate::method::pipeline`] documents; messages are typed arrays).
+/// One local unit of a parallel run, in its own Web Worker: `www/unit-worker.js` answers
+/// `need()` and delivers what `give*` sends; the protocol itself is [`crate::worker`]'s.
 #[wasm_bindgen]
 pub struct UnitRunner {
     worker: Option<UnitWorker>,
@@ -452,72 +451,101 @@ impl UnitRunner {
         self.worker.as_mut().ok_or_else(|| js_err("this unit has finished"))
     }
 
-    /// A neighbour's shared-stage message for the top (or bottom) stage; none when undefined.
-    fn message(&mut self, top: bool, values: Option<Vec<f32>>, present: Option<Vec<u8>>) -> Result<Option<SharedGrads>, JsError> {
-        match (values, present) {
-            (Some(v), Some(p)) => Ok(Some(self.w()?.unflatten(top, &v, &p).map_err(js_err)?)),
-            _ => Ok(None),
+    /// What the unit waits for: `input` (views or the activation from below), `upper` / `lower`
+    /// (a neighbour's shared-stage gradient) or `done`.
+    pub fn need(&self) -> String {
+        match self.worker.as_ref().map_or(Need::Done, |w| w.need()) {
+            Need::Input => "input",
+            Need::FromUpper => "upper",
+            Need::FromLower => "lower",
+            Need::Done => "done",
         }
+        .into()
     }
 
-    #[wasm_bindgen(getter, js_name = sharesTop)]
-    pub fn shares_top(&self) -> bool {
-        self.worker.as_ref().is_some_and(|w| w.shares_top())
-    }
-
-    #[wasm_bindgen(getter, js_name = sharesBottom)]
-    pub fn shares_bottom(&self) -> bool {
-        self.worker.as_ref().is_some_and(|w| w.shares_bottom())
-    }
-
-    /// Forward pass on `values` of `shape` ([2N, C, H, W]); resolves to the activation for
-    /// the unit above (`{values, shape}`) or undefined for the top unit.
-    pub fn forward(&mut self, values: Vec<f32>, shape: Vec<u32>) -> Result<JsValue, JsError> {
+    /// Its input, `values` of `shape` ([2N, C, H, W]). `send(message)` is called with each
+    /// message as soon as it is ready: `{to: 'upper' | 'lower' | 'page', kind: 'act' | 'grad' |
+    /// 'report', ...}` (`values` and `shape` or `present`, or `report`).
+    #[wasm_bindgen(js_name = giveInput)]
+    pub fn give_input(&mut self, values: Vec<f32>, shape: Vec<u32>, send: &js_sys::Function) -> Result<(), JsError> {
         let shape: [usize; 4] = match shape[..] {
             [a, b, c, d] if (a * b * c * d) as usize == values.len() => [a as usize, b as usize, c as usize, d as usize],
             _ => return Err(js_err(Error::Config(format!("an input of {} values does not have shape {shape:?}", values.len())))),
         };
-        let w = self.w()?;
-        let x = Activation { shape, values }.into_tensor(&w.device().clone().inner());
-        match w.forward(x) {
-            Some(a) => activation_js(a),
-            None => Ok(JsValue::UNDEFINED),
-        }
+        self.give(Incoming::Input(Activation { shape, values }), send)
     }
 
-    /// Backward pass and this unit's own update: `{report, toUpper?, toLower?}`, the last two
-    /// `{values, present}` for the neighbours.
-    pub fn backward(&mut self) -> Result<JsValue, JsError> {
-        let out = self.w()?.backward().map_err(js_err)?;
-        let mut pairs = vec![("report", to_js(&out.report)?)];
-        if let Some(g) = &out.to_upper {
-            pairs.push(("toUpper", shared_js(g)?));
-        }
-        if let Some(g) = &out.to_lower {
-            pairs.push(("toLower", shared_js(g)?));
-        }
-        object(&pairs)
+    /// A neighbour's shared-stage gradient (`{values, present}` flattened): from the unit above
+    /// when `fromUpper`, else from the unit below. `send` as for [`UnitRunner::give_input`].
+    #[wasm_bindgen(js_name = giveGrad)]
+    pub fn give_grad(&mut self, from_upper: bool, values: Vec<f32>, present: Vec<u8>, send: &js_sys::Function) -> Result<(), JsError> {
+        let g = self.w()?.unflatten(from_upper, &values, &present).map_err(js_err)?;
+        self.give(if from_upper { Incoming::FromUpper(g) } else { Incoming::FromLower(g) }, send)
     }
 
-    /// Update the shared top stage with the unit above's message (undefined before it has one).
-    #[wasm_bindgen(js_name = settleTop)]
-    pub fn settle_top(&mut self, values: Option<Vec<f32>>, present: Option<Vec<u8>>) -> Result<(), JsError> {
-        let msg = self.message(true, values, present)?;
-        self.w()?.settle_top(msg).map_err(js_err)
+    fn give(&mut self, msg: Incoming, send: &js_sys::Function) -> Result<(), JsError> {
+        let mut out = |o: Outgoing| -> crate::Result<()> {
+            let m = outgoing_js(o).map_err(|e| Error::Device(format!("cannot build a message: {e:?}")))?;
+            send.call1(&JsValue::NULL, &m).map(|_| ()).map_err(|e| Error::Device(format!("a message could not be sent: {e:?}")))
+        };
+        self.w()?.give(msg, &mut out).map_err(js_err)
     }
 
-    /// Update the owned bottom stage with the unit below's message (undefined after its last).
-    #[wasm_bindgen(js_name = settleBottom)]
-    pub fn settle_bottom(&mut self, values: Option<Vec<f32>>, present: Option<Vec<u8>>) -> Result<(), JsError> {
-        let msg = self.message(false, values, present)?;
-        self.w()?.settle_bottom(msg).map_err(js_err)
-    }
-
-    /// The unit's modules and optimizer after its last batch: `{model, optim}` (bytes for
-    /// `Lab.adoptUnits`).
+    /// The unit's modules and optimizer after its last batch: `{model, optim}` (burn's records
+    /// for `Lab.adoptUnits`).
     pub fn finish(&mut self) -> Result<JsValue, JsError> {
         let w = self.worker.take().ok_or_else(|| js_err("this unit has finished"))?;
-        let (model, optim) = w.finish_bytes().map_err(js_err)?;
-        object(&[("model", js_sys::Uint8Array::from(&model[..]).into()), ("optim", js_sys::Uint8Array::from(&optim[..]).into())])
+        let r = w.finish_record().map_err(js_err)?;
+        object(&[("model", js_sys::Uint8Array::from(&r.model[..]).into()), ("optim", js_sys::Uint8Array::from(&r.optim[..]).into())])
+    }
+}
+
+/// A message of [`Outgoing`] as the page routes it.
+fn outgoing_js(o: Outgoing) -> Result<JsValue, JsError> {
+    let s = |v: &str| JsValue::from_str(v);
+    match o {
+        Outgoing::Activation(a) => {
+            object(&[("to", s("upper")), ("kind", s("act")), ("values", js_sys::Float32Array::from(&a.values[..]).into()), ("shape", to_js(&a.shape)?)])
+        }
+        Outgoing::ToUpper(g) => shared_js("upper", &g),
+        Outgoing::ToLower(g) => shared_js("lower", &g),
+        Outgoing::Report(r) => object(&[("to", s("page")), ("kind", s("report")), ("report", to_js(&r)?)]),
+    }
+}
+
+fn shared_js(to: &str, g: &SharedGrads) -> Result<JsValue, JsError> {
+    let (values, present) = g.flatten();
+    object(&[
+        ("to", JsValue::from_str(to)),
+        ("kind", JsValue::from_str("grad")),
+        ("values", js_sys::Float32Array::from(&values[..]).into()),
+        ("present", js_sys::Uint8Array::from(&present[..]).into()),
+    ])
+}
+
+/// The page's side of a parallel run: turns the units' reports into step reports
+/// ([`crate::worker::Collector`]).
+#[wasm_bindgen]
+pub struct StepCollector {
+    inner: Collector,
+}
+
+#[wasm_bindgen]
+impl StepCollector {
+    /// Start the clock (every unit is ready).
+    pub fn start(&mut self) {
+        self.inner.start();
+    }
+
+    /// One unit's report (as its worker sent it); returns the step reports it completes.
+    pub fn add(&mut self, report: JsValue) -> Result<JsValue, JsError> {
+        let r: UnitBatch = serde_wasm_bindgen::from_value(report).map_err(|e| js_err(Error::Config(format!("bad unit report: {e}"))))?;
+        to_js(&self.inner.add(r))
+    }
+
+    /// Seconds from the start to the last completed step.
+    #[wasm_bindgen(getter)]
+    pub fn seconds(&self) -> f64 {
+        self.inner.seconds()
     }
 }

@@ -106,13 +106,13 @@ fn a_diverged_unit_stops_the_run_and_leaves_the_trainer_as_it_was() {
 }
 
 /// The page's path, natively on one thread: each unit built from a checkpoint bundle
-/// (`UnitWorker::from_bundle`), handed back as bytes (`finish_bytes`) and adopted by the
-/// trainer (`units_from_bytes`, `adopt_units`). For GIM no unit waits for another, so they can
+/// (`UnitWorker::from_snapshot`), driven by its protocol (`need`/`give`), handed back as
+/// records (`finish_record`) and adopted by the trainer (`adopt_unit_records`). For GIM no unit waits for another, so they can
 /// run one after the other over all batches; the result is the sequential engine's.
 #[test]
 fn units_built_from_a_bundle_and_returned_as_bytes_give_the_sequential_result() {
     use locolab::checkpoint::{read_bundle, Contents};
-    use locolab::method::{Activation, UnitWorker};
+    use locolab::worker::{Activation, Incoming, Need, Outgoing, UnitWorker};
     single_threaded(|| {
         let c = cfg(MethodKind::Gim);
         let mut seq = Trainer::new(c.clone(), common::cifar(), &Device::flex()).unwrap();
@@ -122,20 +122,25 @@ fn units_built_from_a_bundle_and_returned_as_bytes_give_the_sequential_result() 
         seq.run(4, |_| {}).unwrap();
         let bundle = page.snapshot(Contents::Full).and_then(|s| s.to_bundle()).unwrap();
         let mut inputs: Vec<Activation> = (0..4).map(|b| Activation::from(page.batch_views(1 + b))).collect();
-        let mut parts = Vec::new();
+        let mut records = Vec::new();
         for u in 0..page.plan().units.len() {
             let mut w = UnitWorker::from_snapshot(&read_bundle(&bundle, "test bundle").unwrap(), u, 4, &Device::flex()).unwrap();
             let mut next = Vec::new();
             for input in inputs {
-                let x = input.into_tensor(&w.device().clone().inner());
-                next.extend(w.forward(x));
-                w.backward().unwrap();
+                assert_eq!(w.need(), Need::Input);
+                w.give(Incoming::Input(input), &mut |out| {
+                    if let Outgoing::Activation(a) = out {
+                        next.push(a);
+                    }
+                    Ok(())
+                })
+                .unwrap();
             }
+            assert_eq!(w.need(), Need::Done);
             inputs = next;
-            parts.push(w.finish_bytes().unwrap());
+            records.push(w.finish_record().unwrap());
         }
-        let units = page.units_from_bytes(parts).unwrap();
-        page.adopt_units(units, 4).unwrap();
+        page.adopt_unit_records(records, 4).unwrap();
         assert_eq!(page.step_count(), 5);
         assert!(values(seq.network()) == values(page.network()), "parameters differ from the sequential run");
         assert!(features(&seq) == features(&page), "running statistics differ from the sequential run");

@@ -3,9 +3,9 @@
 // other groups are reached over MessagePorts; units in this group over in-worker queues, their
 // loops interleaving at every wait, so one worker per core serves any number of units.
 //
-// Each unit follows the library's schedule (src/method/pipeline.rs): per batch, forward
-// (activation up), backward (shared-stage gradients down and up), settle the shared top stage
-// with the unit above's gradient, settle the owned bottom stage with the unit below's.
+// The protocol lives in Rust (src/worker/): each unit says what it needs next (`need()`), this
+// file fetches it from the right port and routes what the unit sends. Nothing here knows the
+// order of a batch.
 const wasm = import('../pkg-cpu/locolab.js').then(async (mod) => {
   await mod.default();
   return mod;
@@ -68,22 +68,21 @@ async function unit(runner, j, steps, { feed, lower, upper }) {
   const fromFeed = feed ? inbox(feed) : null;
   const fromLower = lower ? inbox(lower) : null;
   const fromUpper = upper ? inbox(upper) : null;
-  const shared = (m) => (m ? [m.values, m.present] : [undefined, undefined]);
-  const send = (port, kind, m) => port.postMessage({ kind, ...m }, [m.values.buffer]);
-  if (runner.sharesBottom) runner.settleBottom(...shared(await fromLower('grad')));
-  for (let b = 0; b < steps; b++) {
-    const input = fromFeed ? await fromFeed('views') : await fromLower('act');
-    const act = runner.forward(input.values, input.shape);
-    if (act) send(upper, 'act', act);
-    const out = runner.backward();
-    if (out.toUpper) send(upper, 'grad', out.toUpper);
-    // The unit below stops after its last batch and needs none for ours.
-    if (out.toLower && b + 1 < steps) send(lower, 'grad', out.toLower);
-    if (runner.sharesTop) runner.settleTop(...shared(b === 0 ? null : await fromUpper('grad')));
-    if (runner.sharesBottom) runner.settleBottom(...shared(b + 1 < steps ? await fromLower('grad') : null));
-    self.postMessage({ kind: 'report', report: out.report });
-    // Let the other units of this worker (and incoming messages) run between batches.
-    await new Promise((r) => setTimeout(r, 0));
+  const ports = { upper, lower };
+  const send = (m) => {
+    if (m.to === 'page') self.postMessage({ kind: 'report', report: m.report });
+    else ports[m.to].postMessage(m, [m.values.buffer]);
+  };
+  for (let need = runner.need(); need !== 'done'; need = runner.need()) {
+    if (need === 'input') {
+      const input = fromFeed ? await fromFeed('views') : await fromLower('act');
+      runner.giveInput(input.values, input.shape, send);
+      // Let the other units of this worker (and incoming messages) run between batches.
+      await new Promise((r) => setTimeout(r, 0));
+    } else {
+      const m = need === 'upper' ? await fromUpper('grad') : await fromLower('grad');
+      runner.giveGrad(need === 'upper', m.values, m.present, send);
+    }
   }
   const part = runner.finish();
   runner.free();

@@ -131,34 +131,18 @@ async function stepParallel(l, steps) {
   const workers = unitWorkers(groups);
   const links = Array.from({ length: groups - 1 }, () => new MessageChannel());
   const feed = new MessageChannel();
-  const first = l.stepCount;
   const batch = l.config.batch;
-  const units = l.units;
+  const collector = l.collector(steps);
   return await new Promise((resolve, reject) => {
-    const rows = Array.from({ length: steps }, () => []);
     const reports = [];
     const parts = [];
-    let ready = 0, finished = 0, started = 0, last = 0, failedAlready = false;
+    let ready = 0, finished = 0, started = 0, failedAlready = false;
     const fail = (error) => {
       if (failedAlready) return;
       failedAlready = true;
       dropPool();
+      collector.free();
       reject(new Error(error));
-    };
-    const emit = () => {
-      while (reports.length < steps && rows[reports.length].filter(Boolean).length === n) {
-        const b = reports.length;
-        const row = rows[b];
-        const now = performance.now();
-        const seconds = (now - last) / 1000;
-        last = now;
-        reports.push({
-          step: first + b + 1, losses: row.map((r) => r.loss), units, lr: null, seconds,
-          images_per_sec: batch / Math.max(seconds, 1e-9), images_seen: (first + b + 1) * batch,
-          phases: row.map((r) => ({ forward_seconds: r.forward_seconds, backward_seconds: r.backward_seconds, update_seconds: r.update_seconds, peak_bytes: null })),
-          peak_bytes: null,
-        });
-      }
     };
     workers.forEach((w, g) => {
       w.onerror = (e) => fail(`a unit worker failed: ${e.message}`);
@@ -166,15 +150,19 @@ async function stepParallel(l, steps) {
         const m = e.data;
         if (m.kind === 'error') return fail(m.error);
         if (m.kind === 'ready' && ++ready === groups) {
-          started = last = performance.now();
+          started = performance.now();
+          collector.start();
           for (let b = 0; b < steps; b++) {
             const v = l.viewsAhead(b);
             feed.port1.postMessage({ kind: 'views', ...v }, [v.values.buffer]);
           }
         }
         if (m.kind === 'report') {
-          rows[m.report.batch][m.report.unit] = m.report;
-          emit();
+          try {
+            reports.push(...collector.add(m.report));
+          } catch (err) {
+            return fail(String(err?.message ?? err));
+          }
         }
         if (m.kind === 'done') {
           m.parts.forEach((p, k) => { parts[m.first + k] = p; });
@@ -185,6 +173,7 @@ async function stepParallel(l, steps) {
             } catch (err) {
               return fail(String(err?.message ?? err));
             }
+            collector.free();
             resolve({ reports, seconds, imagesPerSec: (steps * batch) / seconds, workers: groups });
           }
         }

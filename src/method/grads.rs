@@ -80,7 +80,7 @@ impl ModuleVisitor for Shapes {
 }
 
 /// The ids and shapes of a module's float parameters, in visiting order (the same order in
-/// every clone of the module: the layout of a [`super::pipeline::SharedGrads`] message).
+/// every clone of the module: the layout of a [`crate::worker::SharedGrads`] message).
 pub fn param_shapes<M: Module>(m: &M) -> Vec<(ParamId, Vec<usize>)> {
     let mut v = Shapes(Vec::new());
     m.visit(&mut v);

@@ -12,7 +12,7 @@ pub mod engine;
 pub mod gim;
 pub mod grads;
 pub mod loco;
-pub mod pipeline;
+pub mod units;
 pub mod simclr;
 
 use std::ops::Range;
@@ -26,7 +26,7 @@ use crate::model::{ArchSpec, BlockKind, Decoder, DecoderSpec, Network, Stage, St
 pub use catalogue::{catalogue, info, MethodInfo};
 pub use engine::{StepRun, UnitStep, UnitUpdate};
 pub use grads::{flat_params, grad_abs_sum, param_ids, param_shapes, remove_grad};
-pub use pipeline::{Activation, Schedule, SharedGrads, UnitBatch, UnitNet, UnitWorker};
+pub use units::{Schedule, UnitNet};
 
 pub use gim::Gim;
 pub use loco::Loco;

@@ -1,246 +1,28 @@
-//! Local units as independent workers: the pipelined schedule of GIM and LoCo.
-//!
-//! Each unit owns its stages (the stem too, for the bottom unit) and its decoder, with its own
-//! optimizer, and runs on its own worker (an OS thread natively, a Web Worker in the page). Unit
-//! `k` hands the detached output of the stage unit `k+1` reads to that unit and goes on with the
-//! next batch, so unit `k` works on batch `t` while unit `k+1` works on batch `t-1`.
-//!
-//! **GIM** shares nothing between units: a unit's input for batch `t` is the output of the
-//! unit below *before* that unit's update for `t` (as in the sequential engine), so the
-//! pipelined run gives exactly the parameters of the sequential one.
-//!
-//! **LoCo** shares one stage between neighbours: the lower unit holds a copy of its top stage,
-//! the upper unit (the stage's owner) the stage itself. Both copies apply the same update, the
-//! sum of both units' gradients, with the same optimizer state, so they stay identical. The
-//! schedule differs from the sequential one in one way: update `i+1` of a shared stage sums the
-//! lower unit's gradient on batch `i` and the upper unit's on batch `i-1`, both taken at the
-//! same weights (after update `i`); the sequential engine sums both units' gradients on the same
-//! batch. So the lower unit sees the shared stage one update behind the upper unit. At the start
-//! of a run the first update has only the lower unit's gradient, at its end the last only the
-//! upper unit's; a run split into several calls differs from one call at each split (GIM does
-//! not). The copy's BatchNorm running statistics come from the lower unit's batches and are
-//! not kept: the owner's stage, with its own statistics, is what the network keeps.
-//!
-//! The worker is a state machine driven by its transport in this order, per batch:
-//! [`UnitWorker::forward`] (send the returned activation up), [`UnitWorker::backward`] (send
-//! its shared-gradient messages down and up), [`UnitWorker::settle_top`] with the message from
-//! the unit above, [`UnitWorker::settle_bottom`] with the message from the unit below; an owner
-//! of a shared bottom stage first calls `settle_bottom` once before its first batch. Messages
-//! are plain `f32` values ([`Activation`], [`SharedGrads`]), so threads and Web Workers carry
-//! them alike (and, later, a transport between devices or machines).
+//! One unit of a parallel run: its modules, optimizer and the protocol's state machine.
 
 use burn::module::ParamId;
 use burn::optim::{GradientsParams, ModuleOptimizer, MultiGradientsParams};
 use burn::prelude::*;
-use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
-use super::grads::{grad_values, move_grad, param_ids, param_shapes, put_values, remove_grad};
-use super::{LocalUnit, Plan, TopStage};
+use super::{Activation, Incoming, Need, Outgoing, SharedGrads, UnitBatch};
 use crate::config::TrainConfig;
 use crate::error::{Error, Result};
 use crate::loss::nt_xent;
-use crate::model::{Decoder, Network, Stage, Stem};
+use crate::method::grads::{flat_params, grad_values, move_grad, param_ids, param_shapes, put_values, remove_grad};
+use crate::method::{plan_for, LocalUnit, Plan, Schedule, TopStage, UnitNet};
+use crate::model::{ArchSpec, Network};
 
-/// How a plan's units connect when they run as workers.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Schedule {
-    /// Per unit: the stage of the unit below it whose output is its input (`None`: the stem).
-    pub input_stage: Vec<Option<usize>>,
-    /// Per unit: whether its bottom stage is also the top stage of the unit below (it owns it).
-    pub shares_bottom: Vec<bool>,
-    /// Per unit: whether its top stage is owned by the unit above (it holds a copy).
-    pub shares_top: Vec<bool>,
-    /// Per stage: the unit whose copy the network keeps.
-    pub stage_owner: Vec<usize>,
-}
-
-impl Plan {
-    /// How the units connect as workers, or why this plan cannot run that way.
-    pub fn schedule(&self, stages: usize) -> Result<Schedule> {
-        if !self.copies.is_empty() {
-            return Err(Error::Config(
-                "parallel units do not support LoCo's soft sharing: each lower unit trains its own copy tied to the stage by an \
-                 L2 term, which needs both weights every step; use sharing hard, upper-only or blocks:<n>"
-                    .into(),
-            ));
-        }
-        let n = self.units.len();
-        if self.units.first().map(|u| u.stages.start) != Some(0) {
-            return Err(Error::Config("the bottom unit must start at the stem".into()));
-        }
-        let mut input_stage = vec![None; n];
-        for j in 1..n {
-            let s = self.units[j].stages.start - 1;
-            let below = &self.units[j - 1];
-            let full = s != below.top_stage() || matches!(below.top, TopStage::Whole | TopStage::ReadOnly);
-            if !below.stages.contains(&s) || !full {
-                return Err(Error::Config(format!("unit {j} reads stage {s}, which the unit below it does not compute in full")));
-            }
-            input_stage[j] = Some(s);
-        }
-        let mut stage_owner = vec![usize::MAX; stages];
-        for s in 0..stages {
-            let holders: Vec<usize> = (0..n).filter(|&u| self.units[u].stages.contains(&s)).collect();
-            match holders[..] {
-                [u] => stage_owner[s] = u,
-                [lo, hi] if hi == lo + 1 && self.units[lo].top_stage() == s && self.units[hi].stages.start == s => stage_owner[s] = hi,
-                [] => return Err(Error::Config(format!("no unit trains stage {s}"))),
-                _ => return Err(Error::Config(format!("stage {s} is shared by units {holders:?}; parallel units share a stage between two neighbours only"))),
-            }
-        }
-        let shares_bottom = (0..n).map(|j| j > 0 && self.units[j - 1].stages.contains(&self.units[j].stages.start)).collect();
-        let shares_top = (0..n).map(|j| j + 1 < n && self.units[j + 1].stages.contains(&self.units[j].top_stage())).collect();
-        Ok(Schedule { input_stage, shares_bottom, shares_top, stage_owner })
-    }
-}
-
-/// One unit's modules: the stem (bottom unit only), its stages bottom to top, its decoder.
-#[derive(Module, Debug)]
-pub struct UnitNet {
-    pub stem: Option<Stem>,
-    pub stages: Vec<Stage>,
-    pub head: Decoder,
-}
-
-impl UnitNet {
-    /// Unit `u`'s modules, copied out of `net` (parameter ids are kept, so gradients, optimizer
-    /// state and the merge back into a [`Network`] line up).
-    pub fn of(net: &Network, plan: &Plan, u: usize) -> Self {
-        let unit = &plan.units[u];
-        Self {
-            stem: (unit.stages.start == 0).then(|| net.stem.clone()),
-            stages: unit.stages.clone().map(|s| net.stages[s].clone()).collect(),
-            head: net.heads[u].clone(),
-        }
-        .private()
-    }
-
-    /// The same modules with BatchNorm running statistics of their own. burn's `RunningState`
-    /// is shared by every clone of a module and keeps one pending update per thread, averaged
-    /// with the others' at the next read: a unit on its own thread must neither share it with
-    /// the other copy of a shared stage nor leave a pending update of a thread that has ended.
-    /// `valid` commits the pending updates into a fresh state; `train` turns autodiff back on.
-    /// Call it on the worker's thread when the worker finishes.
-    pub fn private(self) -> Self {
-        self.valid().train()
-    }
-}
-
-/// Put each worker's owned modules back into a network: the stem from the bottom unit, each
-/// stage from its owner, each decoder from its unit.
-pub fn merge_units(plan: &Plan, schedule: &Schedule, units: Vec<UnitNet>) -> Network {
-    let mut stem = None;
-    let mut stages: Vec<Option<Stage>> = (0..schedule.stage_owner.len()).map(|_| None).collect();
-    let mut heads = Vec::with_capacity(units.len());
-    for (u, unit) in units.into_iter().enumerate() {
-        if unit.stem.is_some() {
-            stem = unit.stem;
-        }
-        for (s, stage) in plan.units[u].stages.clone().zip(unit.stages) {
-            if schedule.stage_owner[s] == u {
-                stages[s] = Some(stage);
-            }
-        }
-        heads.push(unit.head);
-    }
-    Network {
-        stem: stem.expect("the bottom unit holds the stem"),
-        stages: stages.into_iter().map(|s| s.expect("every stage has an owner")).collect(),
-        heads,
-        copies: Vec::new(),
-    }
-}
-
-/// The network and optimizer after a parallel run, from each unit's modules and optimizer:
-/// every module and every parameter's optimizer state from the unit that owns it.
-pub fn merge(plan: &Plan, schedule: &Schedule, config: &TrainConfig, parts: Vec<(UnitNet, ModuleOptimizer)>) -> Result<(Network, ModuleOptimizer)> {
-    let mut optims = Vec::with_capacity(parts.len());
-    let mut nets = Vec::with_capacity(parts.len());
-    for (j, (unit_net, optim)) in parts.into_iter().enumerate() {
-        let ids = |m: Vec<(ParamId, usize)>| m.into_iter().map(|(id, _)| id.val());
-        let mut owned: std::collections::HashSet<u64> = ids(param_ids(&unit_net.head)).collect();
-        if let Some(stem) = &unit_net.stem {
-            owned.extend(ids(param_ids(stem)));
-        }
-        for (s, stage) in plan.units[j].stages.clone().zip(&unit_net.stages) {
-            if schedule.stage_owner[s] == j {
-                owned.extend(ids(param_ids(stage)));
-            }
-        }
-        optims.push((optim, owned));
-        nets.push(unit_net);
-    }
-    Ok((merge_units(plan, schedule, nets), crate::optim::merge(config, optims)?))
-}
-
-/// A tensor between workers: shape and `f32` values (an activation, or a batch of views).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Activation {
-    pub shape: [usize; 4],
-    pub values: Vec<f32>,
-}
-
-impl Activation {
-    pub fn of(t: Tensor<4>) -> Self {
-        let shape = t.dims();
-        Self { shape, values: t.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 activation") }
-    }
-    pub fn into_tensor(self, device: &Device) -> Tensor<4> {
-        Tensor::from_data(TensorData::new(self.values, self.shape), device)
-    }
-}
-
-impl From<crate::data::augment::Views> for Activation {
-    /// A batch of views as the bottom unit's input ([2N, 3, side, side]).
-    fn from(v: crate::data::augment::Views) -> Self {
-        Self { shape: [2 * v.n, 3, v.side, v.side], values: v.data }
-    }
-}
-
-/// One unit's gradient for a shared stage: per parameter of the stage (in visiting order, the
-/// same in both copies) its values, or `None` where this unit's loss does not reach it
-/// (LoCo `upper-only`, `blocks:<n>`).
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct SharedGrads {
-    pub parts: Vec<Option<Vec<f32>>>,
-}
-
-impl SharedGrads {
-    /// All parameters' values back to back, and which parameters are present (the page's
-    /// transferable form).
-    pub fn flatten(&self) -> (Vec<f32>, Vec<u8>) {
-        let mut values = Vec::new();
-        let mut present = Vec::with_capacity(self.parts.len());
-        for p in &self.parts {
-            present.push(p.is_some() as u8);
-            if let Some(v) = p {
-                values.extend_from_slice(v);
-            }
-        }
-        (values, present)
-    }
-}
-
-/// What one unit did with one batch (times in seconds).
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct UnitBatch {
-    pub unit: usize,
-    /// Index of the batch within the run (0-based).
-    pub batch: usize,
-    pub loss: f32,
-    pub forward_seconds: f64,
-    pub backward_seconds: f64,
-    pub update_seconds: f64,
-}
-
-/// The messages [`UnitWorker::backward`] produces for the neighbours.
-pub struct Backward {
-    pub report: UnitBatch,
-    /// For the unit above: this unit's gradient for the stage it shares with it.
-    pub to_upper: Option<SharedGrads>,
-    /// For the unit below: this unit's gradient for the stage it shares with it.
-    pub to_lower: Option<SharedGrads>,
+/// Where a unit is in the protocol (see [`crate::worker`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// The owner of a shared bottom stage, before its first batch: needs the unit below's
+    /// gradient on that unit's first batch.
+    Prime,
+    Input,
+    Upper,
+    Lower,
+    Done,
 }
 
 /// One unit of a plan running on its own: its modules, its optimizer, its part of the schedule.
@@ -267,6 +49,37 @@ pub struct UnitWorker {
     held_bottom: Option<GradientsParams>,
     /// Seconds spent in `settle_*` for the last batch (added to its update time).
     settle_seconds: f64,
+    phase: Phase,
+    /// The running batch's report, sent once its shared stages are settled.
+    report: Option<UnitBatch>,
+    /// The owned bottom stage's values before its last (owner-only) update, to compare with the
+    /// lower unit's copy after the same number of updates.
+    bottom_before_last: Option<Vec<Tensor<1>>>,
+}
+
+/// A finished unit's modules and optimizer as burn's records (what a Web Worker hands back).
+pub struct UnitRecord {
+    pub model: Vec<u8>,
+    pub optim: Vec<u8>,
+}
+
+/// Each unit's modules and optimizer from its [`UnitRecord`], checked against `net`'s units
+/// under `plan` (unit order).
+pub fn load_units(records: Vec<UnitRecord>, net: &Network, plan: &Plan, config: &TrainConfig) -> Result<Vec<(UnitNet, ModuleOptimizer)>> {
+    use burn::store::ModuleRecord;
+    use burn::tensor::Bytes;
+    records
+        .into_iter()
+        .enumerate()
+        .map(|(j, r)| {
+            let bad = |what: &str, e: &dyn std::fmt::Debug| Error::Checkpoint(format!("unit {j}'s {what} from its worker: {e:?}"));
+            let template = UnitNet::of(net, plan, j);
+            let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(r.model)).map_err(|e| bad("weights", &e))?;
+            let net = template.try_load_record(record).map_err(|e| bad("weights", &e))?;
+            let optim = crate::optim::build(config).from_bytes(Bytes::from_bytes_vec(r.optim)).map_err(|e| bad("optimizer state", &e))?;
+            Ok((net, optim))
+        })
+        .collect()
 }
 
 impl UnitWorker {
@@ -307,7 +120,98 @@ impl UnitWorker {
             held_top: None,
             held_bottom: None,
             settle_seconds: 0.0,
+            phase: if steps == 0 {
+                Phase::Done
+            } else if schedule.shares_bottom[u] {
+                Phase::Prime
+            } else {
+                Phase::Input
+            },
+            report: None,
+            bottom_before_last: None,
         }
+    }
+
+    /// The message this unit waits for next.
+    pub fn need(&self) -> Need {
+        match self.phase {
+            Phase::Input => Need::Input,
+            Phase::Upper => Need::FromUpper,
+            Phase::Prime | Phase::Lower => Need::FromLower,
+            Phase::Done => Need::Done,
+        }
+    }
+
+    /// Take the message [`UnitWorker::need`] asked for, calling `send` with each message to
+    /// send as soon as it is ready (the activation before the backward pass, so the unit above
+    /// starts at once). An error (a non-finite loss, a message out of turn or of the wrong
+    /// shape, a failed send) stops the unit with the running batch's update unapplied.
+    pub fn give(&mut self, msg: Incoming, send: &mut dyn FnMut(Outgoing) -> Result<()>) -> Result<()> {
+        let need = self.need();
+        if msg.answers() != need {
+            return Err(Error::Config(format!("unit {} waits for {need:?}, not {:?}", self.unit, msg.answers())));
+        }
+        match msg {
+            Incoming::FromLower(g) if self.phase == Phase::Prime => {
+                self.settle_bottom(Some(g))?;
+                self.phase = Phase::Input;
+            }
+            Incoming::Input(a) => {
+                let x = a.into_tensor(&self.device.clone().inner());
+                if let Some(act) = self.forward(x) {
+                    send(Outgoing::Activation(act))?;
+                }
+                let (report, to_upper, to_lower) = self.backward()?;
+                self.report = Some(report);
+                if let Some(g) = to_upper {
+                    send(Outgoing::ToUpper(g))?;
+                }
+                // The unit below stops after its last batch and needs none for ours.
+                if let Some(g) = to_lower.filter(|_| self.done < self.steps) {
+                    send(Outgoing::ToLower(g))?;
+                }
+                if self.top.is_some() {
+                    if self.done == 1 {
+                        // The unit above has run no batch yet: nothing to wait for.
+                        self.settle_top(None)?;
+                    } else {
+                        self.phase = Phase::Upper;
+                        return Ok(());
+                    }
+                }
+                self.after_top(send)?;
+            }
+            Incoming::FromUpper(g) => {
+                self.settle_top(Some(g))?;
+                self.after_top(send)?;
+            }
+            Incoming::FromLower(g) => {
+                self.settle_bottom(Some(g))?;
+                self.end_batch(send)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// After the top stage is settled: settle the bottom one (waiting for the unit below's
+    /// gradient on its next batch, none after its last), then end the batch.
+    fn after_top(&mut self, send: &mut dyn FnMut(Outgoing) -> Result<()>) -> Result<()> {
+        if self.bottom.is_some() {
+            if self.done < self.steps {
+                self.phase = Phase::Lower;
+                return Ok(());
+            }
+            self.bottom_before_last = Some(flat_params(&self.net.stages[0]));
+            self.settle_bottom(None)?;
+        }
+        self.end_batch(send)
+    }
+
+    fn end_batch(&mut self, send: &mut dyn FnMut(Outgoing) -> Result<()>) -> Result<()> {
+        let mut report = self.report.take().expect("a batch is running");
+        report.update_seconds += self.settle_seconds;
+        self.phase = if self.done < self.steps { Phase::Input } else { Phase::Done };
+        send(Outgoing::Report(report))
     }
 
     pub fn device(&self) -> &Device {
@@ -325,7 +229,7 @@ impl UnitWorker {
 
     /// Forward pass on this batch's input (the views for the bottom unit, the activation from
     /// the unit below otherwise); returns the detached activation for the unit above.
-    pub fn forward(&mut self, input: Tensor<4>) -> Option<Activation> {
+    fn forward(&mut self, input: Tensor<4>) -> Option<Activation> {
         let started = Instant::now();
         let mut x = match &self.net.stem {
             Some(stem) => stem.forward(input),
@@ -362,7 +266,7 @@ impl UnitWorker {
     /// Loss, backward pass and the update of every parameter this unit alone trains; returns
     /// the shared-stage gradients for the neighbours. An error (a non-finite loss) leaves this
     /// batch's update unapplied.
-    pub fn backward(&mut self) -> Result<Backward> {
+    fn backward(&mut self) -> Result<(UnitBatch, Option<SharedGrads>, Option<SharedGrads>)> {
         let started = Instant::now();
         let loss = self.loss.take().expect("forward before backward");
         let value = crate::device::floats(loss.clone().detach().without_autodiff().try_into_data())?.first().copied().unwrap_or(f32::NAN);
@@ -421,7 +325,7 @@ impl UnitWorker {
             update_seconds: started.elapsed().as_secs_f64(),
         };
         self.settle_seconds = 0.0;
-        Ok(Backward { report, to_upper, to_lower })
+        Ok((report, to_upper, to_lower))
     }
 
     fn received(&self, msg: Option<SharedGrads>, params: &[(ParamId, Vec<usize>)]) -> Result<GradientsParams> {
@@ -444,7 +348,7 @@ impl UnitWorker {
     /// Update the copy of the top stage with this unit's gradient on the batch just run plus
     /// the unit above's on the batch before (`None`: it has not run one yet). Only for a unit
     /// whose top stage is shared.
-    pub fn settle_top(&mut self, from_upper: Option<SharedGrads>) -> Result<()> {
+    fn settle_top(&mut self, from_upper: Option<SharedGrads>) -> Result<()> {
         let started = Instant::now();
         let params = self.top.clone().expect("settle_top on a unit whose top stage is not shared");
         let theirs = self.received(from_upper, &params)?;
@@ -458,7 +362,7 @@ impl UnitWorker {
     /// Update the owned bottom stage with this unit's gradient on the batch just run (none
     /// before the first) plus the unit below's on the batch after it (`None`: it has no more).
     /// Only for a unit whose bottom stage is shared.
-    pub fn settle_bottom(&mut self, from_lower: Option<SharedGrads>) -> Result<()> {
+    fn settle_bottom(&mut self, from_lower: Option<SharedGrads>) -> Result<()> {
         let started = Instant::now();
         let params = self.bottom.clone().expect("settle_bottom on a unit whose bottom stage is not shared");
         let theirs = self.received(from_lower, &params)?;
@@ -495,17 +399,12 @@ impl UnitWorker {
         Ok(SharedGrads { parts })
     }
 
-    /// Seconds spent in `settle_*` since the last `backward`.
-    pub fn settle_seconds(&self) -> f64 {
-        self.settle_seconds
-    }
-
     /// Unit `u` of the trainer a snapshot holds (the page hands each Web Worker the bundle of
     /// its trainer's snapshot), for `steps` batches from its step.
     pub fn from_snapshot(snap: &crate::checkpoint::Snapshot, u: usize, steps: usize, device: &Device) -> Result<Self> {
         let cfg = &snap.config;
-        let spec = crate::model::ArchSpec::new(cfg.arch, cfg.input)?;
-        let plan = super::plan_for(cfg, &spec)?;
+        let spec = ArchSpec::new(cfg.arch, cfg.input)?;
+        let plan = plan_for(cfg, &spec)?;
         let schedule = plan.schedule(spec.stages.len())?;
         if u >= plan.units.len() {
             return Err(Error::Config(format!("{}: unit {u} of a plan with {} units", snap.origin(), plan.units.len())));
@@ -516,14 +415,14 @@ impl UnitWorker {
         Ok(Self::new(&plan, &schedule, u, UnitNet::of(&net, &plan, u), optim, cfg, &device, snap.step, steps))
     }
 
-    /// The unit's modules and optimizer after its last batch, as bytes (burn's records) for
-    /// [`crate::train::Trainer::units_from_bytes`].
-    pub fn finish_bytes(self) -> Result<(Vec<u8>, Vec<u8>)> {
+    /// The unit's modules and optimizer after its last batch, as burn's records (for
+    /// [`load_units`]).
+    pub fn finish_record(self) -> Result<UnitRecord> {
         let (net, optim) = self.finish();
         let ck = |e: &dyn std::fmt::Debug| Error::Checkpoint(format!("cannot encode a unit: {e:?}"));
         let model = net.into_record().into_bytes().map_err(|e| ck(&e))?.to_vec();
         let optim = optim.into_bytes().map_err(|e| ck(&e))?.to_vec();
-        Ok((model, optim))
+        Ok(UnitRecord { model, optim })
     }
 
     /// The unit's modules and optimizer, after its last batch.
@@ -531,8 +430,14 @@ impl UnitWorker {
         (self.net.private(), self.optim)
     }
 
-    /// The bottom stage (owned, when shared), for checking the copies stay equal.
-    pub fn bottom_stage(&self) -> &Stage {
-        &self.net.stages[0]
+    /// The top stage (a copy, when shared with the unit above).
+    pub fn top_stage(&self) -> &crate::model::Stage {
+        self.net.stages.last().expect("a unit has stages")
+    }
+
+    /// The owned bottom stage's values before its last update (when shared), for checking that
+    /// the lower unit's copy, after the same number of updates, is equal.
+    pub fn bottom_before_last(&self) -> Option<&[Tensor<1>]> {
+        self.bottom_before_last.as_deref()
     }
 }
