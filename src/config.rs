@@ -222,28 +222,99 @@ pub fn default_warmup(steps: usize) -> usize {
 /// The preset a door starts from when the user names none.
 pub const DEFAULT_PRESET: &str = "cifar";
 
-/// Knobs a door may set over a preset; `None` keeps the preset's value. Unknown keys are errors.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Overrides {
-    pub arch: Option<Arch>,
-    pub method: Option<MethodKind>,
-    pub sharing: Option<SharingMode>,
-    pub decoder: Option<DecoderKind>,
-    pub decoder_depth: Option<usize>,
-    pub input: Option<usize>,
-    pub batch: Option<usize>,
-    pub lr: Option<f64>,
-    pub lr_scaling: Option<LrScaling>,
-    pub temperature: Option<f64>,
-    pub seed: Option<u64>,
-    pub steps: Option<usize>,
-    pub warmup_steps: Option<usize>,
-    pub warmup_epochs: Option<f64>,
-    pub optimizer: Option<OptimizerKind>,
-    pub weight_decay: Option<f64>,
-    pub proj_dim: Option<usize>,
-    pub module_stages: Option<usize>,
+/// Declares the training knobs once: each knob's name (the config field, the experiment-file
+/// key, the page's setting and URL key), its flag, whether the page offers it, its limits and
+/// its help. From it come [`Overrides`] (every door's "only what the user set", with the CLI's
+/// flags derived from it), the merge over a preset ([`TrainConfig::preset_with`]) and [`KNOBS`]
+/// (the table the page builds its settings from).
+macro_rules! knobs {
+    ($( $(#[doc = $doc:literal])* $name:ident : $ty:ty, flag $flag:literal $(alias $alias:literal)?, page $page:literal, range $range:expr; )*) => {
+        /// Knobs a door may set over a preset; `None` keeps the preset's value. Unknown keys
+        /// are errors. Declared once, in the knob table ([`KNOBS`]).
+        #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "cli", derive(clap::Args))]
+        #[serde(default, deny_unknown_fields)]
+        pub struct Overrides {
+            $(
+                $(#[doc = $doc])*
+                #[cfg_attr(feature = "cli", arg(long = $flag $(, alias = $alias)?))]
+                pub $name: Option<$ty>,
+            )*
+        }
+
+        /// Every training knob, in declaration order.
+        pub const KNOBS: &[Knob] = &[$(
+            Knob { name: stringify!($name), flag: $flag, page: $page, range: $range, help: concat!($($doc, "\n"),*) },
+        )*];
+
+        impl Overrides {
+            /// `base` with every knob this sets.
+            fn over(&self, base: TrainConfig) -> TrainConfig {
+                TrainConfig { $( $name: match self.$name.clone() { Some(v) => v.into(), None => base.$name }, )* }
+            }
+        }
+    };
+}
+
+/// One training knob as [`KNOBS`] lists it (the page reads the table through `knobs()`).
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Knob {
+    /// The config field, experiment-file key, page setting and URL key.
+    pub name: &'static str,
+    /// The command-line flag (`--<flag>`).
+    pub flag: &'static str,
+    /// Whether the page offers it as a setting.
+    pub page: bool,
+    /// The bounds [`TrainConfig::validate`] checks (numbers only).
+    pub range: Option<(f64, f64)>,
+    /// What it does (the flag's help).
+    pub help: &'static str,
+}
+
+const fn lim(l: (f64, f64)) -> Option<(f64, f64)> {
+    Some(l)
+}
+const fn ulim(l: (usize, usize)) -> Option<(f64, f64)> {
+    Some((l.0 as f64, l.1 as f64))
+}
+
+knobs! {
+    /// Backbone: presnet50, resnet50, presnet-cifar or presnet-tiny.
+    arch: Arch, flag "arch", page false, range None;
+    /// simclr, gim or loco.
+    method: MethodKind, flag "method", page false, range None;
+    /// LoCo sharing: hard, upper-only, soft:<coef> or blocks:<n>.
+    sharing: SharingMode, flag "sharing", page true, range None;
+    /// Decoder above each local unit: mlp or conv-mlp.
+    decoder: DecoderKind, flag "decoder", page true, range None;
+    /// GIM and LoCo: residual conv blocks in each conv-mlp decoder, 1-4.
+    decoder_depth: usize, flag "decoder-depth", page false, range ulim(limits::DECODER_DEPTH);
+    /// Input side in pixels (crops are resized to it); default: the arch's own (32 or 224).
+    input: usize, flag "input", page false, range ulim(limits::INPUT);
+    /// Images per batch (each gives two views).
+    batch: usize, flag "batch", page true, range ulim(limits::BATCH);
+    /// Peak learning rate (at batch 256 when lr_scaling is not none).
+    lr: f64, flag "lr", page true, range lim(limits::LR);
+    /// How the learning rate follows the batch: none, linear (lr x batch/256) or sqrt.
+    lr_scaling: LrScaling, flag "lr-scaling", page false, range None;
+    /// Contrastive temperature.
+    temperature: f64, flag "temperature", page true, range lim(limits::TEMPERATURE);
+    /// Seed of the initial weights, sample order and augmentation.
+    seed: u64, flag "seed", page true, range None;
+    /// Planned steps (the cosine schedule's length).
+    steps: usize, flag "steps", page false, range None;
+    /// Warm-up steps; default 5% of the steps, at most 10 (the paper preset: 10 epochs).
+    warmup_steps: usize, flag "warmup-steps" alias "warmup", page false, range None;
+    /// Warm-up in epochs, used with --epochs when no warm-up steps are given.
+    warmup_epochs: f64, flag "warmup-epochs", page false, range None;
+    /// adam, sgd or lars.
+    optimizer: OptimizerKind, flag "optimizer", page false, range None;
+    /// Weight decay.
+    weight_decay: f64, flag "weight-decay", page false, range Some((0.0, 1.0));
+    /// Output size of every projection head.
+    proj_dim: usize, flag "proj-dim", page false, range None;
+    /// GIM: consecutive stages per gradient-isolated module (1: one module per stage).
+    module_stages: usize, flag "module-stages", page false, range None;
 }
 
 /// Knobs read from untrusted text (the page's URL), each checked on its own: a bad one is
@@ -409,28 +480,11 @@ impl TrainConfig {
     /// re-derives the warm-up ([`default_warmup`]) unless those are set too.
     pub fn preset_with(name: &str, o: &Overrides) -> Result<Self> {
         let p = Self::preset(name)?;
-        let arch = o.arch.unwrap_or(p.arch);
-        let steps = o.steps.unwrap_or(p.steps);
-        let cfg = TrainConfig {
-            arch,
-            method: o.method.unwrap_or(p.method),
-            sharing: o.sharing.unwrap_or(p.sharing),
-            decoder: o.decoder.unwrap_or(p.decoder),
-            decoder_depth: o.decoder_depth.unwrap_or(p.decoder_depth),
-            input: o.input.unwrap_or(if o.arch.is_some() { arch.native_input() } else { p.input }),
-            batch: o.batch.unwrap_or(p.batch),
-            lr: o.lr.unwrap_or(p.lr),
-            lr_scaling: o.lr_scaling.unwrap_or(p.lr_scaling),
-            temperature: o.temperature.unwrap_or(p.temperature),
-            seed: o.seed.unwrap_or(p.seed),
-            steps,
-            warmup_steps: o.warmup_steps.unwrap_or(if o.steps.is_some() { default_warmup(steps) } else { p.warmup_steps }),
-            warmup_epochs: o.warmup_epochs.or(p.warmup_epochs),
-            optimizer: o.optimizer.unwrap_or(p.optimizer),
-            weight_decay: o.weight_decay.unwrap_or(p.weight_decay),
-            proj_dim: o.proj_dim.unwrap_or(p.proj_dim),
-            module_stages: o.module_stages.unwrap_or(p.module_stages),
-        };
+        // Two knobs follow others unless set too: the input the architecture's own size, the
+        // warm-up the number of steps.
+        let input = if o.arch.is_some() { o.arch.map(Arch::native_input) } else { None };
+        let warmup = if o.steps.is_some() { o.steps.map(default_warmup) } else { None };
+        let cfg = Overrides { input: o.input.or(input), warmup_steps: o.warmup_steps.or(warmup), ..o.clone() }.over(p);
         cfg.validate()?;
         Ok(cfg)
     }

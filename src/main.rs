@@ -100,7 +100,7 @@ fn run(cli: Cli) -> Result<()> {
                 Some(e) if resume => experiment::ExperimentSpec::steps_for_epochs(e, t.data().train.len(), t.config().batch)?,
                 _ => 0,
             };
-            let steps = knobs.steps.unwrap_or(0).max(extend).max(t.config().steps);
+            let steps = knobs.set.steps.unwrap_or(0).max(extend).max(t.config().steps);
             let pb = progress(steps.saturating_sub(t.step_count()), &locolab::method::label(t.config()));
             let mut lines = output::LogLines::new(steps.saturating_sub(t.step_count()), steps);
             let mut show = |r: &locolab::StepReport| {
@@ -164,7 +164,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Bench { knobs, methods: list, memory, phases, json, parallel_units, loader_only } => {
             // Here --steps counts measured steps: a file's budget does not apply.
-            let measured = knobs.steps.unwrap_or(3);
+            let measured = knobs.set.steps.unwrap_or(3);
             let recipe = knobs.recipe(cli.data.clone(), None, None)?;
             let data_dir = dir_of(Some(&recipe));
             let data = || open(&data_dir);

@@ -9,7 +9,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::checkpoint::{self, Contents};
-use crate::config::{limits, Overrides, TrainConfig, PRESETS};
+use crate::config::{Overrides, TrainConfig, PRESETS};
 use crate::data::augment::to_rgba;
 use crate::data::cifar::{self, load_archive_from};
 use crate::data::Splits;
@@ -127,16 +127,11 @@ pub fn presets() -> Result<JsValue, JsError> {
     to_js(&map)
 }
 
-/// The limits the page uses to bound its inputs (the same ones `validate` checks).
-#[wasm_bindgen(js_name = configLimits)]
-pub fn config_limits() -> Result<JsValue, JsError> {
-    #[derive(Serialize)]
-    struct L {
-        batch: (usize, usize),
-        temperature: (f64, f64),
-        lr: (f64, f64),
-    }
-    to_js(&L { batch: limits::BATCH, temperature: limits::TEMPERATURE, lr: limits::LR })
+/// The knob table (`[{name, flag, page, range, help}]`, [`crate::config::KNOBS`]): the page's
+/// settings are the knobs marked `page`, bounded by their ranges.
+#[wasm_bindgen]
+pub fn knobs() -> Result<JsValue, JsError> {
+    to_js(&crate::config::KNOBS)
 }
 
 /// CIFAR-10 from the page: the official `.tar.gz` archive as `train` (then `test` is ignored),

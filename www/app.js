@@ -2,8 +2,9 @@
 // The methods, presets, limits and the checks of every setting come from the wasm module.
 let METHODS = []; // [{kind, title, summary, details, end_to_end}] from the core (MethodKind::ALL)
 let REF = null; // the end-to-end reference method (SimCLR)
-const KNOBS = ['preset', 'batch', 'lr', 'temperature', 'seed', 'sharing', 'decoder', 'backend'];
-const CONFIG_KNOBS = KNOBS.filter((k) => k !== 'backend');
+// The training settings the page offers: the core's knob table (config.rs) marks them `page`.
+let TRAINING = [];
+let KNOBS = ['preset', 'backend'];
 // URL keys the page itself reads; every other key is a training setting, checked by the core.
 const PAGE_KEYS = ['methods', 'backend', 'embed', 'hide', 'autostart', 'monitor', 'autosave', 'parallel'];
 // Steps per parallel run (at most): each run fills and drains the units' pipeline once.
@@ -87,7 +88,7 @@ function readUrl() {
 function applySettings(settings) {
   const warnings = [...settings.warnings];
   state.preset = settings.preset;
-  for (const k of CONFIG_KNOBS) if (k !== 'preset') state[k] = settings.overrides[k] ?? null;
+  for (const k of TRAINING) state[k] = settings.overrides[k] ?? null;
   const kinds = METHODS.map((m) => m.kind);
   if (urlMethods) {
     const unknown = urlMethods.filter((m) => !kinds.includes(m));
@@ -146,7 +147,7 @@ function writeUrl() {
 function fillControls() {
   $('preset').innerHTML = Object.keys(presets).map((p) => `<option>${p}</option>`).join('');
   const p = presets[state.preset] || presets.browser;
-  for (const k of ['batch', 'lr', 'temperature', 'seed', 'sharing', 'decoder']) if (state[k] === null) state[k] = p[k];
+  for (const k of TRAINING) if (state[k] === null) state[k] = p[k];
   for (const k of KNOBS) $(k).value = state[k];
   document.querySelectorAll('input[name=method]').forEach((c) => { c.checked = state.methods.includes(c.value); });
   $('parallel').checked = state.parallel;
@@ -155,11 +156,8 @@ function fillControls() {
 }
 
 function readControls() {
-  for (const k of KNOBS) state[k] = $(k).value;
-  state.batch = parseInt(state.batch, 10);
-  state.seed = parseInt(state.seed, 10);
-  state.lr = parseFloat(state.lr);
-  state.temperature = parseFloat(state.temperature);
+  const numeric = presets.browser ?? {};
+  for (const k of KNOBS) state[k] = typeof numeric[k] === 'number' ? Number($(k).value) : $(k).value;
   state.methods = [...document.querySelectorAll('input[name=method]:checked')].map((c) => c.value);
   state.parallel = $('parallel').checked;
   writeUrl();
@@ -168,7 +166,7 @@ function readControls() {
 // Only what the user set: the core merges it over the preset once (TrainConfig::preset_with).
 function configFor(method) {
   const c = { preset: state.preset, method };
-  for (const k of ['batch', 'lr', 'temperature', 'seed', 'sharing', 'decoder']) {
+  for (const k of TRAINING) {
     if (state[k] !== null && state[k] !== undefined && state[k] !== '') c[k] = state[k];
   }
   return c;
@@ -663,7 +661,7 @@ async function resumeSession() {
     randomInit = saved.randomInit;
     stageNames = saved.stageNames;
     // The page's settings follow the restored trainers (they all share one config but the method).
-    for (const k of ['batch', 'lr', 'temperature', 'seed', 'sharing', 'decoder']) state[k] = last.config[k];
+    for (const k of TRAINING) state[k] = last.config[k];
     fillControls();
     writeUrl();
     showProgress(last.step, last.imagesSeen);
@@ -833,7 +831,6 @@ $('preset').onchange = () => {
   const p = presets[$('preset').value];
   for (const k of ['batch', 'lr', 'temperature']) $(k).value = p[k];
 };
-for (const k of KNOBS) $(k).addEventListener('change', () => readControls());
 $('parallel').addEventListener('change', () => { readControls(); showSpeeds(); });
 document.querySelectorAll('input[name=method]').forEach((c) => c.addEventListener('change', () => readControls()));
 $('files').onchange = async (e) => {
@@ -855,8 +852,11 @@ async function main() {
     presets = meta.presets;
     METHODS = meta.methods;
     REF = METHODS.find((m) => m.end_to_end)?.kind ?? null;
-    const L = meta.limits;
-    $('batch').min = L.batch[0]; $('batch').max = L.batch[1];
+    const page = meta.knobs.filter((k) => k.page);
+    TRAINING = page.map((k) => k.name);
+    KNOBS = ['preset', ...TRAINING, 'backend'];
+    for (const k of page) if (k.range) [$(k.name).min, $(k.name).max] = k.range;
+    for (const k of KNOBS) $(k).addEventListener('change', () => readControls());
     buildMethodControls();
     applySettings(meta.settings);
   } catch (e) {

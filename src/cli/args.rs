@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use locolab::config::{Arch, DecoderKind, LrScaling, MethodKind, OptimizerKind, Overrides, SharingMode};
+use locolab::config::{Arch, MethodKind, Overrides};
 use locolab::error::{Error, Result};
 use locolab::recipe::Recipe;
 
@@ -152,74 +152,14 @@ pub(crate) struct Knobs {
     /// Preset the knobs start from: cifar (default), browser, imagenet, paper, cifar-scale.
     #[arg(long)]
     pub(crate) preset: Option<String>,
-    #[arg(long)]
-    pub(crate) method: Option<MethodKind>,
-    /// LoCo sharing: hard, upper-only, soft:<coef>, blocks:<n>.
-    #[arg(long)]
-    pub(crate) sharing: Option<SharingMode>,
-    /// Decoder above each local unit: mlp or conv-mlp.
-    #[arg(long)]
-    pub(crate) decoder: Option<DecoderKind>,
-    #[arg(long)]
-    pub(crate) arch: Option<Arch>,
-    /// Input side in pixels (crops are resized to it); default: the arch's own (32 or 224).
-    #[arg(long)]
-    pub(crate) input: Option<usize>,
-    #[arg(long)]
-    pub(crate) steps: Option<usize>,
-    #[arg(long)]
-    pub(crate) batch: Option<usize>,
-    #[arg(long)]
-    pub(crate) lr: Option<f64>,
-    #[arg(long)]
-    pub(crate) temperature: Option<f64>,
-    #[arg(long)]
-    pub(crate) seed: Option<u64>,
-    #[arg(long)]
-    pub(crate) optimizer: Option<OptimizerKind>,
-    /// Warm-up steps; default 5% of the steps, at most 10 (the `paper` preset: 10 epochs).
-    #[arg(long)]
-    pub(crate) warmup: Option<usize>,
-    /// Warm-up in epochs, used with --epochs when --warmup is not given.
-    #[arg(long)]
-    pub(crate) warmup_epochs: Option<f64>,
-    /// How the learning rate follows the batch: none, linear (lr x batch/256) or sqrt.
-    #[arg(long)]
-    pub(crate) lr_scaling: Option<LrScaling>,
-    #[arg(long)]
-    pub(crate) weight_decay: Option<f64>,
-    #[arg(long)]
-    pub(crate) proj_dim: Option<usize>,
-    /// GIM: consecutive stages per gradient-isolated module [default: 1, one module per stage].
-    #[arg(long)]
-    pub(crate) module_stages: Option<usize>,
-    /// GIM and LoCo: residual conv blocks in each conv-mlp decoder, 1-4 [default: 1].
-    #[arg(long)]
-    pub(crate) decoder_depth: Option<usize>,
+    /// The training knobs (declared once, in `config.rs`'s knob table).
+    #[command(flatten)]
+    pub(crate) set: Overrides,
 }
 
 impl Knobs {
     pub(crate) fn overrides(&self) -> Overrides {
-        Overrides {
-            arch: self.arch,
-            method: self.method,
-            sharing: self.sharing,
-            decoder: self.decoder,
-            input: self.input,
-            batch: self.batch,
-            lr: self.lr,
-            temperature: self.temperature,
-            seed: self.seed,
-            steps: self.steps,
-            warmup_steps: self.warmup,
-            warmup_epochs: self.warmup_epochs,
-            lr_scaling: self.lr_scaling,
-            optimizer: self.optimizer,
-            weight_decay: self.weight_decay,
-            proj_dim: self.proj_dim,
-            module_stages: self.module_stages,
-            decoder_depth: self.decoder_depth,
-        }
+        self.set.clone()
     }
     /// The flags as a recipe, under the --config file when there is one (`data`: the global
     /// --data; `epochs`, `exp`: the command's own).
