@@ -5,6 +5,9 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/locolab-target}"
 bash scripts/setup.sh
 
+echo "== import floors (scripts/imports.py --check: no circle, no upward import) =="
+python3 scripts/imports.py --check
+
 echo "== native tests (cargo test --release) =="
 cargo test --release
 
