@@ -30,7 +30,8 @@ if [ "${1:-}" = "--pack" ]; then
     for d in "$name"/*/seed-*; do
       [ -d "$d" ] || continue
       if [ -f "$d/result.json" ]; then
-        files+=("$d/result.json" "$d/monitor.jsonl" "$d/metrics.jsonl" "$d/final")
+        # random-init has a result only (no training, no monitor, no weights).
+        for f in result.json monitor.jsonl metrics.jsonl final; do [ -e "$d/$f" ] && files+=("$d/$f"); done
       else
         newest=$(ls -d "$d"/checkpoints/step-* 2>/dev/null | tail -1 || true)
         [ -n "$newest" ] && files+=("$newest")
