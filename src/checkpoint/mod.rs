@@ -180,16 +180,7 @@ impl Snapshot {
     /// Its weights loaded into `template`, a network of its config's shape. Built without
     /// initialising (burn's parameters are lazy), the template costs nothing to throw away.
     pub fn load_network(&self, template: Network) -> Result<Network> {
-        let bytes = self.model.clone();
-        // burn's reader parses untrusted bytes (a hash is no signature); it did not panic on
-        // 3,000 mutated files (tests/fuzz.rs), but should it ever, natively the file is
-        // reported as bad instead of aborting (on wasm a panic aborts the instance and the page
-        // recovers).
-        guarded(move || {
-            let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| format!("{e:?}"))?;
-            template.try_load_record(record).map_err(|e| format!("{e:?}"))
-        })
-        .map_err(|e| {
+        load_record(template, self.model.clone()).map_err(|e| {
             Error::Checkpoint(format!(
                 "cannot load {}: the weights do not fit the {} network its {STATE} describes ({})",
                 self.at(MODEL),
@@ -202,10 +193,9 @@ impl Snapshot {
     /// Its optimizer state (`None` for weights only).
     pub fn load_optimizer(&self) -> Result<Option<ModuleOptimizer>> {
         let Some(bytes) = &self.optim else { return Ok(None) };
-        crate::optim::build(&self.config)
-            .from_bytes(Bytes::from_bytes_vec(bytes.clone()))
+        load_optimizer_record(&self.config, bytes.clone())
             .map(Some)
-            .map_err(|e| Error::Checkpoint(format!("cannot load the optimizer state {}: {}", self.at(OPTIM), first_line(&format!("{e:?}")))))
+            .map_err(|e| Error::Checkpoint(format!("cannot load the optimizer state {}: {}", self.at(OPTIM), first_line(&e))))
     }
 
     /// The snapshot as one file: an uncompressed tar holding `state.json`, `model.bpk` and
@@ -227,6 +217,22 @@ impl Snapshot {
         }
         tar.into_inner().map_err(|e| Error::Checkpoint(format!("cannot finish the bundle: {e}")))
     }
+}
+
+/// `template` (a network, a unit's modules) with the weights of a burn record's bytes.
+/// burn's reader parses untrusted bytes (a hash is no signature); it did not panic on 3,000
+/// mutated files (tests/fuzz.rs), but should it ever, natively the bytes are reported as bad
+/// instead of aborting (on wasm a panic aborts the instance and the page recovers).
+pub fn load_record<M: Module>(template: M, bytes: Vec<u8>) -> std::result::Result<M, String> {
+    guarded(move || {
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| format!("{e:?}"))?;
+        template.try_load_record(record).map_err(|e| format!("{e:?}"))
+    })
+}
+
+/// An optimizer of `config`'s kind with the state of a burn record's bytes.
+pub fn load_optimizer_record(config: &TrainConfig, bytes: Vec<u8>) -> std::result::Result<ModuleOptimizer, String> {
+    crate::optim::build(config).from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| format!("{e:?}"))
 }
 
 /// `state.json`'s text.

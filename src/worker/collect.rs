@@ -52,11 +52,6 @@ impl Collector {
         self.last
     }
 
-    /// Steps completed so far.
-    pub fn completed(&self) -> usize {
-        self.emitted
-    }
-
     /// Take one unit's report; returns the steps it completes (none, one or several).
     pub fn add(&mut self, r: UnitBatch) -> Vec<StepReport> {
         if let Some(slot) = self.rows.get_mut(r.batch).and_then(|row| row.get_mut(r.unit)) {

@@ -6,6 +6,7 @@ use burn::prelude::*;
 use web_time::Instant;
 
 use super::{Activation, Incoming, Need, Outgoing, SharedGrads, UnitBatch};
+use crate::checkpoint::{load_optimizer_record, load_record};
 use crate::config::TrainConfig;
 use crate::error::{Error, Result};
 use crate::loss::nt_xent;
@@ -66,17 +67,13 @@ pub struct UnitRecord {
 /// Each unit's modules and optimizer from its [`UnitRecord`], checked against `net`'s units
 /// under `plan` (unit order).
 pub fn load_units(records: Vec<UnitRecord>, net: &Network, plan: &Plan, config: &TrainConfig) -> Result<Vec<(UnitNet, ModuleOptimizer)>> {
-    use burn::store::ModuleRecord;
-    use burn::tensor::Bytes;
     records
         .into_iter()
         .enumerate()
         .map(|(j, r)| {
-            let bad = |what: &str, e: &dyn std::fmt::Debug| Error::Checkpoint(format!("unit {j}'s {what} from its worker: {e:?}"));
-            let template = UnitNet::of(net, plan, j);
-            let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(r.model)).map_err(|e| bad("weights", &e))?;
-            let net = template.try_load_record(record).map_err(|e| bad("weights", &e))?;
-            let optim = crate::optim::build(config).from_bytes(Bytes::from_bytes_vec(r.optim)).map_err(|e| bad("optimizer state", &e))?;
+            let bad = |what: &str, e: String| Error::Checkpoint(format!("unit {j}'s {what} from its worker: {e}"));
+            let net = load_record(UnitNet::of(net, plan, j), r.model).map_err(|e| bad("weights", e))?;
+            let optim = load_optimizer_record(config, r.optim).map_err(|e| bad("optimizer state", e))?;
             Ok((net, optim))
         })
         .collect()
@@ -214,15 +211,7 @@ impl UnitWorker {
         send(Outgoing::Report(report))
     }
 
-    pub fn device(&self) -> &Device {
-        &self.device
-    }
-
-    /// Whether this unit's bottom stage is shared with the unit below (then it calls
-    /// `settle_bottom` once before its first batch and after every batch).
-    pub fn shares_bottom(&self) -> bool {
-        self.bottom.is_some()
-    }
+    /// Whether this unit's top stage is shared with the unit above (it holds a copy).
     pub fn shares_top(&self) -> bool {
         self.top.is_some()
     }
