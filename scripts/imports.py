@@ -21,6 +21,7 @@ FLOORS = [
     ['memory', 'worker', 'parallel'],
     ['train'],
     ['eval', 'bench'],
+    ['results'],
     ['experiment', 'report', 'run', 'recipe'],
     ['web', 'lib'],
 ]

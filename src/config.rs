@@ -60,20 +60,22 @@ pub enum LrScaling {
     Sqrt,
 }
 
+/// Display, FromStr and serde-as-text for a fieldless enum (the names are the only spelling
+/// every door accepts), and its [`KnobValue`] (a `choice`).
 macro_rules! string_enum {
     ($ty:ty, $what:literal, [$($variant:expr => $name:literal),+ $(,)?]) => {
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 let s = match self { $(v if *v == $variant => $name,)+ _ => unreachable!() };
                 f.write_str(s)
             }
         }
-        impl FromStr for $ty {
-            type Err = Error;
-            fn from_str(s: &str) -> Result<Self> {
+        impl std::str::FromStr for $ty {
+            type Err = $crate::error::Error;
+            fn from_str(s: &str) -> $crate::error::Result<Self> {
                 match s.trim().to_ascii_lowercase().as_str() {
                     $($name => Ok($variant),)+
-                    other => Err(Error::Config(format!(
+                    other => Err($crate::error::Error::Config(format!(
                         concat!("unknown ", $what, " '{}'; expected one of: {}"),
                         other,
                         [$($name),+].join(", ")
@@ -82,11 +84,17 @@ macro_rules! string_enum {
             }
         }
         impl TryFrom<String> for $ty {
-            type Error = Error;
-            fn try_from(s: String) -> Result<Self> { s.parse() }
+            type Error = $crate::error::Error;
+            fn try_from(s: String) -> $crate::error::Result<Self> { s.parse() }
         }
         impl From<$ty> for String {
             fn from(v: $ty) -> String { v.to_string() }
+        }
+        impl $crate::config::KnobValue for $ty {
+            type Given = $ty;
+            const KIND: &'static str = "choice";
+            const VALUES: &'static [&'static str] = &[$($name),+];
+            fn given(v: $ty) -> $ty { v }
         }
     };
 }
@@ -167,47 +175,6 @@ pub mod limits {
     pub const DECODER_DEPTH: (usize, usize) = (1, 4);
 }
 
-/// One training run, end to end. Every field has a default (the `cifar` preset).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct TrainConfig {
-    pub arch: Arch,
-    pub method: MethodKind,
-    /// LoCo only.
-    pub sharing: SharingMode,
-    /// GIM and LoCo (the top unit always uses the MLP head, as SimCLR does).
-    pub decoder: DecoderKind,
-    /// Residual conv blocks in each `conv-mlp` decoder (1: LoCo's; 2-4: the paper's deeper
-    /// decoders). Must stay 1 with the `mlp` decoder.
-    pub decoder_depth: usize,
-    /// Square input side in pixels (crops are resized to this).
-    pub input: usize,
-    /// Images per batch (each gives two views, so 2*batch samples per step).
-    pub batch: usize,
-    /// Peak learning rate; with `lr_scaling` other than `none`, the rate at batch 256
-    /// ([`TrainConfig::peak_lr`] is what a step uses).
-    pub lr: f64,
-    /// Absent in configs written before it existed: those ran unscaled.
-    #[serde(default)]
-    pub lr_scaling: LrScaling,
-    pub temperature: f64,
-    pub seed: u64,
-    /// Planned number of steps: sets the cosine schedule's length.
-    pub steps: usize,
-    pub warmup_steps: usize,
-    /// Warm-up counted in epochs: when a run is sized with `--epochs` and no warm-up steps are
-    /// given, `warmup_steps` becomes this many epochs' steps (the paper: 10).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub warmup_epochs: Option<f64>,
-    pub optimizer: OptimizerKind,
-    pub weight_decay: f64,
-    /// Output size of every projection head (SimCLR: 128).
-    pub proj_dim: usize,
-    /// GIM only: consecutive stages per gradient-isolated module (1: one module per stage, as
-    /// the paper's GIM; 2 on a six-stage net: three modules of two stages).
-    pub module_stages: usize,
-}
-
 impl Default for TrainConfig {
     fn default() -> Self {
         Self::preset("cifar").expect("the cifar preset exists")
@@ -223,12 +190,46 @@ pub fn default_warmup(steps: usize) -> usize {
 pub const DEFAULT_PRESET: &str = "cifar";
 
 /// Declares the training knobs once: each knob's name (the config field, the experiment-file
-/// key, the page's setting and URL key), its flag, whether the page offers it, its limits and
-/// its help. From it come [`Overrides`] (every door's "only what the user set", with the CLI's
-/// flags derived from it), the merge over a preset ([`TrainConfig::preset_with`]) and [`KNOBS`]
-/// (the table the page builds its settings from).
+/// key, the page's setting and URL key), its type and default (the `cifar` preset's value), its
+/// flag, how the page offers it, its limits and its help. From it come [`TrainConfig`] and its
+/// base preset, [`Overrides`] (every door's "only what the user set", with the CLI's flags
+/// derived from it), the merge over a preset ([`TrainConfig::preset_with`]), the range checks
+/// of [`TrainConfig::validate`] and [`KNOBS`] (the table the page builds its settings from).
+/// Adding a knob is one line here.
 macro_rules! knobs {
-    ($( $(#[doc = $doc:literal])* $name:ident : $ty:ty, flag $flag:literal $(alias $alias:literal)?, page $page:literal, range $range:expr; )*) => {
+    ($( $(#[doc = $doc:literal])* $(#[serde($($serde:tt)*)])* $name:ident : $ty:ty = $default:expr,
+        flag $flag:literal $(alias $alias:literal)?, page $page:expr, range $range:expr; )*) => {
+        /// One training run, end to end. Every field has a default (the `cifar` preset); the
+        /// fields are the knob table's ([`KNOBS`]).
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct TrainConfig {
+            $(
+                $(#[doc = $doc])*
+                $(#[serde($($serde)*)])*
+                pub $name: $ty,
+            )*
+        }
+
+        impl TrainConfig {
+            /// Every knob at its declared default: the `cifar` preset.
+            fn base() -> Self {
+                TrainConfig { $( $name: $default, )* }
+            }
+
+            /// Every knob with a range inside it ([`Knob::range`]).
+            fn check_ranges(&self) -> Result<()> {
+                $(
+                    if let (Some((lo, hi)), Some(v)) = ($range, KnobValue::number(&self.$name)) {
+                        if !v.is_finite() || v < lo || v > hi {
+                            return Err(Error::Config(format!(concat!(stringify!($name), " must be in [{}, {}], got {}"), lo, hi, v)));
+                        }
+                    }
+                )*
+                Ok(())
+            }
+        }
+
         /// Knobs a door may set over a preset; `None` keeps the preset's value. Unknown keys
         /// are errors. Declared once, in the knob table ([`KNOBS`]).
         #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -238,22 +239,76 @@ macro_rules! knobs {
             $(
                 $(#[doc = $doc])*
                 #[cfg_attr(feature = "cli", arg(long = $flag $(, alias = $alias)?))]
-                pub $name: Option<$ty>,
+                pub $name: Option<<$ty as KnobValue>::Given>,
             )*
         }
 
         /// Every training knob, in declaration order.
         pub const KNOBS: &[Knob] = &[$(
-            Knob { name: stringify!($name), flag: $flag, page: $page, range: $range, help: concat!($($doc, "\n"),*) },
+            Knob {
+                name: stringify!($name),
+                flag: $flag,
+                kind: <$ty as KnobValue>::KIND,
+                values: <$ty as KnobValue>::VALUES,
+                page: $page,
+                range: $range,
+                help: concat!($($doc, "\n"),*),
+            },
         )*];
 
         impl Overrides {
             /// `base` with every knob this sets.
             fn over(&self, base: TrainConfig) -> TrainConfig {
-                TrainConfig { $( $name: match self.$name.clone() { Some(v) => v.into(), None => base.$name }, )* }
+                TrainConfig { $( $name: match self.$name.clone() { Some(v) => KnobValue::given(v), None => base.$name }, )* }
             }
         }
     };
+}
+
+/// What a knob's type says about it: what a door gives for it (an optional knob is given as
+/// its value), its kind for the page's control, its valid names (choices), and its value as a
+/// number for the range check.
+pub trait KnobValue: Sized {
+    type Given;
+    /// `integer`, `number`, `choice` (one of [`KnobValue::VALUES`]) or `text`.
+    const KIND: &'static str;
+    const VALUES: &'static [&'static str] = &[];
+    fn given(v: Self::Given) -> Self;
+    fn number(&self) -> Option<f64> {
+        None
+    }
+}
+
+macro_rules! numeric_knob {
+    ($($ty:ty => $kind:literal),*) => {$(
+        impl KnobValue for $ty {
+            type Given = $ty;
+            const KIND: &'static str = $kind;
+            fn given(v: $ty) -> $ty { v }
+            fn number(&self) -> Option<f64> { Some(*self as f64) }
+        }
+    )*};
+}
+numeric_knob!(usize => "integer", u64 => "integer", f64 => "number");
+
+impl<T: KnobValue<Given = T>> KnobValue for Option<T> {
+    type Given = T;
+    const KIND: &'static str = T::KIND;
+    const VALUES: &'static [&'static str] = T::VALUES;
+    fn given(v: T) -> Self {
+        Some(v)
+    }
+    fn number(&self) -> Option<f64> {
+        self.as_ref().and_then(T::number)
+    }
+}
+
+impl KnobValue for SharingMode {
+    type Given = SharingMode;
+    const KIND: &'static str = "text";
+    fn given(v: Self) -> Self {
+        v
+    }
 }
 
 /// One training knob as [`KNOBS`] lists it (the page reads the table through `knobs()`).
@@ -263,14 +318,33 @@ pub struct Knob {
     pub name: &'static str,
     /// The command-line flag (`--<flag>`).
     pub flag: &'static str,
-    /// Whether the page offers it as a setting.
-    pub page: bool,
+    /// `integer`, `number`, `choice` or `text` ([`KnobValue::KIND`]).
+    pub kind: &'static str,
+    /// The names a `choice` knob accepts.
+    pub values: &'static [&'static str],
+    /// How the page offers it as a setting (`None`: it does not).
+    pub page: Option<PageControl>,
     /// The bounds [`TrainConfig::validate`] checks (numbers only).
     pub range: Option<(f64, f64)>,
     /// What it does (the flag's help).
     pub help: &'static str,
 }
 
+/// A knob's control on the page: its label and, for a drop-down, the offered `(value, text)`
+/// pairs (a URL may still set any value the knob accepts).
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct PageControl {
+    pub label: &'static str,
+    pub options: &'static [(&'static str, &'static str)],
+}
+
+const fn on_page(label: &'static str) -> Option<PageControl> {
+    Some(PageControl { label, options: &[] })
+}
+const fn choose(label: &'static str, options: &'static [(&'static str, &'static str)]) -> Option<PageControl> {
+    Some(PageControl { label, options })
+}
+const OFF: Option<PageControl> = None;
 const fn lim(l: (f64, f64)) -> Option<(f64, f64)> {
     Some(l)
 }
@@ -280,41 +354,49 @@ const fn ulim(l: (usize, usize)) -> Option<(f64, f64)> {
 
 knobs! {
     /// Backbone: presnet50, resnet50, presnet-cifar or presnet-tiny.
-    arch: Arch, flag "arch", page false, range None;
+    arch: Arch = Arch::PresnetCifar, flag "arch", page OFF, range None;
     /// simclr, gim or loco.
-    method: MethodKind, flag "method", page false, range None;
+    method: MethodKind = MethodKind::Loco, flag "method", page OFF, range None;
     /// LoCo sharing: hard, upper-only, soft:<coef> or blocks:<n>.
-    sharing: SharingMode, flag "sharing", page true, range None;
-    /// Decoder above each local unit: mlp or conv-mlp.
-    decoder: DecoderKind, flag "decoder", page true, range None;
-    /// GIM and LoCo: residual conv blocks in each conv-mlp decoder, 1-4.
-    decoder_depth: usize, flag "decoder-depth", page false, range ulim(limits::DECODER_DEPTH);
+    sharing: SharingMode = SharingMode::Hard, flag "sharing",
+        page choose("LoCo sharing", &[("hard", "hard (LoCo)"), ("upper-only", "upper unit only"), ("soft:0.001", "soft, L2 1e-3"), ("blocks:1", "first block of next stage")]),
+        range None;
+    /// Decoder above each local unit of GIM and LoCo: mlp or conv-mlp (the top unit always
+    /// uses the MLP head, as SimCLR does).
+    decoder: DecoderKind = DecoderKind::ConvMlp, flag "decoder",
+        page choose("Decoder", &[("conv-mlp", "conv block + MLP (LoCo)"), ("mlp", "MLP only (GIM)")]), range None;
+    /// GIM and LoCo: residual conv blocks in each conv-mlp decoder, 1-4 (1: LoCo's; 2-4: the
+    /// paper's deeper decoders). Must stay 1 with the mlp decoder.
+    decoder_depth: usize = 1, flag "decoder-depth", page OFF, range ulim(limits::DECODER_DEPTH);
     /// Input side in pixels (crops are resized to it); default: the arch's own (32 or 224).
-    input: usize, flag "input", page false, range ulim(limits::INPUT);
-    /// Images per batch (each gives two views).
-    batch: usize, flag "batch", page true, range ulim(limits::BATCH);
-    /// Peak learning rate (at batch 256 when lr_scaling is not none).
-    lr: f64, flag "lr", page true, range lim(limits::LR);
+    input: usize = 32, flag "input", page OFF, range ulim(limits::INPUT);
+    /// Images per batch (each gives two views, so 2 x batch samples per step).
+    batch: usize = 128, flag "batch", page on_page("Batch"), range ulim(limits::BATCH);
+    /// Peak learning rate (at batch 256 when lr_scaling is not none: TrainConfig::peak_lr is
+    /// what a step uses).
+    lr: f64 = 1e-3, flag "lr", page on_page("Learning rate"), range lim(limits::LR);
     /// How the learning rate follows the batch: none, linear (lr x batch/256) or sqrt.
-    lr_scaling: LrScaling, flag "lr-scaling", page false, range None;
+    lr_scaling: LrScaling = LrScaling::None, flag "lr-scaling", page OFF, range None;
     /// Contrastive temperature.
-    temperature: f64, flag "temperature", page true, range lim(limits::TEMPERATURE);
+    temperature: f64 = 0.5, flag "temperature", page on_page("Temperature"), range lim(limits::TEMPERATURE);
     /// Seed of the initial weights, sample order and augmentation.
-    seed: u64, flag "seed", page true, range None;
+    seed: u64 = 0, flag "seed", page on_page("Seed"), range Some((0.0, u64::MAX as f64));
     /// Planned steps (the cosine schedule's length).
-    steps: usize, flag "steps", page false, range None;
+    steps: usize = 500, flag "steps", page OFF, range Some((1.0, 1e12));
     /// Warm-up steps; default 5% of the steps, at most 10 (the paper preset: 10 epochs).
-    warmup_steps: usize, flag "warmup-steps" alias "warmup", page false, range None;
-    /// Warm-up in epochs, used with --epochs when no warm-up steps are given.
-    warmup_epochs: f64, flag "warmup-epochs", page false, range None;
-    /// adam, sgd or lars.
-    optimizer: OptimizerKind, flag "optimizer", page false, range None;
+    warmup_steps: usize = default_warmup(500), flag "warmup-steps" alias "warmup", page OFF, range None;
+    /// Warm-up in epochs, used with --epochs when no warm-up steps are given (the paper: 10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warmup_epochs: Option<f64> = None, flag "warmup-epochs", page OFF, range Some((0.0, 1e6));
+    /// adam, sgd (momentum 0.9) or lars.
+    optimizer: OptimizerKind = OptimizerKind::Adam, flag "optimizer", page OFF, range None;
     /// Weight decay.
-    weight_decay: f64, flag "weight-decay", page false, range Some((0.0, 1.0));
-    /// Output size of every projection head.
-    proj_dim: usize, flag "proj-dim", page false, range None;
-    /// GIM: consecutive stages per gradient-isolated module (1: one module per stage).
-    module_stages: usize, flag "module-stages", page false, range None;
+    weight_decay: f64 = 1e-6, flag "weight-decay", page OFF, range Some((0.0, 1.0));
+    /// Output size of every projection head (SimCLR: 128).
+    proj_dim: usize = 128, flag "proj-dim", page OFF, range Some((1.0, 65536.0));
+    /// GIM: consecutive stages per gradient-isolated module (1: one module per stage, as the
+    /// paper's GIM; 2 on a six-stage net: three modules of two stages).
+    module_stages: usize = 1, flag "module-stages", page OFF, range Some((1.0, 64.0));
 }
 
 /// Knobs read from untrusted text (the page's URL), each checked on its own: a bad one is
@@ -418,26 +500,7 @@ impl TrainConfig {
     /// recipe of our CIFAR-10 comparison, docs/results/cifar50k: presnet-tiny, batch 128, Adam
     /// 1e-3, 10 epochs of the 50k images). README "Reproduce the paper" says where they differ.
     pub fn preset(name: &str) -> Result<Self> {
-        let base = TrainConfig {
-            arch: Arch::PresnetCifar,
-            method: MethodKind::Loco,
-            sharing: SharingMode::Hard,
-            decoder: DecoderKind::ConvMlp,
-            decoder_depth: 1,
-            input: 32,
-            batch: 128,
-            lr: 1e-3,
-            lr_scaling: LrScaling::None,
-            temperature: 0.5,
-            seed: 0,
-            steps: 500,
-            warmup_steps: default_warmup(500),
-            warmup_epochs: None,
-            optimizer: OptimizerKind::Adam,
-            weight_decay: 1e-6,
-            proj_dim: 128,
-            module_stages: 1,
-        };
+        let base = Self::base();
         match name {
             "cifar" => Ok(base),
             "browser" => Ok(TrainConfig { arch: Arch::PresnetTiny, batch: 32, steps: 300, warmup_steps: default_warmup(300), ..base }),
@@ -496,9 +559,7 @@ impl TrainConfig {
         if o.steps.is_some() {
             return Err(Error::Config("give --steps or --epochs, not both".into()));
         }
-        if !(epochs.is_finite() && epochs > 0.0) {
-            return Err(Error::Config(format!("--epochs must be a positive number, got {epochs}")));
-        }
+        check_epochs(epochs)?;
         let c = Self::preset_with(name, o)?;
         let warmup = o.warmup_steps.or(c.warmup_epochs.map(|w| epoch_steps(w, train_images, c.batch)));
         Self::preset_with(name, &Overrides { steps: Some(epoch_steps(epochs, train_images, c.batch)), warmup_steps: warmup, ..o.clone() })
@@ -523,43 +584,23 @@ impl TrainConfig {
 
     /// Check every knob against [`limits`], with a message a user can act on.
     pub fn validate(&self) -> Result<()> {
-        let range = |name: &str, v: f64, (lo, hi): (f64, f64)| -> Result<()> {
-            if !v.is_finite() || v < lo || v > hi {
-                return Err(Error::Config(format!("{name} must be in [{lo}, {hi}], got {v}")));
-            }
-            Ok(())
-        };
-        let urange = |name: &str, v: usize, (lo, hi): (usize, usize)| -> Result<()> {
-            if v < lo || v > hi {
-                return Err(Error::Config(format!("{name} must be in [{lo}, {hi}], got {v}")));
-            }
-            Ok(())
-        };
-        urange("batch", self.batch, limits::BATCH)?;
-        range("temperature", self.temperature, limits::TEMPERATURE)?;
-        range("lr", self.lr, limits::LR)?;
-        urange("input", self.input, limits::INPUT)?;
-        range("weight_decay", self.weight_decay, (0.0, 1.0))?;
-        urange("decoder_depth", self.decoder_depth, limits::DECODER_DEPTH)?;
+        self.check_ranges()?;
         if self.decoder == DecoderKind::Mlp && self.decoder_depth != 1 {
             return Err(Error::Config(format!("decoder_depth {} needs the conv-mlp decoder (the mlp decoder has no conv blocks)", self.decoder_depth)));
-        }
-        if let Some(w) = self.warmup_epochs {
-            range("warmup_epochs", w, (0.0, 1e6))?;
-        }
-        if self.module_stages == 0 {
-            return Err(Error::Config("module_stages must be >= 1 (stages per GIM module)".into()));
-        }
-        if self.proj_dim == 0 {
-            return Err(Error::Config("proj_dim must be >= 1".into()));
-        }
-        if self.steps == 0 {
-            return Err(Error::Config("steps must be >= 1".into()));
         }
         // The architecture must accept the input size; whether the method's own knobs fit it
         // (LoCo's blocks:<n>) is the method's check: crate::method::check.
         crate::model::ArchSpec::new(self.arch, self.input)?;
         Ok(())
+    }
+}
+
+/// An `--epochs` budget must be a positive number (every door checks it here).
+pub fn check_epochs(epochs: f64) -> Result<f64> {
+    if epochs.is_finite() && epochs > 0.0 {
+        Ok(epochs)
+    } else {
+        Err(Error::Config(format!("--epochs must be a positive number, got {epochs}")))
     }
 }
 

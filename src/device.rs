@@ -73,29 +73,65 @@ impl AdapterFacts {
     }
 }
 
+/// What the page's user asked for: `auto` (WebGPU on a hardware adapter, else the CPU),
+/// `webgpu` (forced, even on a software adapter) or `cpu`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BrowserPref {
+    Auto,
+    Webgpu,
+    Cpu,
+}
+
+/// Where a page trainer runs: burn's wgpu backend on the browser's WebGPU, or flex in wasm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Webgpu,
+    Cpu,
+}
+
+impl std::str::FromStr for BrowserPref {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "auto" => Ok(BrowserPref::Auto),
+            "webgpu" => Ok(BrowserPref::Webgpu),
+            "cpu" => Ok(BrowserPref::Cpu),
+            other => Err(Error::Config(format!("unknown backend '{}'; expected auto, webgpu or cpu", other.chars().take(40).collect::<String>()))),
+        }
+    }
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::Webgpu => "webgpu",
+            Backend::Cpu => "cpu",
+        })
+    }
+}
+
 /// Where the page trains: WebGPU or the CPU (wasm), and why.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct BrowserBackend {
-    /// `webgpu` or `cpu`.
-    pub backend: &'static str,
+    pub backend: Backend,
     /// Why, for the page (empty when WebGPU was chosen or forced and there is nothing to say).
     pub note: String,
 }
 
-/// The page's backend for a preference (`auto`, `webgpu`, `cpu`) and the adapter it found.
-/// `auto` takes WebGPU only on a hardware adapter; `webgpu` forces it (a software adapter
-/// then trains, slowly, and a missing one is an error when the device is created).
-pub fn browser_backend(pref: &str, adapter: &AdapterFacts) -> Result<BrowserBackend> {
-    let cpu = |note: String| Ok(BrowserBackend { backend: "cpu", note });
+/// The page's backend for a preference and the adapter it found. `auto` takes WebGPU only on
+/// a hardware adapter; `webgpu` forces it (a software adapter then trains, slowly, and a
+/// missing one is an error when the device is created).
+pub fn browser_backend(pref: BrowserPref, adapter: &AdapterFacts) -> BrowserBackend {
+    let cpu = |note: String| BrowserBackend { backend: Backend::Cpu, note };
     match pref {
-        "cpu" => cpu("CPU requested".into()),
-        "webgpu" => Ok(BrowserBackend { backend: "webgpu", note: String::new() }),
-        "auto" if !adapter.present => cpu("no WebGPU adapter in this browser".into()),
-        "auto" if adapter.is_software() => cpu(format!(
+        BrowserPref::Cpu => cpu("CPU requested".into()),
+        BrowserPref::Webgpu => BrowserBackend { backend: Backend::Webgpu, note: String::new() },
+        BrowserPref::Auto if !adapter.present => cpu("no WebGPU adapter in this browser".into()),
+        BrowserPref::Auto if adapter.is_software() => cpu(format!(
             "this browser's WebGPU adapter is a software renderer ({}), slower than the CPU path; choose WebGPU to use it anyway",
             adapter.name()
         )),
-        "auto" => Ok(BrowserBackend { backend: "webgpu", note: format!("WebGPU adapter: {}", adapter.name()) }),
-        other => Err(Error::Config(format!("unknown backend '{other}'; expected auto, webgpu or cpu"))),
+        BrowserPref::Auto => BrowserBackend { backend: Backend::Webgpu, note: format!("WebGPU adapter: {}", adapter.name()) },
     }
 }

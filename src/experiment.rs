@@ -18,114 +18,24 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use burn::prelude::*;
-use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
 use crate::checkpoint::{self, Contents};
-use crate::config::{MethodKind, TrainConfig};
+use crate::config::MethodKind;
 use crate::data::Splits;
 use crate::error::{Error, Result};
-use crate::eval::{evaluate, EvalOptions, StageAccuracy};
+use crate::eval::{evaluate, EvalOptions};
 use crate::run::{append_line, read_jsonl, Run};
 use crate::train::{StepReport, Trainer};
 
 const MONITOR: &str = "monitor.jsonl";
 
-/// The label of the random-init baseline in every table and figure.
-pub const RANDOM_INIT: &str = "random-init";
+pub use crate::results::{ExperimentSpec, MonitorPoint, RunResult, Trained, RANDOM_INIT};
 
-/// Everything that defines an experiment; saved as `experiment.json`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExperimentSpec {
-    /// The shared config; `method` and `seed` are set per run (seed + 0, 1, ...).
-    pub base: TrainConfig,
-    pub methods: Vec<MethodKind>,
-    pub seeds: usize,
-    /// kNN monitor every this many steps (and at step 0 and the end); 0: only at the ends.
-    pub eval_every: usize,
-    /// Monitor bank: this many training images, queries: this many test images, each spread
-    /// evenly over its split (`ImageSet::spread`: every class in proportion).
-    pub monitor_train: usize,
-    pub monitor_test: usize,
-    /// Periodic checkpoint every this many steps (and at the end).
-    pub checkpoint_every: usize,
-}
-
-impl ExperimentSpec {
-    /// Steps for `epochs` passes over `train_images` at the base batch (rounded up).
-    pub fn steps_for_epochs(epochs: f64, train_images: usize, batch: usize) -> Result<usize> {
-        if !(epochs.is_finite() && epochs > 0.0) {
-            return Err(Error::Config(format!("--epochs must be a positive number, got {epochs}")));
-        }
-        Ok(crate::config::epoch_steps(epochs, train_images, batch))
-    }
-
-    pub fn validate(&self) -> Result<()> {
-        if self.methods.is_empty() {
-            return Err(Error::Config("--methods names no method".into()));
-        }
-        for &m in &self.methods {
-            crate::method::check(&self.config(m, 0))?;
-        }
-        if self.seeds == 0 {
-            return Err(Error::Config("--seeds must be >= 1".into()));
-        }
-        if self.monitor_train == 0 || self.monitor_test == 0 {
-            return Err(Error::Config("the kNN monitor needs at least one train and one test image".into()));
-        }
-        if self.checkpoint_every == 0 {
-            return Err(Error::Config("--checkpoint-every must be >= 1".into()));
-        }
-        Ok(())
-    }
-
-    /// The config of one run.
-    pub fn config(&self, method: MethodKind, seed_index: usize) -> TrainConfig {
-        TrainConfig { method, seed: self.base.seed + seed_index as u64, ..self.base.clone() }
-    }
-
-    fn run_dir(&self, out: &Path, method: Option<MethodKind>, seed_index: usize) -> PathBuf {
-        let m = method.map_or(RANDOM_INIT.to_string(), |m| m.to_string());
-        out.join(m).join(format!("seed-{}", self.base.seed + seed_index as u64))
-    }
-}
-
-/// One kNN monitor point: top-1 (%) of every stage on the fixed bank.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct MonitorPoint {
-    pub step: usize,
-    pub images_seen: usize,
-    pub knn: Vec<f64>,
-}
-
-/// One finished run (or the random-init baseline, with `steps` 0).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct RunResult {
-    /// `simclr`, `gim(conv-mlp)`, ..., or `random-init`.
-    pub method: String,
-    pub seed: u64,
-    pub steps: usize,
-    pub images_seen: usize,
-    /// Training time summed over every session that worked on this run (evaluation excluded).
-    pub train_seconds: f64,
-    pub stages: Vec<String>,
-    /// Final kNN (full bank) and linear probe, every stage.
-    pub accuracy: Vec<StageAccuracy>,
-    pub monitor: Vec<MonitorPoint>,
-    pub units: Vec<String>,
-    /// Mean loss of every unit over each monitor interval: `(last step of the interval, losses)`.
-    pub loss_curve: Vec<(usize, Vec<f32>)>,
-    /// The git commit of the binary that finished the run ([`crate::COMMIT`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub commit: Option<String>,
-}
-
-impl RunResult {
-    /// The method this run trained, read from its label; `None` for the random-init baseline.
-    pub fn kind(&self) -> Option<MethodKind> {
-        self.method.split('(').next().and_then(|m| m.parse().ok())
-    }
+/// Where one run of `spec` lives under `out`.
+fn run_dir(spec: &ExperimentSpec, out: &Path, method: Option<MethodKind>, seed_index: usize) -> PathBuf {
+    let m = method.map_or(RANDOM_INIT.to_string(), |m| m.to_string());
+    out.join(m).join(format!("seed-{}", spec.base.seed + seed_index as u64))
 }
 
 /// What the experiment reports as it goes (the CLI prints it).
@@ -212,7 +122,7 @@ pub fn collect(spec: &ExperimentSpec, out: &Path) -> (Vec<RunResult>, Vec<String
     let methods = spec.methods.iter().map(|&m| Some(m)).chain(std::iter::once(None));
     for m in methods {
         for s in 0..spec.seeds {
-            let dir = spec.run_dir(out, m, s);
+            let dir = run_dir(spec, out, m, s);
             match read_result(&dir) {
                 Ok(r) => done.push(r),
                 Err(_) => missing.push(dir.display().to_string()),
@@ -277,7 +187,7 @@ fn run_one(
     workers: usize,
     on_event: &(dyn Fn(Event) + Sync),
 ) -> Result<RunResult> {
-    let dir = spec.run_dir(out, Some(method), seed_index);
+    let dir = run_dir(spec, out, Some(method), seed_index);
     if let Ok(r) = read_result(&dir) {
         return Ok(r);
     }
@@ -313,6 +223,7 @@ fn run_one(
     let monitor_points: Vec<MonitorPoint> = read_jsonl(&monitor_log);
     let result = RunResult {
         method: crate::method::label(&cfg),
+        trained: Some(Trained::Method(cfg.method)),
         seed: cfg.seed,
         steps: t.step_count(),
         images_seen: t.images_seen(),
@@ -361,7 +272,7 @@ fn random_init(
     device: &Device,
     on_event: &(dyn Fn(Event) + Sync),
 ) -> Result<RunResult> {
-    let dir = spec.run_dir(out, None, seed_index);
+    let dir = run_dir(spec, out, None, seed_index);
     if let Ok(r) = read_result(&dir) {
         return Ok(r);
     }
@@ -373,6 +284,7 @@ fn random_init(
     let p = monitor(&t, spec)?;
     let result = RunResult {
         method: RANDOM_INIT.into(),
+        trained: Some(Trained::RandomInit),
         seed: cfg.seed,
         steps: 0,
         images_seen: 0,

@@ -4,7 +4,8 @@
 //! [`error`], [`device`] -> [`data`], [`model`], [`loss`] -> [`config`] -> [`optim`] ->
 //! [`checkpoint`] (snapshots: records, not trainers) -> [`method`] (units, plans, the engine) ->
 //! [`worker`] (the parallel-unit protocol), [`parallel`] (its threads) -> [`train`] ->
-//! [`eval`], [`bench`] -> [`experiment`], [`report`], [`run`], [`recipe`]. The CLI
+//! [`eval`], [`bench`] -> [`results`] (results as data), [`experiment`], [`report`], [`run`],
+//! [`recipe`]. The CLI
 //! (`src/main.rs`) and the browser binding ([`web`]) are thin doors into [`train::Trainer`].
 
 pub mod bench;
@@ -28,6 +29,7 @@ pub mod recipe;
 pub mod parallel;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod report;
+pub mod results;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod run;
 pub mod step;

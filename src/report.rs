@@ -4,132 +4,12 @@
 //! the final per-stage accuracy as grouped bars, and each local method's per-unit loss against
 //! SimCLR's.
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::{Error, Result};
 use crate::config::MethodKind;
-use crate::experiment::{ExperimentSpec, RunResult};
 
-/// `results.json`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ExperimentReport {
-    pub spec: ExperimentSpec,
-    pub runs: Vec<RunResult>,
-}
-
-/// Mean and sample standard deviation (0 for a single value).
-pub fn mean_std(v: &[f64]) -> (f64, f64) {
-    if v.is_empty() {
-        return (f64::NAN, f64::NAN);
-    }
-    let n = v.len() as f64;
-    let mean = v.iter().sum::<f64>() / n;
-    if v.len() < 2 {
-        return (mean, 0.0);
-    }
-    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, var.sqrt())
-}
-
-/// The runs grouped by method label, in first-seen order.
-pub fn by_method(runs: &[RunResult]) -> Vec<(String, Vec<&RunResult>)> {
-    let mut groups: Vec<(String, Vec<&RunResult>)> = Vec::new();
-    for r in runs {
-        match groups.iter_mut().find(|(m, _)| *m == r.method) {
-            Some((_, v)) => v.push(r),
-            None => groups.push((r.method.clone(), vec![r])),
-        }
-    }
-    groups
-}
-
-fn pm((m, s): (f64, f64)) -> String {
-    if m.is_nan() {
-        "-".into()
-    } else {
-        format!("{m:.1} ± {s:.1}")
-    }
-}
+pub use crate::results::{by_method, mean_std, ExperimentReport, Summary, SummaryRow};
 
 impl ExperimentReport {
-    pub fn stages(&self) -> Vec<String> {
-        self.runs.first().map(|r| r.stages.clone()).unwrap_or_default()
-    }
-
-    /// Mean ± std over seeds of the final kNN (or linear) top-1 of stage `s`.
-    pub fn final_stat(runs: &[&RunResult], s: usize, linear: bool) -> (f64, f64) {
-        let v: Vec<f64> = runs
-            .iter()
-            .filter_map(|r| r.accuracy.get(s).and_then(|a| if linear { a.linear } else { Some(a.knn) }))
-            .collect();
-        mean_std(&v)
-    }
-
-    /// The markdown table: one row per method (random-init last), final accuracies as
-    /// mean ± std over seeds.
-    pub fn markdown(&self) -> String {
-        let stages = self.stages();
-        let last = stages.len().saturating_sub(1);
-        let mut s = format!(
-            "| method | seeds | steps | images seen | train time / seed (s) | kNN top-1, {0} (%) | linear top-1, {0} (%) | kNN top-1 per stage ({1}) |\n|---|---|---|---|---|---|---|---|\n",
-            stages.get(last).map_or("last stage", |s| s.as_str()),
-            stages.join(", ")
-        );
-        for (method, runs) in by_method(&self.runs) {
-            let per_stage: Vec<String> = (0..stages.len()).map(|i| format!("{:.1}", Self::final_stat(&runs, i, false).0)).collect();
-            let secs = mean_std(&runs.iter().map(|r| r.train_seconds).collect::<Vec<_>>()).0;
-            s += &format!(
-                "| {} | {} | {} | {} | {:.0} | {} | {} | {} |\n",
-                method,
-                runs.len(),
-                runs[0].steps,
-                runs[0].images_seen,
-                secs,
-                pm(Self::final_stat(&runs, last, false)),
-                pm(Self::final_stat(&runs, last, true)),
-                per_stage.join(" / ")
-            );
-        }
-        s
-    }
-
-    /// Each method against SimCLR on the same seed (same initial encoder, same batches), at
-    /// the last stage: the mean ± std over seeds of the per-seed difference, which leaves out
-    /// the seed-to-seed variation both share. Empty without SimCLR or without a shared seed.
-    pub fn paired_markdown(&self) -> String {
-        let stages = self.stages();
-        let Some(last) = stages.len().checked_sub(1) else { return String::new() };
-        let groups = by_method(&self.runs);
-        let Some((reference, refs)) = groups.iter().find(|(_, runs)| runs[0].kind() == Some(MethodKind::Simclr)) else { return String::new() };
-        let mut rows = String::new();
-        for (method, runs) in groups.iter().filter(|(m, _)| m != reference) {
-            let pairs: Vec<(&RunResult, &RunResult)> = runs.iter().filter_map(|r| refs.iter().find(|s| s.seed == r.seed).map(|s| (*r, *s))).collect();
-            if pairs.is_empty() {
-                continue;
-            }
-            let diff = |linear: bool| {
-                let v: Vec<f64> = pairs
-                    .iter()
-                    .filter_map(|(r, s)| {
-                        let (a, b) = (r.accuracy.get(last)?, s.accuracy.get(last)?);
-                        if linear { Some(a.linear? - b.linear?) } else { Some(a.knn - b.knn) }
-                    })
-                    .collect();
-                mean_std(&v)
-            };
-            let seeds: Vec<String> = pairs.iter().map(|(r, _)| r.seed.to_string()).collect();
-            let signed = |(m, s): (f64, f64)| if m.is_nan() { "-".into() } else { format!("{m:+.1} ± {s:.1}") };
-            rows += &format!("| {method} | {} | {} | {} |\n", seeds.join(", "), signed(diff(false)), signed(diff(true)));
-        }
-        if rows.is_empty() {
-            return String::new();
-        }
-        format!(
-            "\nPaired by seed against {reference} ({}): each run minus {reference}'s run of the same seed, mean ± std over seeds (percentage points)\n\n| method | seeds | kNN top-1 difference | linear top-1 difference |\n|---|---|---|---|\n{rows}",
-            stages[last]
-        )
-    }
-
     /// Write `results.json`, `results.md` and the figures into `dir`.
     pub fn write(&self, dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>> {
         let mut written = Vec::new();
@@ -151,15 +31,11 @@ impl ExperimentReport {
     }
 }
 
-/// Colour of each method (grey: the random-init baseline), the same in every figure.
+/// Colour of each method (grey: the random-init baseline), the page's ([`crate::method::MethodInfo`]).
 fn colour(kind: Option<MethodKind>) -> plotters::style::RGBColor {
-    use plotters::style::RGBColor;
-    match kind {
-        Some(MethodKind::Simclr) => RGBColor(20, 20, 20),
-        Some(MethodKind::Gim) => RGBColor(214, 96, 20),
-        Some(MethodKind::Loco) => RGBColor(31, 119, 180),
-        None => RGBColor(140, 140, 140),
-    }
+    let hex = crate::method::catalogue::title_colour(kind).1;
+    let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).expect("catalogue colours are #rrggbb");
+    plotters::style::RGBColor(byte(1), byte(3), byte(5))
 }
 
 fn draw_err(e: impl std::fmt::Debug) -> Error {

@@ -13,6 +13,7 @@ use crate::config::{Overrides, TrainConfig, PRESETS};
 use crate::data::augment::to_rgba;
 use crate::data::cifar::{self, load_archive_from};
 use crate::data::Splits;
+use crate::device::{Backend, BrowserPref};
 use crate::error::Error;
 use crate::eval::{evaluate_async, EvalOptions};
 use crate::worker::{Activation, Collector, Incoming, Need, Outgoing, SharedGrads, UnitBatch, UnitRecord, UnitWorker};
@@ -103,7 +104,7 @@ pub fn lenient_settings(pairs: JsValue) -> Result<JsValue, JsError> {
 #[wasm_bindgen(js_name = browserBackend)]
 pub fn browser_backend(pref: String, adapter: JsValue) -> Result<JsValue, JsError> {
     let facts: crate::device::AdapterFacts = serde_wasm_bindgen::from_value(adapter).map_err(|e| js_err(Error::Device(format!("bad adapter facts: {e}"))))?;
-    to_js(&crate::device::browser_backend(&pref, &facts).map_err(js_err)?)
+    to_js(&crate::device::browser_backend(pref.parse().map_err(js_err)?, &facts))
 }
 
 /// Check a config without building anything; resolves to the normalised config.
@@ -119,6 +120,13 @@ pub fn methods() -> Result<JsValue, JsError> {
     to_js(&crate::method::catalogue())
 }
 
+/// How the page and the figures show the random-init baseline: `{title, colour}`.
+#[wasm_bindgen(js_name = randomInitStyle)]
+pub fn random_init_style() -> Result<JsValue, JsError> {
+    use crate::method::catalogue::{RANDOM_INIT_COLOUR, RANDOM_INIT_TITLE};
+    to_js(&std::collections::BTreeMap::from([("title", RANDOM_INIT_TITLE), ("colour", RANDOM_INIT_COLOUR)]))
+}
+
 /// The named presets, `{name: config}`.
 #[wasm_bindgen]
 pub fn presets() -> Result<JsValue, JsError> {
@@ -127,11 +135,27 @@ pub fn presets() -> Result<JsValue, JsError> {
     to_js(&map)
 }
 
-/// The knob table (`[{name, flag, page, range, help}]`, [`crate::config::KNOBS`]): the page's
-/// settings are the knobs marked `page`, bounded by their ranges.
+/// The knob table (`[{name, flag, kind, values, page: {label, options} | null, range, help}]`,
+/// [`crate::config::KNOBS`]): the page builds a control for every knob with a `page`.
 #[wasm_bindgen]
 pub fn knobs() -> Result<JsValue, JsError> {
     to_js(&crate::config::KNOBS)
+}
+
+/// A comparison's `results.json` (its text), summarised as every table shows it:
+/// `{stages, spec, rows: [{label, kind, title, colour, seeds, steps, images_seen, knn_mean,
+/// knn_std, linear_mean, linear_std, first_seed, first_knn}]}` ([`crate::results::Summary`]).
+#[wasm_bindgen]
+pub fn summarise(results: String) -> Result<JsValue, JsError> {
+    let report: crate::results::ExperimentReport =
+        serde_json::from_str(&results).map_err(|e| js_err(Error::Config(format!("results.json: {e}"))))?;
+    #[derive(serde::Serialize)]
+    struct Page<'a> {
+        #[serde(flatten)]
+        summary: crate::results::Summary,
+        spec: &'a crate::results::ExperimentSpec,
+    }
+    to_js(&Page { summary: report.summary(), spec: &report.spec })
 }
 
 /// CIFAR-10 from the page: the official `.tar.gz` archive as `train` (then `test` is ignored),
@@ -158,27 +182,25 @@ pub async fn webgpu_device() -> Result<Device, String> {
     got
 }
 
-/// Pick the device: WebGPU when asked for (or `auto`) and an adapter answers, else the CPU.
-async fn pick_device(pref: &str) -> Result<(Device, String, String), JsError> {
-    match pref {
-        "auto" | "webgpu" | "cpu" => {}
-        other => return Err(js_err(Error::Config(format!("unknown backend '{other}'; expected auto, webgpu or cpu")))),
-    }
+/// Pick the device: WebGPU when asked for (or `auto`) and an adapter answers, else the CPU;
+/// with the backend it is and why.
+async fn pick_device(pref: &str) -> Result<(Device, Backend, String), JsError> {
+    let pref: BrowserPref = pref.parse().map_err(js_err)?;
     #[allow(unused_mut)]
     let mut why = String::from("this build has no WebGPU support (built without the `webgpu` feature)");
     #[cfg(feature = "webgpu")]
-    if pref != "cpu" {
+    if pref != BrowserPref::Cpu {
         match webgpu_device().await {
-            Ok(device) => return Ok((device, "webgpu".into(), "WebGPU adapter found".into())),
+            Ok(device) => return Ok((device, Backend::Webgpu, "WebGPU adapter found".into())),
             Err(e) => why = e,
         }
     }
-    if pref == "cpu" {
-        why = "CPU requested".into();
-    } else if pref == "webgpu" {
-        return Err(js_err(Error::Device(why)));
+    match pref {
+        BrowserPref::Cpu => why = "CPU requested".into(),
+        BrowserPref::Webgpu => return Err(js_err(Error::Device(why))),
+        BrowserPref::Auto => {}
     }
-    Ok((Device::flex(), "cpu".into(), why))
+    Ok((Device::flex(), Backend::Cpu, why))
 }
 
 /// Refuse a config whose step would not fit in a tab, before anything is built.
@@ -186,15 +208,15 @@ fn fits_in_tab(cfg: &TrainConfig) -> Result<(), JsError> {
     crate::memory::check_fits_here(cfg, 1).map_err(js_err)
 }
 
-fn new_trainer(cfg: TrainConfig, data: Arc<Splits>, device: &Device, backend: &str) -> Result<Trainer, JsError> {
+fn new_trainer(cfg: TrainConfig, data: Arc<Splits>, device: &Device, backend: Backend) -> Result<Trainer, JsError> {
     Ok(measured(Trainer::new(cfg, data, device).map_err(js_err)?, backend))
 }
 
 /// A page trainer (new or restored) measures each step's memory on the CPU path. On WebGPU a
 /// step's tensors live in GPU buffers, which burn 0.22.1 does not count; the wasm heap's peak
 /// would say nothing about them.
-fn measured(mut trainer: Trainer, backend: &str) -> Trainer {
-    if backend == "cpu" {
+fn measured(mut trainer: Trainer, backend: Backend) -> Trainer {
+    if backend == Backend::Cpu {
         trainer.measure_memory(&crate::memory::AllocProbe);
     }
     trainer
@@ -229,7 +251,7 @@ pub async fn evaluate_checkpoint(
 #[wasm_bindgen]
 pub struct Lab {
     trainer: Trainer,
-    backend: String,
+    backend: Backend,
     backend_note: String,
 }
 
@@ -242,7 +264,7 @@ impl Lab {
         fits_in_tab(&cfg)?;
         let data = parse_data(&train, &test).map_err(js_err)?;
         let (device, backend, backend_note) = pick_device(&backend).await?;
-        let trainer = new_trainer(cfg, Arc::new(data), &device, &backend)?;
+        let trainer = new_trainer(cfg, Arc::new(data), &device, backend)?;
         Ok(Lab { trainer, backend, backend_note })
     }
 
@@ -271,7 +293,7 @@ impl Lab {
         let data = parse_data(&train, &test).map_err(js_err)?;
         let (device, backend, backend_note) = pick_device(&backend).await?;
         let trainer = Trainer::from_snapshot(&snap, Arc::new(data), &device).map_err(js_err)?;
-        Ok(Lab { trainer: measured(trainer, &backend), backend, backend_note })
+        Ok(Lab { trainer: measured(trainer, backend), backend, backend_note })
     }
 
     /// This trainer's checkpoint as one file (a tar of `state.json`, `model.bpk`, `optim.bpk`,
@@ -279,7 +301,7 @@ impl Lab {
     /// `locolab eval --checkpoint file.tar` reads it. On the CPU backend only: burn 0.22.1 reads
     /// a record's tensors back synchronously, which a browser's WebGPU device forbids.
     pub fn save(&self) -> Result<Vec<u8>, JsError> {
-        if self.backend != "cpu" {
+        if self.backend != Backend::Cpu {
             return Err(js_err(Error::Checkpoint(
                 "saving needs the CPU backend: burn 0.22.1 reads the weights back synchronously, which WebGPU in a browser forbids".into(),
             )));
@@ -292,7 +314,7 @@ impl Lab {
         let cfg = parse_config(config)?;
         fits_in_tab(&cfg)?;
         let device = self.trainer.device().clone();
-        self.trainer = new_trainer(cfg, self.trainer.data().clone(), &device, &self.backend)?;
+        self.trainer = new_trainer(cfg, self.trainer.data().clone(), &device, self.backend)?;
         Ok(())
     }
 
@@ -344,7 +366,7 @@ impl Lab {
     /// synchronously); refused for LoCo's soft sharing.
     #[wasm_bindgen(js_name = parallelPlan)]
     pub fn parallel_plan(&self) -> Result<JsValue, JsError> {
-        if self.backend != "cpu" {
+        if self.backend != Backend::Cpu {
             return Err(js_err(Error::Config("units in parallel run on the CPU path (one Web Worker per unit); this trainer is on WebGPU".into())));
         }
         let t = &self.trainer;
@@ -382,7 +404,7 @@ impl Lab {
 
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> String {
-        self.backend.clone()
+        self.backend.to_string()
     }
 
     /// Why this backend was chosen (e.g. why WebGPU was not).

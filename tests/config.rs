@@ -136,3 +136,33 @@ fn the_paper_preset_runs_a_step_at_a_batch_that_fits() {
     assert!(r.losses.iter().all(|l| l.is_finite()));
     assert!((r.lr - 0.3 * 2.0 / 256.0).abs() < 1e-12, "the rate follows the batch: {}", r.lr);
 }
+
+/// The knob table is the config: every field is a knob, and each knob's kind, range and page
+/// control come with it (the page builds its settings from this table).
+#[test]
+fn every_config_field_is_one_knob_of_the_table() {
+    use locolab::config::KNOBS;
+    let json = serde_json::to_value(TrainConfig::preset("paper").unwrap()).unwrap();
+    let fields: Vec<&String> = json.as_object().unwrap().keys().collect();
+    let mut names: Vec<&str> = KNOBS.iter().map(|k| k.name).collect();
+    names.sort();
+    assert_eq!(fields, names, "TrainConfig's fields and the knob table");
+    let knob = |n: &str| KNOBS.iter().find(|k| k.name == n).unwrap();
+    assert_eq!((knob("batch").kind, knob("batch").range), ("integer", Some((2.0, 4096.0))));
+    assert_eq!((knob("lr").kind, knob("warmup_epochs").kind, knob("sharing").kind), ("number", "number", "text"));
+    assert_eq!((knob("optimizer").kind, knob("optimizer").values), ("choice", &["adam", "sgd", "lars"][..]));
+    let decoder = knob("decoder").page.expect("the page offers the decoder");
+    assert_eq!(decoder.options.iter().map(|o| o.0).collect::<Vec<_>>(), ["conv-mlp", "mlp"]);
+    // Every option the page offers is a value the knob accepts.
+    for k in KNOBS.iter().filter(|k| k.page.is_some()) {
+        for (value, _) in k.page.unwrap().options {
+            let one = serde_json::json!({ k.name: value });
+            assert!(serde_json::from_value::<Overrides>(one).is_ok(), "{} offers {value}", k.name);
+        }
+    }
+    // A declared range is checked by validate, with the knob's name.
+    let e = TrainConfig { steps: 0, ..TrainConfig::default() }.validate().unwrap_err().to_string();
+    assert!(e.contains("steps must be in [1, 1000000000000], got 0"), "{e}");
+    let e = TrainConfig { module_stages: 0, ..TrainConfig::default() }.validate().unwrap_err().to_string();
+    assert!(e.contains("module_stages must be in [1, 64]"), "{e}");
+}

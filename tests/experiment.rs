@@ -87,9 +87,16 @@ fn seeded_experiment_reports_every_run_and_resumes() {
 #[test]
 fn paired_differences_use_only_seeds_both_methods_finished() {
     use locolab::eval::StageAccuracy;
-    use locolab::experiment::RunResult;
+    use locolab::experiment::{RunResult, Trained};
     let run = |method: &str, seed: u64, knn: f64, linear: f64| RunResult {
         method: method.into(),
+        // SimCLR's and random-init's say what they trained; LoCo's are as the pinned binaries
+        // of the CIFAR-scale run wrote them (no `trained`: read from the label).
+        trained: match method {
+            "simclr" => Some(Trained::Method(MethodKind::Simclr)),
+            "random-init" => Some(Trained::RandomInit),
+            _ => None,
+        },
         seed,
         steps: 10,
         images_seen: 100,
@@ -119,6 +126,21 @@ fn paired_differences_use_only_seeds_both_methods_finished() {
     // kNN: +2, 0 -> +1.0 ± 1.4; linear: -1, -2 -> -1.5 ± 0.7.
     assert!(md.contains("| loco(hard, conv-mlp) | 0, 1 | +1.0 ± 1.4 | -1.5 ± 0.7 |"), "{md}");
     assert!(md.contains("| random-init | 0 | -20.0 ± 0.0 | -21.0 ± 0.0 |"), "{md}");
+    // The summary every table reads: title and colour from the method's catalogue entry.
+    let sum = ExperimentReport { spec: spec.clone(), runs: runs.clone() }.summary();
+    let rows: Vec<(&str, Option<MethodKind>, &str, usize, u64)> =
+        sum.rows.iter().map(|r| (r.title, r.kind, r.colour, r.seeds.len(), r.first_seed)).collect();
+    assert_eq!(
+        rows,
+        [
+            ("LoCo", Some(MethodKind::Loco), "#1f77b4", 3, 0),
+            ("SimCLR", Some(MethodKind::Simclr), "#141414", 2, 0),
+            ("random init", None, "#8c8c8c", 1, 0)
+        ]
+    );
+    let loco = &sum.rows[0];
+    assert_eq!((loco.knn_mean[1], loco.first_knn[1], loco.linear_mean[1]), (50.333333333333336, 52.0, Some(58.333333333333336)));
+    assert!((loco.knn_std[1] - 1.5275252316519468).abs() < 1e-12, "{}", loco.knn_std[1]);
     let no_simclr: Vec<RunResult> = runs.into_iter().filter(|r| r.method != "simclr").collect();
     assert_eq!(ExperimentReport { spec, runs: no_simclr }.paired_markdown(), "");
 }

@@ -60,7 +60,9 @@ async function handle(msg) {
   const cpu = await ready;
   switch (msg.cmd) {
     case 'meta':
-      return { presets: cpu.presets(), knobs: cpu.knobs(), methods: cpu.methods(), settings: cpu.lenientSettings(msg.settings ?? []) };
+      return { presets: cpu.presets(), knobs: cpu.knobs(), methods: cpu.methods(), randomInit: cpu.randomInitStyle(), settings: cpu.lenientSettings(msg.settings ?? []) };
+    case 'summarise':
+      return cpu.summarise(msg.results);
     case 'data':
       data = { train: new Uint8Array(msg.train), test: new Uint8Array(msg.test ?? new ArrayBuffer(0)) };
       return { ok: true };

@@ -192,8 +192,8 @@ impl Knobs {
             }
         };
         // Checked before the data is read (the steps it gives need the data's size).
-        if let Some(e) = merged.epochs.filter(|e| !(e.is_finite() && *e > 0.0)) {
-            return Err(Error::Config(format!("--epochs must be a positive number, got {e}")));
+        if let Some(e) = merged.epochs {
+            locolab::config::check_epochs(e)?;
         }
         Ok(merged)
     }

@@ -8,6 +8,8 @@ use crate::config::MethodKind;
 pub struct MethodInfo {
     pub kind: MethodKind,
     pub title: &'static str,
+    /// Its colour in every chart, figure and table (CSS hex).
+    pub colour: &'static str,
     /// One line, under the method's chart.
     pub summary: &'static str,
     /// A few sentences, in the page's explanation.
@@ -44,7 +46,27 @@ pub fn info(kind: MethodKind) -> MethodInfo {
         MethodKind::Gim => Some(4.56),
         MethodKind::Loco => Some(2.76),
     };
-    MethodInfo { kind, title, summary, details, end_to_end: kind == MethodKind::Simclr, paper_saving_presnet50 }
+    let colour = match kind {
+        MethodKind::Simclr => "#141414",
+        MethodKind::Gim => "#d66014",
+        MethodKind::Loco => "#1f77b4",
+    };
+    MethodInfo { kind, title, colour, summary, details, end_to_end: kind == MethodKind::Simclr, paper_saving_presnet50 }
+}
+
+/// The random-init baseline's title and colour (the untrained encoder every method starts from).
+pub const RANDOM_INIT_TITLE: &str = "random init";
+pub const RANDOM_INIT_COLOUR: &str = "#8c8c8c";
+
+/// Title and colour of a run's method (`None`: the random-init baseline).
+pub fn title_colour(kind: Option<MethodKind>) -> (&'static str, &'static str) {
+    match kind {
+        Some(k) => {
+            let i = info(k);
+            (i.title, i.colour)
+        }
+        None => (RANDOM_INIT_TITLE, RANDOM_INIT_COLOUR),
+    }
 }
 
 /// Every method, in [`MethodKind::ALL`] order.

@@ -1,0 +1,325 @@
+//! Results as data, on every target: an experiment's spec, its runs' results and their
+//! summary over seeds (the one aggregation the markdown table, the figures and the page's
+//! long-run panel read). Running experiments is native ([`crate::experiment`]), and so are the
+//! figures ([`crate::report`]).
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{MethodKind, TrainConfig};
+use crate::error::{Error, Result};
+use crate::eval::StageAccuracy;
+
+/// The label of the random-init baseline in every table and figure.
+pub const RANDOM_INIT: &str = "random-init";
+
+/// Everything that defines an experiment; saved as `experiment.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentSpec {
+    /// The shared config; `method` and `seed` are set per run (seed + 0, 1, ...).
+    pub base: TrainConfig,
+    pub methods: Vec<MethodKind>,
+    pub seeds: usize,
+    /// kNN monitor every this many steps (and at step 0 and the end); 0: only at the ends.
+    pub eval_every: usize,
+    /// Monitor bank: this many training images, queries: this many test images, each spread
+    /// evenly over its split (`ImageSet::spread`: every class in proportion).
+    pub monitor_train: usize,
+    pub monitor_test: usize,
+    /// Periodic checkpoint every this many steps (and at the end).
+    pub checkpoint_every: usize,
+}
+
+impl ExperimentSpec {
+    /// Steps for `epochs` passes over `train_images` at the base batch (rounded up).
+    pub fn steps_for_epochs(epochs: f64, train_images: usize, batch: usize) -> Result<usize> {
+        Ok(crate::config::epoch_steps(crate::config::check_epochs(epochs)?, train_images, batch))
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        if self.methods.is_empty() {
+            return Err(Error::Config("--methods names no method".into()));
+        }
+        for &m in &self.methods {
+            crate::method::check(&self.config(m, 0))?;
+        }
+        if self.seeds == 0 {
+            return Err(Error::Config("--seeds must be >= 1".into()));
+        }
+        if self.monitor_train == 0 || self.monitor_test == 0 {
+            return Err(Error::Config("the kNN monitor needs at least one train and one test image".into()));
+        }
+        if self.checkpoint_every == 0 {
+            return Err(Error::Config("--checkpoint-every must be >= 1".into()));
+        }
+        Ok(())
+    }
+
+    /// The config of one run.
+    pub fn config(&self, method: MethodKind, seed_index: usize) -> TrainConfig {
+        TrainConfig { method, seed: self.base.seed + seed_index as u64, ..self.base.clone() }
+    }
+}
+
+/// One kNN monitor point: top-1 (%) of every stage on the fixed bank.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MonitorPoint {
+    pub step: usize,
+    pub images_seen: usize,
+    pub knn: Vec<f64>,
+}
+
+/// One finished run (or the random-init baseline, with `steps` 0).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RunResult {
+    /// `simclr`, `gim(conv-mlp)`, ..., or `random-init`.
+    pub method: String,
+    /// The method trained, as data (absent in results written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trained: Option<Trained>,
+    pub seed: u64,
+    pub steps: usize,
+    pub images_seen: usize,
+    /// Training time summed over every session that worked on this run (evaluation excluded).
+    pub train_seconds: f64,
+    pub stages: Vec<String>,
+    /// Final kNN (full bank) and linear probe, every stage.
+    pub accuracy: Vec<StageAccuracy>,
+    pub monitor: Vec<MonitorPoint>,
+    pub units: Vec<String>,
+    /// Mean loss of every unit over each monitor interval: `(last step of the interval, losses)`.
+    pub loss_curve: Vec<(usize, Vec<f32>)>,
+    /// The git commit of the binary that finished the run ([`crate::COMMIT`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+}
+
+impl RunResult {
+    /// The method this run trained; `None` for the random-init baseline.
+    pub fn kind(&self) -> Option<MethodKind> {
+        match self.trained {
+            Some(Trained::Method(k)) => Some(k),
+            Some(Trained::RandomInit) => None,
+            // Written before `trained` existed (the pinned binaries of docs/results/cifar50k):
+            // the label starts with the method's name, and random-init names none.
+            None => self.method.split('(').next().and_then(|m| m.parse().ok()),
+        }
+    }
+}
+
+/// What a run trained: a method, or nothing (the random-init baseline). Written as the
+/// method's name or `random-init`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Trained {
+    Method(MethodKind),
+    RandomInit,
+}
+
+impl TryFrom<String> for Trained {
+    type Error = Error;
+    fn try_from(s: String) -> Result<Self> {
+        if s == RANDOM_INIT { Ok(Trained::RandomInit) } else { s.parse().map(Trained::Method) }
+    }
+}
+
+impl From<Trained> for String {
+    fn from(t: Trained) -> String {
+        match t {
+            Trained::Method(k) => k.to_string(),
+            Trained::RandomInit => RANDOM_INIT.into(),
+        }
+    }
+}
+
+
+/// `results.json`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ExperimentReport {
+    pub spec: ExperimentSpec,
+    pub runs: Vec<RunResult>,
+}
+
+/// Mean and sample standard deviation (0 for a single value).
+pub fn mean_std(v: &[f64]) -> (f64, f64) {
+    if v.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    if v.len() < 2 {
+        return (mean, 0.0);
+    }
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, var.sqrt())
+}
+
+/// The runs grouped by method label, in first-seen order.
+pub fn by_method(runs: &[RunResult]) -> Vec<(String, Vec<&RunResult>)> {
+    let mut groups: Vec<(String, Vec<&RunResult>)> = Vec::new();
+    for r in runs {
+        match groups.iter_mut().find(|(m, _)| *m == r.method) {
+            Some((_, v)) => v.push(r),
+            None => groups.push((r.method.clone(), vec![r])),
+        }
+    }
+    groups
+}
+
+/// One method's row of the results, summarised over its seeds: what the markdown table, the
+/// page's long-run panel and anything else that shows results read (computed only here).
+#[derive(Clone, Debug, Serialize)]
+pub struct SummaryRow {
+    /// The run label (`gim(conv-mlp)`, `random-init`).
+    pub label: String,
+    /// The method trained; `None`: the random-init baseline.
+    pub kind: Option<MethodKind>,
+    /// How the page and figures name it, and its colour ([`crate::method::MethodInfo`]).
+    pub title: &'static str,
+    pub colour: &'static str,
+    pub seeds: Vec<u64>,
+    pub steps: usize,
+    pub images_seen: usize,
+    /// Mean training seconds per seed.
+    pub train_seconds: f64,
+    /// Final kNN top-1 of every stage: mean and sample std over seeds.
+    pub knn_mean: Vec<f64>,
+    pub knn_std: Vec<f64>,
+    /// Final linear-probe top-1 of every stage (`None` where a run has no probe).
+    pub linear_mean: Vec<Option<f64>>,
+    pub linear_std: Vec<Option<f64>>,
+    /// The lowest seed and its run's final kNN per stage (the run whose checkpoints are
+    /// committed beside the results).
+    pub first_seed: u64,
+    pub first_knn: Vec<f64>,
+}
+
+/// The results summarised: the stage names and one row per method (random-init last).
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub stages: Vec<String>,
+    pub rows: Vec<SummaryRow>,
+}
+
+fn pm((m, s): (f64, f64)) -> String {
+    if m.is_nan() {
+        "-".into()
+    } else {
+        format!("{m:.1} ± {s:.1}")
+    }
+}
+
+impl ExperimentReport {
+    pub fn stages(&self) -> Vec<String> {
+        self.runs.first().map(|r| r.stages.clone()).unwrap_or_default()
+    }
+
+    /// Mean ± std over seeds of the final kNN (or linear) top-1 of stage `s`.
+    pub fn final_stat(runs: &[&RunResult], s: usize, linear: bool) -> (f64, f64) {
+        let v: Vec<f64> = runs
+            .iter()
+            .filter_map(|r| r.accuracy.get(s).and_then(|a| if linear { a.linear } else { Some(a.knn) }))
+            .collect();
+        mean_std(&v)
+    }
+
+    /// Every method's final accuracies summarised over its seeds (the one aggregation).
+    pub fn summary(&self) -> Summary {
+        let stages = self.stages();
+        let rows = by_method(&self.runs)
+            .into_iter()
+            .map(|(label, runs)| {
+                let kind = runs[0].kind();
+                let (title, colour) = crate::method::catalogue::title_colour(kind);
+                let knn: Vec<(f64, f64)> = (0..stages.len()).map(|s| Self::final_stat(&runs, s, false)).collect();
+                let linear: Vec<(f64, f64)> = (0..stages.len()).map(|s| Self::final_stat(&runs, s, true)).collect();
+                let known = |v: f64| (!v.is_nan()).then_some(v);
+                let first = runs.iter().min_by_key(|r| r.seed).expect("a group has a run");
+                SummaryRow {
+                    label,
+                    kind,
+                    title,
+                    colour,
+                    seeds: runs.iter().map(|r| r.seed).collect(),
+                    steps: runs[0].steps,
+                    images_seen: runs[0].images_seen,
+                    train_seconds: mean_std(&runs.iter().map(|r| r.train_seconds).collect::<Vec<_>>()).0,
+                    knn_mean: knn.iter().map(|p| p.0).collect(),
+                    knn_std: knn.iter().map(|p| p.1).collect(),
+                    linear_mean: linear.iter().map(|p| known(p.0)).collect(),
+                    linear_std: linear.iter().map(|p| known(p.1)).collect(),
+                    first_seed: first.seed,
+                    first_knn: first.accuracy.iter().map(|a| a.knn).collect(),
+                }
+            })
+            .collect();
+        Summary { stages, rows }
+    }
+
+    /// The markdown table: one row per method (random-init last), final accuracies as
+    /// mean ± std over seeds.
+    pub fn markdown(&self) -> String {
+        let Summary { stages, rows } = self.summary();
+        let last = stages.len().saturating_sub(1);
+        let mut s = format!(
+            "| method | seeds | steps | images seen | train time / seed (s) | kNN top-1, {0} (%) | linear top-1, {0} (%) | kNN top-1 per stage ({1}) |\n|---|---|---|---|---|---|---|---|\n",
+            stages.get(last).map_or("last stage", |s| s.as_str()),
+            stages.join(", ")
+        );
+        let at = |mean: &[f64], std: &[f64]| mean.get(last).map_or((f64::NAN, f64::NAN), |&m| (m, std[last]));
+        for r in rows {
+            let per_stage: Vec<String> = r.knn_mean.iter().map(|m| format!("{m:.1}")).collect();
+            let linear_mean: Vec<f64> = r.linear_mean.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
+            let linear_std: Vec<f64> = r.linear_std.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
+            s += &format!(
+                "| {} | {} | {} | {} | {:.0} | {} | {} | {} |\n",
+                r.label,
+                r.seeds.len(),
+                r.steps,
+                r.images_seen,
+                r.train_seconds,
+                pm(at(&r.knn_mean, &r.knn_std)),
+                pm(at(&linear_mean, &linear_std)),
+                per_stage.join(" / ")
+            );
+        }
+        s
+    }
+
+    /// Each method against SimCLR on the same seed (same initial encoder, same batches), at
+    /// the last stage: the mean ± std over seeds of the per-seed difference, which leaves out
+    /// the seed-to-seed variation both share. Empty without SimCLR or without a shared seed.
+    pub fn paired_markdown(&self) -> String {
+        let stages = self.stages();
+        let Some(last) = stages.len().checked_sub(1) else { return String::new() };
+        let groups = by_method(&self.runs);
+        let Some((reference, refs)) = groups.iter().find(|(_, runs)| runs[0].kind() == Some(MethodKind::Simclr)) else { return String::new() };
+        let mut rows = String::new();
+        for (method, runs) in groups.iter().filter(|(m, _)| m != reference) {
+            let pairs: Vec<(&RunResult, &RunResult)> = runs.iter().filter_map(|r| refs.iter().find(|s| s.seed == r.seed).map(|s| (*r, *s))).collect();
+            if pairs.is_empty() {
+                continue;
+            }
+            let diff = |linear: bool| {
+                let v: Vec<f64> = pairs
+                    .iter()
+                    .filter_map(|(r, s)| {
+                        let (a, b) = (r.accuracy.get(last)?, s.accuracy.get(last)?);
+                        if linear { Some(a.linear? - b.linear?) } else { Some(a.knn - b.knn) }
+                    })
+                    .collect();
+                mean_std(&v)
+            };
+            let seeds: Vec<String> = pairs.iter().map(|(r, _)| r.seed.to_string()).collect();
+            let signed = |(m, s): (f64, f64)| if m.is_nan() { "-".into() } else { format!("{m:+.1} ± {s:.1}") };
+            rows += &format!("| {method} | {} | {} | {} |\n", seeds.join(", "), signed(diff(false)), signed(diff(true)));
+        }
+        if rows.is_empty() {
+            return String::new();
+        }
+        format!(
+            "\nPaired by seed against {reference} ({}): each run minus {reference}'s run of the same seed, mean ± std over seeds (percentage points)\n\n| method | seeds | kNN top-1 difference | linear top-1 difference |\n|---|---|---|---|\n{rows}",
+            stages[last]
+        )
+    }
+}

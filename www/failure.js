@@ -1,0 +1,23 @@
+// Failures. An ordinary error (a bad setting, a config that does not fit) is a message. A
+// fatal one (a panic in the module, WebGPU device loss, out of memory) also replaces the
+// worker and offers the ways on: the CPU path, a smaller batch, or the same settings again.
+import { $, lab, onGpu, showError } from './session.js';
+import { restartWorker } from './rpc.js';
+
+export function stopRunning() {
+  lab.running = false;
+  $('start').textContent = 'Start';
+}
+
+export function failed(e) {
+  stopRunning();
+  showError(e.message);
+  if (!e.fatal) return;
+  const gpu = onGpu();
+  restartWorker();
+  lab.trainers = {};
+  $('recover-why').textContent = `The trainer stopped${gpu ? ' on WebGPU' : ''}: ${e.message}. `
+    + 'Its worker was restarted; training starts again from step 0.';
+  $('recover-cpu').hidden = lab.state.backend === 'cpu' && !gpu;
+  $('recover').hidden = false;
+}

@@ -1,0 +1,123 @@
+// Saving and loading models, and the autosave. A model is one file, the core's checkpoint
+// bundle (a tar of state.json, model.bpk and optim.bpk: the files of a native checkpoint
+// folder, so `locolab eval --checkpoint f.tar` reads it). Loading builds a new trainer first
+// and swaps it in only if the file was accepted.
+import { $, lab, info, trainerFrom, showInfo, showError } from './session.js';
+import { call } from './rpc.js';
+import { configFor, writeUrl } from './settings.js';
+
+export async function download(m, failed) {
+  try {
+    const { bytes, step } = await call('save', { method: m });
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([bytes], { type: 'application/x-tar' }));
+    a.download = `locolab-${m}-${lab.trainers[m]?.config?.arch ?? 'model'}-step${step}.tar`;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
+    showInfo(`saved ${a.download}`);
+  } catch (e) {
+    if (e.fatal) failed(e); else showError(e.message);
+  }
+}
+
+// Restore one bundle into the page as its method's trainer; resolves to the worker's answer.
+async function restoreInto(name, buffer) {
+  const pageConfig = configFor(lab.state.methods[0] ?? lab.ref);
+  const made = await call('restore', { bytes: buffer, name, pageConfig, backend: lab.state.backend }, [buffer]);
+  const m = made.method;
+  if (!lab.state.methods.includes(m)) {
+    lab.state.methods = lab.methods.map((x) => x.kind).filter((k) => k === m || lab.state.methods.includes(k));
+    document.querySelectorAll('input[name=method]').forEach((c) => { c.checked = lab.state.methods.includes(c.value); });
+    writeUrl();
+  }
+  lab.trainers[m] = trainerFrom(made);
+  return made;
+}
+
+// Every file that restores; resolves to {done: [text], refused: [why], last: made}. A fatal
+// error is thrown.
+export async function loadCheckpointFiles(files) {
+  const done = [];
+  const refused = [];
+  let last = null;
+  for (const f of files) {
+    try {
+      last = await restoreInto(f.name, await f.arrayBuffer());
+      done.push(`${info(last.method).title} at step ${last.step} from ${f.name}`);
+    } catch (e) {
+      if (e.fatal) throw e;
+      refused.push(e.message);
+    }
+  }
+  return { done, refused, last };
+}
+
+// IndexedDB: one autosaved session ({time, step, methods: {m: {bytes, curve, knn, stages}},
+// randomInit, stageNames}), replaced at every autosave, offered after a reload.
+const DB = { name: 'locolab', store: 'autosave', key: 'session' };
+function idb(mode, fn) {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open(DB.name, 1);
+    open.onupgradeneeded = () => open.result.createObjectStore(DB.store);
+    open.onerror = () => reject(open.error ?? new Error('IndexedDB is not available'));
+    open.onsuccess = () => {
+      const db = open.result;
+      const tx = db.transaction(DB.store, mode);
+      const req = fn(tx.objectStore(DB.store));
+      tx.oncomplete = () => { db.close(); resolve(req.result); };
+      tx.onerror = tx.onabort = () => { db.close(); reject(tx.error ?? new Error('the IndexedDB transaction failed')); };
+    };
+  });
+}
+const loadSession = () => idb('readonly', (s) => s.get(DB.key));
+const storeSession = (v) => idb('readwrite', (s) => s.put(v, DB.key));
+export const dropSession = () => idb('readwrite', (s) => s.delete(DB.key));
+
+export async function autosave() {
+  const note = $('autosave-note');
+  if (Object.values(lab.trainers).some((t) => t.backend !== 'cpu')) {
+    note.textContent = 'autosave: on the CPU path only (WebGPU weights cannot be read back synchronously)';
+    return;
+  }
+  const session = { time: Date.now(), step: lab.stepCount, methods: {}, randomInit: lab.randomInit, stageNames: lab.stageNames };
+  try {
+    for (const m of lab.state.methods) {
+      const t = lab.trainers[m];
+      if (!t) continue;
+      const { bytes } = await call('save', { method: m });
+      session.methods[m] = { bytes, curve: t.curve, knn: t.knn, stages: t.stages };
+    }
+    await storeSession(session);
+    note.textContent = `autosaved at step ${lab.stepCount}`;
+  } catch (e) {
+    if (e.fatal) throw e;
+    note.textContent = `autosave failed: ${e.message}`;
+  }
+}
+
+export async function offerResume() {
+  const saved = await loadSession().catch(() => null);
+  if (!saved?.methods || !Object.keys(saved.methods).length) return;
+  const names = Object.keys(saved.methods).map((m) => info(m)?.title ?? m).join(', ');
+  $('resume-why').textContent = `This browser holds a session autosaved at step ${saved.step} (${new Date(saved.time).toLocaleString()}): ${names}.`;
+  $('resume-box').hidden = false;
+}
+
+// The autosaved trainers back into the page, with their curves; resolves to the last one made.
+export async function resumeSession() {
+  const saved = await loadSession();
+  if (!saved) throw new Error('the autosaved session is gone');
+  lab.trainers = {};
+  lab.state.methods = lab.methods.map((x) => x.kind).filter((k) => saved.methods[k]);
+  let last = null;
+  for (const m of lab.state.methods) {
+    const s = saved.methods[m];
+    last = await restoreInto(`the autosave of ${info(m).title}`, s.bytes.slice().buffer);
+    Object.assign(lab.trainers[m], { curve: s.curve, knn: s.knn, stages: s.stages });
+  }
+  lab.randomInit = saved.randomInit;
+  lab.stageNames = saved.stageNames;
+  return last;
+}
