@@ -388,8 +388,10 @@ knobs! {
     /// Warm-up in epochs, used with --epochs when no warm-up steps are given (the paper: 10).
     #[serde(skip_serializing_if = "Option::is_none")]
     warmup_epochs: Option<f64> = None, flag "warmup-epochs", page OFF, range Some((0.0, 1e6));
-    /// adam, sgd (momentum 0.9) or lars.
+    /// adam, sgd (with momentum) or lars.
     optimizer: OptimizerKind = OptimizerKind::Adam, flag "optimizer", page OFF, range None;
+    /// Momentum of sgd and lars (SimCLR, LoCo: 0.9).
+    momentum: f64 = 0.9, flag "momentum", page OFF, range Some((0.0, 0.999));
     /// Weight decay.
     weight_decay: f64 = 1e-6, flag "weight-decay", page OFF, range Some((0.0, 1.0));
     /// Output size of every projection head (SimCLR: 128).

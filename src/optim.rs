@@ -22,18 +22,18 @@ pub fn build(cfg: &TrainConfig) -> ModuleOptimizer {
     let wd = (cfg.weight_decay > 0.0).then(|| WeightDecayConfig::new(cfg.weight_decay as f32));
     match cfg.optimizer {
         OptimizerKind::Adam => AdamConfig::new().with_weight_decay(wd).init(),
-        OptimizerKind::Sgd => sgd_config(cfg.weight_decay).init(),
-        OptimizerKind::Lars => ModuleOptimizer::from(Lars::new(cfg.weight_decay, LARS_ETA)),
+        OptimizerKind::Sgd => sgd_config(cfg.weight_decay, cfg.momentum).init(),
+        OptimizerKind::Lars => ModuleOptimizer::from(Lars::new(cfg.weight_decay, LARS_ETA, cfg.momentum)),
     }
 }
 
 /// LARS's trust coefficient (SimCLR, LoCo).
 pub const LARS_ETA: f64 = 1e-3;
 
-/// SGD with momentum 0.9 (no dampening) and weight decay `wd` (none when 0).
-fn sgd_config(wd: f64) -> SgdConfig {
+/// SGD with `momentum` (no dampening) and weight decay `wd` (none when 0).
+fn sgd_config(wd: f64, momentum: f64) -> SgdConfig {
     SgdConfig::new()
-        .with_momentum(Some(MomentumConfig::new().with_momentum(0.9).with_dampening(0.0)))
+        .with_momentum(Some(MomentumConfig::new().with_momentum(momentum).with_dampening(0.0)))
         .with_weight_decay((wd > 0.0).then(|| WeightDecayConfig::new(wd as f32)))
 }
 
@@ -49,9 +49,9 @@ pub struct Lars {
 }
 
 impl Lars {
-    /// LARS with weight decay `weight_decay` and trust coefficient `eta`, momentum 0.9.
-    pub fn new(weight_decay: f64, eta: f64) -> Self {
-        Self { plain: sgd_config(0.0).build(), eta, weight_decay }
+    /// LARS with weight decay `weight_decay`, trust coefficient `eta` and `momentum`.
+    pub fn new(weight_decay: f64, eta: f64, momentum: f64) -> Self {
+        Self { plain: sgd_config(0.0, momentum).build(), eta, weight_decay }
     }
 }
 

@@ -29,9 +29,18 @@ fn lars_leaves_biases_and_norms_out_of_decay_and_trust_ratio() {
     use burn::optim::Optimizer;
     use locolab::optim::{Lars, LARS_ETA};
     let (wd, lr) = (0.5, 0.1);
-    let lars = Lars::new(wd, LARS_ETA);
+    let lars = Lars::new(wd, LARS_ETA, 0.9);
     let dev = Device::flex();
     let vec = |t: Tensor<1>| t.into_data().try_to_vec::<f32>().unwrap();
+    // The momentum knob: a second step on the same gradient moves (1 + momentum) times the first.
+    for momentum in [0.0, 0.9] {
+        let l = Lars::new(wd, LARS_ETA, momentum);
+        let g = || Tensor::<1>::from_floats([1.0], &dev);
+        let (once, state) = l.step(lr, Tensor::<1>::from_floats([0.0], &dev), g(), None);
+        let (twice, _) = l.step(lr, once, g(), state);
+        let moved = vec(twice)[0] as f64;
+        assert!((moved + lr * (2.0 + momentum)).abs() < 1e-6, "momentum {momentum}: {moved}");
+    }
     // A bias with a zero gradient does not move (no decay pulls it toward 0).
     let bias = Tensor::<1>::from_floats([1.0, -2.0], &dev);
     let (after, _) = lars.step(lr, bias.clone(), Tensor::zeros([2], &dev), None);
