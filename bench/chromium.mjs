@@ -11,7 +11,8 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // `args`: more Chromium flags (bench/browser-profile.mjs: V8's profiler).
 export async function openBrowser({ swiftshader = false, args = [] } = {}) {
   const port = 8600 + Math.floor(Math.random() * 300);
-  const server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1'], { cwd: root, stdio: 'ignore' });
+  // Cross-origin isolated (scripts/serve.py), as scripts/demo.sh serves: the page may use threads.
+  const server = spawn('python3', ['scripts/serve.py', String(port)], { cwd: root, stdio: 'ignore' });
   for (let i = 0; i < 50; i++) {
     try { if ((await fetch(`http://127.0.0.1:${port}/index.html`)).ok) break; } catch { /* not up yet */ }
     await new Promise((r) => setTimeout(r, 100));

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Builds the page's two wasm modules (wasm-pack --target web) and links the CIFAR-10 data in data/:
-#   pkg-cpu/  features `flex`          the CPU path: what every page loads first
+# Builds the page's three wasm modules (wasm-pack --target web) and links the CIFAR-10 data in data/:
+#   pkg-cpu/  features `flex`          the CPU path on one thread: what every page loads first
+#   pkg-mt/   features `flex,web-threads`   the CPU path on rayon's pool of Web Workers (shared
+#             memory): loaded by a cross-origin-isolated page that asks for more than one thread
 #   pkg/      features `flex,webgpu,fusion`   loaded by the worker only when it trains on WebGPU
 #             (burn's kernel fusion; not autotune: see Cargo.toml)
-# Two builds, not one: the CPU-only module is a fraction of the size, and in it burn's default
+# Separate builds: the CPU-only module is a fraction of the size, and in it burn's default
 # device is the CPU (burn-optim 0.22.1 restores optimizer state on `Device::default()`, which in
-# a WebGPU build is the GPU: restoring a CPU trainer there panics).
+# a WebGPU build is the GPU: restoring a CPU trainer there panics). The threaded one needs a
+# nightly compiler that rebuilds std with atomics (-Z build-std), and a shared memory, which a
+# page without cross-origin isolation cannot instantiate.
 # Usage: scripts/build-web.sh [DATA_DIR]   (default ../shared/data/cifar10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,9 +20,11 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 
 # wasm-pack (and its wasm-opt pass, minutes on a small machine) runs only when something it
 # reads changed: the stamp is a hash of the crate's sources, manifests, cargo config and features.
+# Usage: build OUT FEATURES [TOOLCHAIN RUSTFLAGS CARGO_ARGS...]
 build() {
-  local out=$1 features=$2 stamp
-  stamp=$( { echo "$features"; find src .cargo Cargo.toml Cargo.lock build.rs -type f -print0 2>/dev/null | sort -z | xargs -0 cat; } | sha256sum | cut -d' ' -f1)
+  local out=$1 features=$2 toolchain=${3:-} flags=${4:-} stamp
+  shift 2; shift $(( $# > 2 ? 2 : $# ))
+  stamp=$( { echo "$features $toolchain $flags $*"; find src .cargo Cargo.toml Cargo.lock build.rs -type f -print0 2>/dev/null | sort -z | xargs -0 cat; } | sha256sum | cut -d' ' -f1)
   if [ -f "$out/locolab_bg.wasm" ] && [ "$(cat "$out/.stamp" 2>/dev/null)" = "$stamp" ]; then
     echo "$out/ is up to date (stamp $stamp)"
     return
@@ -27,10 +33,22 @@ build() {
   # Cargo judges freshness by mtimes: a build of another checkout of this crate into the same
   # target dir (CI's clean clone, a worktree) can look newer than these sources' edits.
   touch src/lib.rs
-  wasm-pack build --target web --release --out-dir "$out" --no-pack -- --no-default-features --features "$features"
+  if [ -n "$toolchain" ]; then
+    # RUSTFLAGS replaces .cargo/config.toml's target rustflags, so it repeats +simd128.
+    RUSTFLAGS="$flags" rustup run "$toolchain" wasm-pack build --target web --release --out-dir "$out" --no-pack -- --no-default-features --features "$features" "$@"
+  else
+    wasm-pack build --target web --release --out-dir "$out" --no-pack -- --no-default-features --features "$features"
+  fi
   echo "$stamp" > "$out/.stamp"
 }
 build pkg-cpu flex
+# Threads: atomics and bulk memory in every crate (std included, hence build-std), and a shared,
+# imported memory of at most 4 GiB; nightlies from October 2025 on need the shared-memory and
+# TLS exports spelt out for the linker (rust-lang/rust#147225). The nightly is pinned in
+# scripts/setup.sh (LOCOLAB_NIGHTLY).
+build pkg-mt flex,web-threads "$(bash scripts/setup.sh --nightly-name)" \
+  "-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 -C link-arg=--shared-memory -C link-arg=--max-memory=4294967296 -C link-arg=--import-memory -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base" \
+  -Z build-std=panic_abort,std
 build pkg flex,webgpu,fusion
 
 mkdir -p www/vendor

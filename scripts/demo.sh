@@ -7,4 +7,5 @@ bash scripts/setup.sh
 bash scripts/build-web.sh "${1:-../shared/data/cifar10}"
 PORT="${PORT:-8080}"
 echo "LoCo Lab demo: http://127.0.0.1:$PORT/"
-exec python3 -m http.server "$PORT" --bind 127.0.0.1
+# Cross-origin isolated (COOP/COEP headers): the page may load its threaded build.
+exec python3 scripts/serve.py "$PORT"

@@ -20,7 +20,7 @@ FLOORS = [
     ['method'],
     ['memory', 'worker', 'parallel'],
     ['train'],
-    ['eval', 'bench'],
+    ['eval', 'bench', 'selfcheck'],
     ['results'],
     ['experiment', 'report', 'run', 'recipe'],
     ['web', 'lib'],

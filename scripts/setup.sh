@@ -3,6 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The page's threaded CPU build (scripts/build-web.sh, pkg-mt/) needs a nightly compiler: wasm
+# threads need std rebuilt with atomics (-Z build-std, from rust-src). Pinned: this date's
+# nightly is rustc 1.97.0-nightly (e50aa6fba 2026-05-19). The rest of the project uses stable.
+NIGHTLY=${LOCOLAB_NIGHTLY:-nightly-2026-05-20}
+if [ "${1:-}" = "--nightly-name" ]; then echo "$NIGHTLY"; exit 0; fi
+
 # Must equal the wasm-bindgen crate version in Cargo.lock (wasm-pack refuses a mismatch).
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3}' Cargo.lock)
 WASM_PACK_VERSION=0.15.1
@@ -19,6 +25,10 @@ if ((${#need[@]})); then
 fi
 
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+if ! rustup component list --toolchain "$NIGHTLY" --installed 2>/dev/null | grep -q '^rust-src'; then
+  echo "setup: rustup toolchain install $NIGHTLY (rust-src, wasm32: the threaded page build)"
+  rustup toolchain install "$NIGHTLY" --profile minimal --component rust-src --target wasm32-unknown-unknown
+fi
 
 # wasm-pack would download wasm-bindgen and chromedriver at run time; this machine has no
 # internet beyond package registries, so both come from cargo / apt instead.

@@ -30,6 +30,7 @@ pub mod parallel;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod report;
 pub mod results;
+pub mod selfcheck;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod run;
 pub mod step;

@@ -17,12 +17,9 @@ use locolab::report::ExperimentReport;
 use locolab::run::Run;
 use locolab::device;
 
-#[path = "cli/args.rs"]
-mod args;
-use args::{methods, Cli, Cmd};
-#[path = "cli/output.rs"]
-mod output;
-use output::{losses, print_acc, progress, write};
+mod cli;
+use cli::args::{methods, Cli, Cmd};
+use cli::output::{self, losses, print_acc, progress, write};
 
 // Counts every allocation so `locolab bench` can report real peak memory.
 #[global_allocator]

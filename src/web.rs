@@ -53,6 +53,31 @@ pub fn start() {
         LAST_PANIC.with(|p| *p.borrow_mut() = Some(format!("{msg}{at}")));
         console_error_panic_hook::hook(info);
     }));
+    // cubecl reports what goes wrong on the GPU (a kernel WebGPU refused, a lost device) through
+    // `log` only (tracel-ai/cubecl#1641): send warnings and errors to the console.
+    if log::set_logger(&ConsoleLog).is_ok() {
+        log::set_max_level(log::LevelFilter::Warn);
+    }
+}
+
+/// `log` records to the browser console (warnings and errors).
+struct ConsoleLog;
+
+impl log::Log for ConsoleLog {
+    fn enabled(&self, meta: &log::Metadata) -> bool {
+        meta.level() <= log::Level::Warn
+    }
+    fn log(&self, record: &log::Record) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        let text = JsValue::from_str(&format!("[{}] {}", record.target(), record.args()));
+        match record.level() {
+            log::Level::Error => web_sys::console::error_1(&text),
+            _ => web_sys::console::warn_1(&text),
+        }
+    }
+    fn flush(&self) {}
 }
 
 /// The last panic's message, once (`undefined` if none happened since the last call). After a
@@ -118,6 +143,20 @@ pub fn validate_config(config: JsValue) -> Result<JsValue, JsError> {
 #[wasm_bindgen]
 pub fn methods() -> Result<JsValue, JsError> {
     to_js(&crate::method::catalogue())
+}
+
+/// rayon's pool of Web Workers (`await initThreadPool(n)`, once, before any training): the
+/// threaded build only (feature `web-threads`).
+#[cfg(feature = "web-threads")]
+pub use wasm_bindgen_rayon::init_thread_pool;
+
+/// The threads this module's CPU kernels use: rayon's pool in the threaded build, 1 otherwise.
+#[wasm_bindgen(js_name = threadCount)]
+pub fn thread_count() -> usize {
+    #[cfg(feature = "web-threads")]
+    return rayon::current_num_threads();
+    #[cfg(not(feature = "web-threads"))]
+    1
 }
 
 /// How the page and the figures show the random-init baseline: `{title, colour}`.
@@ -201,6 +240,35 @@ async fn pick_device(pref: &str) -> Result<(Device, Backend, String), JsError> {
         BrowserPref::Auto => {}
     }
     Ok((Device::flex(), Backend::Cpu, why))
+}
+
+// The self-check's tolerance; the e2e test lowers it to see a failure on a sound adapter.
+#[cfg(feature = "webgpu")]
+thread_local! {
+    static SELF_CHECK_TOLERANCE: std::cell::Cell<f32> = const { std::cell::Cell::new(crate::selfcheck::TOLERANCE) };
+}
+
+/// Before training on WebGPU (`pref` auto or webgpu): two steps of `config`'s method on a small
+/// batch from the same weights on WebGPU and on the CPU ([`crate::selfcheck`]). Resolves to
+/// `{backend, note}`: where to train (`cpu` when `auto` chose WebGPU and the losses disagree)
+/// and what the check found.
+#[cfg(feature = "webgpu")]
+#[wasm_bindgen(js_name = webgpuSelfCheck)]
+pub async fn webgpu_self_check(config: JsValue, pref: String, train: Vec<u8>, test: Vec<u8>) -> Result<JsValue, JsError> {
+    let pref: BrowserPref = pref.parse().map_err(js_err)?;
+    let cfg = parse_config(config)?;
+    fits_in_tab(&cfg)?;
+    let data = Arc::new(parse_data(&train, &test).map_err(js_err)?);
+    let gpu = webgpu_device().await.map_err(|e| js_err(Error::Device(e)))?;
+    let difference = crate::selfcheck::loss_difference(&cfg, data, &Device::flex(), &gpu).await.map_err(js_err)?;
+    to_js(&crate::selfcheck::verdict(pref, difference, SELF_CHECK_TOLERANCE.with(|t| t.get())))
+}
+
+/// For the e2e test: the self-check's tolerance (a negative one fails every check).
+#[cfg(feature = "webgpu")]
+#[wasm_bindgen(js_name = debugSelfCheckTolerance)]
+pub fn debug_self_check_tolerance(tolerance: f32) {
+    SELF_CHECK_TOLERANCE.with(|t| t.set(tolerance));
 }
 
 /// Refuse a config whose step would not fit in a tab, before anything is built.

@@ -18,24 +18,13 @@ fn knn_and_linear_probe_beat_chance_on_trained_features() {
     assert!(acc[0].knn > 18.0 && acc[0].linear.unwrap() > 18.0, "{acc:?}");
 }
 
-/// Drive a future whose read-backs resolve at once (the CPU backend) to completion.
-fn ready<F: std::future::Future>(f: F) -> F::Output {
-    let mut f = std::pin::pin!(f);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    loop {
-        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-}
-
 #[test]
 fn async_evaluation_gives_the_same_numbers() {
     let mut t = Trainer::new(cfg(MethodKind::Loco), common::cifar(), &Device::flex()).unwrap();
     t.run(2, |_| {}).unwrap();
     let opts = EvalOptions { every_stage: true, linear: false, train_images: Some(500), test_images: Some(200) };
     let sync = evaluate(&t, &opts).unwrap();
-    let not_sync = ready(evaluate_async(&t, &opts)).unwrap();
+    let not_sync = common::ready(evaluate_async(&t, &opts)).unwrap();
     assert_eq!(sync.len(), 6);
     for (a, b) in sync.iter().zip(&not_sync) {
         assert_eq!((&a.stage, a.knn), (&b.stage, b.knn));

@@ -145,6 +145,8 @@ main();
 // the exact losses the panels round.
 window.locolabDebug = {
   panic: (message) => call('debug-panic', { message }).catch(failed),
+  // The WebGPU self-check's tolerance from now on (a negative one fails every check).
+  selfCheckTolerance: (tolerance) => call('debug-self-check', { tolerance }),
   // Every unit's loss at the latest step, unrounded (the panels show 3 decimals).
   lastLosses: (m) => lab.trainers[m]?.curve.ys.map((y) => y.at(-1)),
 };

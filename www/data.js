@@ -30,9 +30,10 @@ export async function loadFiles(files) {
   return { train: await train.arrayBuffer(), test: await test.arrayBuffer(), source: `${train.name} + ${test.name}` };
 }
 
-// Copies go to the worker (transferred), the page keeps the originals.
+// Copies go to the worker (transferred), the page keeps the originals; with them the threads
+// the CPU build should use (the worker chooses its build when it makes the first trainer).
 export function sendData() {
   const train = lab.dataset.train.slice(0);
   const test = lab.dataset.test.slice(0);
-  return call('data', { train, test }, [train, test].filter((b) => b.byteLength));
+  return call('data', { train, test, threads: lab.state.threads }, [train, test].filter((b) => b.byteLength));
 }

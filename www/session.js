@@ -12,7 +12,7 @@ export const lab = {
   knobs: [], // the knob table's page knobs ([{name, kind, range, page: {label, options}, help}])
   // The settings; the training knobs' keys are added from the table (null: the preset's).
   state: { methods: null, preset: 'browser', backend: 'auto', embed: false, hide: [], autostart: false, parallel: false },
-  // method -> {units, config, backend, curve: {x, ys}, mem, knn: {x, y}, stages, parallel, sequential}
+  // method -> {units, config, backend, threads, curve: {x, ys}, mem, knn: {x, y}, stages, parallel, sequential}
   trainers: {},
   randomInit: null, // per-stage kNN of the untrained encoder (every method starts from it)
   stageNames: [],
@@ -28,7 +28,7 @@ export const active = () => lab.state.methods.filter((m) => lab.trainers[m]);
 
 // A trainer the worker made (created or restored), with empty curves.
 export function trainerFrom(made) {
-  return { units: made.units, config: made.config, backend: made.backend, backendNote: made.backendNote,
+  return { units: made.units, config: made.config, backend: made.backend, backendNote: made.backendNote, threads: made.threads,
     curve: { x: [], ys: made.units.map(() => []) }, mem: null, knn: { x: [], y: [] }, stages: null };
 }
 // Where the trainers run: every trainer of a page shares one backend preference.

@@ -3,12 +3,15 @@
 import { $, lab, showWarnings } from './session.js';
 
 // URL keys the page itself reads; every other key is a training setting, checked by the core.
-const PAGE_KEYS = ['methods', 'backend', 'embed', 'hide', 'autostart', 'monitor', 'autosave', 'parallel'];
+const PAGE_KEYS = ['methods', 'backend', 'embed', 'hide', 'autostart', 'monitor', 'autosave', 'parallel', 'threads'];
 const BACKENDS = ['auto', 'webgpu', 'cpu'];
-export const DEFAULTS = { monitor: 30, autosave: 200 }; // steps between kNN monitor points / autosaves (0: off)
+// Steps between kNN monitor points and autosaves (0: off); threads of the CPU build (1: the
+// single-thread build; more need a cross-origin-isolated page).
+export const DEFAULTS = { monitor: 30, autosave: 200, threads: Math.max(1, Math.min(64, navigator.hardwareConcurrency || 1)) };
 const { state } = lab;
 state.monitor = DEFAULTS.monitor;
 state.autosave = DEFAULTS.autosave;
+state.threads = DEFAULTS.threads;
 let urlMethods = null;
 
 const training = () => lab.knobs.map((k) => k.name);
@@ -25,14 +28,15 @@ export function readUrl() {
   state.autostart = q.get('autostart') === '1';
   if (q.has('monitor')) state.monitor = q.get('monitor');
   if (q.has('autosave')) state.autosave = q.get('autosave');
+  if (q.has('threads')) state.threads = q.get('threads');
   state.parallel = q.get('parallel') === '1';
   return [...q.entries()].filter(([k]) => !PAGE_KEYS.includes(k));
 }
 
-function wholeNumber(key, lo, hi, extra = '') {
+function wholeNumber(key, lo, hi, extra = '', what = 'steps') {
   const v = Number(state[key]);
   if (Number.isInteger(v) && v >= lo && v <= hi) { state[key] = v; return null; }
-  const warning = `${key}=${String(state[key]).slice(0, 40)} ignored; expected a whole number of steps in [${lo}, ${hi}]${extra}`;
+  const warning = `${key}=${String(state[key]).slice(0, 40)} ignored; expected a whole number of ${what} in [${lo}, ${hi}]${extra}`;
   state[key] = DEFAULTS[key];
   return warning;
 }
@@ -50,7 +54,7 @@ export function applySettings(settings) {
     const known = urlMethods.filter((m) => kinds.includes(m));
     if (known.length) state.methods = known; else warnings.push('no known method named: showing all');
   }
-  warnings.push(wholeNumber('monitor', 1, 100000), wholeNumber('autosave', 0, 100000, ' (0: off)'));
+  warnings.push(wholeNumber('monitor', 1, 100000), wholeNumber('autosave', 0, 100000, ' (0: off)'), wholeNumber('threads', 1, 64, '', 'threads'));
   if (!BACKENDS.includes(state.backend)) {
     warnings.push(`backend=${String(state.backend).slice(0, 40)} ignored; expected ${BACKENDS.join(', ')}`);
     state.backend = 'auto';
@@ -107,6 +111,7 @@ export function writeUrl() {
   if (state.autostart) q.set('autostart', '1');
   if (state.monitor !== DEFAULTS.monitor) q.set('monitor', String(state.monitor));
   if (state.autosave !== DEFAULTS.autosave) q.set('autosave', String(state.autosave));
+  if (state.threads !== DEFAULTS.threads) q.set('threads', String(state.threads));
   if (state.parallel) q.set('parallel', '1');
   history.replaceState(null, '', `${location.pathname}?${q}`);
 }

@@ -23,6 +23,9 @@ function showBackend() {
   const t = Object.values(lab.trainers).at(-1);
   $('backend-used').textContent = t?.backend ?? '-';
   $('backend-note').textContent = t?.backendNote ? `(${t.backendNote})` : '';
+  // WebGPU trainers have no CPU thread count.
+  $('threads-used').textContent = t?.threads ? String(t.threads.count) : '-';
+  $('threads-note').textContent = t?.threads?.note ? `(${t.threads.note})` : '';
 }
 
 // Every panel drawn anew from the trainers (after a reset, a load or a resume).

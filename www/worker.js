@@ -5,7 +5,14 @@
 // serves every page on the CPU path) and pkg/ (flex + WebGPU, loaded only when the page trains
 // on WebGPU). Which one a trainer uses is the core's choice (browserBackend), from the
 // preference and what this browser's adapter says of itself.
-const BUILDS = { cpu: '../pkg-cpu/locolab.js', webgpu: '../pkg/locolab.js' };
+//
+// On the CPU path, a cross-origin-isolated page loads the threaded build (pkg-mt/: rayon's pool
+// of Web Workers over shared memory) with `threads` threads (URL key; default: the cores the
+// browser reports); `threads=1`, a page without isolation, or a browser without wasm threads
+// keeps the single-thread build, and the status line says why.
+import { stepParallel } from './units.js';
+
+const BUILDS = { cpu: '../pkg-cpu/locolab.js', threads: '../pkg-mt/locolab.js', webgpu: '../pkg/locolab.js' };
 const loaded = {}; // build -> module (initialised)
 async function load(build) {
   if (!loaded[build]) {
@@ -36,11 +43,54 @@ async function adapterFacts() {
   return adapter;
 }
 
+// The CPU build, chosen once per worker (rayon's pool is built once per module instance):
+// {mod, threads, note}. `wanted` comes from the page (URL key `threads`).
+let wanted = 1;
+let cpuChoice = null;
+async function cpuBuild() {
+  if (cpuChoice) return cpuChoice;
+  const single = async (note) => ({ mod: await ready, threads: 1, note });
+  if (wanted <= 1) {
+    cpuChoice = await single('threads=1: the single-thread build');
+  } else if (!self.crossOriginIsolated) {
+    cpuChoice = await single('one thread: this page is not cross-origin isolated (served without COOP/COEP headers: README, "The page\'s threads")');
+  } else {
+    try {
+      const mod = await load('threads');
+      await mod.initThreadPool(wanted);
+      cpuChoice = { mod, threads: mod.threadCount(), note: '' };
+    } catch (e) {
+      cpuChoice = await single(`one thread: the threaded build did not start (${String(e?.message ?? e).slice(0, 120)})`);
+    }
+  }
+  return cpuChoice;
+}
+
+// Before the first WebGPU trainer: the core's self-check (two steps on a small batch, WebGPU
+// against the CPU from the same weights), once per preference; it may send `auto` to the CPU.
+const checked = {}; // pref -> {backend, note}
+let tolerance = null; // the e2e test's override
+async function selfCheck(pref, config) {
+  if (!checked[pref]) {
+    const gpu = await load('webgpu');
+    if (tolerance !== null) gpu.debugSelfCheckTolerance(tolerance);
+    checked[pref] = await gpu.webgpuSelfCheck(config ?? { method: 'loco' }, pref, data.train, data.test);
+  }
+  return checked[pref];
+}
+
 // The build and backend for a preference (auto, webgpu, cpu), with the core's reason.
-async function backendFor(pref) {
+async function backendFor(pref, config) {
   const cpu = await ready;
-  const choice = cpu.browserBackend(pref, await adapterFacts());
-  return { mod: await load(choice.backend), backend: choice.backend, note: choice.note };
+  let choice = cpu.browserBackend(pref, await adapterFacts());
+  if (choice.backend === 'webgpu') {
+    const check = await selfCheck(pref, config);
+    const note = [choice.note, check.note].filter(Boolean).join('; ');
+    if (check.backend === 'webgpu') return { mod: await load('webgpu'), backend: 'webgpu', note, threads: null };
+    choice = { backend: 'cpu', note };
+  }
+  const build = await cpuBuild();
+  return { mod: build.mod, backend: choice.backend, note: choice.note, threads: { count: build.threads, note: build.note } };
 }
 
 const labs = new Map(); // method -> Lab (of whichever build made it)
@@ -52,8 +102,8 @@ function keep(method, lab, mod) {
   labs.set(method, lab);
   current = mod;
 }
-function described(lab, note) {
-  return { backend: lab.backend, backendNote: note || lab.backendNote, units: lab.units, config: lab.config, step: lab.stepCount, imagesSeen: lab.imagesSeen };
+function described(lab, { note, threads }) {
+  return { backend: lab.backend, backendNote: note || lab.backendNote, threads, units: lab.units, config: lab.config, step: lab.stepCount, imagesSeen: lab.imagesSeen };
 }
 
 async function handle(msg) {
@@ -64,16 +114,17 @@ async function handle(msg) {
     case 'summarise':
       return cpu.summarise(msg.results);
     case 'data':
+      wanted = msg.threads ?? 1;
       data = { train: new Uint8Array(msg.train), test: new Uint8Array(msg.test ?? new ArrayBuffer(0)) };
       return { ok: true };
     case 'create': {
       if (!data) throw new Error('no CIFAR-10 data loaded yet');
       labs.get(msg.method)?.free();
       labs.delete(msg.method);
-      const { mod, backend, note } = await backendFor(msg.backend);
-      const lab = await mod.Lab.create(msg.config, backend, data.train, data.test);
-      keep(msg.method, lab, mod);
-      return described(lab, note);
+      const chosen = await backendFor(msg.backend, msg.config);
+      const lab = await chosen.mod.Lab.create(msg.config, chosen.backend, data.train, data.test);
+      keep(msg.method, lab, chosen.mod);
+      return described(lab, chosen);
     }
     case 'save': {
       const bytes = lab(msg.method).save();
@@ -82,11 +133,11 @@ async function handle(msg) {
     case 'restore': {
       // Built first, swapped in only if it loaded: a refused file leaves training untouched.
       if (!data) throw new Error('no CIFAR-10 data loaded yet');
-      const { mod, backend, note } = await backendFor(msg.backend);
-      const made = await mod.Lab.restore(new Uint8Array(msg.bytes), msg.name, msg.pageConfig, backend, data.train, data.test);
+      const chosen = await backendFor(msg.backend, msg.pageConfig);
+      const made = await chosen.mod.Lab.restore(new Uint8Array(msg.bytes), msg.name, msg.pageConfig, chosen.backend, data.train, data.test);
       const method = made.config.method;
-      keep(method, made, mod);
-      return { method, ...described(made, note) };
+      keep(method, made, chosen.mod);
+      return { method, ...described(made, chosen) };
     }
     case 'evaluate-checkpoint': {
       if (!data) throw new Error('no CIFAR-10 data loaded yet');
@@ -101,95 +152,15 @@ async function handle(msg) {
       return await lab(msg.method).evaluate(msg.nTrain, msg.nTest);
     case 'views':
       return lab(msg.method).views(msg.count);
+    case 'debug-self-check':
+      tolerance = msg.tolerance;
+      for (const k of Object.keys(checked)) delete checked[k];
+      return { ok: true };
     case 'debug-panic':
       return (current ?? cpu).debugPanic(msg.message ?? 'a panic requested by a test');
     default:
       throw new Error(`unknown command ${msg.cmd}`);
   }
-}
-
-// ---- units in parallel: groups of consecutive units, one Web Worker each ----
-// At most one worker per core (navigator.hardwareConcurrency): GIM's six units on two cores
-// run as two groups of three. Workers are kept between runs and replaced after a failure.
-let pool = [];
-function unitWorkers(n) {
-  while (pool.length < n) pool.push(new Worker(new URL('./unit-worker.js', import.meta.url), { type: 'module' }));
-  return pool.slice(0, n);
-}
-function dropPool() {
-  pool.forEach((w) => w.terminate());
-  pool = [];
-}
-
-// `steps` steps of `l` with its units in parallel, starting from its current state (a bundle,
-// the same bytes as Save); the trainer takes the result only if every unit finished. Resolves
-// to {reports, seconds, imagesPerSec, workers} (seconds: from the moment every unit was ready).
-async function stepParallel(l, steps) {
-  const plan = l.parallelPlan();
-  const bundle = l.save();
-  const n = plan.units;
-  const groups = Math.max(1, Math.min(n, navigator.hardwareConcurrency || 1));
-  const sizes = Array.from({ length: groups }, (_, g) => Math.floor(n / groups) + (g < n % groups ? 1 : 0));
-  const workers = unitWorkers(groups);
-  const links = Array.from({ length: groups - 1 }, () => new MessageChannel());
-  const feed = new MessageChannel();
-  const batch = l.config.batch;
-  const collector = l.collector(steps);
-  return await new Promise((resolve, reject) => {
-    const reports = [];
-    const parts = [];
-    let ready = 0, finished = 0, started = 0, failedAlready = false;
-    const fail = (error) => {
-      if (failedAlready) return;
-      failedAlready = true;
-      dropPool();
-      collector.free();
-      reject(new Error(error));
-    };
-    workers.forEach((w, g) => {
-      w.onerror = (e) => fail(`a unit worker failed: ${e.message}`);
-      w.onmessage = (e) => {
-        const m = e.data;
-        if (m.kind === 'error') return fail(m.error);
-        if (m.kind === 'ready' && ++ready === groups) {
-          started = performance.now();
-          collector.start();
-          for (let b = 0; b < steps; b++) {
-            const v = l.viewsAhead(b);
-            feed.port1.postMessage({ kind: 'views', ...v }, [v.values.buffer]);
-          }
-        }
-        if (m.kind === 'report') {
-          try {
-            reports.push(...collector.add(m.report));
-          } catch (err) {
-            return fail(String(err?.message ?? err));
-          }
-        }
-        if (m.kind === 'done') {
-          m.parts.forEach((p, k) => { parts[m.first + k] = p; });
-          if (++finished === groups) {
-            const seconds = (performance.now() - started) / 1000;
-            try {
-              l.adoptUnits(parts.map((p) => p.model), parts.map((p) => p.optim), steps);
-            } catch (err) {
-              return fail(String(err?.message ?? err));
-            }
-            collector.free();
-            resolve({ reports, seconds, imagesPerSec: (steps * batch) / seconds, workers: groups });
-          }
-        }
-      };
-      const firstUnit = sizes.slice(0, g).reduce((a, b) => a + b, 0);
-      const lower = g > 0 ? links[g - 1].port2 : null;
-      const upper = g < groups - 1 ? links[g].port1 : null;
-      const feedPort = g === 0 ? feed.port2 : null;
-      w.postMessage(
-        { cmd: 'run', bundle: bundle.slice().buffer, first: firstUnit, count: sizes[g], steps, lower, upper, feed: feedPort },
-        [lower, upper, feedPort].filter(Boolean),
-      );
-    });
-  });
 }
 
 function lab(method) {

@@ -31,3 +31,15 @@ pub fn tmpdir(name: &str) -> PathBuf {
 pub fn tiny(method: MethodKind) -> TrainConfig {
     TrainConfig { arch: Arch::PresnetTiny, method, batch: 32, steps: 40, warmup_steps: 4, lr: 2e-3, ..TrainConfig::default() }
 }
+
+/// Drive a future whose read-backs resolve at once (the CPU backend) to completion.
+#[allow(dead_code)]
+pub fn ready<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}

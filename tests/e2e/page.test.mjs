@@ -12,6 +12,7 @@ import { chromium } from 'playwright-core';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const port = 8800 + Math.floor(Math.random() * 100);
 let server;
+let plain;
 let browser;
 
 // Wait for the step counter to read exactly n.
@@ -19,10 +20,15 @@ const atStep = (page, n) => page.waitForFunction((k) => Number(document.getEleme
 const ready = (page) => page.waitForFunction(() => document.getElementById('message').textContent === 'ready', null, { timeout: 240_000 });
 
 before(async () => {
-  server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1'], { cwd: root, stdio: 'ignore' });
-  for (let i = 0; i < 50; i++) {
-    try { if ((await fetch(`http://127.0.0.1:${port}/index.html`)).ok) break; } catch {}
-    await new Promise((r) => setTimeout(r, 100));
+  // Cross-origin isolated (COOP + COEP, as scripts/demo.sh serves): the page may use threads.
+  // A second server without the headers is what a plain static host gives.
+  server = spawn('python3', ['scripts/serve.py', String(port)], { cwd: root, stdio: 'ignore' });
+  plain = spawn('python3', ['scripts/serve.py', String(port + 100), '--no-isolation'], { cwd: root, stdio: 'ignore' });
+  for (const p of [port, port + 100]) {
+    for (let i = 0; i < 50; i++) {
+      try { if ((await fetch(`http://127.0.0.1:${p}/index.html`)).ok) break; } catch {}
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -35,6 +41,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   server?.kill();
+  plain?.kill();
 });
 
 test('the page trains the three methods live and keeps its state in the URL', { timeout: 600_000 }, async () => {
@@ -92,9 +99,18 @@ test('the page trains on WebGPU when the browser has an adapter', { timeout: 300
     || document.getElementById('message').className === 'error', null, { timeout: 240_000 });
   assert.equal(await page.locator('#message').textContent(), 'ready', await page.locator('#message').textContent());
   assert.equal(await page.locator('#backend-used').textContent(), 'webgpu');
+  // The self-check ran before the trainer: two steps on WebGPU against the CPU.
+  assert.match(await page.locator('#backend-note').textContent(), /WebGPU self-check passed: losses within \S+ of the CPU's/);
+  assert.equal(await page.locator('#threads-used').textContent(), '-');
   await page.click('#step');
   await page.waitForFunction(() => Number(document.getElementById('step-count').textContent) >= 1, null, { timeout: 240_000 });
   assert.match(await page.locator('#latest-loco').textContent(), /res6\+res7 \d\.\d{3}/);
+  // A failing check (forced here: no tolerance is small enough) keeps a forced WebGPU and says so.
+  await page.evaluate(() => window.locolabDebug.selfCheckTolerance(-1));
+  await page.click('#reset');
+  await ready(page);
+  assert.equal(await page.locator('#backend-used').textContent(), 'webgpu');
+  assert.match(await page.locator('#backend-note').textContent(), /self-check failed: its losses differ from the CPU's by .+; training on WebGPU anyway, as requested/);
   assert.deepEqual(errors, []);
 });
 
@@ -341,4 +357,37 @@ test('units in parallel: Web Workers train GIM exactly as the sequential page do
   await par.click('#step');
   await atStep(par, 21);
   assert.deepEqual(errors, []);
+});
+
+// The threaded CPU build (rayon's pool as Web Workers over shared memory) trains bit for bit as
+// the single-thread build; a page served without cross-origin isolation keeps one thread and
+// says why in one line.
+test('threads: the same losses on 1 and 2 threads, and one thread without isolation', { timeout: 600_000 }, async () => {
+  const run = async (base, threads) => {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${base}/?methods=simclr,gim,loco&batch=8&seed=5&backend=cpu&monitor=1000&autosave=0${threads ? `&threads=${threads}` : ''}`);
+    await ready(page);
+    const used = { threads: await page.locator('#threads-used').textContent(), note: await page.locator('#threads-note').textContent() };
+    for (let i = 1; i <= 3; i++) {
+      await page.click('#step');
+      await atStep(page, i);
+    }
+    const losses = await page.evaluate(() => ['simclr', 'gim', 'loco'].map((m) => window.locolabDebug.lastLosses(m)));
+    assert.deepEqual(errors, []);
+    await page.close();
+    return { used, losses };
+  };
+  const isolated = `http://127.0.0.1:${port}`;
+  const one = await run(isolated, 1);
+  const two = await run(isolated, 2);
+  assert.equal(one.used.threads, '1');
+  assert.equal(two.used.threads, '2', JSON.stringify(two.used));
+  assert.ok(one.losses.flat().every(Number.isFinite), JSON.stringify(one.losses));
+  assert.deepEqual(two.losses, one.losses);
+  const unisolated = await run(`http://127.0.0.1:${port + 100}`, 2);
+  assert.equal(unisolated.used.threads, '1');
+  assert.match(unisolated.used.note, /not cross-origin isolated/);
+  assert.deepEqual(unisolated.losses, one.losses);
 });
