@@ -11,6 +11,7 @@
 # nightly compiler that rebuilds std with atomics (-Z build-std), and a shared memory, which a
 # page without cross-origin isolation cannot instantiate.
 # Usage: scripts/build-web.sh [DATA_DIR]   (default ../shared/data/cifar10)
+#        LOCOLAB_BUILDS=cpu scripts/build-web.sh   builds only the modules named (cpu, mt, webgpu)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/locolab-target}"
@@ -24,7 +25,8 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 build() {
   local out=$1 features=$2 toolchain=${3:-} flags=${4:-} stamp
   shift 2; shift $(( $# > 2 ? 2 : $# ))
-  stamp=$( { echo "$features $toolchain $flags $*"; find src .cargo Cargo.toml Cargo.lock build.rs -type f -print0 2>/dev/null | sort -z | xargs -0 cat; } | sha256sum | cut -d' ' -f1)
+  # (The CLI's files, src/main.rs and src/cli/, are not in any module.)
+  stamp=$( { echo "$features $toolchain $flags $*"; find src .cargo Cargo.toml Cargo.lock build.rs -type f ! -path src/main.rs ! -path 'src/cli/*' -print0 2>/dev/null | sort -z | xargs -0 cat; } | sha256sum | cut -d' ' -f1)
   if [ -f "$out/locolab_bg.wasm" ] && [ "$(cat "$out/.stamp" 2>/dev/null)" = "$stamp" ]; then
     echo "$out/ is up to date (stamp $stamp)"
     return
@@ -41,15 +43,16 @@ build() {
   fi
   echo "$stamp" > "$out/.stamp"
 }
-build pkg-cpu flex
+wanted() { [[ ",${LOCOLAB_BUILDS:-cpu,mt,webgpu}," == *",$1,"* ]]; }
+wanted cpu && build pkg-cpu flex
 # Threads: atomics and bulk memory in every crate (std included, hence build-std), and a shared,
 # imported memory of at most 4 GiB; nightlies from October 2025 on need the shared-memory and
 # TLS exports spelt out for the linker (rust-lang/rust#147225). The nightly is pinned in
 # scripts/setup.sh (LOCOLAB_NIGHTLY).
-build pkg-mt flex,web-threads "$(bash scripts/setup.sh --nightly-name)" \
+wanted mt && build pkg-mt flex,web-threads "$(bash scripts/setup.sh --nightly-name)" \
   "-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 -C link-arg=--shared-memory -C link-arg=--max-memory=4294967296 -C link-arg=--import-memory -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base" \
   -Z build-std=panic_abort,std
-build pkg flex,webgpu,fusion
+wanted webgpu && build pkg flex,webgpu,fusion
 
 mkdir -p www/vendor
 cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css www/vendor/

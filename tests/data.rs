@@ -1,4 +1,5 @@
 //! The CIFAR-10 reader (real files and bad ones) and the augmentation pipeline.
+#![cfg(not(target_arch = "wasm32"))]
 mod common;
 
 use std::io::Write;

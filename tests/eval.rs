@@ -1,5 +1,6 @@
 //! Evaluation on frozen features: better than chance, and the page's async path gives the
 //! CLI's numbers.
+#![cfg(not(target_arch = "wasm32"))]
 mod common;
 
 use burn::prelude::*;

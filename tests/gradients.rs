@@ -1,4 +1,5 @@
 //! Gradient isolation, checked by reading the gradients each unit's loss produces.
+#![cfg(not(target_arch = "wasm32"))]
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use locolab::config::{Arch, MethodKind, SharingMode, TrainConfig};

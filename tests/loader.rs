@@ -1,5 +1,6 @@
 //! The sampler (epochs without replacement) and the loader (worker threads, prefetch): the
 //! batches depend on (seed, step) only, never on the worker count or the order of requests.
+#![cfg(not(target_arch = "wasm32"))]
 mod common;
 
 use std::sync::Arc;

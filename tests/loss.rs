@@ -1,4 +1,5 @@
 //! NT-Xent against hand-computed values.
+#![cfg(not(target_arch = "wasm32"))]
 use burn::prelude::*;
 use locolab::loss::nt_xent;
 

@@ -1,4 +1,5 @@
 //! `locolab inspect` against the paper's tables (MISSION.md), and the model's building blocks.
+#![cfg(not(target_arch = "wasm32"))]
 use locolab::config::Arch;
 use locolab::model::inspect::inspect;
 use locolab::model::ArchSpec;

@@ -1,4 +1,5 @@
 //! The optimizers other than Adam move the weights and stay finite.
+#![cfg(not(target_arch = "wasm32"))]
 mod common;
 
 use burn::prelude::*;

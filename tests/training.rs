@@ -1,4 +1,5 @@
 //! The trainer on real CIFAR-10 images: losses fall, a NaN loss is an error, updates are exact.
+#![cfg(not(target_arch = "wasm32"))]
 mod common;
 
 use burn::module::{ModuleMapper, Param};

@@ -5,6 +5,7 @@
 //! all the test says so and passes without checking anything.
 //!
 //! `cargo test --release --features wgpu --test wgpu -- --nocapture --test-threads 1`
+#![cfg(not(target_arch = "wasm32"))]
 #![cfg(all(feature = "wgpu", not(target_arch = "wasm32")))]
 
 use std::sync::Arc;

@@ -14,6 +14,13 @@ import { stepParallel } from './units.js';
 
 const BUILDS = { cpu: '../pkg-cpu/locolab.js', threads: '../pkg-mt/locolab.js', webgpu: '../pkg/locolab.js' };
 const loaded = {}; // build -> module (initialised)
+// Whether a build is served at all (scripts/demo.sh serves the page before the threaded and
+// WebGPU modules are built).
+async function served(build) {
+  const wasm = new URL(BUILDS[build].replace(/\.js$/, '_bg.wasm'), import.meta.url);
+  return (await fetch(wasm, { method: 'HEAD' }).catch(() => null))?.ok ?? false;
+}
+const NOT_BUILT = 'is not built yet (scripts/build-web.sh builds it; reload when it is)';
 async function load(build) {
   if (!loaded[build]) {
     const mod = await import(BUILDS[build]);
@@ -52,6 +59,8 @@ async function cpuBuild() {
   const single = async (note) => ({ mod: await ready, threads: 1, note });
   if (wanted <= 1) {
     cpuChoice = await single('threads=1: the single-thread build');
+  } else if (!await served('threads')) {
+    cpuChoice = await single(`one thread: the threaded build ${NOT_BUILT}`);
   } else if (!self.crossOriginIsolated) {
     cpuChoice = await single('one thread: this page is not cross-origin isolated (served without COOP/COEP headers: README, "The page\'s threads")');
   } else {
@@ -83,6 +92,10 @@ async function selfCheck(pref, config) {
 async function backendFor(pref, config) {
   const cpu = await ready;
   let choice = cpu.browserBackend(pref, await adapterFacts());
+  if (choice.backend === 'webgpu' && !await served('webgpu')) {
+    if (pref === 'webgpu') throw new Error(`the WebGPU build ${NOT_BUILT}`);
+    choice = { backend: 'cpu', note: `the WebGPU build ${NOT_BUILT}` };
+  }
   if (choice.backend === 'webgpu') {
     const check = await selfCheck(pref, config);
     const note = [choice.note, check.note].filter(Boolean).join('; ');

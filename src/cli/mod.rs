@@ -1,3 +1,4 @@
-//! The CLI door's own modules: the clap definitions and the printing.
+//! The CLI door: the clap definitions, the commands and the printing.
 pub mod args;
+pub mod commands;
 pub mod output;

@@ -1,0 +1,292 @@
+//! The CLI's commands: each parses nothing (clap did, src/cli/args.rs) and calls the library.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::Parser;
+
+use locolab::config::TrainConfig;
+use locolab::data::folder::FolderOptions;
+use locolab::data::{DataRecord, Splits, DEFAULT_DIR};
+use locolab::error::{Error, Result};
+use locolab::eval::{evaluate, EvalOptions};
+use locolab::experiment;
+use locolab::recipe::Recipe;
+use locolab::model::{inspect::inspect, ArchSpec};
+use locolab::report::ExperimentReport;
+use locolab::run::Run;
+use locolab::device;
+
+use super::args::{methods, Cli, Cmd};
+use super::output::{self, losses, print_acc, progress, write};
+
+fn run(cli: Cli) -> Result<()> {
+    let dev = || device::by_name(cli.backend.as_deref());
+    // The data: --data, else an experiment file's `data`, else the default directory.
+    let dir_of = |r: Option<&Recipe>| r.and_then(|r| r.data.clone()).or(cli.data.clone()).unwrap_or_else(|| PathBuf::from(DEFAULT_DIR));
+    let open = |dir: &Path| -> Result<Arc<Splits>> {
+        let opened = locolab::data::open(dir, FolderOptions { skip_bad: cli.skip_bad_images, stream: cli.stream })?;
+        eprintln!("data: {}", opened.description);
+        for s in &opened.skipped {
+            eprintln!("skipped {s}");
+        }
+        Ok(Arc::new(opened.splits))
+    };
+    let data_dir = dir_of(None);
+    let data = || open(&data_dir);
+    let workers = cli.workers.unwrap_or_else(locolab::data::loader::default_workers);
+    match cli.cmd {
+        Cmd::Inspect { arch, input, config, json } => {
+            // The file's network only (its budget needs no data here).
+            let file = match config {
+                Some(f) => {
+                    let r = Recipe::read(&f)?;
+                    Some(r.network_config()?)
+                }
+                None => None,
+            };
+            let arch = arch.or(file.as_ref().map(|c| c.arch)).unwrap_or(locolab::config::Arch::Presnet50);
+            let input = input.or(file.as_ref().filter(|c| c.arch == arch).map(|c| c.input)).unwrap_or(arch.native_input());
+            let ins = inspect(&ArchSpec::new(arch, input)?);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&ins).expect("serialises"));
+            } else {
+                print!("{}", ins.to_markdown());
+            }
+        }
+        Cmd::Train { knobs, out, resume, epochs, checkpoint_every, no_eval, every_stage, parallel_units } => {
+            let recipe = knobs.recipe(cli.data.clone(), epochs, None)?;
+            // Bad knobs fail before any I/O; a budget in epochs needs the data's size.
+            let cfg = if resume || recipe.epochs.is_some() { None } else { Some(recipe.config(|| unreachable!("no epochs"))?) };
+            let (data_dir, data) = if resume {
+                resume_data(&out, recipe.data.clone(), &open)?
+            } else {
+                let dir = dir_of(Some(&recipe));
+                let data = open(&dir)?;
+                (dir, data)
+            };
+            let cfg = match cfg {
+                None if !resume => Some(recipe.config(|| Ok(data.train.len()))?),
+                c => c,
+            };
+            let checkpoint_every = checkpoint_every.or(recipe.checkpoint_every).unwrap_or(locolab::recipe::DEFAULT_CHECKPOINT_EVERY);
+            let mut run = match cfg {
+                None => Run::resume(&out, data, &dev()?, &[])?,
+                Some(cfg) => {
+                    fits_in_memory(cli.backend.as_deref(), [cfg.clone()], 1)?;
+                    if parallel_units {
+                        locolab::method::check_parallel(&cfg)?; // before the run directory is touched
+                    }
+                    let run = Run::start(&out, cfg.clone(), data, &dev()?, &[])?;
+                    write_data_json(&out, &data_dir, run.trainer.data())?;
+                    write_recipe(&out, "train", &Recipe::resolved(recipe.preset_name(), &cfg, &data_dir, None))?;
+                    run
+                }
+            };
+            run.trainer.set_loader_workers(workers);
+            let t = &run.trainer;
+            if resume {
+                eprintln!("resuming {} at step {} from {}", locolab::method::label(t.config()), t.step_count(), out.display());
+            }
+            let extend = match epochs {
+                Some(e) if resume => experiment::ExperimentSpec::steps_for_epochs(e, t.data().train.len(), t.config().batch)?,
+                _ => 0,
+            };
+            let steps = knobs.set.steps.unwrap_or(0).max(extend).max(t.config().steps);
+            let pb = progress(steps.saturating_sub(t.step_count()), &locolab::method::label(t.config()));
+            let mut lines = output::LogLines::new(steps.saturating_sub(t.step_count()), steps);
+            let mut show = |r: &locolab::StepReport| {
+                pb.set_message(format!("epoch {:.2} loss [{}] {:.1} img/s", r.epoch, losses(&r.losses), r.images_per_sec));
+                pb.inc(1);
+                lines.step(r);
+            };
+            if parallel_units {
+                run.train_to_parallel(steps, checkpoint_every, show)?;
+            } else {
+                run.train_to(steps, checkpoint_every, |_, r, _| {
+                    show(r);
+                    Ok(())
+                })?;
+            }
+            pb.finish();
+            if !no_eval {
+                let acc = evaluate(&run.trainer, &EvalOptions { every_stage, ..EvalOptions::default() })?;
+                print_acc(&acc);
+                write(&out.join("accuracy.json"), &serde_json::to_string_pretty(&acc).expect("serialises"))?;
+            }
+            eprintln!("wrote {}", out.display());
+        }
+        Cmd::Eval { checkpoint, every_stage, json } => {
+            let loaded = locolab::Trainer::load(&checkpoint, data()?, &dev()?)?;
+            let acc = evaluate(&loaded.trainer, &EvalOptions { every_stage, ..EvalOptions::default() })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&acc).expect("serialises"));
+            } else {
+                eprintln!("{} (step {})", loaded.dir.display(), loaded.trainer.step_count());
+                print_acc(&acc);
+            }
+        }
+        Cmd::Compare { knobs, exp, out, resume, jobs } => {
+            // The data is read once: --epochs needs its size before the spec exists.
+            let recipe = knobs.recipe(cli.data.clone(), exp.epochs, Some(&exp))?;
+            let data_dir = dir_of(Some(&recipe));
+            let (spec, data) = if resume {
+                let spec = experiment::read_spec(&out)?;
+                eprintln!("resuming the experiment in {} (its experiment.json; training knobs ignored)", out.display());
+                (spec, resume_data(&out, recipe.data.clone(), &open)?.1)
+            } else {
+                if recipe.epochs.is_none() {
+                    recipe.config(|| unreachable!("no epochs"))?; // bad knobs fail before any I/O
+                }
+                let data = open(&data_dir)?;
+                let spec = recipe.spec(recipe.config(|| Ok(data.train.len()))?);
+                spec.validate()?;
+                fits_in_memory(cli.backend.as_deref(), spec.methods.iter().map(|&m| spec.config(m, 0)), jobs)?;
+                experiment::write_spec(&spec, &out)?;
+                write_recipe(&out, "compare", &Recipe::resolved(recipe.preset_name(), &spec.base, &data_dir, Some(&spec)))?;
+                write_data_json(&out, &data_dir, &data)?;
+                (spec, data)
+            };
+            let shown = output::ExperimentProgress::new();
+            let runs = experiment::run(&spec, &out, data, &dev()?, jobs, workers, &|e| shown.event(e))?;
+            let report = ExperimentReport { spec, runs };
+            let written = report.write(&out)?;
+            print!("{}{}", report.markdown(), report.paired_markdown());
+            eprintln!("wrote {}", written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+        }
+        Cmd::Bench { knobs, methods: list, memory, phases, json, parallel_units, loader_only } => {
+            // Here --steps counts measured steps: a file's budget does not apply.
+            let measured = knobs.set.steps.unwrap_or(3);
+            let recipe = knobs.recipe(cli.data.clone(), None, None)?;
+            let data_dir = dir_of(Some(&recipe));
+            let data = || open(&data_dir);
+            let cfg = recipe.network_config()?;
+            let list = list.or(recipe.methods.as_ref().map(|m| m.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(",")));
+            if loader_only {
+                let row = locolab::bench::bench_loader(data()?, cfg.input, cfg.batch, workers, measured);
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&row).expect("serialises"));
+                } else {
+                    println!(
+                        "loader: {:.1} images/s (two {}x{} views each, batch {}, {} workers, {}, {} batches)",
+                        row.images_per_sec,
+                        row.input,
+                        row.input,
+                        row.batch,
+                        row.workers,
+                        if row.streamed { "decoded from files at every read" } else { "decoded once, in memory" },
+                        row.batches
+                    );
+                }
+                return Ok(());
+            }
+            let methods = methods(list.as_deref())?;
+            fits_in_memory(cli.backend.as_deref(), methods.iter().map(|&method| TrainConfig { method, ..cfg.clone() }), 1)?;
+            if parallel_units {
+                let rows = locolab::bench::bench_parallel(&cfg, &methods, measured, data()?, &dev()?)?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&rows).expect("serialises"));
+                } else {
+                    print!("{}", locolab::bench::parallel_markdown(&cfg, &rows));
+                }
+                return Ok(());
+            }
+            let probe = locolab::memory::probe(&memory)?;
+            // One line per finished method on stderr: a run stopped halfway (a lease running out
+            // on a GPU's kernel compilation) still says what it measured.
+            let rows = locolab::bench::bench(&cfg, &methods, measured, data()?, &dev()?, probe, |r| {
+                eprintln!("{}: {:.1} images/s (median step {:.4} s; first step {:.1} s)", r.method, r.images_per_sec, r.median_step_seconds, r.first_step_seconds)
+            })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows).expect("serialises"));
+            } else {
+                print!("{}", locolab::bench::markdown(&cfg, &rows));
+                if phases {
+                    print!("{}", locolab::bench::phases_markdown(&rows));
+                }
+            }
+        }
+        Cmd::Report { results } => {
+            // An experiment directory (finished runs only, the others named), or a results.json.
+            let (report, dir) = if results.join("experiment.json").is_file() {
+                let spec = experiment::read_spec(&results)?;
+                let (runs, missing) = experiment::collect(&spec, &results);
+                for m in &missing {
+                    eprintln!("not finished (left out): {m}");
+                }
+                (ExperimentReport { spec, runs }, results.clone())
+            } else {
+                let text = std::fs::read_to_string(&results).map_err(|e| Error::io(format!("cannot read {}", results.display()), e))?;
+                let report = serde_json::from_str(&text)
+                    .map_err(|e| Error::Config(format!("{} is not an experiment's results.json: {e}", results.display())))?;
+                (report, results.parent().unwrap_or(Path::new(".")).to_path_buf())
+            };
+            report.write(&dir)?;
+            print!("{}{}", report.markdown(), report.paired_markdown());
+        }
+        Cmd::Download { out } => {
+            std::fs::create_dir_all(&out).map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
+            let dest = out.join(locolab::data::cifar::ARCHIVE_NAME);
+            eprintln!("downloading {} -> {}", locolab::data::cifar::ARCHIVE_URL, dest.display());
+            let status = std::process::Command::new("curl")
+                .args(["-fL", "--retry", "3", "-o"])
+                .arg(&dest)
+                .arg(locolab::data::cifar::ARCHIVE_URL)
+                .status()
+                .map_err(|e| Error::io("cannot run curl (is it installed?)", e))?;
+            if !status.success() {
+                return Err(Error::Data(format!("download failed ({status}); no internet here? Use {DEFAULT_DIR} instead")));
+            }
+            let splits = locolab::data::cifar::load_archive(&dest)?;
+            eprintln!("ok: {} train and {} test images in {}", splits.train.len(), splits.test.len(), dest.display());
+        }
+    }
+    Ok(())
+}
+
+/// `experiment.toml` in a run or experiment directory: the resolved recipe, for `--config`.
+fn write_recipe(out: &Path, command: &str, recipe: &Recipe) -> Result<()> {
+    let header = format!(
+        "Written by locolab {} (commit {}): everything this run used, every knob explicit.\nRun it again: locolab {command} --config {} --out NEW_DIR",
+        env!("CARGO_PKG_VERSION"),
+        locolab::COMMIT,
+        out.join("experiment.toml").display()
+    );
+    write(&out.join("experiment.toml"), &recipe.to_toml(&header))
+}
+
+/// `data.json` in a run or experiment directory ([`DataRecord`]).
+fn write_data_json(out: &Path, source: &Path, data: &Splits) -> Result<()> {
+    std::fs::create_dir_all(out).map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
+    write(&out.join(DataRecord::FILE), &serde_json::to_string_pretty(&DataRecord::of(source, data)).expect("serialises"))
+}
+
+/// The data to resume `out` on: `--data` (or the file's) when given, else where the run started
+/// (its data.json), else the default; checked against data.json either way.
+fn resume_data(out: &Path, given: Option<PathBuf>, open: &dyn Fn(&Path) -> Result<Arc<Splits>>) -> Result<(PathBuf, Arc<Splits>)> {
+    let record = DataRecord::read(out)?;
+    let dir = given.or_else(|| record.as_ref().map(|r| PathBuf::from(&r.source))).unwrap_or_else(|| PathBuf::from(DEFAULT_DIR));
+    let data = open(&dir)?;
+    if let Some(r) = &record {
+        r.check(out, &DataRecord::of(&dir, &data))?;
+    }
+    Ok((dir, data))
+}
+
+/// Refuse configs whose estimated step peak would not fit in this machine's memory, `jobs` runs
+/// at a time (CPU backend only: a GPU's memory is its own).
+fn fits_in_memory(backend: Option<&str>, cfgs: impl IntoIterator<Item = TrainConfig>, jobs: usize) -> Result<()> {
+    if !matches!(backend, None | Some("flex")) {
+        return Ok(());
+    }
+    cfgs.into_iter().try_for_each(|c| locolab::memory::check_fits_here(&c, jobs))
+}
+
+/// Parse the command line and run it; a failure is one line on stderr and exit status 1.
+pub fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
