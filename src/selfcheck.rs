@@ -1,5 +1,5 @@
-//! Before a page trains on WebGPU: the same two steps on a small fixed batch, from the same
-//! weights, on the GPU and on the CPU, and their losses compared. cubecl drops a submission
+//! Before a page trains on WebGPU: the same two steps, from the same weights and batches, on
+//! the GPU and on the CPU, and their losses compared. cubecl drops a submission
 //! whose kernel fails the adapter's validation and leaves stale memory in its output, logging
 //! only (tracel-ai/cubecl#1641): a broken adapter gives wrong numbers, not an error. A page that
 //! chose WebGPU on its own (`auto`) trains on the CPU when they disagree; `webgpu` forces it.
@@ -15,20 +15,20 @@ use crate::device::{Backend, BrowserBackend, BrowserPref};
 use crate::error::Result;
 use crate::train::Trainer;
 
-/// Images per batch of the check: small, so it costs little beside the first real step.
-pub const BATCH: usize = 4;
 /// Steps compared: the first step's losses test the forward kernels, the second's the
-/// backward and the optimizer's too (they depend on the first update).
+/// backward and the optimizer's too (they depend on the first update). The check runs at the
+/// trainer's own batch: the GPU compiles each kernel per shape on first use, so the kernels
+/// the check compiles are the ones training then uses (on SwiftShader, a check at another
+/// batch took longer than the first real step).
 pub const STEPS: usize = 2;
 /// Largest accepted difference of a loss, relative to max(|loss|, 1). WebGPU against the CPU
 /// differs by about 1e-5 on SwiftShader and 5e-5 on lavapipe (presnet50) here.
 pub const TOLERANCE: f32 = 1e-3;
 
 /// `cfg`'s method on `reference` and on `candidate` from the same weights and batches, `STEPS`
-/// steps at batch `BATCH`: the largest loss difference, relative to max(|loss|, 1).
+/// steps: the largest loss difference, relative to max(|loss|, 1).
 pub async fn loss_difference(cfg: &TrainConfig, data: Arc<Splits>, reference: &Device, candidate: &Device) -> Result<f32> {
-    let small = TrainConfig { batch: BATCH, ..cfg.clone() };
-    let mut a = Trainer::new(small, data.clone(), reference)?;
+    let mut a = Trainer::new(cfg.clone(), data.clone(), reference)?;
     let snap = a.snapshot(Contents::WeightsOnly)?;
     let mut b = Trainer::from_snapshot(&snap, data, candidate)?;
     let mut worst = 0f32;

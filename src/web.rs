@@ -248,8 +248,8 @@ thread_local! {
     static SELF_CHECK_TOLERANCE: std::cell::Cell<f32> = const { std::cell::Cell::new(crate::selfcheck::TOLERANCE) };
 }
 
-/// Before training on WebGPU (`pref` auto or webgpu): two steps of `config`'s method on a small
-/// batch from the same weights on WebGPU and on the CPU ([`crate::selfcheck`]). Resolves to
+/// Before training on WebGPU (`pref` auto or webgpu): two steps of `config` from the same
+/// weights on WebGPU and on the CPU ([`crate::selfcheck`]). Resolves to
 /// `{backend, note}`: where to train (`cpu` when `auto` chose WebGPU and the losses disagree)
 /// and what the check found.
 #[cfg(feature = "webgpu")]

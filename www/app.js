@@ -145,8 +145,9 @@ main();
 // the exact losses the panels round.
 window.locolabDebug = {
   panic: (message) => call('debug-panic', { message }).catch(failed),
-  // The WebGPU self-check's tolerance from now on (a negative one fails every check).
-  selfCheckTolerance: (tolerance) => call('debug-self-check', { tolerance }),
+  // The WebGPU self-check's tolerance from now on (a negative one fails every check), and
+  // whether `auto` should take this browser's adapter for hardware (so that it checks it).
+  selfCheckTolerance: (tolerance, pretendHardware = false) => call('debug-self-check', { tolerance, pretendHardware }),
   // Every unit's loss at the latest step, unrounded (the panels show 3 decimals).
   lastLosses: (m) => lab.trainers[m]?.curve.ys.map((y) => y.at(-1)),
 };

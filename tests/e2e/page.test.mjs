@@ -90,7 +90,7 @@ test('the page trains the three methods live and keeps its state in the URL', { 
   assert.equal(await embed.locator('#start').isVisible(), true);
 });
 
-test('the page trains on WebGPU when the browser has an adapter', { timeout: 300_000 }, async () => {
+test('the page trains on WebGPU when the browser has an adapter', { timeout: 900_000 }, async () => {
   const page = await browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -108,9 +108,22 @@ test('the page trains on WebGPU when the browser has an adapter', { timeout: 300
   // A failing check (forced here: no tolerance is small enough) keeps a forced WebGPU and says so.
   await page.evaluate(() => window.locolabDebug.selfCheckTolerance(-1));
   await page.click('#reset');
+  // (The message still reads 'ready' from before the reset: wait for the new trainer's note.)
+  await page.waitForFunction(() => /self-check failed/.test(document.getElementById('backend-note').textContent), null, { timeout: 240_000 });
   await ready(page);
   assert.equal(await page.locator('#backend-used').textContent(), 'webgpu');
   assert.match(await page.locator('#backend-note').textContent(), /self-check failed: its losses differ from the CPU's by .+; training on WebGPU anyway, as requested/);
+  // With `auto` (the adapter taken for hardware, so that auto chooses and checks it), the same
+  // failure trains on the CPU and says why.
+  await page.evaluate(() => window.locolabDebug.selfCheckTolerance(-1, true));
+  await page.selectOption('#backend', 'auto');
+  await page.click('#reset');
+  await page.waitForFunction(() => /training on the CPU/.test(document.getElementById('backend-note').textContent), null, { timeout: 240_000 });
+  await ready(page);
+  assert.equal(await page.locator('#backend-used').textContent(), 'cpu');
+  assert.match(await page.locator('#backend-note').textContent(), /WebGPU adapter: .*pretended.*; WebGPU self-check failed: .+; training on the CPU \(backend=webgpu forces WebGPU\)/);
+  await page.click('#step');
+  await page.waitForFunction(() => Number(document.getElementById('step-count').textContent) >= 1, null, { timeout: 240_000 });
   assert.deepEqual(errors, []);
 });
 
@@ -216,7 +229,7 @@ test('memory bars and accuracy points appear as it trains', { timeout: 400_000 }
 });
 
 
-test('a saved model loads back at the same step with the same next loss, on the CPU and on WebGPU; bad files are refused', { timeout: 400_000 }, async () => {
+test('a saved model loads back at the same step with the same next loss, on the CPU and on WebGPU; bad files are refused', { timeout: 700_000 }, async () => {
   const page = await browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
