@@ -266,11 +266,10 @@ impl ExperimentReport {
             stages.get(last).map_or("last stage", |s| s.as_str()),
             stages.join(", ")
         );
-        let at = |mean: &[f64], std: &[f64]| mean.get(last).map_or((f64::NAN, f64::NAN), |&m| (m, std[last]));
+        // The last stage's mean and std (NaN where there is none: `pm` prints "-").
+        let at = |mean: Option<f64>, std: Option<f64>| (mean.unwrap_or(f64::NAN), std.unwrap_or(f64::NAN));
         for r in rows {
             let per_stage: Vec<String> = r.knn_mean.iter().map(|m| format!("{m:.1}")).collect();
-            let linear_mean: Vec<f64> = r.linear_mean.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
-            let linear_std: Vec<f64> = r.linear_std.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
             s += &format!(
                 "| {} | {} | {} | {} | {:.0} | {} | {} | {} |\n",
                 r.label,
@@ -278,8 +277,8 @@ impl ExperimentReport {
                 r.steps,
                 r.images_seen,
                 r.train_seconds,
-                pm(at(&r.knn_mean, &r.knn_std)),
-                pm(at(&linear_mean, &linear_std)),
+                pm(at(r.knn_mean.get(last).copied(), r.knn_std.get(last).copied())),
+                pm(at(r.linear_mean.get(last).copied().flatten(), r.linear_std.get(last).copied().flatten())),
                 per_stage.join(" / ")
             );
         }
