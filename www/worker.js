@@ -15,10 +15,12 @@ import { stepParallel } from './units.js';
 const BUILDS = { cpu: '../pkg-cpu/locolab.js', threads: '../pkg-mt/locolab.js', webgpu: '../pkg/locolab.js' };
 const loaded = {}; // build -> module (initialised)
 // Whether a build is served at all (scripts/demo.sh serves the page before the threaded and
-// WebGPU modules are built).
-async function served(build) {
+// WebGPU modules are built); asked once per build and worker, as the page says "reload when it is".
+const servedAnswers = {};
+function served(build) {
   const wasm = new URL(BUILDS[build].replace(/\.js$/, '_bg.wasm'), import.meta.url);
-  return (await fetch(wasm, { method: 'HEAD' }).catch(() => null))?.ok ?? false;
+  servedAnswers[build] ??= fetch(wasm, { method: 'HEAD' }).then((r) => r.ok, () => false);
+  return servedAnswers[build];
 }
 const NOT_BUILT = 'is not built yet (scripts/build-web.sh builds it; reload when it is)';
 async function load(build) {
