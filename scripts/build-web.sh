@@ -26,9 +26,10 @@ build() {
   local out=$1 features=$2 toolchain=${3:-} flags=${4:-} stamp
   shift 2; shift $(( $# > 2 ? 2 : $# ))
   # (The CLI's files, src/main.rs and src/cli/, are not in any module.)
-  stamp=$( { echo "$features $toolchain $flags $*"; find src .cargo Cargo.toml Cargo.lock build.rs -type f ! -path src/main.rs ! -path 'src/cli/*' -print0 2>/dev/null | sort -z | xargs -0 cat; } | sha256sum | cut -d' ' -f1)
+  stamp=$( { echo "$features $toolchain $flags $*"; find src crates .cargo Cargo.toml Cargo.lock build.rs -type f ! -path src/main.rs ! -path 'src/cli/*' -print0 2>/dev/null | sort -z | xargs -0 cat; } | sha256sum | cut -d' ' -f1)
   if [ -f "$out/locolab_bg.wasm" ] && [ "$(cat "$out/.stamp" 2>/dev/null)" = "$stamp" ]; then
     echo "$out/ is up to date (stamp $stamp)"
+    node scripts/check-wasm.mjs "$out/locolab_bg.wasm"
     return
   fi
   rm -f "$out/.stamp"
@@ -41,6 +42,8 @@ build() {
   else
     wasm-pack build --target web --release --out-dir "$out" --no-pack -- --no-default-features --features "$features"
   fi
+  # Every page module must load in Safari: no relaxed-SIMD instruction (scripts/check-wasm.mjs).
+  node scripts/check-wasm.mjs "$out/locolab_bg.wasm"
   echo "$stamp" > "$out/.stamp"
 }
 wanted() { [[ ",${LOCOLAB_BUILDS:-cpu,mt,webgpu}," == *",$1,"* ]]; }

@@ -61,7 +61,7 @@ pub fn reset_peak() {
 }
 
 /// Reads and resets peak memory (bytes) around a step.
-pub trait MemoryProbe {
+pub trait MemoryProbe: Sync {
     fn current(&self) -> usize;
     fn reset_peak(&self);
     fn peak(&self) -> usize;

@@ -22,13 +22,15 @@ pub struct Outcome {
     pub copy_gap: f32,
 }
 
-/// A unit's inboxes (one per [`Need`]) and the neighbours' inboxes it sends to.
+/// A unit's inboxes (one per [`Need`]) and the neighbours' inboxes it sends to. `None` on an
+/// input or from-below link is [`Incoming::End`]: a unit that ends sends it on both links to
+/// the unit above, which reads it from whichever it waits on.
 struct Ends {
-    input: Receiver<Activation>,
+    input: Receiver<Option<Activation>>,
     from_upper: Receiver<SharedGrads>,
-    from_lower: Receiver<SharedGrads>,
-    up_input: Option<SyncSender<Activation>>,
-    up_from_lower: Option<Sender<SharedGrads>>,
+    from_lower: Receiver<Option<SharedGrads>>,
+    up_input: Option<SyncSender<Option<Activation>>>,
+    up_from_lower: Option<Sender<Option<SharedGrads>>>,
     down_from_upper: Option<Sender<SharedGrads>>,
     reports: Sender<UnitBatch>,
 }
@@ -48,27 +50,35 @@ fn work(mut w: UnitWorker, e: Ends) -> std::result::Result<UnitWorker, Stop> {
     };
     loop {
         let msg = match w.need() {
-            Need::Input => e.input.recv().map(Incoming::Input),
+            Need::Input => e.input.recv().map(|m| m.map_or(Incoming::End, Incoming::Input)),
             Need::FromUpper => e.from_upper.recv().map(Incoming::FromUpper),
-            Need::FromLower => e.from_lower.recv().map(Incoming::FromLower),
+            Need::FromLower => e.from_lower.recv().map(|m| m.map_or(Incoming::End, Incoming::FromLower)),
             Need::Done => return Ok(w),
         }
         .map_err(|_| Stop::Peer)?;
         let mut send = |out: Outgoing| -> Result<()> {
             match out {
-                Outgoing::Activation(a) => e.up_input.as_ref().expect("a unit above").send(a).map_err(|_| gone()),
-                Outgoing::ToUpper(g) => e.up_from_lower.as_ref().expect("a unit above").send(g).map_err(|_| gone()),
+                Outgoing::Activation(a) => e.up_input.as_ref().expect("a unit above").send(Some(a)).map_err(|_| gone()),
+                Outgoing::ToUpper(g) => e.up_from_lower.as_ref().expect("a unit above").send(Some(g)).map_err(|_| gone()),
                 Outgoing::ToLower(g) => e.down_from_upper.as_ref().expect("a unit below").send(g).map_err(|_| gone()),
                 Outgoing::Report(r) => e.reports.send(r).map_err(|_| gone()),
+                Outgoing::End => {
+                    // The unit above may already be done (an error): nothing waits then.
+                    if let (Some(input), Some(grads)) = (&e.up_input, &e.up_from_lower) {
+                        let _ = input.send(None);
+                        let _ = grads.send(None);
+                    }
+                    Ok(())
+                }
             }
         };
         w.give(msg, &mut send).map_err(|err| if peer_gone.get() { Stop::Peer } else { Stop::Own(err) })?;
     }
 }
 
-/// Run `workers` (unit order, each set up for `n` batches) on one thread each. `views(b)` gives
-/// batch `b`'s views (called on a producer thread, in order); `on_report` is called on this
-/// thread with each unit's report as it arrives.
+/// Run `workers` (unit order) on one thread each for `n` batches. `views(b)` gives batch `b`'s
+/// views (called on a producer thread, in order; the end of the run follows the last);
+/// `on_report` is called on this thread with each unit's report as it arrives.
 pub fn run(
     workers: Vec<UnitWorker>,
     n: usize,
@@ -77,9 +87,9 @@ pub fn run(
 ) -> Result<Outcome> {
     let units = workers.len();
     // Inputs are bounded (a fast unit does not run far ahead); gradient links are not.
-    let (input_tx, input_rx): (Vec<_>, Vec<_>) = (0..units).map(|_| sync_channel::<Activation>(2)).unzip();
+    let (input_tx, input_rx): (Vec<_>, Vec<_>) = (0..units).map(|_| sync_channel::<Option<Activation>>(2)).unzip();
     let (upper_tx, upper_rx): (Vec<_>, Vec<_>) = (0..units).map(|_| channel::<SharedGrads>()).unzip();
-    let (lower_tx, lower_rx): (Vec<_>, Vec<_>) = (0..units).map(|_| channel::<SharedGrads>()).unzip();
+    let (lower_tx, lower_rx): (Vec<_>, Vec<_>) = (0..units).map(|_| channel::<Option<SharedGrads>>()).unzip();
     let (rep_tx, rep_rx) = channel::<UnitBatch>();
     let views_tx = input_tx[0].clone();
     let results = std::thread::scope(|s| {
@@ -99,10 +109,11 @@ pub fn run(
         drop((rep_tx, input_tx, upper_tx, lower_tx));
         s.spawn(move || {
             for b in 0..n {
-                if views_tx.send(Activation::from(views(b))).is_err() {
+                if views_tx.send(Some(Activation::from(views(b)))).is_err() {
                     return; // the bottom unit stopped; its error is reported
                 }
             }
+            let _ = views_tx.send(None);
         });
         while let Ok(r) = rep_rx.recv() {
             on_report(r);

@@ -316,8 +316,8 @@ impl Trainer {
     /// (the pipeline's throughput). On error the trainer is left as before the call.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn run_parallel(&mut self, n: usize, mut on_step: impl FnMut(&StepReport)) -> Result<ParallelRun> {
-        let workers = self.unit_workers(n)?;
-        let mut collect = self.collector(n);
+        let workers = self.unit_workers()?;
+        let mut collect = self.collector();
         let first = self.step;
         let loader = &self.loader;
         let views = |b: usize| loader.views(first + b);
@@ -334,18 +334,18 @@ impl Trainer {
         Ok(ParallelRun { reports, seconds: collect.seconds(), copy_gap: out.copy_gap })
     }
 
-    /// One [`UnitWorker`] per unit of this trainer's plan, from its current state, for `n`
-    /// batches (or why its method cannot run that way).
-    pub fn unit_workers(&self, n: usize) -> Result<Vec<UnitWorker>> {
+    /// One [`UnitWorker`] per unit of this trainer's plan, from its current state, for a run
+    /// from its current step (or why its method cannot run that way).
+    pub fn unit_workers(&self) -> Result<Vec<UnitWorker>> {
         let schedule = self.plan.schedule(self.spec.stages.len())?;
         Ok((0..self.plan.units.len())
-            .map(|j| UnitWorker::new(&self.plan, &schedule, j, UnitNet::of(&self.net, &self.plan, j), self.optim.clone(), &self.config, &self.device, self.step, n))
+            .map(|j| UnitWorker::new(&self.plan, &schedule, j, UnitNet::of(&self.net, &self.plan, j), self.optim.clone(), &self.config, &self.device, self.step))
             .collect())
     }
 
-    /// The collector of a parallel run of `n` steps from this trainer's current step.
-    pub fn collector(&self, n: usize) -> Collector {
-        Collector::new(&self.config, self.unit_names(), self.loader.sampler().clone(), self.step, self.images_seen, n)
+    /// The collector of a parallel run from this trainer's current step.
+    pub fn collector(&self) -> Collector {
+        Collector::new(&self.config, self.unit_names(), self.loader.sampler().clone(), self.step, self.images_seen)
     }
 
     /// Take the outcome of a parallel run of `steps` steps (each unit's modules and optimizer,

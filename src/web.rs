@@ -315,6 +315,26 @@ pub async fn evaluate_checkpoint(
     to_js(&evaluate_async(&trainer, &opts).await.map_err(js_err)?)
 }
 
+impl Lab {
+    /// `n` steps. In the threaded build, CPU steps run on a thread of rayon's pool, so that the
+    /// step's parallel regions (every conv and BatchNorm pass, flex's large element-wise ops)
+    /// are forked from inside the pool: called from this worker, outside the pool, each region
+    /// was injected into the pool and put this worker to sleep until it finished, a round trip
+    /// through `Atomics.wait`/`notify` per region (docs/BENCHMARKS.md "The page on two threads").
+    async fn steps(&mut self, n: usize) -> Result<Vec<crate::step::StepReport>, JsError> {
+        #[cfg(feature = "web-threads")]
+        if self.backend == Backend::Cpu {
+            let trainer = &mut self.trainer;
+            return rayon::scope(|_| (0..n).map(|_| trainer.step()).collect::<crate::Result<Vec<_>>>()).map_err(js_err);
+        }
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push(self.trainer.step_async().await.map_err(js_err)?);
+        }
+        Ok(out)
+    }
+}
+
 /// One trainer in the page: a method, its model and optimizer, and the data it sees.
 #[wasm_bindgen]
 pub struct Lab {
@@ -389,16 +409,12 @@ impl Lab {
     /// One step; resolves to `{step, losses, units, lr, seconds, images_per_sec, images_seen,
     /// phases, peak_bytes}` (`peak_bytes` and each phase's on the CPU backend only).
     pub async fn step(&mut self) -> Result<JsValue, JsError> {
-        to_js(&self.trainer.step_async().await.map_err(js_err)?)
+        to_js(&self.steps(1).await?.pop())
     }
 
     /// `n` steps; resolves to the array of reports.
     pub async fn train(&mut self, n: u32) -> Result<JsValue, JsError> {
-        let mut out = Vec::with_capacity(n as usize);
-        for _ in 0..n {
-            out.push(self.trainer.step_async().await.map_err(js_err)?);
-        }
-        to_js(&out)
+        to_js(&self.steps(n as usize).await?)
     }
 
     /// kNN (k = 200, t = 0.1) top-1 (%) of every stage's frozen features, using the first
@@ -409,10 +425,11 @@ impl Lab {
         to_js(&evaluate_async(&self.trainer, &opts).await.map_err(js_err)?)
     }
 
-    /// The two augmented views of the first `count` images of the current batch, as
+    /// The two augmented views of the first `count` images of the batch `ahead` steps after
+    /// the trainer's (0: the current batch; a warm parallel run is ahead of its trainer), as
     /// `{side, views: [[rgba1, rgba2], ...]}` (RGBA bytes, ready for ImageData).
-    pub fn views(&self, count: u32) -> Result<JsValue, JsError> {
-        let v = self.trainer.batch_views(self.trainer.step_count());
+    pub fn views(&self, count: u32, ahead: u32) -> Result<JsValue, JsError> {
+        let v = self.trainer.batch_views(self.trainer.step_count() + ahead as usize);
         let plane = 3 * v.side * v.side;
         let views: Vec<[Vec<u8>; 2]> = (0..(count as usize).min(v.n))
             .map(|i| {
@@ -465,9 +482,9 @@ impl Lab {
         self.trainer.adopt_unit_records(records, steps as usize).map_err(js_err)
     }
 
-    /// The collector of a parallel run of `steps` steps from this trainer's step.
-    pub fn collector(&self, steps: u32) -> StepCollector {
-        StepCollector { inner: self.trainer.collector(steps as usize) }
+    /// The collector of a parallel run from this trainer's step.
+    pub fn collector(&self) -> StepCollector {
+        StepCollector { inner: self.trainer.collector() }
     }
 
     #[wasm_bindgen(getter)]
@@ -525,10 +542,11 @@ pub struct UnitRunner {
 
 #[wasm_bindgen]
 impl UnitRunner {
-    /// Unit `unit` of the trainer in `bundle` (what `Lab.save()` gives), for `steps` batches.
-    pub fn create(bundle: Vec<u8>, unit: u32, steps: u32) -> Result<UnitRunner, JsError> {
+    /// Unit `unit` of the trainer in `bundle` (what `Lab.save()` gives), for a run from its
+    /// step that lasts until the end arrives (`giveEnd`).
+    pub fn create(bundle: Vec<u8>, unit: u32) -> Result<UnitRunner, JsError> {
         let snap = checkpoint::read_bundle(&bundle, "the parallel run's bundle").map_err(js_err)?;
-        let w = UnitWorker::from_snapshot(&snap, unit as usize, steps as usize, &Device::flex()).map_err(js_err)?;
+        let w = UnitWorker::from_snapshot(&snap, unit as usize, &Device::flex()).map_err(js_err)?;
         Ok(UnitRunner { worker: Some(w) })
     }
 
@@ -536,8 +554,8 @@ impl UnitRunner {
         self.worker.as_mut().ok_or_else(|| js_err("this unit has finished"))
     }
 
-    /// What the unit waits for: `input` (views or the activation from below), `upper` / `lower`
-    /// (a neighbour's shared-stage gradient) or `done`.
+    /// What the unit waits for: `input` (views or the activation from below, or the end),
+    /// `upper` / `lower` (a neighbour's shared-stage gradient; from below, or the end) or `done`.
     pub fn need(&self) -> String {
         match self.worker.as_ref().map_or(Need::Done, |w| w.need()) {
             Need::Input => "input",
@@ -550,7 +568,7 @@ impl UnitRunner {
 
     /// Its input, `values` of `shape` ([2N, C, H, W]). `send(message)` is called with each
     /// message as soon as it is ready: `{to: 'upper' | 'lower' | 'page', kind: 'act' | 'grad' |
-    /// 'report', ...}` (`values` and `shape` or `present`, or `report`).
+    /// 'report' | 'end', ...}` (`values` and `shape` or `present`, or `report`).
     #[wasm_bindgen(js_name = giveInput)]
     pub fn give_input(&mut self, values: Vec<f32>, shape: Vec<u32>, send: &js_sys::Function) -> Result<(), JsError> {
         let shape: [usize; 4] = match shape[..] {
@@ -566,6 +584,14 @@ impl UnitRunner {
     pub fn give_grad(&mut self, from_upper: bool, values: Vec<f32>, present: Vec<u8>, send: &js_sys::Function) -> Result<(), JsError> {
         let g = self.w()?.unflatten(from_upper, &values, &present).map_err(js_err)?;
         self.give(if from_upper { Incoming::FromUpper(g) } else { Incoming::FromLower(g) }, send)
+    }
+
+    /// The end of the run (from the feed, or the unit below's `{kind: 'end'}`), when `need()`
+    /// is `input` or `lower`. `send` as for [`UnitRunner::give_input`]; the unit then passes
+    /// the end on (`{to: 'upper', kind: 'end'}`) and is `done`.
+    #[wasm_bindgen(js_name = giveEnd)]
+    pub fn give_end(&mut self, send: &js_sys::Function) -> Result<(), JsError> {
+        self.give(Incoming::End, send)
     }
 
     fn give(&mut self, msg: Incoming, send: &js_sys::Function) -> Result<(), JsError> {
@@ -595,6 +621,7 @@ fn outgoing_js(o: Outgoing) -> Result<JsValue, JsError> {
         Outgoing::ToUpper(g) => shared_js("upper", &g),
         Outgoing::ToLower(g) => shared_js("lower", &g),
         Outgoing::Report(r) => object(&[("to", s("page")), ("kind", s("report")), ("report", to_js(&r)?)]),
+        Outgoing::End => object(&[("to", s("upper")), ("kind", s("end"))]),
     }
 }
 

@@ -124,19 +124,27 @@ fn units_built_from_a_bundle_and_returned_as_bytes_give_the_sequential_result() 
         let mut inputs: Vec<Activation> = (0..4).map(|b| Activation::from(page.batch_views(1 + b))).collect();
         let mut records = Vec::new();
         for u in 0..page.plan().units.len() {
-            let mut w = UnitWorker::from_snapshot(&read_bundle(&bundle, "test bundle").unwrap(), u, 4, &Device::flex()).unwrap();
+            let mut w = UnitWorker::from_snapshot(&read_bundle(&bundle, "test bundle").unwrap(), u, &Device::flex()).unwrap();
             let mut next = Vec::new();
-            for input in inputs {
+            let mut ended = false;
+            for input in inputs.into_iter().map(Some).chain([None]) {
                 assert_eq!(w.need(), Need::Input);
-                w.give(Incoming::Input(input), &mut |out| {
-                    if let Outgoing::Activation(a) = out {
-                        next.push(a);
+                let msg = input.map_or(Incoming::End, Incoming::Input);
+                w.give(msg, &mut |out| {
+                    match out {
+                        Outgoing::Activation(a) => next.push(a),
+                        Outgoing::End => ended = true,
+                        _ => {}
                     }
                     Ok(())
                 })
                 .unwrap();
             }
             assert_eq!(w.need(), Need::Done);
+            assert!(ended, "unit {u} passes the end on");
+            // A message after the end is refused in one line.
+            let late = w.give(Incoming::End, &mut |_| Ok(())).unwrap_err().to_string();
+            assert!(late.contains("waits for Done") && !late.contains('\n'), "{late}");
             inputs = next;
             records.push(w.finish_record().unwrap());
         }

@@ -9,7 +9,8 @@ import { drawAccuracy, measureRandomInit, monitorAll } from './accuracy.js';
 import { autosave, download } from './saves.js';
 import { failed, stopRunning } from './failure.js';
 
-// Steps per parallel run (at most): each run fills and drains the units' pipeline once.
+// Steps per parallel chunk (at most): the page draws after each. The units stay resident
+// across chunks; their run ends at a monitor point or an autosave (units.js, worker.js).
 const PARALLEL_CHUNK = 10;
 
 export function showProgress(step, imagesSeen) {
@@ -58,7 +59,7 @@ export async function resetAll() {
   }
 }
 
-// Steps of one method: one sequential step, or with "units in parallel" a pipelined run of
+// Steps of one method: one sequential step, or with "units in parallel" a pipelined chunk of
 // several (up to the next monitor point or autosave, so those still fall on their steps).
 async function stepMethod(m) {
   const t = lab.trainers[m];

@@ -11,17 +11,25 @@ const wasm = import('../pkg-cpu/locolab.js').then(async (mod) => {
   return mod;
 });
 
-// Messages arrive in order per port; `inbox(port)` hands them out by kind, waiting when none
-// has arrived yet.
+// Messages arrive in order per port; `inbox(port)(...kinds)` hands out the first that has
+// arrived of those kinds, waiting when none has yet.
 function inbox(port) {
-  const queues = {};
-  const waiting = {};
+  const queue = [];
+  let waiting = null; // {kinds, resolve}
   port.onmessage = (e) => {
-    const { kind } = e.data;
-    if (waiting[kind]?.length) waiting[kind].shift()(e.data);
-    else (queues[kind] ??= []).push(e.data);
+    if (waiting?.kinds.includes(e.data.kind)) {
+      const { resolve } = waiting;
+      waiting = null;
+      resolve(e.data);
+    } else {
+      queue.push(e.data);
+    }
   };
-  return (kind) => (queues[kind]?.length ? Promise.resolve(queues[kind].shift()) : new Promise((r) => (waiting[kind] ??= []).push(r)));
+  return (...kinds) => {
+    const at = queue.findIndex((m) => kinds.includes(m.kind));
+    if (at >= 0) return Promise.resolve(queue.splice(at, 1)[0]);
+    return new Promise((resolve) => { waiting = { kinds, resolve }; });
+  };
 }
 
 // Two ends of a link between units of this worker, with a MessagePort's interface.
@@ -45,16 +53,17 @@ self.onmessage = async (e) => {
   }
 };
 
-// Units `first..first+count` of the trainer in `bundle`; `lower`/`upper` link the group's
-// bottom and top units to the neighbouring groups, `feed` brings the views to unit 0.
-async function runGroup({ bundle, first, count, steps, lower, upper, feed }) {
+// Units `first..first+count` of the trainer in `bundle`, until the end of the run comes up from
+// below; `lower`/`upper` link the group's bottom and top units to the neighbouring groups,
+// `feed` brings the views (and the end) to unit 0.
+async function runGroup({ bundle, first, count, lower, upper, feed }) {
   const mod = await wasm;
   const bytes = new Uint8Array(bundle);
   const runners = [];
-  for (let k = 0; k < count; k++) runners.push(mod.UnitRunner.create(bytes, first + k, steps));
+  for (let k = 0; k < count; k++) runners.push(mod.UnitRunner.create(bytes, first + k));
   const links = Array.from({ length: count - 1 }, localLink);
   self.postMessage({ kind: 'ready' });
-  const loops = runners.map((runner, k) => unit(runner, first + k, steps, {
+  const loops = runners.map((runner, k) => unit(runner, {
     feed: first + k === 0 ? feed : null,
     lower: k === 0 ? lower : links[k - 1][1],
     upper: k === count - 1 ? upper : links[k][0],
@@ -64,24 +73,32 @@ async function runGroup({ bundle, first, count, steps, lower, upper, feed }) {
   self.postMessage({ kind: 'done', first, parts }, transfer);
 }
 
-async function unit(runner, j, steps, { feed, lower, upper }) {
+async function unit(runner, { feed, lower, upper }) {
   const fromFeed = feed ? inbox(feed) : null;
   const fromLower = lower ? inbox(lower) : null;
   const fromUpper = upper ? inbox(upper) : null;
-  const ports = { upper, lower };
   const send = (m) => {
     if (m.to === 'page') self.postMessage({ kind: 'report', report: m.report });
-    else ports[m.to].postMessage(m, [m.values.buffer]);
+    else if (m.kind === 'end') upper?.postMessage(m); // the top unit's end goes nowhere
+    else (m.to === 'upper' ? upper : lower).postMessage(m, [m.values.buffer]);
   };
   for (let need = runner.need(); need !== 'done'; need = runner.need()) {
     if (need === 'input') {
-      const input = fromFeed ? await fromFeed('views') : await fromLower('act');
+      const input = fromFeed ? await fromFeed('views', 'end') : await fromLower('act', 'end');
+      if (input.kind === 'end') {
+        runner.giveEnd(send);
+        continue;
+      }
       runner.giveInput(input.values, input.shape, send);
       // Let the other units of this worker (and incoming messages) run between batches.
       await new Promise((r) => setTimeout(r, 0));
+    } else if (need === 'lower') {
+      const m = await fromLower('grad', 'end');
+      if (m.kind === 'end') runner.giveEnd(send);
+      else runner.giveGrad(false, m.values, m.present, send);
     } else {
-      const m = need === 'upper' ? await fromUpper('grad') : await fromLower('grad');
-      runner.giveGrad(need === 'upper', m.values, m.present, send);
+      const m = await fromUpper('grad');
+      runner.giveGrad(true, m.values, m.present, send);
     }
   }
   const part = runner.finish();

@@ -10,7 +10,7 @@
 // of Web Workers over shared memory) with `threads` threads (URL key; default: the cores the
 // browser reports); `threads=1`, a page without isolation, or a browser without wasm threads
 // keeps the single-thread build, and the status line says why.
-import { stepParallel } from './units.js';
+import { UnitRun } from './units.js';
 
 const BUILDS = { cpu: '../pkg-cpu/locolab.js', threads: '../pkg-mt/locolab.js', webgpu: '../pkg/locolab.js' };
 const loaded = {}; // build -> module (initialised)
@@ -117,6 +117,34 @@ function keep(method, lab, mod) {
   labs.set(method, lab);
   current = mod;
 }
+// Warm parallel runs: method -> UnitRun (its units resident in their workers, units.js). A
+// run's trainer is behind it until the run ends, so every command that reads or replaces the
+// trainer ends (or abandons) its run first; the view strip reads the run's step.
+const runs = new Map();
+async function settle(method) {
+  const run = runs.get(method);
+  if (!run) return;
+  runs.delete(method);
+  await run.end();
+}
+function abandon(method) {
+  runs.get(method)?.abandon();
+  runs.delete(method);
+}
+async function stepParallel(method, steps) {
+  let run = runs.get(method);
+  if (!run) {
+    run = await UnitRun.start(method, lab(method));
+    runs.set(method, run);
+  }
+  try {
+    return await run.advance(steps);
+  } catch (e) {
+    runs.delete(method); // its workers are gone; the trainer is as before the run
+    throw e;
+  }
+}
+
 function described(lab, { note, threads }) {
   return { backend: lab.backend, backendNote: note || lab.backendNote, threads, units: lab.units, config: lab.config, step: lab.stepCount, imagesSeen: lab.imagesSeen };
 }
@@ -129,11 +157,13 @@ async function handle(msg) {
     case 'summarise':
       return cpu.summarise(msg.results);
     case 'data':
+      for (const m of [...runs.keys()]) abandon(m);
       wanted = msg.threads ?? 1;
       data = { train: new Uint8Array(msg.train), test: new Uint8Array(msg.test ?? new ArrayBuffer(0)) };
       return { ok: true };
     case 'create': {
       if (!data) throw new Error('no CIFAR-10 data loaded yet');
+      abandon(msg.method);
       labs.get(msg.method)?.free();
       labs.delete(msg.method);
       const chosen = await backendFor(msg.backend, msg.config);
@@ -142,6 +172,7 @@ async function handle(msg) {
       return described(lab, chosen);
     }
     case 'save': {
+      await settle(msg.method);
       const bytes = lab(msg.method).save();
       return { bytes, step: lab(msg.method).stepCount };
     }
@@ -151,6 +182,7 @@ async function handle(msg) {
       const chosen = await backendFor(msg.backend, msg.pageConfig);
       const made = await chosen.mod.Lab.restore(new Uint8Array(msg.bytes), msg.name, msg.pageConfig, chosen.backend, data.train, data.test);
       const method = made.config.method;
+      abandon(method);
       keep(method, made, chosen.mod);
       return { method, ...described(made, chosen) };
     }
@@ -160,13 +192,15 @@ async function handle(msg) {
       return await mod.evaluateCheckpoint(msg.state, new Uint8Array(msg.model), msg.name, backend, data.train, data.test, msg.nTrain, msg.nTest);
     }
     case 'step':
+      await settle(msg.method);
       return await lab(msg.method).step();
     case 'step-parallel':
-      return await stepParallel(lab(msg.method), msg.steps);
+      return await stepParallel(msg.method, msg.steps);
     case 'evaluate':
+      await settle(msg.method);
       return await lab(msg.method).evaluate(msg.nTrain, msg.nTest);
     case 'views':
-      return lab(msg.method).views(msg.count);
+      return lab(msg.method).views(msg.count, runs.get(msg.method)?.steps ?? 0);
     case 'debug-self-check':
       tolerance = msg.tolerance;
       // The e2e test's only adapter is a software one, which `auto` never checks: pretend.

@@ -17,6 +17,7 @@ pub struct Collector {
     sampler: Sampler,
     first_step: usize,
     images_seen: usize,
+    /// Per batch from `emitted` on, each unit's report once it has come.
     rows: Vec<Vec<Option<UnitBatch>>>,
     emitted: usize,
     started: Instant,
@@ -24,17 +25,16 @@ pub struct Collector {
 }
 
 impl Collector {
-    /// For `steps` batches of a trainer at `first_step` with `images_seen` images behind it,
-    /// whose units are `names` (bottom to top) and whose sample order is `sampler`.
-    pub fn new(config: &TrainConfig, names: Vec<String>, sampler: Sampler, first_step: usize, images_seen: usize, steps: usize) -> Self {
-        let units = names.len();
+    /// For a run of a trainer at `first_step` with `images_seen` images behind it, whose units
+    /// are `names` (bottom to top) and whose sample order is `sampler`.
+    pub fn new(config: &TrainConfig, names: Vec<String>, sampler: Sampler, first_step: usize, images_seen: usize) -> Self {
         Self {
             config: config.clone(),
             names,
             sampler,
             first_step,
             images_seen,
-            rows: vec![vec![None; units]; steps],
+            rows: Vec::new(),
             emitted: 0,
             started: Instant::now(),
             last: 0.0,
@@ -54,12 +54,18 @@ impl Collector {
 
     /// Take one unit's report; returns the steps it completes (none, one or several).
     pub fn add(&mut self, r: UnitBatch) -> Vec<StepReport> {
-        if let Some(slot) = self.rows.get_mut(r.batch).and_then(|row| row.get_mut(r.unit)) {
-            *slot = Some(r);
+        let units = self.names.len();
+        if r.unit < units && r.batch >= self.emitted {
+            let (at, unit) = (r.batch - self.emitted, r.unit);
+            if self.rows.len() <= at {
+                self.rows.resize(at + 1, vec![None; units]);
+            }
+            self.rows[at][unit] = Some(r);
         }
         let mut out = Vec::new();
-        while self.emitted < self.rows.len() && self.rows[self.emitted].iter().all(Option::is_some) {
-            let row: Vec<UnitBatch> = self.rows[self.emitted].iter_mut().map(|r| r.take().expect("complete")).collect();
+        // Rows of the batches not yet complete, from batch `emitted` on.
+        while self.rows.first().is_some_and(|row| row.iter().all(Option::is_some)) {
+            let row: Vec<UnitBatch> = self.rows.remove(0).into_iter().map(|r| r.expect("complete")).collect();
             out.push(self.report(self.emitted, &row));
             self.emitted += 1;
         }

@@ -24,12 +24,24 @@
 //! **The protocol lives here, once.** A [`UnitWorker`] is a state machine: [`UnitWorker::need`]
 //! says which message it waits for ([`Need`]), [`UnitWorker::give`] takes it and returns what to
 //! send ([`Outgoing`]). Per batch it needs its input (the views, or the activation of the unit
-//! below), runs forward, backward and its own update, sends the activation and the shared-stage
-//! gradients on, then, where it shares a stage, needs the neighbour's gradient to settle it: the
-//! top stage with the unit above's gradient, then the owned bottom stage with the unit below's
-//! (an owner of a shared bottom stage first needs one message before its first batch). The
-//! messages it can settle without (the first batch's top, the last batch's bottom) it never asks
-//! for. A transport (OS threads in [`crate::parallel`], Web Workers in `www/unit-worker.js`)
+//! below), runs forward, backward and its own update, sends the activation and its gradient for
+//! a shared top stage on, settles that stage with the unit above's gradient, and reports the
+//! batch; an owner of a shared bottom stage then settles it with the unit below's gradient on
+//! that unit's next batch, and only then sends the unit below its own gradient for the stage
+//! (which that unit needs only if it runs another batch). An owner of a shared bottom stage
+//! first needs one message before its first batch. The messages it can settle without (the
+//! first batch's top, the last batch's bottom) it never asks for.
+//!
+//! **A run has no length fixed in advance.** The feed gives the bottom unit views and, when the
+//! run is to end, [`Incoming::End`]; each unit, once done, passes `End` to the unit above. What
+//! depends on whether a batch was the last — whether the unit below needs this unit's gradient
+//! on it, whether an owner waits for the unit below's next gradient — waits for the next
+//! message from below: the next batch's input or gradient, or `End`. So a transport can keep
+//! its units running for as long as it likes (the page keeps them warm across its chunks of
+//! steps) and end the run only when it needs the weights: a run ended after `n` batches is the
+//! same as one told `n` at the start.
+//!
+//! A transport (OS threads in [`crate::parallel`], Web Workers in `www/unit-worker.js`)
 //! only answers `need()` and delivers `give()`'s messages; [`Collector`] turns the units'
 //! reports into [`crate::step::StepReport`]s. Messages are plain `f32` values ([`Activation`],
 //! [`SharedGrads`]), so threads and Web Workers carry them alike (and, later, a transport
@@ -49,13 +61,15 @@ pub use unit::{load_units, UnitRecord, UnitWorker};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Need {
-    /// Its input for the next batch: the views (bottom unit) or the activation of the unit below.
+    /// Its input for the next batch (the views for the bottom unit, the activation of the unit
+    /// below otherwise), or the end of the run ([`Incoming::End`]).
     Input,
     /// The unit above's gradient for the stage they share.
     FromUpper,
-    /// The unit below's gradient for the stage they share.
+    /// The unit below's gradient for the stage they share (on its next batch), or the end of
+    /// the run ([`Incoming::End`]: the unit below has no next batch).
     FromLower,
-    /// Nothing: every batch is done ([`UnitWorker::finish`]).
+    /// Nothing: the run has ended ([`UnitWorker::finish`]).
     Done,
 }
 
@@ -65,14 +79,28 @@ pub enum Incoming {
     Input(Activation),
     FromUpper(SharedGrads),
     FromLower(SharedGrads),
+    /// No more batches: from the feed (bottom unit) after the last views it gives, and from the
+    /// unit below once that unit is done ([`Outgoing::End`]).
+    End,
 }
 
 impl Incoming {
-    fn answers(&self) -> Need {
+    /// Whether this message is one `need` waits for.
+    fn answers(&self, need: Need) -> bool {
         match self {
-            Incoming::Input(_) => Need::Input,
-            Incoming::FromUpper(_) => Need::FromUpper,
-            Incoming::FromLower(_) => Need::FromLower,
+            Incoming::Input(_) => need == Need::Input,
+            Incoming::FromUpper(_) => need == Need::FromUpper,
+            Incoming::FromLower(_) => need == Need::FromLower,
+            Incoming::End => matches!(need, Need::Input | Need::FromLower),
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Incoming::Input(_) => "an input",
+            Incoming::FromUpper(_) => "a gradient from the unit above",
+            Incoming::FromLower(_) => "a gradient from the unit below",
+            Incoming::End => "the end of the run",
         }
     }
 }
@@ -88,6 +116,8 @@ pub enum Outgoing {
     ToLower(SharedGrads),
     /// A batch is done in this unit (for the [`Collector`]).
     Report(UnitBatch),
+    /// This unit has ended its run: the unit above's [`Incoming::End`] (dropped at the top).
+    End,
 }
 
 /// A tensor between workers: shape and `f32` values (an activation, or a batch of views).

@@ -41,17 +41,21 @@ pub struct UnitWorker {
     /// Top stage's parameters, when it is shared with the unit above (this unit holds a copy).
     top: Option<Vec<(ParamId, Vec<usize>)>>,
     first_step: usize,
-    steps: usize,
     /// Batches whose backward pass has run.
     done: usize,
     loss: Option<Tensor<1>>,
     forward_seconds: f64,
     held_top: Option<GradientsParams>,
     held_bottom: Option<GradientsParams>,
-    /// Seconds spent in `settle_*` for the last batch (added to its update time).
+    /// Seconds spent in `settle_*` since the last report (added to the next report's update
+    /// time).
     settle_seconds: f64,
+    /// This unit's gradient on its last batch for the stage it owns and shares with the unit
+    /// below, held until the next message from below says whether that unit runs another
+    /// batch (then it needs this) or has ended.
+    to_lower: Option<SharedGrads>,
     phase: Phase,
-    /// The running batch's report, sent once its shared stages are settled.
+    /// The running batch's report, sent once its top stage is settled.
     report: Option<UnitBatch>,
     /// The owned bottom stage's values before its last (owner-only) update, to compare with the
     /// lower unit's copy after the same number of updates.
@@ -81,8 +85,9 @@ pub fn load_units(records: Vec<UnitRecord>, net: &Network, plan: &Plan, config: 
 
 impl UnitWorker {
     /// Unit `u` of `plan`, with its modules cloned from `net` and `optim`'s state (only this
-    /// unit's parameters are ever stepped), for `steps` batches starting at trainer step
-    /// `first_step` (the learning-rate schedule). `device` is an autodiff device.
+    /// unit's parameters are ever stepped), for a run starting at trainer step `first_step`
+    /// (the learning-rate schedule) and ending with [`Incoming::End`]. `device` is an autodiff
+    /// device.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         plan: &Plan,
@@ -93,7 +98,6 @@ impl UnitWorker {
         config: &TrainConfig,
         device: &Device,
         first_step: usize,
-        steps: usize,
     ) -> Self {
         let spec = plan.units[u].clone();
         let act_at = plan.units.get(u + 1).map(|_| schedule.input_stage[u + 1].expect("a unit above reads a stage") - spec.stages.start);
@@ -110,16 +114,14 @@ impl UnitWorker {
             bottom,
             top,
             first_step,
-            steps,
             done: 0,
             loss: None,
             forward_seconds: 0.0,
             held_top: None,
             held_bottom: None,
             settle_seconds: 0.0,
-            phase: if steps == 0 {
-                Phase::Done
-            } else if schedule.shares_bottom[u] {
+            to_lower: None,
+            phase: if schedule.shares_bottom[u] {
                 Phase::Prime
             } else {
                 Phase::Input
@@ -145,12 +147,12 @@ impl UnitWorker {
     /// shape, a failed send) stops the unit with the running batch's update unapplied.
     pub fn give(&mut self, msg: Incoming, send: &mut dyn FnMut(Outgoing) -> Result<()>) -> Result<()> {
         let need = self.need();
-        if msg.answers() != need {
-            return Err(Error::Config(format!("unit {} waits for {need:?}, not {:?}", self.unit, msg.answers())));
+        if !msg.answers(need) {
+            return Err(Error::Config(format!("unit {} waits for {need:?}, not {}", self.unit, msg.kind())));
         }
         match msg {
             Incoming::FromLower(g) if self.phase == Phase::Prime => {
-                self.settle_bottom(Some(g))?;
+                self.settle_bottom(Some(g), self.done)?;
                 self.phase = Phase::Input;
             }
             Incoming::Input(a) => {
@@ -163,10 +165,7 @@ impl UnitWorker {
                 if let Some(g) = to_upper {
                     send(Outgoing::ToUpper(g))?;
                 }
-                // The unit below stops after its last batch and needs none for ours.
-                if let Some(g) = to_lower.filter(|_| self.done < self.steps) {
-                    send(Outgoing::ToLower(g))?;
-                }
+                self.to_lower = to_lower;
                 if self.top.is_some() {
                     if self.done == 1 {
                         // The unit above has run no batch yet: nothing to wait for.
@@ -183,31 +182,36 @@ impl UnitWorker {
                 self.after_top(send)?;
             }
             Incoming::FromLower(g) => {
-                self.settle_bottom(Some(g))?;
-                self.end_batch(send)?;
+                // The unit below runs another batch: it needs our gradient on this one.
+                if let Some(mine) = self.to_lower.take() {
+                    send(Outgoing::ToLower(mine))?;
+                }
+                self.settle_bottom(Some(g), self.done)?;
+                self.phase = Phase::Input;
+            }
+            Incoming::End => {
+                if self.phase == Phase::Lower {
+                    // The unit below has ended: the owned stage's last update has our gradient
+                    // only, at our last batch's learning rate.
+                    self.to_lower = None;
+                    self.bottom_before_last = Some(flat_params(&self.net.stages[0]));
+                    self.settle_bottom(None, self.done - 1)?;
+                }
+                self.phase = Phase::Done;
+                send(Outgoing::End)?;
             }
         }
         Ok(())
     }
 
-    /// After the top stage is settled: settle the bottom one (waiting for the unit below's
-    /// gradient on its next batch, none after its last), then end the batch.
+    /// After the top stage is settled the batch is reported (its loss and times; the update of
+    /// an owned bottom stage, still to come, counts in the next batch's update time). Then the
+    /// owned bottom stage waits for the unit below to say whether it runs another batch (its
+    /// gradient on it, or the end); a unit without one is ready for its next input.
     fn after_top(&mut self, send: &mut dyn FnMut(Outgoing) -> Result<()>) -> Result<()> {
-        if self.bottom.is_some() {
-            if self.done < self.steps {
-                self.phase = Phase::Lower;
-                return Ok(());
-            }
-            self.bottom_before_last = Some(flat_params(&self.net.stages[0]));
-            self.settle_bottom(None)?;
-        }
-        self.end_batch(send)
-    }
-
-    fn end_batch(&mut self, send: &mut dyn FnMut(Outgoing) -> Result<()>) -> Result<()> {
         let mut report = self.report.take().expect("a batch is running");
-        report.update_seconds += self.settle_seconds;
-        self.phase = if self.done < self.steps { Phase::Input } else { Phase::Done };
+        report.update_seconds += std::mem::take(&mut self.settle_seconds);
+        self.phase = if self.bottom.is_some() { Phase::Lower } else { Phase::Input };
         send(Outgoing::Report(report))
     }
 
@@ -242,7 +246,7 @@ impl UnitWorker {
     }
 
     fn lr(&self, batch: usize) -> f64 {
-        crate::optim::learning_rate(&self.config, self.first_step + batch.min(self.steps.saturating_sub(1)))
+        crate::optim::learning_rate(&self.config, self.first_step + batch)
     }
 
     fn apply(&mut self, lr: f64, grads: Vec<GradientsParams>) {
@@ -313,7 +317,6 @@ impl UnitWorker {
             backward_seconds,
             update_seconds: started.elapsed().as_secs_f64(),
         };
-        self.settle_seconds = 0.0;
         Ok((report, to_upper, to_lower))
     }
 
@@ -349,15 +352,16 @@ impl UnitWorker {
     }
 
     /// Update the owned bottom stage with this unit's gradient on the batch just run (none
-    /// before the first) plus the unit below's on the batch after it (`None`: it has no more).
-    /// Only for a unit whose bottom stage is shared.
-    fn settle_bottom(&mut self, from_lower: Option<SharedGrads>) -> Result<()> {
+    /// before the first) plus the unit below's on the batch after it (`None`: it has no more),
+    /// at the learning rate of batch `lr_batch`. Only for a unit whose bottom stage is shared.
+    fn settle_bottom(&mut self, from_lower: Option<SharedGrads>, lr_batch: usize) -> Result<()> {
         let started = Instant::now();
         let params = self.bottom.clone().expect("settle_bottom on a unit whose bottom stage is not shared");
         let theirs = self.received(from_lower, &params)?;
         let mine = self.held_bottom.take().unwrap_or_default();
-        // Same learning rate as the lower unit applies to its copy: that of its batch `done`.
-        self.apply(self.lr(self.done), vec![theirs, mine]);
+        // Same learning rate as the lower unit applies to its copy: that of its batch `done`
+        // (after our last batch, when it has none: that of our last).
+        self.apply(self.lr(lr_batch), vec![theirs, mine]);
         self.settle_seconds += started.elapsed().as_secs_f64();
         Ok(())
     }
@@ -389,8 +393,8 @@ impl UnitWorker {
     }
 
     /// Unit `u` of the trainer a snapshot holds (the page hands each Web Worker the bundle of
-    /// its trainer's snapshot), for `steps` batches from its step.
-    pub fn from_snapshot(snap: &crate::checkpoint::Snapshot, u: usize, steps: usize, device: &Device) -> Result<Self> {
+    /// its trainer's snapshot), for a run from its step.
+    pub fn from_snapshot(snap: &crate::checkpoint::Snapshot, u: usize, device: &Device) -> Result<Self> {
         let cfg = &snap.config;
         let spec = ArchSpec::new(cfg.arch, cfg.input)?;
         let plan = plan_for(cfg, &spec)?;
@@ -401,7 +405,7 @@ impl UnitWorker {
         let device = device.clone().autodiff();
         let net = snap.load_network(plan.build(&spec, cfg.proj_dim, &device))?;
         let optim = snap.load_optimizer()?.ok_or_else(|| Error::Checkpoint(format!("{} holds no optimizer state", snap.origin())))?;
-        Ok(Self::new(&plan, &schedule, u, UnitNet::of(&net, &plan, u), optim, cfg, &device, snap.step, steps))
+        Ok(Self::new(&plan, &schedule, u, UnitNet::of(&net, &plan, u), optim, cfg, &device, snap.step))
     }
 
     /// The unit's modules and optimizer after its last batch, as burn's records (for

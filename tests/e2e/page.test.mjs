@@ -334,41 +334,51 @@ test('the long-run panel shows the committed results and reproduces them from th
   assert.deepEqual(errors, []);
 });
 
-test('units in parallel: Web Workers train GIM exactly as the sequential page does, LoCo close to it, with both speeds shown', { timeout: 600_000 }, async () => {
+test('units in parallel: warm Web Workers train GIM exactly as the sequential page does, across chunks and after, LoCo close to it, with both speeds shown', { timeout: 600_000 }, async () => {
   const q = 'methods=gim,loco&backend=cpu&batch=8&seed=5&monitor=1000&autosave=0';
   const errors = [];
   const seq = await browser.newPage();
   seq.on('pageerror', (e) => errors.push(String(e)));
   await seq.goto(`http://127.0.0.1:${port}/?${q}`);
   await ready(seq);
-  for (let i = 1; i <= 10; i++) { await seq.click('#step'); await atStep(seq, i); }
-  const want = { gim: await seq.evaluate(() => window.locolabDebug.lastLosses('gim')), loco: await seq.evaluate(() => window.locolabDebug.lastLosses('loco')) };
+  const want = {};
+  for (let i = 1; i <= 21; i++) {
+    await seq.click('#step');
+    await atStep(seq, i);
+    if ([10, 20, 21].includes(i)) want[i] = { gim: await seq.evaluate(() => window.locolabDebug.lastLosses('gim')), loco: await seq.evaluate(() => window.locolabDebug.lastLosses('loco')) };
+  }
 
   const par = await browser.newPage();
   par.on('pageerror', (e) => errors.push(String(e)));
   await par.goto(`http://127.0.0.1:${port}/?${q}&parallel=1`);
   await ready(par);
   assert.ok(await par.isChecked('#parallel'), 'the URL turns the box on');
-  // One click: one pipelined run of 10 steps per method (no monitor point or autosave before).
+  // One click: a chunk of 10 pipelined steps per method (no monitor point or autosave before).
   await par.click('#step');
   await atStep(par, 10);
-  assert.deepEqual(await par.evaluate(() => window.locolabDebug.lastLosses('gim')), want.gim, 'GIM in parallel equals GIM in turn, exactly');
+  assert.deepEqual(await par.evaluate(() => window.locolabDebug.lastLosses('gim')), want[10].gim, 'GIM in parallel equals GIM in turn, exactly');
   const loco = await par.evaluate(() => window.locolabDebug.lastLosses('loco'));
-  loco.forEach((l, i) => assert.ok(Number.isFinite(l) && Math.abs(l - want.loco[i]) < 0.2, `LoCo unit ${i}: parallel ${l} vs sequential ${want.loco[i]}`));
+  loco.forEach((l, i) => assert.ok(Number.isFinite(l) && Math.abs(l - want[10].loco[i]) < 0.2, `LoCo unit ${i}: parallel ${l} vs sequential ${want[10].loco[i]}`));
   const speeds = par.locator('#parallel-speeds li');
   assert.equal(await speeds.count(), 2);
   assert.match(await speeds.nth(0).textContent(), /GIM: \d+\.\d images\/s in parallel \(\d+ workers\); sequential not measured yet/);
+  // A second chunk: the units stayed resident and go on from where they were.
+  await par.click('#step');
+  await atStep(par, 20);
+  assert.deepEqual(await par.evaluate(() => window.locolabDebug.lastLosses('gim')), want[20].gim, 'GIM after two warm chunks equals GIM in turn, exactly');
 
-  // Off: a sequential step, measured; on again: both figures side by side; the URL follows.
+  // Off: the run ends into the trainer, then a sequential step, measured, the same as the
+  // sequential page's; on again: both figures side by side; the URL follows.
   await par.uncheck('#parallel');
   assert.equal(new URL(par.url()).searchParams.get('parallel'), null);
   await par.click('#step');
-  await atStep(par, 11);
+  await atStep(par, 21);
+  assert.deepEqual(await par.evaluate(() => window.locolabDebug.lastLosses('gim')), want[21].gim, 'the step after a warm run, from the weights it handed back');
   await par.check('#parallel');
   assert.equal(new URL(par.url()).searchParams.get('parallel'), '1');
   assert.match(await speeds.nth(1).textContent(), /LoCo: \d+\.\d images\/s in parallel \(\d+ workers\); sequential \d+\.\d images\/s/);
   await par.click('#step');
-  await atStep(par, 21);
+  await atStep(par, 31);
   assert.deepEqual(errors, []);
 });
 
