@@ -16,7 +16,8 @@ const top = Number(process.argv[5] || 25);
 const b = await openBrowser();
 let nodes;
 try {
-  const page = await openPage(b, `methods=${method}&backend=cpu&batch=${batch}&preset=browser`);
+  // threads=1: the single-thread module (pkg-cpu/), whose training runs in this worker.
+  const page = await openPage(b, `methods=${method}&backend=cpu&batch=${batch}&preset=browser&threads=1`);
   await stepTo(page, 1); // warm-up, unprofiled
   // The training runs in the page's worker (www/worker.js): attach to it through the browser's
   // DevTools protocol session and drive its sampling profiler.

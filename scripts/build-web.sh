@@ -67,4 +67,4 @@ if [ -d "$data" ]; then
   done
 fi
 compgen -G "data/*.bin" >/dev/null || compgen -G "data/*.tar.gz" >/dev/null || echo "warning: no CIFAR-10 files in data/; the page will ask for them" >&2
-ls -l pkg-cpu/*.wasm pkg/*.wasm
+ls -l pkg-cpu/*.wasm pkg-mt/*.wasm pkg/*.wasm 2>/dev/null || true

@@ -10,8 +10,8 @@ python3 scripts/imports.py --check
 
 echo "== native tests (cargo test --release) =="
 cargo test --release
-echo "== the conv's matrix kernel (crates/matmul: the packed kernel against a reference) =="
-cargo test --release -p locolab-matmul
+echo "== the wasm matrix-kernel experiment's kernel against a reference (bench/wasm-matmul) =="
+cargo test --release -p locolab-wasm-matmul
 
 echo "== wasm tests in headless Chromium (wasm-pack test) =="
 CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}" WASM_BINDGEN_TEST_TIMEOUT=900 \

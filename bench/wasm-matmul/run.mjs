@@ -12,7 +12,7 @@ import { root } from '../chromium.mjs';
 
 const target = process.env.CARGO_TARGET_DIR || join(process.env.HOME, '.cache/locolab-target');
 execFileSync('cargo', ['build', '--release', '--target', 'wasm32-unknown-unknown', '-p', 'locolab-wasm-matmul'], {
-  cwd: root, stdio: 'inherit', env: { ...process.env, RUSTFLAGS: '-C target-feature=+simd128,+relaxed-simd' },
+  cwd: root, stdio: 'inherit', env: { ...process.env, CARGO_TARGET_DIR: target, RUSTFLAGS: '-C target-feature=+simd128,+relaxed-simd' },
 });
 const bytes = readFileSync(join(target, 'wasm32-unknown-unknown/release/locolab_wasm_matmul.wasm'));
 const seconds = Number(process.argv[2] || 0.3);

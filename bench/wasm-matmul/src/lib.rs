@@ -1,9 +1,14 @@
-//! The conv's matrix kernels as a bare wasm module (no JS glue): `setup` one product, `run` it
-//! `reps` times with one kernel, `max_diff` against gemm. Timed from JavaScript by run.mjs.
+//! The conv's matrix products in wasm, gemm 0.19 against our packed kernel ([`packed`]) with and
+//! without relaxed SIMD's fused multiply-add, as a bare wasm module (no JS glue): `setup` one
+//! product, `run` it `reps` times with one kernel, `max_diff` against gemm. Timed from
+//! JavaScript by run.mjs (docs/BENCHMARKS.md "FMA in wasm").
 
 use std::cell::RefCell;
 
-use locolab_matmul::{lanes, packed, with_gemm, View, ViewMut};
+pub mod lanes;
+pub mod packed;
+
+use packed::{packed, with_gemm, View, ViewMut};
 
 struct Problem {
     m: usize,

@@ -1,6 +1,5 @@
 //! 2-D convolution forward and backward on plain `f32` slices (NCHW, contiguous), written as
-//! im2col + one matrix product per group and chunk of images (`locolab_matmul`: gemm natively,
-//! our packed kernel on wasm).
+//! im2col + one `gemm` per group and chunk of images.
 //!
 //! Why this exists: burn-flex 0.22.1 implements the conv forward but not its backward, so
 //! burn's generic decomposition runs: the input gradient as a `conv_transpose2d` (flex's direct
@@ -15,9 +14,11 @@
 //! changes layout.
 //!
 //! Results do not depend on the thread count: images are split into a fixed number of parts
-//! whose weight-gradient partial sums are added in a fixed order, and every product runs on one
-//! thread. A parallel-units run (one thread per unit) is therefore
+//! whose weight-gradient partial sums are added in a fixed order, and every `gemm` runs on one
+//! thread (`Parallelism::None`). A parallel-units run (one thread per unit) is therefore
 //! bit-identical to a sequential one, as `tests/parallel.rs` checks.
+
+use gemm::{gemm, Parallelism};
 
 use super::run_parts;
 
@@ -56,7 +57,7 @@ struct Tap {
 
 /// The fixed number of parts a batch is split into (a deterministic reduction; see the module doc).
 const PARTS: usize = 4;
-/// Aim for at least this many columns (`images · Ho · Wo`) per product.
+/// Aim for at least this many columns (`images · Ho · Wo`) per `gemm`.
 const MIN_COLUMNS: usize = 256;
 
 impl Geometry {
@@ -107,7 +108,7 @@ impl Geometry {
     pub fn y_len(&self) -> usize {
         self.n * self.co * self.out_plane()
     }
-    /// Images per product.
+    /// Images per `gemm`.
     fn chunk(&self) -> usize {
         MIN_COLUMNS.div_ceil(self.out_plane().max(1)).clamp(1, self.n.max(1))
     }
@@ -275,14 +276,43 @@ impl Geometry {
 }
 
 /// A matrix view: values, row stride, column stride.
-type View<'a> = locolab_matmul::View<'a>;
+type View<'a> = (&'a [f32], usize, usize);
 
-/// `dst[m, n] (+)= lhs[m, k] · rhs[k, n]`, each given with its (row, column) strides, on this
-/// thread: gemm natively, our packed kernel on wasm (crates/matmul). gemm packs a `lhs` that is
-/// contiguous along `m` (column stride > row stride) fastest, so callers lay out operands that
-/// way where it matters.
-fn matmul(m: usize, n: usize, k: usize, dst: (&mut [f32], usize, usize), accumulate: bool, lhs: View, rhs: View) {
-    locolab_matmul::matmul(m, n, k, dst, accumulate, lhs, rhs)
+/// `dst[m, n] (+)= lhs[m, k] · rhs[k, n]`, each given with its (row, column) strides. `gemm`
+/// packs a `lhs` that is contiguous along `m` (column stride > row stride) fastest, so callers
+/// lay out operands that way where it matters.
+fn matmul(m: usize, n: usize, k: usize, (dst, dst_rs, dst_cs): (&mut [f32], usize, usize), accumulate: bool, lhs: View, rhs: View) {
+    if m == 0 || n == 0 || k == 0 {
+        assert!(k > 0 || accumulate, "an empty product would leave dst unwritten");
+        return;
+    }
+    let end = |rows: usize, cols: usize, rs: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs + 1;
+    assert!(dst.len() >= end(m, n, dst_rs, dst_cs) && lhs.0.len() >= end(m, k, lhs.1, lhs.2) && rhs.0.len() >= end(k, n, rhs.1, rhs.2));
+    // SAFETY: the assert above keeps every index `gemm` forms inside the three slices, and `dst`
+    // is borrowed mutably, so it does not alias `lhs` or `rhs`.
+    unsafe {
+        gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            dst_cs as isize,
+            dst_rs as isize,
+            accumulate,
+            lhs.0.as_ptr(),
+            lhs.2 as isize,
+            lhs.1 as isize,
+            rhs.0.as_ptr(),
+            rhs.2 as isize,
+            rhs.1 as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            Parallelism::None,
+        )
+    }
 }
 
 /// `dst[c, r] = src[r, c]` for a row-major `rows x cols` `src`.

@@ -1,30 +1,20 @@
-//! The matrix product of LoCo Lab's CPU convolution: `dst[m, n] (+)= lhs[m, k] · rhs[k, n]`,
-//! each operand given with its (row, column) strides.
+//! A packed matrix kernel for wasm: `dst[m, n] (+)= lhs[m, k] · rhs[k, n]`, each operand given
+//! with its (row, column) strides — the products of our CPU convolution — written to measure
+//! whether relaxed SIMD's fused multiply-add (`f32x4.relaxed_madd`) would pay for a page module
+//! of its own. It did not (docs/BENCHMARKS.md "FMA in wasm"): the conv keeps gemm 0.19.
 //!
-//! [`matmul`] runs the best kernel the build's target features allow:
-//! * natively, `gemm` 0.19 (the crate burn-flex uses: AVX-512/AVX2 FMA kernels chosen at run time);
-//! * on wasm with `simd128` (every page build), [`packed`] with [`lanes::Simd128`]: gemm 0.19's
-//!   wasm path ran these products at about 7.5 GFLOP/s in Chromium, the packed kernel at 2.0-4.5x
-//!   that (`node bench/wasm-matmul/run.mjs`, docs/BENCHMARKS.md "The conv's products in wasm");
-//! * on wasm with `relaxed-simd`, [`packed`] with [`lanes::Relaxed`] (`f32x4.relaxed_madd`, fused
-//!   where the machine has FMA): another 1.15x on the same products. No page build enables it
-//!   (Safari refuses any module holding a relaxed-SIMD instruction, and Firefox would lose the
-//!   threaded build to it); the benchmark measures it.
-//!
-//! [`packed`] is the textbook blocked product (Goto & van de Geijn, "Anatomy of high-performance
-//! matrix multiplication", 2008): `rhs` is packed in `KC x NC` blocks of `NR`-wide column
-//! panels, `lhs` in `MC x KC` blocks of `MR`-high row panels, and an `MR x NR` micro-kernel keeps
-//! its tile of `dst` in registers across `KC` rank-1 updates. The page's tile is 4 x 8 floats:
-//! 8 accumulators, two `rhs` vectors and one broadcast `lhs` value, well inside the 16 SIMD
-//! registers of x86-64 that V8 maps `v128` to; 6 x 8 (15 registers) measured slower in V8. The
-//! lane type is a parameter, so the same code runs natively on plain arrays (its tests).
-//!
-//! Every call runs on the calling thread; its result depends only on its operands (and, with
-//! relaxed SIMD, on whether the machine fuses the multiply-add), never on the thread count.
+//! The textbook blocked product (Goto & van de Geijn, "Anatomy of high-performance matrix
+//! multiplication", 2008): `rhs` is packed in `KC x NC` blocks of `NR`-wide column panels, `lhs`
+//! in `MC x KC` blocks of `MR`-high row panels, and an `MR x NR` micro-kernel keeps its tile of
+//! `dst` in registers across `KC` rank-1 updates. With 4 x 8 floats that is 8 accumulators, two
+//! `rhs` vectors and one broadcast `lhs` value, inside the 16 SIMD registers of x86-64 that V8
+//! maps `v128` to (6 x 8, 15 registers, measured slower). The lane type is a parameter, so the
+//! same code runs natively on plain arrays (its tests), with wasm SIMD 1.0's separate multiply
+//! and add, and with relaxed SIMD's fused one.
 
-pub mod lanes;
-
-use lanes::Lanes;
+use crate::lanes::Lanes;
+#[cfg(test)]
+use crate::lanes;
 
 /// A matrix view: values, row stride, column stride.
 pub type View<'a> = (&'a [f32], usize, usize);
@@ -32,40 +22,18 @@ pub type View<'a> = (&'a [f32], usize, usize);
 /// A mutable matrix view: values, row stride, column stride.
 pub type ViewMut<'a> = (&'a mut [f32], usize, usize);
 
-/// Which kernel [`matmul`] runs in this build.
-pub const KERNEL: &str = if cfg!(all(target_arch = "wasm32", target_feature = "relaxed-simd")) {
-    "packed 4x8, f32x4.relaxed_madd"
-} else if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
-    "packed 4x8, simd128"
-} else {
-    "gemm 0.19"
-};
-
-/// `dst[m, n] (+)= lhs[m, k] · rhs[k, n]` (`+=` when `accumulate`), on this thread.
-///
-/// # Panics
-/// When a view is too short for its shape and strides, or when `k == 0` without `accumulate`
-/// (an empty product would leave `dst` unwritten).
-pub fn matmul(m: usize, n: usize, k: usize, dst: ViewMut, accumulate: bool, lhs: View, rhs: View) {
-    if !check(m, n, k, &dst, accumulate, &lhs, &rhs) {
-        return;
-    }
-    #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
-    packed_unchecked::<lanes::Relaxed, 4>(m, n, k, dst, accumulate, lhs, rhs);
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128", not(target_feature = "relaxed-simd")))]
-    packed_unchecked::<lanes::Simd128, 4>(m, n, k, dst, accumulate, lhs, rhs);
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    gemm_unchecked(m, n, k, dst, accumulate, lhs, rhs);
-}
-
-/// [`matmul`] through `gemm` 0.19, on this thread, on any target.
+/// The product through `gemm` 0.19 (what the conv runs), on this thread.
 pub fn with_gemm(m: usize, n: usize, k: usize, dst: ViewMut, accumulate: bool, lhs: View, rhs: View) {
     if check(m, n, k, &dst, accumulate, &lhs, &rhs) {
         gemm_unchecked(m, n, k, dst, accumulate, lhs, rhs);
     }
 }
 
-/// [`matmul`] through the packed kernel with lanes `L` and `MR`-row tiles (`MR` in 1..=8).
+/// The product through the packed kernel with lanes `L` and `MR`-row tiles (`MR` in 1..=8), on
+/// this thread.
+///
+/// # Panics
+/// When a view is too short for its shape and strides, or when `k == 0` without `accumulate`.
 pub fn packed<L: Lanes, const MR: usize>(m: usize, n: usize, k: usize, dst: ViewMut, accumulate: bool, lhs: View, rhs: View) {
     if check(m, n, k, &dst, accumulate, &lhs, &rhs) {
         packed_unchecked::<L, MR>(m, n, k, dst, accumulate, lhs, rhs);
@@ -306,9 +274,9 @@ mod tests {
                         packed::<lanes::Portable, 4>(m, n, k, (&mut d, d_rs, d_cs), acc, (&lhs, l_rs, l_cs), (&rhs, r_rs, r_cs));
                         d
                     }),
-                    ("matmul", {
+                    ("gemm", {
                         let mut d = start.clone();
-                        matmul(m, n, k, (&mut d, d_rs, d_cs), acc, (&lhs, l_rs, l_cs), (&rhs, r_rs, r_cs));
+                        with_gemm(m, n, k, (&mut d, d_rs, d_cs), acc, (&lhs, l_rs, l_cs), (&rhs, r_rs, r_cs));
                         d
                     }),
                 ] {
@@ -323,7 +291,7 @@ mod tests {
     #[test]
     fn an_empty_product_adds_nothing_and_touches_nothing_outside_its_view() {
         let mut d = vec![5.0f32; 6];
-        matmul(2, 3, 0, (&mut d, 3, 1), true, (&[], 0, 1), (&[], 3, 1));
+        packed::<lanes::Portable, 4>(2, 3, 0, (&mut d, 3, 1), true, (&[], 0, 1), (&[], 3, 1));
         assert_eq!(d, vec![5.0; 6]);
         // A 2x2 view inside a 3-wide buffer: the third column stays.
         let (a, b) = ([1.0, 2.0, 3.0, 4.0], [1.0, 0.0, 0.0, 1.0]);
@@ -335,6 +303,6 @@ mod tests {
     #[should_panic(expected = "an empty product would leave dst unwritten")]
     fn an_empty_product_that_should_write_panics() {
         let mut d = vec![0.0f32; 4];
-        matmul(2, 2, 0, (&mut d, 2, 1), false, (&[], 0, 1), (&[], 2, 1));
+        packed::<lanes::Portable, 4>(2, 2, 0, (&mut d, 2, 1), false, (&[], 0, 1), (&[], 2, 1));
     }
 }
