@@ -26,7 +26,7 @@ build() {
   local out=$1 features=$2 toolchain=${3:-} flags=${4:-} stamp
   shift 2; shift $(( $# > 2 ? 2 : $# ))
   # (The CLI's files, src/main.rs and src/cli/, are not in any module.)
-  stamp=$( { echo "$features $toolchain $flags $*"; find src crates .cargo Cargo.toml Cargo.lock build.rs -type f ! -path src/main.rs ! -path 'src/cli/*' -print0 2>/dev/null | sort -z | xargs -0 cat; } | sha256sum | cut -d' ' -f1)
+  stamp=$( { echo "$features $toolchain $flags $*"; find src .cargo Cargo.toml Cargo.lock build.rs -type f ! -path src/main.rs ! -path 'src/cli/*' -print0 2>/dev/null | sort -z | xargs -0 cat; } | sha256sum | cut -d' ' -f1)
   if [ -f "$out/locolab_bg.wasm" ] && [ "$(cat "$out/.stamp" 2>/dev/null)" = "$stamp" ]; then
     echo "$out/ is up to date (stamp $stamp)"
     node scripts/check-wasm.mjs "$out/locolab_bg.wasm"

@@ -117,9 +117,15 @@ function keep(method, lab, mod) {
   labs.set(method, lab);
   current = mod;
 }
-// Warm parallel runs: method -> UnitRun (its units resident in their workers, units.js). A
-// run's trainer is behind it until the run ends, so every command that reads or replaces the
-// trainer ends (or abandons) its run first; the view strip reads the run's step.
+// Parallel runs: method -> UnitRun (its units resident in their workers, units.js). A run's
+// trainer is behind it until the run ends, so every command that reads or replaces the trainer
+// ends (or abandons) its run first; the view strip reads the run's step.
+//
+// Each chunk ends its run for now (KEEP_WARM false): measured on this 2-core machine
+// (`node bench/page-parallel.mjs 32 10 3`), GIM's units kept warm across chunks trained at
+// 85-87 images/s against 95 when each chunk starts and ends its own run (docs/BENCHMARKS.md
+// "Warm unit workers"); why the resident units are slower is not known yet.
+const KEEP_WARM = false;
 const runs = new Map();
 async function settle(method) {
   const run = runs.get(method);
@@ -138,7 +144,9 @@ async function stepParallel(method, steps) {
     runs.set(method, run);
   }
   try {
-    return await run.advance(steps);
+    const chunk = await run.advance(steps);
+    if (!KEEP_WARM) await settle(method);
+    return chunk;
   } catch (e) {
     runs.delete(method); // its workers are gone; the trainer is as before the run
     throw e;

@@ -334,7 +334,7 @@ test('the long-run panel shows the committed results and reproduces them from th
   assert.deepEqual(errors, []);
 });
 
-test('units in parallel: warm Web Workers train GIM exactly as the sequential page does, across chunks and after, LoCo close to it, with both speeds shown', { timeout: 600_000 }, async () => {
+test('units in parallel: Web Workers train GIM exactly as the sequential page does, across chunks and after, LoCo close to it, with both speeds shown', { timeout: 600_000 }, async () => {
   const q = 'methods=gim,loco&backend=cpu&batch=8&seed=5&monitor=1000&autosave=0';
   const errors = [];
   const seq = await browser.newPage();
@@ -362,12 +362,12 @@ test('units in parallel: warm Web Workers train GIM exactly as the sequential pa
   const speeds = par.locator('#parallel-speeds li');
   assert.equal(await speeds.count(), 2);
   assert.match(await speeds.nth(0).textContent(), /GIM: \d+\.\d images\/s in parallel \(\d+ workers\); sequential not measured yet/);
-  // A second chunk: the units stayed resident and go on from where they were.
+  // A second chunk goes on from where the first left the trainer.
   await par.click('#step');
   await atStep(par, 20);
   assert.deepEqual(await par.evaluate(() => window.locolabDebug.lastLosses('gim')), want[20].gim, 'GIM after two warm chunks equals GIM in turn, exactly');
 
-  // Off: the run ends into the trainer, then a sequential step, measured, the same as the
+  // Off: a sequential step, measured, from the weights the units handed back, the same as the
   // sequential page's; on again: both figures side by side; the URL follows.
   await par.uncheck('#parallel');
   assert.equal(new URL(par.url()).searchParams.get('parallel'), null);
