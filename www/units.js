@@ -7,8 +7,9 @@
 // A run starts from the trainer's state (its bundle); its units stay resident in their workers
 // for as many chunks as the caller advances it, each chunk feeding more views, until it ends
 // (the units' weights and optimizer state go back into the trainer). worker.js decides when:
-// before anything that needs the trainer itself, and for now after every chunk (its
-// KEEP_WARM). Each method has its own workers, so methods trained in turns do not share them.
+// before anything that needs the trainer itself (a monitor point, an autosave, a save, a
+// sequential step, a new trainer). Each method has its own workers, so methods trained in
+// turns all stay warm.
 
 // Steps the units may run ahead of the page's chunk: none. Every chunk waits for its own
 // steps, so a chunk's images/s is its own, and a run can always end at the step the page shows.

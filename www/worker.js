@@ -121,11 +121,12 @@ function keep(method, lab, mod) {
 // trainer is behind it until the run ends, so every command that reads or replaces the trainer
 // ends (or abandons) its run first; the view strip reads the run's step.
 //
-// Each chunk ends its run for now (KEEP_WARM false): measured on this 2-core machine
-// (`node bench/page-parallel.mjs 32 10 3`), GIM's units kept warm across chunks trained at
-// 85-87 images/s against 95 when each chunk starts and ends its own run (docs/BENCHMARKS.md
-// "Warm unit workers"); why the resident units are slower is not known yet.
-const KEEP_WARM = false;
+// Runs stay warm across chunks (KEEP_WARM): a method's units stay resident until something
+// needs its trainer (a monitor point, an autosave, a save, a sequential step, a new trainer).
+// Measured chunk by chunk (docs/BENCHMARKS.md "Warm unit workers"), GIM's warm chunks were
+// 4-18% faster than a run per chunk (`node bench/page-chunks.mjs`); false restores a run per
+// chunk.
+const KEEP_WARM = true;
 const runs = new Map();
 async function settle(method) {
   const run = runs.get(method);
