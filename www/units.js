@@ -11,8 +11,6 @@
 // sequential step, a new trainer). Each method has its own workers, so methods trained in
 // turns all stay warm.
 
-// Steps the units may run ahead of the page's chunk: none. Every chunk waits for its own
-// steps, so a chunk's images/s is its own, and a run can always end at the step the page shows.
 const pools = new Map(); // method -> Worker[]
 
 function workersFor(method, n) {
@@ -109,6 +107,8 @@ export class UnitRun {
 
   // `steps` more steps; resolves to {reports, seconds, imagesPerSec, workers} of this chunk
   // (seconds: from the first views fed to the last step completed).
+  // The units never run ahead of the chunk: it feeds exactly its own steps and waits for them,
+  // so a chunk's images/s is its own and a run can always end at the step the page shows.
   async advance(steps) {
     if (this.failure) throw new Error(this.failure);
     const started = performance.now();
