@@ -1,5 +1,10 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks for the demo and the tests; skips what is already there.
+# Usage: scripts/setup.sh            everything (the tests)
+#        scripts/setup.sh page       only what the page's first module needs (scripts/demo.sh
+#                                    serves the page after this, then runs `setup.sh threads`
+#                                    and builds the other modules in the background)
+#        scripts/setup.sh threads    the pinned nightly for the threaded module
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,14 +13,20 @@ cd "$(dirname "$0")/.."
 # nightly is rustc 1.97.0-nightly (e50aa6fba 2026-05-19). The rest of the project uses stable.
 NIGHTLY=${LOCOLAB_NIGHTLY:-nightly-2026-05-20}
 if [ "${1:-}" = "--nightly-name" ]; then echo "$NIGHTLY"; exit 0; fi
+part=${1:-all}
+case "$part" in all|page|threads) ;; *) echo "setup.sh: unknown part '$part' (all, page or threads)" >&2; exit 2 ;; esac
+want() { [ "$part" = all ] || [ "$part" = "$1" ]; }
 
 # Must equal the wasm-bindgen crate version in Cargo.lock (wasm-pack refuses a mismatch).
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3}' Cargo.lock)
 WASM_PACK_VERSION=0.15.1
 
 need=()
-command -v chromium >/dev/null || need+=(chromium)
-command -v chromedriver >/dev/null || need+=(chromium-driver)
+# Chromium is for the tests only: the demo never waits for it.
+if want all; then
+  command -v chromium >/dev/null || need+=(chromium)
+  command -v chromedriver >/dev/null || need+=(chromium-driver)
+fi
 command -v node >/dev/null || need+=(nodejs npm)
 command -v python3 >/dev/null || need+=(python3)
 if ((${#need[@]})); then
@@ -25,10 +36,12 @@ if ((${#need[@]})); then
 fi
 
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
-if ! rustup component list --toolchain "$NIGHTLY" --installed 2>/dev/null | grep -q '^rust-src'; then
+if want threads && ! rustup component list --toolchain "$NIGHTLY" --installed 2>/dev/null | grep -q '^rust-src'; then
   echo "setup: rustup toolchain install $NIGHTLY (rust-src, wasm32: the threaded page build)"
   rustup toolchain install "$NIGHTLY" --profile minimal --component rust-src --target wasm32-unknown-unknown
 fi
+
+[ "$part" = threads ] && exit 0
 
 # wasm-pack would download wasm-bindgen and chromedriver at run time; this machine has no
 # internet beyond package registries, so both come from cargo / apt instead.
