@@ -3,6 +3,8 @@
 // and each row's time relative to LoCo Lab's CPU (wasm) step. A benchmark: CI does not run it.
 // Usage: (cd bench/tfjs && npm install) && scripts/build-web.sh &&
 //        node bench/tfjs/run.mjs [batch=32] [steps=5] [tfjs backends=wasm,cpu,webgl,webgpu] [ours=cpu,webgpu]
+// `ours` entries may name the page's threads: cpu@1 (the single-thread build), cpu@2, ...; plain
+// `cpu` takes the page's default (every core the browser reports).
 import { openBrowser, openPage, stepTo, median } from '../chromium.mjs';
 
 const batch = Number(process.argv[2] || 32);
@@ -15,10 +17,12 @@ const browser = b.browser;
 const rows = [];
 try {
   // LoCo Lab's page, one method at a time (as bench/browser-step.mjs).
-  for (const backend of ourBackends) {
+  for (const entry of ourBackends) {
+    const [backend, threads] = entry.split('@');
     for (const method of methods) {
-      const page = await openPage(b, `methods=${method}&backend=${backend}&batch=${batch}&preset=browser&monitor=100000&autosave=0`);
-      const used = await page.locator('#backend-used').textContent();
+      const page = await openPage(b, `methods=${method}&backend=${backend}&batch=${batch}&preset=browser&monitor=100000&autosave=0${threads ? `&threads=${threads}` : ''}`);
+      let used = await page.locator('#backend-used').textContent();
+      if (used === 'cpu') used += ` (${await page.locator('#threads-used').textContent()} threads)`;
       const secs = [];
       for (let i = 0; i <= steps; i++) {
         await stepTo(page, i + 1);
@@ -48,7 +52,9 @@ try {
 } finally {
   await b.close();
 }
-const ours = Object.fromEntries(rows.filter((r) => r.who.startsWith('LoCo') && r.backend === 'cpu').map((r) => [r.method, r.s]));
+// The reference row per method: our first CPU entry.
+const ours = {};
+for (const r of rows) if (r.who.startsWith('LoCo') && r.backend.startsWith('cpu') && !(r.method in ours)) ours[r.method] = r.s;
 console.log(`presnet-tiny, batch ${batch}, median of ${steps} steps after one warm-up (TF.js cpu: ${Math.min(steps, 2)}), headless Chromium`);
 console.log('| library | backend | method | s/step | images/s | time vs LoCo Lab cpu |');
 console.log('|---|---|---|---|---|---|');
