@@ -1,65 +1,119 @@
-// The long run: the committed results of `locolab compare` (summarised by the core), and its
-// committed seed-0 checkpoints re-evaluated in this browser on the same images.
+// The long runs: the committed results of `locolab compare` (summarised by the core), and their
+// committed seed-0 checkpoints re-evaluated in this browser on the page's CIFAR-10 images.
+// Two experiments, one tab each: the CIFAR-scale one (all 50,000 training images; still
+// gathering seeds: the panel reads whatever is committed) and the first one (5,000 images).
 import { $, lab, showError } from './session.js';
 import { call } from './rpc.js';
 
-const LONGRUN = { results: 'docs/results/results.json', folder: (kind) => `docs/results/presnet-tiny/${kind}` };
-let summary = null; // {stages, spec, rows: [{kind, title, colour, seeds, knn_mean, knn_std, first_seed, first_knn}]}
-const here = {}; // kind -> this browser's kNN per stage
+const EXPERIMENTS = {
+  cifar50k: {
+    tab: 'CIFAR-10, 50,000 images',
+    results: 'docs/results/cifar50k/results.json',
+    folder: (kind) => `docs/results/cifar50k/${kind}/seed-0/final`,
+    bank: '50,000 train / 8,000 test images',
+    // The page loads the 5,000 / 1,000 subset, not the 50k bank: its numbers are set beside the
+    // same weights evaluated natively on that subset (docs/results/cifar50k/page-check.sh).
+    check: 'docs/results/cifar50k/page-check.json',
+  },
+  subset: {
+    tab: '5,000 images (the first comparison)',
+    results: 'docs/results/results.json',
+    folder: (kind) => `docs/results/presnet-tiny/${kind}`,
+    bank: 'all 5,000 train / 1,000 test images',
+    check: null, // evaluated on the very images the page loads: the published seed-0 numbers
+  },
+};
+let shown = 'cifar50k';
+const loaded = {}; // name -> {summary, check: {kind: [knn per stage]} | null}
+const here = {}; // name -> kind -> this browser's kNN per stage
 
 export async function loadLongRun() {
-  const r = await fetch(LONGRUN.results).catch(() => null);
-  if (!r || !r.ok) {
-    $('longrun-summary').textContent = `No committed results next to this page (${LONGRUN.results}).`;
+  const tabs = $('longrun-tabs');
+  tabs.innerHTML = Object.entries(EXPERIMENTS).map(([name, e]) => `<button type="button" role="tab" data-name="${name}">${e.tab}</button>`).join('');
+  for (const b of tabs.querySelectorAll('button')) b.onclick = () => show(b.dataset.name);
+  for (const [name, e] of Object.entries(EXPERIMENTS)) {
+    const r = await fetch(e.results).catch(() => null);
+    if (!r || !r.ok) continue;
+    const summary = await call('summarise', { results: await r.text() });
+    let check = null;
+    if (e.check) {
+      const c = await fetch(e.check).catch(() => null);
+      if (!c || !c.ok) throw new Error(`${e.check} is not served next to this page`);
+      check = Object.fromEntries(Object.entries((await c.json()).runs).map(([kind, stages]) => [kind, stages.map((s) => s.knn)]));
+    }
+    loaded[name] = { summary, check };
+    here[name] = {};
+  }
+  if (!Object.keys(loaded).length) {
+    $('longrun-summary').textContent = `No committed results next to this page (${Object.values(EXPERIMENTS).map((e) => e.results).join(', ')}).`;
     return;
   }
-  summary = await call('summarise', { results: await r.text() });
+  show(loaded[shown] ? shown : Object.keys(loaded)[0]);
+}
+
+export const longRunLoaded = () => Object.keys(loaded).length > 0;
+
+function show(name) {
+  shown = name;
+  for (const b of $('longrun-tabs').querySelectorAll('button')) {
+    b.setAttribute('aria-selected', String(b.dataset.name === name));
+    b.disabled = !loaded[b.dataset.name];
+  }
+  const { summary, check } = loaded[name];
+  const e = EXPERIMENTS[name];
   const b = summary.spec.base;
-  const trained = summary.rows.find((x) => x.steps);
-  $('longrun-how').textContent = `(${b.arch}, batch ${b.batch}, ${trained?.steps ?? b.steps} steps = ${trained?.images_seen ?? '?'} images seen, ${summary.spec.seeds} seeds; kNN top-1, k=200, all 5,000 train / 1,000 test images)`;
+  const trained = summary.rows.filter((x) => x.steps);
+  const seeds = [...new Set(trained.map((x) => x.seeds.length))];
+  $('longrun-how').textContent = `(${b.arch}, batch ${b.batch}, ${trained[0]?.steps ?? b.steps} steps = ${trained[0]?.images_seen ?? '?'} images seen, `
+    + `${seeds.length === 1 ? seeds[0] : `${Math.min(...seeds)}-${Math.max(...seeds)}`} of ${summary.spec.seeds} seeds; kNN top-1, k=200, ${e.bank})`;
   $('longrun-summary').textContent = 'Final kNN accuracy of every stage after the native comparison (`locolab compare`, docs/results/). '
-    + 'Bars: the mean over seeds. The committed seed-0 checkpoints can be evaluated here, in this browser, on the same images: '
-    + 'the numbers should match the native ones.';
+    + 'Bars: the mean over the seeds finished so far. The committed seed-0 checkpoints can be evaluated here, in this browser, '
+    + (check ? 'on the 5,000 / 1,000 images this page loads; the same weights evaluated natively on those images are shown beside them, and should match.'
+      : 'on the same images: the numbers should match the native ones.');
   drawLongRun();
   $('longrun-eval').disabled = !lab.dataset;
 }
 
-export const longRunLoaded = () => summary !== null;
-
 function drawLongRun() {
-  const { stages, rows } = summary;
+  const { summary: { stages, rows }, check } = loaded[shown];
+  const mine = here[shown];
   const box = $('longrun-bars');
   box.innerHTML = '';
+  const fmt = (v) => (v == null || Number.isNaN(v) ? '–' : v.toFixed(1));
   const max = Math.max(1, ...rows.flatMap((r) => r.knn_mean));
   stages.forEach((name, s) => {
     const g = document.createElement('div');
     g.className = 'stage-group';
-    g.innerHTML = `<div class="cols">${rows.map((r) => `<div class="col" title="${r.title} ${name}: ${r.knn_mean[s].toFixed(1)} ± ${r.knn_std[s].toFixed(1)}%" style="height:${(100 * r.knn_mean[s]) / max}%;background:${r.colour}"></div>`).join('')}</div>${name}`;
+    g.innerHTML = `<div class="cols">${rows.map((r) => `<div class="col" title="${r.title} ${name}: ${fmt(r.knn_mean[s])}${r.seeds.length > 1 ? ` ± ${fmt(r.knn_std[s])}` : ''}%" style="height:${(100 * r.knn_mean[s]) / max}%;background:${r.colour}"></div>`).join('')}</div>${name}`;
     box.appendChild(g);
   });
   const legend = document.createElement('div');
   legend.className = 'legend';
   legend.innerHTML = rows.map((r) => `<span><i style="background:${r.colour}"></i>${r.title}</span>`).join('');
   box.appendChild(legend);
-  const fmt = (v) => (v == null ? '–' : v.toFixed(1));
   const head = `<tr><th>method</th><th>kNN top-1 (%)</th>${stages.map((x) => `<th>${x}</th>`).join('')}</tr>`;
   const body = rows.map((r) => {
-    const lines = [[`native, mean ± std (${r.seeds.length} seeds)`, stages.map((_, s) => `${fmt(r.knn_mean[s])} ± ${fmt(r.knn_std[s])}`), ''],
+    const sd = (s) => (r.seeds.length > 1 ? ` ± ${fmt(r.knn_std[s])}` : '');
+    const lines = [[`native, mean${r.seeds.length > 1 ? ' ± std' : ''} (${r.seeds.length} seed${r.seeds.length > 1 ? 's' : ''})`, stages.map((_, s) => `${fmt(r.knn_mean[s])}${sd(s)}`), ''],
       [`native, seed ${r.first_seed}`, r.first_knn.map(fmt), '']];
-    if (r.kind) lines.push([`this browser, seed ${r.first_seed}`, stages.map((_, s) => fmt(here[r.kind]?.[s])), 'here']);
+    if (r.kind && check) lines.push([`native, seed ${r.first_seed}, on this page's 5,000 / 1,000 images`, stages.map((_, s) => fmt(check[r.kind]?.[s])), '']);
+    if (r.kind) lines.push([`this browser, seed ${r.first_seed}${check ? ', same images' : ''}`, stages.map((_, s) => fmt(mine[r.kind]?.[s])), 'here']);
     return lines.map(([what, cells, cls], i) => `<tr class="${cls}" id="${cls ? `longrun-here-${r.kind}` : ''}"><td>${i ? '' : `<b style="color:${r.colour}">${r.title}</b>`}</td><td>${what}</td>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('');
   }).join('');
   $('longrun-table').innerHTML = head + body;
 }
 
+// Evaluates the shown experiment's seed-0 checkpoints in this browser, one method at a time.
 export async function evaluateLongRun(failed) {
   const btn = $('longrun-eval');
   btn.disabled = true;
+  const name = shown;
+  const { summary, check } = loaded[name];
   const status = $('longrun-status');
   const notes = [];
   try {
     for (const r of summary.rows.filter((x) => x.kind)) {
-      const folder = LONGRUN.folder(r.kind);
+      const folder = EXPERIMENTS[name].folder(r.kind);
       status.textContent = `evaluating ${r.title} (${folder})...`;
       const t0 = performance.now();
       const st = await fetch(`${folder}/state.json`);
@@ -67,10 +121,11 @@ export async function evaluateLongRun(failed) {
       if (!st.ok || !mb.ok) throw new Error(`${folder} is not served next to this page`);
       const model = await mb.arrayBuffer();
       const stages = await call('evaluate-checkpoint', { state: await st.text(), model, name: folder, backend: lab.state.backend }, [model]);
-      here[r.kind] = stages.map((x) => x.knn);
-      const diff = Math.max(...here[r.kind].map((v, s) => Math.abs(v - r.first_knn[s])));
+      here[name][r.kind] = stages.map((x) => x.knn);
+      const native = check ? check[r.kind] : r.first_knn;
+      const diff = Math.max(...here[name][r.kind].map((v, s) => Math.abs(v - native[s])));
       notes.push(`${r.title} ${((performance.now() - t0) / 1000).toFixed(0)} s, largest difference to native ${diff.toFixed(1)} points`);
-      drawLongRun();
+      if (shown === name) drawLongRun();
     }
     status.textContent = `done: ${notes.join(' · ')}`;
   } catch (e) {
