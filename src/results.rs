@@ -285,39 +285,61 @@ impl ExperimentReport {
         s
     }
 
-    /// Each method against SimCLR on the same seed (same initial encoder, same batches), at
-    /// the last stage: the mean ± std over seeds of the per-seed difference, which leaves out
-    /// the seed-to-seed variation both share. Empty without SimCLR or without a shared seed.
+    /// Paired differences at the last stage, run for run on the same seed (same initial
+    /// encoder, same batches), which leaves out the seed-to-seed variation both runs share:
+    /// every method minus SimCLR, and each later-listed trained method minus each earlier one
+    /// (LoCo - GIM). Per pair: the seeds both finished, the mean ± std over seeds of the per-seed
+    /// difference, its standard error (std / sqrt(n)) and t = mean / se (n - 1 degrees of
+    /// freedom). Empty when no two methods share a seed.
     pub fn paired_markdown(&self) -> String {
         let stages = self.stages();
         let Some(last) = stages.len().checked_sub(1) else { return String::new() };
         let groups = by_method(&self.runs);
-        let Some((reference, refs)) = groups.iter().find(|(_, runs)| runs[0].kind() == Some(MethodKind::Simclr)) else { return String::new() };
+        let simclr = groups.iter().position(|(_, runs)| runs[0].kind() == Some(MethodKind::Simclr));
+        let mut pairs: Vec<(usize, usize)> = Vec::new();
+        if let Some(r) = simclr {
+            pairs.extend((0..groups.len()).filter(|&i| i != r).map(|i| (i, r)));
+        }
+        let trained: Vec<usize> = (0..groups.len()).filter(|&i| Some(i) != simclr && groups[i].1[0].kind().is_some()).collect();
+        for (a, &later) in trained.iter().enumerate() {
+            pairs.extend(trained[..a].iter().map(|&earlier| (later, earlier)));
+        }
+        let cell = |v: &[f64]| {
+            let (m, s) = mean_std(v);
+            match v.len() {
+                0 => "-".to_string(),
+                1 => format!("{m:+.1} (one seed)"),
+                n => {
+                    let se = s / (n as f64).sqrt();
+                    let t = if se > 0.0 { format!("{:+.1}", m / se) } else { "-".into() };
+                    format!("{m:+.1} ± {s:.1} (se {se:.1}, t {t})")
+                }
+            }
+        };
         let mut rows = String::new();
-        for (method, runs) in groups.iter().filter(|(m, _)| m != reference) {
-            let pairs: Vec<(&RunResult, &RunResult)> = runs.iter().filter_map(|r| refs.iter().find(|s| s.seed == r.seed).map(|s| (*r, *s))).collect();
-            if pairs.is_empty() {
+        for (a, b) in pairs {
+            let ((ma, ra), (mb, rb)) = (&groups[a], &groups[b]);
+            let matched: Vec<(&RunResult, &RunResult)> = ra.iter().filter_map(|r| rb.iter().find(|s| s.seed == r.seed).map(|s| (*r, *s))).collect();
+            if matched.is_empty() {
                 continue;
             }
-            let diff = |linear: bool| {
-                let v: Vec<f64> = pairs
+            let diffs = |linear: bool| -> Vec<f64> {
+                matched
                     .iter()
                     .filter_map(|(r, s)| {
-                        let (a, b) = (r.accuracy.get(last)?, s.accuracy.get(last)?);
-                        if linear { Some(a.linear? - b.linear?) } else { Some(a.knn - b.knn) }
+                        let (x, y) = (r.accuracy.get(last)?, s.accuracy.get(last)?);
+                        if linear { Some(x.linear? - y.linear?) } else { Some(x.knn - y.knn) }
                     })
-                    .collect();
-                mean_std(&v)
+                    .collect()
             };
-            let seeds: Vec<String> = pairs.iter().map(|(r, _)| r.seed.to_string()).collect();
-            let signed = |(m, s): (f64, f64)| if m.is_nan() { "-".into() } else { format!("{m:+.1} ± {s:.1}") };
-            rows += &format!("| {method} | {} | {} | {} |\n", seeds.join(", "), signed(diff(false)), signed(diff(true)));
+            let seeds: Vec<String> = matched.iter().map(|(r, _)| r.seed.to_string()).collect();
+            rows += &format!("| {ma} - {mb} | {} | {} | {} |\n", seeds.join(", "), cell(&diffs(false)), cell(&diffs(true)));
         }
         if rows.is_empty() {
             return String::new();
         }
         format!(
-            "\nPaired by seed against {reference} ({}): each run minus {reference}'s run of the same seed, mean ± std over seeds (percentage points)\n\n| method | seeds | kNN top-1 difference | linear top-1 difference |\n|---|---|---|---|\n{rows}",
+            "\nPaired by seed ({}): the first method's run minus the second's on the same seed (same initial encoder, same batches); mean ± std over seeds of the difference, its standard error and t = mean / se with n - 1 degrees of freedom (percentage points)\n\n| pair | seeds | kNN top-1 difference | linear top-1 difference |\n|---|---|---|---|\n{rows}",
             stages[last]
         )
     }

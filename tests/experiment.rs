@@ -122,10 +122,19 @@ fn paired_differences_use_only_seeds_both_methods_finished() {
         run("random-init", 0, 30.0, 40.0),
     ];
     let md = ExperimentReport { spec: spec.clone(), runs: runs.clone() }.paired_markdown();
-    assert!(md.contains("Paired by seed against simclr (res7)"), "{md}");
-    // kNN: +2, 0 -> +1.0 ± 1.4; linear: -1, -2 -> -1.5 ± 0.7.
-    assert!(md.contains("| loco(hard, conv-mlp) | 0, 1 | +1.0 ± 1.4 | -1.5 ± 0.7 |"), "{md}");
-    assert!(md.contains("| random-init | 0 | -20.0 ± 0.0 | -21.0 ± 0.0 |"), "{md}");
+    assert!(md.contains("Paired by seed (res7)"), "{md}");
+    // kNN: +2, 0 -> +1.0 ± 1.4, se 1.0, t 1.0; linear: -1, -2 -> -1.5 ± 0.7, se 0.5, t -3.0.
+    assert!(md.contains("| loco(hard, conv-mlp) - simclr | 0, 1 | +1.0 ± 1.4 (se 1.0, t +1.0) | -1.5 ± 0.7 (se 0.5, t -3.0) |"), "{md}");
+    assert!(md.contains("| random-init - simclr | 0 | -20.0 (one seed) | -21.0 (one seed) |"), "{md}");
+    // Local methods against each other: the later-listed minus the earlier (LoCo - GIM), on
+    // the seeds both finished; random init is paired with SimCLR only.
+    let mut with_gim = runs.clone();
+    with_gim.insert(0, run("gim(conv-mlp)", 0, 50.0, 59.0));
+    with_gim.insert(1, run("gim(conv-mlp)", 1, 49.0, 58.0));
+    let md = ExperimentReport { spec: spec.clone(), runs: with_gim }.paired_markdown();
+    // kNN: 52-50, 50-49 -> +1.5 ± 0.7 (se 0.5, t +3.0); linear: 60-59, 58-58 -> +0.5 ± 0.7.
+    assert!(md.contains("| loco(hard, conv-mlp) - gim(conv-mlp) | 0, 1 | +1.5 ± 0.7 (se 0.5, t +3.0) | +0.5 ± 0.7 (se 0.5, t +1.0) |"), "{md}");
+    assert!(!md.contains("random-init - gim") && !md.contains("random-init - loco"), "{md}");
     // The summary every table reads: title and colour from the method's catalogue entry.
     let sum = ExperimentReport { spec: spec.clone(), runs: runs.clone() }.summary();
     let rows: Vec<(&str, Option<MethodKind>, &str, usize, u64)> =
