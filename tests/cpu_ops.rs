@@ -10,7 +10,7 @@ use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Distribution, TensorData};
 use burn::module::Param;
 use burn::nn::{BatchNorm, BatchNormConfig};
-use locolab::model::cpu::{batch_norm, conv2d};
+use locolab::model::cpu::{batch_norm, batch_norm_relu, conv2d};
 
 /// `(x dims, w dims, stride, padding pairs, dilation, groups)`
 type Case = ([usize; 4], [usize; 4], [usize; 2], [(usize, usize); 2], [usize; 2], usize);
@@ -158,6 +158,35 @@ fn cpu_batch_norm_matches_burn_output_statistics_and_gradients() {
         let names = ["output", "dx", "dgamma", "dbeta", "output 2", "dx 2", "dgamma 2", "dbeta 2", "running mean", "running var"];
         for (what, (a, b)) in names.iter().zip(ours.iter().zip(&theirs)) {
             assert_close(&format!("{dims:?} {what}"), a, b);
+        }
+    }
+}
+
+#[test]
+fn fused_batch_norm_relu_equals_relu_after_batch_norm_to_the_bit() {
+    // The fused op (one pass, the ReLU's mask recomputed in the backward) against our
+    // BatchNorm followed by burn's ReLU: output, every gradient and the running statistics,
+    // bit for bit; and against burn's own BatchNorm + ReLU, to rounding. Zero beta and a mean
+    // near zero put about half the outputs below zero.
+    let device = Device::flex();
+    device.seed(11);
+    for (dims, mean) in [([4, 3, 5, 5], 0.0), ([2, 16, 2, 2], 0.5), ([3, 8, 7, 9], 0.0), ([4, 6, 6, 6], 100.0)] {
+        let random = |d: Vec<usize>, mean: f64| {
+            let flat = Tensor::<1>::random([d.iter().product::<usize>()], Distribution::Normal(mean, 1.0), &device);
+            TensorData::new(values(flat), d)
+        };
+        let c = dims[1];
+        let data = [random(dims.to_vec(), mean), random(vec![c], 1.0), random(vec![c], 0.0), random(dims.to_vec(), 0.0)];
+        let fused = run_bn(batch_norm_relu, &data);
+        let apart = run_bn(|bn, x| burn::tensor::activation::relu(batch_norm(bn, x)), &data);
+        let burns = run_bn(|bn, x| burn::tensor::activation::relu(bn.forward(x)), &data);
+        let names = ["output", "dx", "dgamma", "dbeta", "output 2", "dx 2", "dgamma 2", "dbeta 2", "running mean", "running var"];
+        let zeros = fused[0].iter().filter(|&&v| v == 0.0).count();
+        assert!(zeros > 0 && zeros < fused[0].len(), "{dims:?}: the ReLU must zero some outputs and keep others ({zeros})");
+        for (i, what) in names.iter().enumerate() {
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&fused[i]), bits(&apart[i]), "{dims:?} {what}: fused and separate differ");
+            assert_close(&format!("{dims:?} {what} (burn)"), &fused[i], &burns[i]);
         }
     }
 }

@@ -3,7 +3,6 @@
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::PaddingConfig2d;
 use burn::prelude::*;
-use burn::tensor::activation::relu;
 
 use super::arch::{ArchSpec, BlockKind, BlockSpec, ConvShape, Downsample, StageSpec};
 use super::blocks::{Block, ConvBn};
@@ -24,7 +23,7 @@ impl Stem {
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = relu(self.conv.forward(x));
+        let x = self.conv.forward_relu(x);
         match &self.pool {
             Some(p) => p.forward(x),
             None => x,

@@ -7,7 +7,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::ops::ConvOptions;
 
 use super::arch::{BlockSpec, ConvShape};
-use super::cpu::{batch_norm, conv2d};
+use super::cpu::{batch_norm, batch_norm_relu, conv2d};
 
 /// A bias-free convolution followed by BatchNorm.
 #[derive(Module, Debug)]
@@ -29,17 +29,25 @@ impl ConvBn {
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        batch_norm(&self.bn, self.conv(x))
+    }
+
+    /// `relu(self.forward(x))`, as one BatchNorm+ReLU op where the CPU kernels run.
+    pub fn forward_relu(&self, x: Tensor<4>) -> Tensor<4> {
+        batch_norm_relu(&self.bn, self.conv(x))
+    }
+
+    fn conv(&self, x: Tensor<4>) -> Tensor<4> {
         // The model's conv (src/model/cpu: a faster backward on the CPU) with `Conv2d`'s
         // weight and options; `new` makes every conv bias-free with explicit padding.
         let c = &self.conv;
-        let y = match (&c.bias, &c.padding) {
+        match (&c.bias, &c.padding) {
             (None, PaddingConfig2d::Explicit(top, left, bottom, right)) => {
                 let options = ConvOptions::new_with_padding(c.stride, [(*top, *bottom), (*left, *right)], c.dilation, c.groups);
                 conv2d(x, c.weight.val(), options)
             }
             _ => c.forward(x),
-        };
-        batch_norm(&self.bn, y)
+        }
     }
 }
 
@@ -66,10 +74,7 @@ impl Block {
         let last = self.convs.len() - 1;
         let mut h = x;
         for (i, c) in self.convs.iter().enumerate() {
-            h = c.forward(h);
-            if i < last {
-                h = relu(h);
-            }
+            h = if i < last { c.forward_relu(h) } else { c.forward(h) };
         }
         relu(h + identity)
     }

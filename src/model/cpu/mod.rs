@@ -26,9 +26,19 @@ pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, options: ConvOptions<2>) -> Tenso
 
 /// `bn.forward(x)`, with the same running-statistics update as burn's `BatchNorm` in training.
 pub fn batch_norm(bn: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
+    norm(bn, x, false)
+}
+
+/// `relu(bn.forward(x))`; on flex in training, one op (`norm`'s fused ReLU: the same values
+/// and gradients, without the ReLU's own output tensor and passes).
+pub fn batch_norm_relu(bn: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
+    norm(bn, x, true)
+}
+
+fn norm(bn: &BatchNorm, x: Tensor<4>, relu: bool) -> Tensor<4> {
     #[cfg(feature = "flex")]
     if x.device().is_autodiff() && bn.training.is_enabled() && flex::norm_applies(&x, bn) {
-        let (y, mean, var) = flex::batch_norm_train(x, bn.gamma.val(), bn.beta.val(), bn.epsilon);
+        let (y, mean, var) = flex::batch_norm_train(x, bn.gamma.val(), bn.beta.val(), bn.epsilon, relu);
         // burn-nn 0.22.1 `BatchNorm::forward_train`: momentum-weighted, biased batch variance.
         let device = y.device();
         let update = |state: &burn::module::RunningState<Tensor<1>>, batch: Tensor<1>| {
@@ -39,7 +49,8 @@ pub fn batch_norm(bn: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
         update(&bn.running_var, var);
         return y;
     }
-    bn.forward(x)
+    let y = bn.forward(x);
+    if relu { burn::tensor::activation::relu(y) } else { y }
 }
 
 /// `f(i)` for `i` in `0..n`, in parallel where threads exist, in order.
@@ -83,17 +94,19 @@ mod flex {
     use burn::tensor::{DType, TensorData};
 
     use super::conv::{self, Geometry};
-    use super::norm::{self, Layout};
+    use super::norm::{self, Affine, Layout};
 
     #[backend_extension(Flex, Autodiff)]
     pub trait CpuOps: burn::backend::Backend {
         fn cpu_conv2d(x: FloatTensor<Self>, weight: FloatTensor<Self>, options: ConvOptions<2>) -> FloatTensor<Self>;
         /// `(output, batch mean, biased batch variance)`; only the output carries a gradient.
+        /// `relu`: the output is `relu(bn(x))`, and its gradient flows through both.
         fn cpu_batch_norm_train(
             x: FloatTensor<Self>,
             gamma: FloatTensor<Self>,
             beta: FloatTensor<Self>,
             epsilon: f64,
+            relu: bool,
         ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
     }
 
@@ -122,8 +135,8 @@ mod flex {
         Tensor::from_dispatch(<Dispatch as CpuOps>::cpu_conv2d(x.into_dispatch(), weight.into_dispatch(), options))
     }
 
-    pub fn batch_norm_train(x: Tensor<4>, gamma: Tensor<1>, beta: Tensor<1>, epsilon: f64) -> (Tensor<4>, Tensor<1>, Tensor<1>) {
-        let (y, mean, var) = <Dispatch as CpuOps>::cpu_batch_norm_train(x.into_dispatch(), gamma.into_dispatch(), beta.into_dispatch(), epsilon);
+    pub fn batch_norm_train(x: Tensor<4>, gamma: Tensor<1>, beta: Tensor<1>, epsilon: f64, relu: bool) -> (Tensor<4>, Tensor<1>, Tensor<1>) {
+        let (y, mean, var) = <Dispatch as CpuOps>::cpu_batch_norm_train(x.into_dispatch(), gamma.into_dispatch(), beta.into_dispatch(), epsilon, relu);
         (Tensor::from_dispatch(y), Tensor::from_dispatch(mean), Tensor::from_dispatch(var))
     }
 
@@ -161,11 +174,11 @@ mod flex {
         tensor(conv::forward(&geo, &values(x), &values(w)), [geo.n, geo.co, geo.ho, geo.wo])
     }
 
-    fn norm_forward(x: &FlexTensor, gamma: &FlexTensor, beta: &FlexTensor, epsilon: f64) -> (FlexTensor, FlexTensor, FlexTensor) {
+    fn norm_forward(x: &FlexTensor, gamma: &FlexTensor, beta: &FlexTensor, epsilon: f64, relu: bool) -> (FlexTensor, FlexTensor, FlexTensor, Affine) {
         let l = layout(x);
-        let (y, mean, var) = norm::forward(&l, &values(x), &values(gamma), &values(beta), epsilon);
+        let (y, mean, var, affine) = norm::forward(&l, &values(x), &values(gamma), &values(beta), epsilon, relu);
         let [n, c, h, w] = dims(x);
-        (tensor(y, [n, c, h, w]), tensor(mean, [c]), tensor(var, [c]))
+        (tensor(y, [n, c, h, w]), tensor(mean, [c]), tensor(var, [c]), affine)
     }
 
     impl CpuOps for Flex {
@@ -173,8 +186,9 @@ mod flex {
             conv_forward(&x, &weight, &options)
         }
 
-        fn cpu_batch_norm_train(x: FlexTensor, gamma: FlexTensor, beta: FlexTensor, epsilon: f64) -> (FlexTensor, FlexTensor, FlexTensor) {
-            norm_forward(&x, &gamma, &beta, epsilon)
+        fn cpu_batch_norm_train(x: FlexTensor, gamma: FlexTensor, beta: FlexTensor, epsilon: f64, relu: bool) -> (FlexTensor, FlexTensor, FlexTensor) {
+            let (y, mean, var, _) = norm_forward(&x, &gamma, &beta, epsilon, relu);
+            (y, mean, var)
         }
     }
 
@@ -205,17 +219,18 @@ mod flex {
     struct NormBackward;
 
     impl Backward<Flex, 3> for NormBackward {
-        /// `x`, `gamma`, the batch statistics, epsilon.
-        type State = (NodeId, NodeId, FlexTensor, FlexTensor, f64);
+        /// `x`, `gamma`, the batch statistics, epsilon, and with a fused ReLU the forward's
+        /// per-channel affine map (2 x C values).
+        type State = (NodeId, NodeId, FlexTensor, FlexTensor, f64, Option<Affine>);
 
         fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, checkpointer: &mut Checkpointer) {
             let [node_x, node_gamma, node_beta] = ops.parents;
             let dy = grads.consume::<Flex>(&ops.node);
-            let (x_state, gamma_state, mean, var, epsilon) = ops.state;
+            let (x_state, gamma_state, mean, var, epsilon, relu) = ops.state;
             let x = checkpointer.retrieve_node_output::<FlexTensor>(x_state);
             let gamma = checkpointer.retrieve_node_output::<FlexTensor>(gamma_state);
             let l = layout(&x);
-            let (dx, dgamma, dbeta) = norm::backward(&l, &values(&x), &values(&gamma), &values(&mean), &values(&var), epsilon, &values(&dy));
+            let (dx, dgamma, dbeta) = norm::backward(&l, &values(&x), &values(&gamma), &values(&mean), &values(&var), epsilon, &values(&dy), relu.as_ref());
             if let Some(node) = node_x {
                 grads.register::<Flex>(node.id, tensor(dx, dims::<4>(&x)));
             }
@@ -246,13 +261,14 @@ mod flex {
             gamma: FloatTensor<Self>,
             beta: FloatTensor<Self>,
             epsilon: f64,
+            relu: bool,
         ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-            let (y, mean, var) = norm_forward(x.primitive(), gamma.primitive(), beta.primitive(), epsilon);
+            let (y, mean, var, affine) = norm_forward(x.primitive(), gamma.primitive(), beta.primitive(), epsilon, relu);
             let y = match NormBackward.prepare::<C>([x.node(), gamma.node(), beta.node()]).compute_bound().stateful() {
                 OpsKind::Tracked(mut prep) => {
                     let x_state = prep.checkpoint(&x);
                     let gamma_state = prep.checkpoint(&gamma);
-                    prep.finish((x_state, gamma_state, mean.clone(), var.clone(), epsilon), y)
+                    prep.finish((x_state, gamma_state, mean.clone(), var.clone(), epsilon, relu.then_some(affine)), y)
                 }
                 OpsKind::UnTracked(prep) => prep.finish(y),
             };

@@ -10,6 +10,12 @@
 //! Sums are taken per channel in a fixed order (8 lanes within a plane, planes in image order,
 //! in `f64`), so results do not depend on the thread count. The forward takes both moments in
 //! one pass, around a per-channel pilot value (see `forward`).
+//!
+//! With `relu`, the ReLU that follows most BatchNorms is applied in the same pass, and its
+//! backward masks `dy` inside BatchNorm's two passes: no ReLU output to allocate, keep for the
+//! backward (burn's ReLU saves it) and walk twice more. The mask is recomputed from `x` with the
+//! forward's own per-channel `a·x + b` (the [`Affine`] the forward returns), so it is exactly
+//! `relu(bn(x)) > 0` and the results equal burn's `relu(batch_norm(x))` path bit for bit.
 
 use super::{par_chunks, par_map};
 
@@ -52,8 +58,17 @@ fn sum(v: &[f32], f: impl Fn(f32) -> f32) -> f64 {
     sums2(v, v, |x, _| f(x), |_, _| 0.0).0
 }
 
-/// Output, batch mean and biased batch variance (what burn's `batch_norm_train` returns).
-pub fn forward(l: &Layout, x: &[f32], gamma: &[f32], beta: &[f32], epsilon: f64) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+/// The forward's per-channel `y = a·x + b` (`scale`, `shift`): what the backward of a fused
+/// ReLU needs to tell which outputs it zeroed.
+#[derive(Clone, Debug)]
+pub struct Affine {
+    pub scale: Vec<f32>,
+    pub shift: Vec<f32>,
+}
+
+/// Output (`max(0, ·)` of it with `relu`), batch mean and biased batch variance (what burn's
+/// `batch_norm_train` returns), and the per-channel affine map the output came from.
+pub fn forward(l: &Layout, x: &[f32], gamma: &[f32], beta: &[f32], epsilon: f64, relu: bool) -> (Vec<f32>, Vec<f32>, Vec<f32>, Affine) {
     assert!(x.len() == l.len() && gamma.len() == l.c && beta.len() == l.c);
     let stats = par_map(l.c, |c| {
         // One pass for both moments, taken around a pilot `k` (the mean of the first image's
@@ -76,27 +91,52 @@ pub fn forward(l: &Layout, x: &[f32], gamma: &[f32], beta: &[f32], epsilon: f64)
         for c in 0..l.c {
             let (a, b) = (scale[c], shift[c]);
             let src = &x[(n * l.c + c) * l.plane..][..l.plane];
-            for (o, &v) in y_img[c * l.plane..][..l.plane].iter_mut().zip(src) {
-                *o = v * a + b;
+            let out = &mut y_img[c * l.plane..][..l.plane];
+            if relu {
+                for (o, &v) in out.iter_mut().zip(src) {
+                    *o = kept(v * a + b);
+                }
+            } else {
+                for (o, &v) in out.iter_mut().zip(src) {
+                    *o = v * a + b;
+                }
             }
         }
     });
     let mean = stats.iter().map(|s| s.0 as f32).collect();
     let var = stats.iter().map(|s| s.1 as f32).collect();
-    (y, mean, var)
+    (y, mean, var, Affine { scale, shift })
 }
 
-/// Gradients `(dx, dgamma, dbeta)` of [`forward`] given `dy`, from the statistics it returned.
-pub fn backward(l: &Layout, x: &[f32], gamma: &[f32], mean: &[f32], var: &[f32], epsilon: f64, dy: &[f32]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+/// ReLU as burn-flex computes it: zero where `y <= 0`, NaN kept (its backward likewise keeps
+/// the gradient of a NaN output).
+#[inline]
+fn kept(y: f32) -> f32 {
+    if y <= 0.0 { 0.0 } else { y }
+}
+
+/// Gradients `(dx, dgamma, dbeta)` of [`forward`] given `dy`, from the statistics it returned;
+/// `relu`: the forward's affine map when it applied the ReLU (`dy` is then the gradient of the
+/// ReLU's output, masked here where the forward zeroed it).
+pub fn backward(l: &Layout, x: &[f32], gamma: &[f32], mean: &[f32], var: &[f32], epsilon: f64, dy: &[f32], relu: Option<&Affine>) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     assert!(x.len() == l.len() && dy.len() == l.len() && gamma.len() == l.c && mean.len() == l.c && var.len() == l.c);
+    // The gradient at BatchNorm's output: `dy`, or 0 where the fused ReLU zeroed the output.
+    let masked = |c: usize| {
+        let ab = relu.map(|f| (f.scale[c], f.shift[c]));
+        move |g: f32, v: f32| match ab {
+            Some((a, b)) if v * a + b <= 0.0 => 0.0,
+            _ => g,
+        }
+    };
     // Per channel: Σ dy and Σ dy·(x - mean).
     let sums = par_map(l.c, |c| {
         let m = mean[c];
+        let g = masked(c);
         // One pass over dy and x for both sums.
         (0..l.n)
             .map(|n| {
                 let r = (n * l.c + c) * l.plane..(n * l.c + c + 1) * l.plane;
-                sums2(&dy[r.clone()], &x[r], |g, _| g, |g, v| g * (v - m))
+                sums2(&dy[r.clone()], &x[r], |d, v| g(d, v), |d, v| g(d, v) * (v - m))
             })
             .fold((0.0, 0.0), |(a, b), (p, q)| (a + p, b + q))
     });
@@ -120,8 +160,16 @@ pub fn backward(l: &Layout, x: &[f32], gamma: &[f32], mean: &[f32], var: &[f32],
         for (c, &(k1, k2, k3)) in k.iter().enumerate() {
             let at = (n * l.c + c) * l.plane;
             let (g, v) = (&dy[at..at + l.plane], &x[at..at + l.plane]);
-            for ((o, &gi), &vi) in dx_img[c * l.plane..][..l.plane].iter_mut().zip(g).zip(v) {
-                *o = k1 * gi + k2 * vi + k3;
+            let out = dx_img[c * l.plane..][..l.plane].iter_mut().zip(g).zip(v);
+            if relu.is_some() {
+                let m = masked(c);
+                for ((o, &gi), &vi) in out {
+                    *o = k1 * m(gi, vi) + k2 * vi + k3;
+                }
+            } else {
+                for ((o, &gi), &vi) in out {
+                    *o = k1 * gi + k2 * vi + k3;
+                }
             }
         }
     });
