@@ -7,6 +7,9 @@
 //! [`eval`], [`bench`] -> [`results`] (results as data), [`experiment`], [`report`], [`run`],
 //! [`recipe`]. The CLI
 //! (`src/main.rs`) and the browser binding ([`web`]) are thin doors into [`train::Trainer`].
+// The threaded page build (nightly, scripts/build-web.sh) reports an out-of-memory abort on a
+// thread of rayon's pool before it traps (src/web.rs): std's hook for it is unstable.
+#![cfg_attr(all(target_arch = "wasm32", feature = "web-threads"), feature(alloc_error_hook))]
 
 pub mod bench;
 pub mod checkpoint;

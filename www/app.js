@@ -145,6 +145,8 @@ main();
 // the exact losses the panels round.
 window.locolabDebug = {
   panic: (message) => call('debug-panic', { message }).catch(failed),
+  // The same on a thread of rayon's pool (the threaded build), which traps only that thread.
+  panicInPool: (message) => call('debug-panic', { message, pool: true }).catch(failed),
   // The WebGPU self-check's tolerance from now on (a negative one fails every check), and
   // whether `auto` should take this browser's adapter for hardware (so that it checks it).
   selfCheckTolerance: (tolerance, pretendHardware = false) => call('debug-self-check', { tolerance, pretendHardware }),

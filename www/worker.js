@@ -56,6 +56,8 @@ async function adapterFacts() {
 // {mod, threads, note}. `wanted` comes from the page (URL key `threads`).
 let wanted = 1;
 let cpuChoice = null;
+// The page's BroadcastChannel for a thread of the pool that stops (rpc.js, src/web.rs).
+let panicChannel = null;
 async function cpuBuild() {
   if (cpuChoice) return cpuChoice;
   const single = async (note) => ({ mod: await ready, threads: 1, note });
@@ -68,6 +70,7 @@ async function cpuBuild() {
   } else {
     try {
       const mod = await load('threads');
+      if (panicChannel) mod.setPanicChannel(panicChannel);
       await mod.initThreadPool(wanted);
       cpuChoice = { mod, threads: mod.threadCount(), note: '' };
     } catch (e) {
@@ -165,6 +168,9 @@ async function handle(msg) {
       return { presets: cpu.presets(), knobs: cpu.knobs(), methods: cpu.methods(), randomInit: cpu.randomInitStyle(), settings: cpu.lenientSettings(msg.settings ?? []) };
     case 'summarise':
       return cpu.summarise(msg.results);
+    case 'panic-channel':
+      panicChannel = msg.name;
+      return { ok: true };
     case 'data':
       for (const m of [...runs.keys()]) abandon(m);
       wanted = msg.threads ?? 1;
@@ -217,6 +223,7 @@ async function handle(msg) {
       for (const k of Object.keys(checked)) delete checked[k];
       return { ok: true };
     case 'debug-panic':
+      if (msg.pool) return (await cpuBuild()).mod.debugPanicInPool(msg.message ?? 'a panic on a pool thread requested by a test');
       return (current ?? cpu).debugPanic(msg.message ?? 'a panic requested by a test');
     default:
       throw new Error(`unknown command ${msg.cmd}`);

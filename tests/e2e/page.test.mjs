@@ -190,6 +190,29 @@ test('a panic inside the wasm module restarts the worker and offers ways on', { 
   assert.match(await page.locator('#latest-gim').textContent(), /res7 \d\.\d{3}/);
 });
 
+test('a panic on a thread of the threaded build\'s pool restarts the worker instead of hanging the page', { timeout: 400_000 }, async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`http://127.0.0.1:${port}/?methods=gim&backend=cpu&batch=8&threads=2`);
+  await page.waitForFunction(() => document.getElementById('message').textContent === 'ready', null, { timeout: 240_000 });
+  await page.click('#step');
+  await page.waitForFunction(() => Number(document.getElementById('step-count').textContent) >= 1, null, { timeout: 240_000 });
+  assert.equal(await page.locator('#threads-used').textContent(), '2');
+  // The panic happens inside rayon's pool while the trainer's worker waits for it.
+  await page.evaluate(() => window.locolabDebug.panicInPool('simulated failure on a pool thread'));
+  await page.waitForFunction(() => !document.getElementById('recover').hidden, null, { timeout: 60_000 });
+  assert.match(await page.locator('#recover-why').textContent(), /The trainer stopped: a thread of the CPU pool stopped: simulated failure on a pool thread at src\/web\.rs:\d+/);
+  await page.click('#recover-batch');
+  await page.waitForFunction(() => document.getElementById('message').textContent === 'ready', null, { timeout: 240_000 });
+  await page.click('#step');
+  await page.waitForFunction(() => Number(document.getElementById('step-count').textContent) >= 1, null, { timeout: 240_000 });
+  assert.equal(await page.locator('#threads-used').textContent(), '2');
+  // The trapped pool thread's own uncaught error (wasm-bindgen-rayon's worker script, which the
+  // page cannot hook) is the only error the page may see.
+  assert.deepEqual(errors.filter((e) => e !== 'RuntimeError: unreachable'), []);
+});
+
 test('a config that cannot fit in a tab is refused with the limit, before anything is built', { timeout: 300_000 }, async () => {
   const page = await browser.newPage();
   await page.goto(`http://127.0.0.1:${port}/?methods=simclr&preset=imagenet&batch=512&backend=cpu`);
