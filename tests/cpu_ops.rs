@@ -120,6 +120,19 @@ fn bn_with(gamma: &TensorData, beta: &TensorData, device: &Device) -> BatchNorm 
     bn
 }
 
+/// What [`run_bn`] returns, in order.
+const BN_OUTPUTS: [&str; 10] = ["output", "dx", "dgamma", "dbeta", "output 2", "dx 2", "dgamma 2", "dbeta 2", "running mean", "running var"];
+
+/// `x` (`dims`, normal around `mean`), gamma (around 1), beta (around 0) and `r`, seeded by `device`.
+fn bn_data(device: &Device, dims: [usize; 4], mean: f64) -> [TensorData; 4] {
+    let random = |d: Vec<usize>, mean: f64| {
+        let flat = Tensor::<1>::random([d.iter().product::<usize>()], Distribution::Normal(mean, 1.0), device);
+        TensorData::new(values(flat), d)
+    };
+    let c = dims[1];
+    [random(dims.to_vec(), mean), random(vec![c], 1.0), random(vec![c], 0.0), random(dims.to_vec(), 0.0)]
+}
+
 /// Output, dx, dgamma, dbeta of `sum(bn(x) * r)`, then the running mean and variance.
 fn run_bn(norm: impl Fn(&BatchNorm, Tensor<4>) -> Tensor<4>, data: &[TensorData; 4]) -> Vec<Vec<f32>> {
     let device = Device::flex().autodiff();
@@ -146,17 +159,11 @@ fn cpu_batch_norm_matches_burn_output_statistics_and_gradients() {
     let device = Device::flex();
     device.seed(7);
     for (dims, mean) in [([4, 3, 5, 5], 3.0), ([2, 16, 2, 2], 3.0), ([3, 8, 7, 9], 3.0), ([9, 5, 4, 4], 3.0), ([4, 6, 6, 6], 100.0)] {
-        let random = |d: Vec<usize>, mean: f64| {
-            let flat = Tensor::<1>::random([d.iter().product::<usize>()], Distribution::Normal(mean, 1.0), &device);
-            TensorData::new(values(flat), d)
-        };
-        let c = dims[1];
         // Means far from zero check that the variance is taken around the mean.
-        let data = [random(dims.to_vec(), mean), random(vec![c], 1.0), random(vec![c], 0.0), random(dims.to_vec(), 0.0)];
+        let data = bn_data(&device, dims, mean);
         let ours = run_bn(batch_norm, &data);
         let theirs = run_bn(|bn, x| bn.forward(x), &data);
-        let names = ["output", "dx", "dgamma", "dbeta", "output 2", "dx 2", "dgamma 2", "dbeta 2", "running mean", "running var"];
-        for (what, (a, b)) in names.iter().zip(ours.iter().zip(&theirs)) {
+        for (what, (a, b)) in BN_OUTPUTS.iter().zip(ours.iter().zip(&theirs)) {
             assert_close(&format!("{dims:?} {what}"), a, b);
         }
     }
@@ -171,19 +178,13 @@ fn fused_batch_norm_relu_equals_relu_after_batch_norm_to_the_bit() {
     let device = Device::flex();
     device.seed(11);
     for (dims, mean) in [([4, 3, 5, 5], 0.0), ([2, 16, 2, 2], 0.5), ([3, 8, 7, 9], 0.0), ([4, 6, 6, 6], 100.0)] {
-        let random = |d: Vec<usize>, mean: f64| {
-            let flat = Tensor::<1>::random([d.iter().product::<usize>()], Distribution::Normal(mean, 1.0), &device);
-            TensorData::new(values(flat), d)
-        };
-        let c = dims[1];
-        let data = [random(dims.to_vec(), mean), random(vec![c], 1.0), random(vec![c], 0.0), random(dims.to_vec(), 0.0)];
+        let data = bn_data(&device, dims, mean);
         let fused = run_bn(batch_norm_relu, &data);
         let apart = run_bn(|bn, x| burn::tensor::activation::relu(batch_norm(bn, x)), &data);
         let burns = run_bn(|bn, x| burn::tensor::activation::relu(bn.forward(x)), &data);
-        let names = ["output", "dx", "dgamma", "dbeta", "output 2", "dx 2", "dgamma 2", "dbeta 2", "running mean", "running var"];
         let zeros = fused[0].iter().filter(|&&v| v == 0.0).count();
         assert!(zeros > 0 && zeros < fused[0].len(), "{dims:?}: the ReLU must zero some outputs and keep others ({zeros})");
-        for (i, what) in names.iter().enumerate() {
+        for (i, what) in BN_OUTPUTS.iter().enumerate() {
             let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&fused[i]), bits(&apart[i]), "{dims:?} {what}: fused and separate differ");
             assert_close(&format!("{dims:?} {what} (burn)"), &fused[i], &burns[i]);
