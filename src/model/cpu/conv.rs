@@ -18,9 +18,11 @@
 //! thread (`Parallelism::None`). A parallel-units run (one thread per unit) is therefore
 //! bit-identical to a sequential one, as `tests/parallel.rs` checks.
 
+use std::mem::MaybeUninit;
+
 use gemm::{gemm, Parallelism};
 
-use super::run_parts;
+use super::{assume_written, copy, fill, run_parts, scratch, Slot};
 
 /// Shape and options of one convolution, checked once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,8 +143,9 @@ impl Geometry {
         })
     }
 
-    /// Writes image `x_img`'s group `g` into `cols` (`[k, ld]`) from column `col0`.
-    fn im2col(&self, x_img: &[f32], g: usize, cols: &mut [f32], ld: usize, col0: usize) {
+    /// Writes image `x_img`'s group `g` into `cols` (`[k, ld]`) from column `col0`: every value
+    /// of columns `col0..col0 + Ho·Wo` of every row, padding included (as zeros).
+    fn im2col<S: Slot>(&self, x_img: &[f32], g: usize, cols: &mut [S], ld: usize, col0: usize) {
         let (wo, plane) = (self.wo, self.in_plane());
         let ([sh, sw], [ph, pw]) = (self.stride, self.pad);
         for t in self.taps() {
@@ -152,28 +155,28 @@ impl Geometry {
             if let Some((t0, t1, s0)) = t.block {
                 // Stride 1, rows as long as the input's: one shifted copy of the plane, then
                 // the padding (and the values that wrapped across rows) zeroed.
-                dst[..t0].fill(0.0);
-                dst[t1..].fill(0.0);
-                dst[t0..t1].copy_from_slice(&src[s0..s0 + (t1 - t0)]);
+                fill(&mut dst[..t0], 0.0);
+                fill(&mut dst[t1..], 0.0);
+                copy(&mut dst[t0..t1], &src[s0..s0 + (t1 - t0)]);
                 self.zero_edges(dst, t.oh, t.ow);
                 continue;
             }
             for oh in 0..self.ho {
                 let out_row = &mut dst[oh * wo..(oh + 1) * wo];
                 if oh < oh_lo || oh >= oh_hi || ow_lo >= ow_hi {
-                    out_row.fill(0.0);
+                    fill(out_row, 0.0);
                     continue;
                 }
                 let ih = oh * sh + t.dy - ph;
                 let line = &src[ih * self.w..(ih + 1) * self.w];
-                out_row[..ow_lo].fill(0.0);
-                out_row[ow_hi..].fill(0.0);
+                fill(&mut out_row[..ow_lo], 0.0);
+                fill(&mut out_row[ow_hi..], 0.0);
                 let iw0 = ow_lo * sw + t.dx - pw;
                 if sw == 1 {
-                    out_row[ow_lo..ow_hi].copy_from_slice(&line[iw0..iw0 + (ow_hi - ow_lo)]);
+                    copy(&mut out_row[ow_lo..ow_hi], &line[iw0..iw0 + (ow_hi - ow_lo)]);
                 } else {
                     for (k, o) in out_row[ow_lo..ow_hi].iter_mut().enumerate() {
-                        *o = line[iw0 + k * sw];
+                        o.set(line[iw0 + k * sw]);
                     }
                 }
             }
@@ -232,14 +235,14 @@ impl Geometry {
     }
 
     /// Zeroes columns outside `[ow_lo, ow_hi)` of rows `[oh_lo, oh_hi)` of an output plane.
-    fn zero_edges(&self, plane: &mut [f32], (oh_lo, oh_hi): (usize, usize), (ow_lo, ow_hi): (usize, usize)) {
+    fn zero_edges<S: Slot>(&self, plane: &mut [S], (oh_lo, oh_hi): (usize, usize), (ow_lo, ow_hi): (usize, usize)) {
         if ow_lo == 0 && ow_hi == self.wo {
             return;
         }
         for oh in oh_lo..oh_hi {
             let r = &mut plane[oh * self.wo..(oh + 1) * self.wo];
-            r[..ow_lo].fill(0.0);
-            r[ow_hi..].fill(0.0);
+            fill(&mut r[..ow_lo], 0.0);
+            fill(&mut r[ow_hi..], 0.0);
         }
     }
 
@@ -249,27 +252,29 @@ impl Geometry {
     }
 
     /// The im2col matrix (`[k, images·Ho·Wo]`) of group `g` of images `imgs`: the input's own
-    /// planes for a pointwise conv of one image, else written into `buf`.
-    fn cols<'a>(&self, x: &'a [f32], imgs: std::ops::Range<usize>, g: usize, buf: &'a mut Vec<f32>) -> &'a [f32] {
+    /// planes for a pointwise conv of one image, else written into `buf` (not zeroed first).
+    fn cols<'a>(&self, x: &'a [f32], imgs: std::ops::Range<usize>, g: usize, buf: &'a mut Vec<MaybeUninit<f32>>) -> &'a [f32] {
         let (in_img, plane) = (self.c * self.in_plane(), self.out_plane());
         if self.pointwise() && imgs.len() == 1 {
             return &x[imgs.start * in_img + g * self.cg() * plane..][..self.cg() * plane];
         }
         let ld = imgs.len() * plane;
-        buf.resize(self.k() * ld, 0.0);
+        let cols = scratch(buf, self.k() * ld);
         for (b, img) in imgs.enumerate() {
-            self.im2col(&x[img * in_img..][..in_img], g, buf, ld, b * plane);
+            self.im2col(&x[img * in_img..][..in_img], g, cols, ld, b * plane);
         }
-        buf
+        // SAFETY: `im2col` writes every row's columns `b·plane..(b+1)·plane`, for `b` over all
+        // `ld / plane` images, so all `k·ld` values.
+        unsafe { assume_written(cols) }
     }
 
     /// Gathers rows `[g·Co/g, (g+1)·Co/g)` of images `imgs` of an NCHW tensor `t` (`channels`
     /// channels of `plane` values) into `dst` (`[Co/g, imgs·plane]`).
-    fn gather(t: &[f32], channels: usize, plane: usize, rows: std::ops::Range<usize>, imgs: std::ops::Range<usize>, dst: &mut [f32]) {
+    fn gather<S: Slot>(t: &[f32], channels: usize, plane: usize, rows: std::ops::Range<usize>, imgs: std::ops::Range<usize>, dst: &mut [S]) {
         let ld = imgs.len() * plane;
         for (r, ch) in rows.enumerate() {
             for (b, img) in imgs.clone().enumerate() {
-                dst[r * ld + b * plane..][..plane].copy_from_slice(&t[(img * channels + ch) * plane..][..plane]);
+                copy(&mut dst[r * ld + b * plane..][..plane], &t[(img * channels + ch) * plane..][..plane]);
             }
         }
     }
@@ -315,14 +320,14 @@ fn matmul(m: usize, n: usize, k: usize, (dst, dst_rs, dst_cs): (&mut [f32], usiz
     }
 }
 
-/// `dst[c, r] = src[r, c]` for a row-major `rows x cols` `src`.
-fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
+/// `dst[c, r] = src[r, c]` for a row-major `rows x cols` `src` (every value of `dst[..rows·cols]`).
+fn transpose<S: Slot>(src: &[f32], rows: usize, cols: usize, dst: &mut [S]) {
     const B: usize = 16;
     for r0 in (0..rows).step_by(B) {
         for c0 in (0..cols).step_by(B) {
             for r in r0..(r0 + B).min(rows) {
                 for c in c0..(c0 + B).min(cols) {
-                    dst[c * rows + r] = src[r * cols + c];
+                    dst[c * rows + r].set(src[r * cols + c]);
                 }
             }
         }
@@ -403,23 +408,27 @@ pub fn backward(geo: &Geometry, x: &[f32], w: &[f32], dy: &[f32], want_dx: bool,
         let first = part.start;
         // Per group, dWᵀ [k, cog] (dW column-major), so that gemm's lhs below is contiguous along m.
         let mut dwt = if want_dw { vec![0.0f32; geo.w_len()] } else { Vec::new() };
-        let (mut buf, mut dcols, mut dyg, mut dygt) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut buf, mut dcols, mut dyg_buf, mut dygt_buf) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         chunks(part, geo.chunk(), |imgs| {
             let (nb, ld) = (imgs.len(), imgs.len() * plane);
-            dyg.resize(cog * ld, 0.0);
             for g in 0..geo.groups {
-                Geometry::gather(dy, geo.co, plane, g * cog..(g + 1) * cog, imgs.clone(), &mut dyg);
+                let dyg = scratch(&mut dyg_buf, cog * ld);
+                Geometry::gather(dy, geo.co, plane, g * cog..(g + 1) * cog, imgs.clone(), dyg);
+                // SAFETY: `gather` wrote `cog` rows of `ld` values.
+                let dyg = unsafe { assume_written(dyg) };
                 if want_dw {
                     let cols = geo.cols(x, imgs.clone(), g, &mut buf);
                     // dW_g [cog, k] += dY_g [cog, ld] · cols_gᵀ [ld, k], with dY_g from its
                     // transpose (contiguous along cog) and dW_g stored column-major.
-                    dygt.resize(cog * ld, 0.0);
-                    transpose(&dyg, cog, ld, &mut dygt);
-                    matmul(cog, k, ld, (&mut dwt[g * cog * k..], 1, cog), true, (&dygt, 1, cog), (cols, 1, ld));
+                    let dygt = scratch(&mut dygt_buf, cog * ld);
+                    transpose(dyg, cog, ld, dygt);
+                    // SAFETY: `transpose` wrote all `cog·ld` values.
+                    let dygt = unsafe { assume_written(dygt) };
+                    matmul(cog, k, ld, (&mut dwt[g * cog * k..], 1, cog), true, (dygt, 1, cog), (cols, 1, ld));
                 }
                 if let Some(dx_part) = dx_part.as_deref_mut() {
                     // dcols_g [k, ld] = W_gᵀ [k, cog] · dY_g [cog, ld], then col2im into dx.
-                    let (w_t, dy_g) = ((&w[g * cog * k..], 1, k), (&dyg[..], ld, 1));
+                    let (w_t, dy_g) = ((&w[g * cog * k..], 1, k), (dyg, ld, 1));
                     if geo.pointwise() && nb == 1 {
                         // Pointwise, one image: dcols is the image's group of dx itself.
                         let dx_g = &mut dx_part[(imgs.start - first) * in_img + g * k * plane..][..k * plane];

@@ -11,6 +11,8 @@
 pub mod conv;
 pub mod norm;
 
+use std::mem::MaybeUninit;
+
 use burn::nn::BatchNorm;
 use burn::prelude::*;
 use burn::tensor::ops::ConvOptions;
@@ -59,8 +61,93 @@ fn par_map<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
 }
 
 /// `f(i, chunk)` over the `chunk`-sized pieces of `data`, in parallel where threads exist.
-fn par_chunks(data: &mut [f32], chunk: usize, f: impl Fn(usize, &mut [f32]) + Sync + Send) {
+fn par_chunks<T: Send>(data: &mut [T], chunk: usize, f: impl Fn(usize, &mut [T]) + Sync + Send) {
     run_parts(data.chunks_mut(chunk.max(1)).enumerate().collect(), |(i, c)| f(i, c));
+}
+
+/// One value of a buffer a kernel writes: an `f32`, or a `MaybeUninit<f32>` of a buffer that is
+/// not zeroed first ([`written`], [`scratch`]). Kernels that only write (never read) their
+/// output take any `Slot`, so one body serves both.
+trait Slot {
+    fn set(&mut self, v: f32);
+}
+
+impl Slot for f32 {
+    #[inline(always)]
+    fn set(&mut self, v: f32) {
+        *self = v;
+    }
+}
+
+impl Slot for MaybeUninit<f32> {
+    #[inline(always)]
+    fn set(&mut self, v: f32) {
+        self.write(v);
+    }
+}
+
+/// `dst[i] = v` for every `i`.
+#[inline]
+fn fill<S: Slot>(dst: &mut [S], v: f32) {
+    for d in dst {
+        d.set(v);
+    }
+}
+
+/// `dst[i] = src[i]` (equal lengths).
+#[inline]
+fn copy<S: Slot>(dst: &mut [S], src: &[f32]) {
+    assert_eq!(dst.len(), src.len());
+    for (d, &s) in dst.iter_mut().zip(src) {
+        d.set(s);
+    }
+}
+
+/// A fresh output of `n` values, each written by `init`, without zeroing it first. A zeroed
+/// `Vec` costs a memset of the whole output (glibc's `calloc` recycles freed memory, so it
+/// clears it) before the kernel overwrites every value (docs/BENCHMARKS.md, "Outputs and
+/// scratch not zeroed first"). Buffers that `gemm` writes stay zeroed: it may copy a
+/// destination tile before overwriting it, and a copy of uninitialised `f32`s is not sound.
+///
+/// # Safety
+/// `init` must write every element of the slice it is given (`MaybeUninit::write` or
+/// [`Slot::set`]); the values are read as `f32` afterwards.
+unsafe fn written(n: usize, init: impl FnOnce(&mut [MaybeUninit<f32>])) -> Vec<f32> {
+    let mut v = Vec::with_capacity(n);
+    #[cfg(test)]
+    poison(&mut v.spare_capacity_mut()[..n]);
+    init(&mut v.spare_capacity_mut()[..n]);
+    // SAFETY: the capacity is `n`, and `init` wrote all `n` values (the caller's promise).
+    unsafe { v.set_len(n) };
+    v
+}
+
+/// The first `n` values of a scratch buffer that is grown without zeroing; the caller writes
+/// them all before [`assume_written`] reads them.
+fn scratch(buf: &mut Vec<MaybeUninit<f32>>, n: usize) -> &mut [MaybeUninit<f32>] {
+    if buf.len() < n {
+        // Writing `uninit()` is no write at all: this only grows the buffer.
+        buf.resize(n, MaybeUninit::uninit());
+    }
+    #[cfg(test)]
+    poison(&mut buf[..n]);
+    &mut buf[..n]
+}
+
+/// Unit tests fill what [`written`] and [`scratch`] hand out with NaN, so a value a kernel
+/// forgets to write shows as NaN in its results (`tests::every_value_is_written`).
+#[cfg(test)]
+fn poison(s: &mut [MaybeUninit<f32>]) {
+    fill(s, f32::NAN);
+}
+
+/// A scratch slice as `f32`s.
+///
+/// # Safety
+/// Every value of `s` has been written.
+unsafe fn assume_written(s: &[MaybeUninit<f32>]) -> &[f32] {
+    // SAFETY: the caller's promise.
+    unsafe { s.assume_init_ref() }
 }
 
 /// Runs `f` on every job, in parallel where threads exist, and returns the results in order.
@@ -273,6 +360,52 @@ mod flex {
                 OpsKind::UnTracked(prep) => prep.finish(y),
             };
             (y, FloatTensor::<Self>::new(mean), FloatTensor::<Self>::new(var))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::conv::{self, Geometry};
+    use super::norm::{self, Layout};
+
+    fn values(n: usize, seed: u32) -> Vec<f32> {
+        (0..n).map(|i| ((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) % 1000) as f32 / 500.0 - 1.0).collect()
+    }
+
+    /// Outputs and scratch are not zeroed first (`written`, `scratch`); here they start as NaN,
+    /// so a value a kernel leaves unwritten makes a result NaN. Shapes cover every im2col path:
+    /// stride-1 blocks with and without padding, strided rows, dilation, groups, pointwise, one
+    /// image per product and several (planes under `MIN_COLUMNS`).
+    #[test]
+    fn every_value_is_written() {
+        type G = ([usize; 4], [usize; 4], [usize; 2], [(usize, usize); 2], [usize; 2], usize);
+        let cases: [G; 7] = [
+            ([3, 4, 16, 16], [6, 4, 3, 3], [1, 1], [(1, 1), (1, 1)], [1, 1], 1),
+            ([5, 4, 8, 8], [8, 4, 3, 3], [1, 1], [(1, 1), (1, 1)], [1, 1], 1),
+            ([2, 3, 9, 7], [4, 3, 3, 3], [2, 2], [(1, 0), (0, 1)], [1, 1], 1),
+            ([2, 4, 10, 10], [4, 2, 3, 3], [1, 1], [(2, 2), (2, 2)], [2, 2], 2),
+            ([4, 8, 6, 6], [8, 8, 1, 1], [1, 1], [(0, 0), (0, 0)], [1, 1], 1),
+            ([1, 8, 20, 20], [4, 8, 1, 1], [1, 1], [(0, 0), (0, 0)], [1, 1], 1),
+            ([3, 2, 5, 5], [3, 2, 5, 5], [1, 1], [(0, 0), (0, 0)], [1, 1], 1),
+        ];
+        for (x_shape, w_shape, stride, pad, dil, groups) in cases {
+            let geo = Geometry::new(x_shape, w_shape, stride, pad, dil, groups).unwrap();
+            let (x, w) = (values(geo.x_len(), 1), values(geo.w_len(), 2));
+            let y = conv::forward(&geo, &x, &w);
+            assert!(y.iter().all(|v| v.is_finite()), "conv forward {geo:?}");
+            let dy = values(geo.y_len(), 3);
+            let (dx, dw) = conv::backward(&geo, &x, &w, &dy, true, true);
+            assert!(dx.unwrap().iter().chain(&dw.unwrap()).all(|v| v.is_finite()), "conv backward {geo:?}");
+        }
+        let l = Layout { n: 3, c: 5, plane: 13 };
+        let (x, dy) = (values(3 * 5 * 13, 4), values(3 * 5 * 13, 5));
+        let (gamma, beta) = (values(5, 6), values(5, 7));
+        for relu in [false, true] {
+            let (y, mean, var, affine) = norm::forward(&l, &x, &gamma, &beta, 1e-5, relu);
+            assert!(y.iter().all(|v| v.is_finite()), "norm forward, relu {relu}");
+            let (dx, ..) = norm::backward(&l, &x, &gamma, &mean, &var, 1e-5, &dy, relu.then_some(&affine));
+            assert!(dx.iter().all(|v| v.is_finite()), "norm backward, relu {relu}");
         }
     }
 }

@@ -17,7 +17,7 @@
 //! forward's own per-channel `a·x + b` (the [`Affine`] the forward returns), so it is exactly
 //! `relu(bn(x)) > 0` and the results equal burn's `relu(batch_norm(x))` path bit for bit.
 
-use super::{par_chunks, par_map};
+use super::{par_chunks, par_map, written};
 
 /// `[N, C, H·W]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,23 +86,27 @@ pub fn forward(l: &Layout, x: &[f32], gamma: &[f32], beta: &[f32], epsilon: f64,
     });
     let scale: Vec<f32> = stats.iter().zip(gamma).map(|(&(_, var), &g)| (g as f64 / (var + epsilon).sqrt()) as f32).collect();
     let shift: Vec<f32> = stats.iter().zip(beta).zip(&scale).map(|((&(mean, _), &b), &a)| (b as f64 - mean * a as f64) as f32).collect();
-    let mut y = vec![0.0f32; l.len()];
-    par_chunks(&mut y, l.c * l.plane, |n, y_img| {
-        for c in 0..l.c {
-            let (a, b) = (scale[c], shift[c]);
-            let src = &x[(n * l.c + c) * l.plane..][..l.plane];
-            let out = &mut y_img[c * l.plane..][..l.plane];
-            if relu {
-                for (o, &v) in out.iter_mut().zip(src) {
-                    *o = kept(v * a + b);
+    // SAFETY: the chunks are the `n` images, and every channel plane of each is written whole.
+    let y = unsafe {
+        written(l.len(), |y| {
+            par_chunks(y, l.c * l.plane, |n, y_img| {
+                for c in 0..l.c {
+                    let (a, b) = (scale[c], shift[c]);
+                    let src = &x[(n * l.c + c) * l.plane..][..l.plane];
+                    let out = &mut y_img[c * l.plane..][..l.plane];
+                    if relu {
+                        for (o, &v) in out.iter_mut().zip(src) {
+                            o.write(kept(v * a + b));
+                        }
+                    } else {
+                        for (o, &v) in out.iter_mut().zip(src) {
+                            o.write(v * a + b);
+                        }
+                    }
                 }
-            } else {
-                for (o, &v) in out.iter_mut().zip(src) {
-                    *o = v * a + b;
-                }
-            }
-        }
-    });
+            })
+        })
+    };
     let mean = stats.iter().map(|s| s.0 as f32).collect();
     let var = stats.iter().map(|s| s.1 as f32).collect();
     (y, mean, var, Affine { scale, shift })
@@ -155,23 +159,27 @@ pub fn backward(l: &Layout, x: &[f32], gamma: &[f32], mean: &[f32], var: &[f32],
         let k3 = -k1 * sum_dy / count - k2 * mean[c] as f64;
         k.push((k1 as f32, k2 as f32, k3 as f32));
     }
-    let mut dx = vec![0.0f32; l.len()];
-    par_chunks(&mut dx, l.c * l.plane, |n, dx_img| {
-        for (c, &(k1, k2, k3)) in k.iter().enumerate() {
-            let at = (n * l.c + c) * l.plane;
-            let (g, v) = (&dy[at..at + l.plane], &x[at..at + l.plane]);
-            let out = dx_img[c * l.plane..][..l.plane].iter_mut().zip(g).zip(v);
-            if relu.is_some() {
-                let m = masked(c);
-                for ((o, &gi), &vi) in out {
-                    *o = k1 * m(gi, vi) + k2 * vi + k3;
+    // SAFETY: as in `forward`, every channel plane of every image is written whole.
+    let dx = unsafe {
+        written(l.len(), |dx| {
+            par_chunks(dx, l.c * l.plane, |n, dx_img| {
+                for (c, &(k1, k2, k3)) in k.iter().enumerate() {
+                    let at = (n * l.c + c) * l.plane;
+                    let (g, v) = (&dy[at..at + l.plane], &x[at..at + l.plane]);
+                    let out = dx_img[c * l.plane..][..l.plane].iter_mut().zip(g).zip(v);
+                    if relu.is_some() {
+                        let m = masked(c);
+                        for ((o, &gi), &vi) in out {
+                            o.write(k1 * m(gi, vi) + k2 * vi + k3);
+                        }
+                    } else {
+                        for ((o, &gi), &vi) in out {
+                            o.write(k1 * gi + k2 * vi + k3);
+                        }
+                    }
                 }
-            } else {
-                for ((o, &gi), &vi) in out {
-                    *o = k1 * gi + k2 * vi + k3;
-                }
-            }
-        }
-    });
+            })
+        })
+    };
     (dx, dgamma, dbeta)
 }
