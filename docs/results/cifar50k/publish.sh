@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Publish every finished (method, seed) of a CIFAR-scale experiment and re-render its report:
+#   bash docs/results/cifar50k/publish.sh [NAME] [LOCOLAB]
+# NAME: cifar50k (default) or cifar50k-gim2, the run directory ~/locolab-long/NAME (continue.sh);
+# LOCOLAB: the binary that renders the report (default: the clone's release build).
+# Copies each finished run's result.json and monitor.jsonl (and a seed-0 run's final weights)
+# into docs/results/NAME/<method>/seed-<s>/, then `locolab report` over exactly those results
+# writes results.json, results.md and the figures there. Training is not touched.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+NAME=${1:-cifar50k}
+BIN=${2:-${CARGO_TARGET_DIR:-$HOME/.cache/locolab-target}/release/locolab}
+RUN=${LOCOLAB_LONG:-$HOME/locolab-long}/$NAME
+OUT=$HERE/../$NAME
+[ -f "$RUN/experiment.json" ] || { echo "publish.sh: no experiment in $RUN (run continue.sh first)" >&2; exit 1; }
+[ -x "$BIN" ] || { echo "publish.sh: no locolab binary at $BIN (cargo build --release, or pass one)" >&2; exit 1; }
+mkdir -p "$OUT"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cp "$RUN/experiment.json" "$RUN/data.json" "$tmp/"
+n=0
+for d in "$RUN"/*/seed-*; do
+  [ -f "$d/result.json" ] || continue
+  rel=${d#"$RUN"/}
+  mkdir -p "$OUT/$rel" "$tmp/$rel"
+  cp "$d/result.json" "$OUT/$rel/"
+  cp "$d/result.json" "$tmp/$rel/"
+  [ -f "$d/monitor.jsonl" ] && cp "$d/monitor.jsonl" "$OUT/$rel/"
+  if [ "${rel##*/}" = seed-0 ] && [ -d "$d/final" ] && [ ! -d "$OUT/$rel/final" ]; then cp -r "$d/final" "$OUT/$rel/"; fi
+  n=$((n + 1))
+done
+"$BIN" report --results "$tmp" > /dev/null
+cp "$tmp/results.json" "$tmp/results.md" "$tmp"/*.svg "$OUT/"
+echo "published $n finished runs of $NAME into ${OUT#"$HERE/../"}: $(cd "$tmp" && ls results.* *.svg | tr '\n' ' ')"
