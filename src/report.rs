@@ -1,8 +1,8 @@
 //! An experiment's report: `results.json` (every seed, stage and monitor point), a markdown
 //! table (mean ± standard deviation over seeds, the random-init row included) and the figures
 //! (SVG, drawn with `plotters`): kNN top-1 against images seen for the last stage and per stage,
-//! the final per-stage accuracy as grouped bars, and each local method's per-unit loss against
-//! SimCLR's.
+//! the final per-stage accuracy as grouped bars, each local method's per-unit loss against
+//! SimCLR's, and the paired differences between methods (same seed) while training.
 
 use crate::error::{Error, Result};
 use crate::config::MethodKind;
@@ -20,10 +20,13 @@ impl ExperimentReport {
             Ok(())
         };
         put("results.json", serde_json::to_string_pretty(self).expect("report serialises"))?;
-        put("results.md", self.markdown() + &self.paired_markdown())?;
+        put("results.md", self.markdown() + &self.paired_markdown() + &self.paired_curve_markdown())?;
         put("knn_curve.svg", figures::knn_curves(self, false)?)?;
         put("knn_per_stage.svg", figures::knn_curves(self, true)?)?;
         put("final_per_stage.svg", figures::final_bars(self)?)?;
+        if !self.paired_curve().is_empty() {
+            put("knn_gap_curve.svg", figures::gap_curves(self)?)?;
+        }
         if self.runs.iter().any(|r| !r.loss_curve.is_empty()) {
             put("loss_curves.svg", figures::loss_curves(self)?)?;
         }
@@ -275,6 +278,48 @@ mod figures {
                 }
                 legend_at(&mut chart, SeriesLabelPosition::UpperRight)?;
             }
+            root.present().map_err(draw_err)?;
+        }
+        Ok(svg)
+    }
+
+    /// Each trained pair's paired difference of the last stage's monitor kNN against images
+    /// seen ([`ExperimentReport::paired_curve`]): mean over seeds, band = ± one standard error;
+    /// coloured as the first method, dashed when the second is not SimCLR; a zero line.
+    pub fn gap_curves(rep: &ExperimentReport) -> Result<String> {
+        let curves = rep.paired_curve();
+        let xmax = rep.runs.iter().map(|r| r.images_seen).max().unwrap_or(1).max(1) as f64;
+        let ys = curves.iter().flat_map(|c| c.points.iter().flat_map(|p| [p.mean - p.se, p.mean + p.se]));
+        let (lo, hi) = ys.fold((0.0f64, 0.0f64), |(lo, hi), y| (lo.min(y), hi.max(y)));
+        let stage = rep.stages().last().cloned().unwrap_or_default();
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (760, 460)).into_drawing_area();
+            root.fill(&WHITE).map_err(draw_err)?;
+            let title = format!("paired kNN difference of the last stage ({stage}) while training");
+            // Room above the curves for the legend.
+            let mut chart = images_chart(&root, &title, 16, xmax, (lo - 1.0)..(hi + 0.3 * (hi - lo) + 1.5), "difference (points)")?;
+            chart.draw_series(std::iter::once(PathElement::new(vec![(0.0, 0.0), (xmax, 0.0)], BLACK.mix(0.6).stroke_width(1)))).map_err(draw_err)?;
+            for c in &curves {
+                let colour = colour(c.first);
+                let pts: Vec<(f64, f64, f64)> = c.points.iter().map(|p| (p.images_seen as f64, p.mean, p.se)).collect();
+                if c.seeds.len() > 1 {
+                    let mut band: Vec<(f64, f64)> = pts.iter().map(|&(x, m, s)| (x, m + s)).collect();
+                    band.extend(pts.iter().rev().map(|&(x, m, s)| (x, m - s)));
+                    chart.draw_series(std::iter::once(Polygon::new(band, colour.mix(0.15).filled()))).map_err(draw_err)?;
+                }
+                let line: Vec<(f64, f64)> = pts.iter().map(|&(x, m, _)| (x, m)).collect();
+                let label = format!("{} (seeds {})", c.label, c.seeds.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", "));
+                let style = colour.stroke_width(2);
+                if c.second == Some(MethodKind::Simclr) {
+                    let series = chart.draw_series(LineSeries::new(line, style)).map_err(draw_err)?;
+                    series.label(label).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+                } else {
+                    let series = chart.draw_series(DashedLineSeries::new(line, 6, 4, style)).map_err(draw_err)?;
+                    series.label(label).legend(move |(x, y)| plotters::element::DashedPathElement::new(vec![(x, y), (x + 18, y)], 5, 3, style));
+                }
+            }
+            legend_at(&mut chart, SeriesLabelPosition::UpperLeft)?;
             root.present().map_err(draw_err)?;
         }
         Ok(svg)

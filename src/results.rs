@@ -285,15 +285,11 @@ impl ExperimentReport {
         s
     }
 
-    /// Paired differences at the last stage, run for run on the same seed (same initial
-    /// encoder, same batches), which leaves out the seed-to-seed variation both runs share:
-    /// every method minus SimCLR, and each later-listed trained method minus each earlier one
-    /// (LoCo - GIM). Per pair: the seeds both finished, the mean ± std over seeds of the per-seed
-    /// difference, its standard error (std / sqrt(n)) and t = mean / se (n - 1 degrees of
-    /// freedom). Empty when no two methods share a seed.
-    pub fn paired_markdown(&self) -> String {
-        let stages = self.stages();
-        let Some(last) = stages.len().checked_sub(1) else { return String::new() };
+    /// The pairs every paired table and figure compares: every method minus SimCLR, and each
+    /// later-listed trained method minus each earlier one (LoCo - GIM); per pair, the runs of
+    /// the seeds both finished (same seed: same initial encoder, same batches). Pairs without a
+    /// shared seed are left out.
+    pub fn pairs(&self) -> Vec<Pair<'_>> {
         let groups = by_method(&self.runs);
         let simclr = groups.iter().position(|(_, runs)| runs[0].kind() == Some(MethodKind::Simclr));
         let mut pairs: Vec<(usize, usize)> = Vec::new();
@@ -304,6 +300,24 @@ impl ExperimentReport {
         for (a, &later) in trained.iter().enumerate() {
             pairs.extend(trained[..a].iter().map(|&earlier| (later, earlier)));
         }
+        pairs
+            .into_iter()
+            .filter_map(|(a, b)| {
+                let ((la, ra), (lb, rb)) = (&groups[a], &groups[b]);
+                let matched: Vec<(&RunResult, &RunResult)> = ra.iter().filter_map(|r| rb.iter().find(|s| s.seed == r.seed).map(|s| (*r, *s))).collect();
+                (!matched.is_empty()).then(|| Pair { first: la.clone(), second: lb.clone(), matched })
+            })
+            .collect()
+    }
+
+    /// Paired differences at the last stage, run for run on the same seed, which leaves out
+    /// the seed-to-seed variation both runs share ([`Self::pairs`]). Per pair: the seeds both
+    /// finished, the mean ± std over seeds of the per-seed difference, its standard error
+    /// (std / sqrt(n)) and t = mean / se (n - 1 degrees of freedom). Empty when no two methods
+    /// share a seed.
+    pub fn paired_markdown(&self) -> String {
+        let stages = self.stages();
+        let Some(last) = stages.len().checked_sub(1) else { return String::new() };
         let cell = |v: &[f64]| {
             let (m, s) = mean_std(v);
             match v.len() {
@@ -317,14 +331,9 @@ impl ExperimentReport {
             }
         };
         let mut rows = String::new();
-        for (a, b) in pairs {
-            let ((ma, ra), (mb, rb)) = (&groups[a], &groups[b]);
-            let matched: Vec<(&RunResult, &RunResult)> = ra.iter().filter_map(|r| rb.iter().find(|s| s.seed == r.seed).map(|s| (*r, *s))).collect();
-            if matched.is_empty() {
-                continue;
-            }
+        for pair in self.pairs() {
             let diffs = |linear: bool| -> Vec<f64> {
-                matched
+                pair.matched
                     .iter()
                     .filter_map(|(r, s)| {
                         let (x, y) = (r.accuracy.get(last)?, s.accuracy.get(last)?);
@@ -332,8 +341,8 @@ impl ExperimentReport {
                     })
                     .collect()
             };
-            let seeds: Vec<String> = matched.iter().map(|(r, _)| r.seed.to_string()).collect();
-            rows += &format!("| {ma} - {mb} | {} | {} | {} |\n", seeds.join(", "), cell(&diffs(false)), cell(&diffs(true)));
+            let seeds: Vec<String> = pair.matched.iter().map(|(r, _)| r.seed.to_string()).collect();
+            rows += &format!("| {} - {} | {} | {} | {} |\n", pair.first, pair.second, seeds.join(", "), cell(&diffs(false)), cell(&diffs(true)));
         }
         if rows.is_empty() {
             return String::new();
@@ -343,4 +352,86 @@ impl ExperimentReport {
             stages[last]
         )
     }
+
+    /// The paired differences while training: at every kNN monitor point, each trained pair's
+    /// per-seed difference of the last stage's monitor kNN, as mean ± standard error over the
+    /// seeds (random init, which is not trained, is left out). Rows are the monitor points
+    /// every pair has; empty when there are none. It shows when a gap opens and whether it stays.
+    pub fn paired_curve(&self) -> Vec<PairCurve> {
+        let last = self.stages().len().saturating_sub(1);
+        self.pairs()
+            .into_iter()
+            .filter(|p| p.matched.iter().all(|(a, b)| a.kind().is_some() && b.kind().is_some()))
+            .map(|p| {
+                let n = p.matched.iter().map(|(a, b)| a.monitor.len().min(b.monitor.len())).min().unwrap_or(0);
+                let points = (0..n)
+                    .map_while(|i| {
+                        let images = p.matched[0].0.monitor[i].images_seen;
+                        // Runs of one experiment share their monitor points; stop where they do not.
+                        let same = p.matched.iter().all(|(a, b)| a.monitor[i].images_seen == images && b.monitor[i].images_seen == images);
+                        let diffs: Option<Vec<f64>> = p.matched.iter().map(|(a, b)| Some(a.monitor[i].knn.get(last)? - b.monitor[i].knn.get(last)?)).collect();
+                        match (same, diffs) {
+                            (true, Some(d)) => {
+                                let (m, s) = mean_std(&d);
+                                Some(CurvePoint { images_seen: images, mean: m, se: s / (d.len() as f64).sqrt() })
+                            }
+                            _ => None,
+                        }
+                    })
+                    .collect();
+                PairCurve { label: format!("{} - {}", p.first, p.second), first: p.matched[0].0.kind(), second: p.matched[0].1.kind(), seeds: p.matched.iter().map(|(a, _)| a.seed).collect(), points }
+            })
+            .filter(|c| !c.points.is_empty())
+            .collect()
+    }
+
+    /// [`Self::paired_curve`] as a markdown table: one row per monitor point, one column per pair.
+    pub fn paired_curve_markdown(&self) -> String {
+        let curves = self.paired_curve();
+        let Some(rows) = curves.iter().map(|c| c.points.len()).min().filter(|&n| n > 0) else { return String::new() };
+        let stage = self.stages().last().cloned().unwrap_or_default();
+        let mut s = format!(
+            "\nPaired by seed while training ({stage}, the kNN monitor): the first method's run minus the second's at each monitor point, mean ± standard error over the seeds (percentage points)\n\n| images seen | {} |\n|---|{}\n",
+            curves.iter().map(|c| format!("{} (seeds {})", c.label, c.seeds.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", "))).collect::<Vec<_>>().join(" | "),
+            "---|".repeat(curves.len())
+        );
+        for i in 0..rows {
+            let cells: Vec<String> = curves
+                .iter()
+                .map(|c| {
+                    let p = &c.points[i];
+                    if c.seeds.len() > 1 { format!("{:+.1} ± {:.1}", p.mean, p.se) } else { format!("{:+.1}", p.mean) }
+                })
+                .collect();
+            s += &format!("| {} | {} |\n", curves[0].points[i].images_seen, cells.join(" | "));
+        }
+        s
+    }
+}
+
+/// Two methods' runs on the seeds both finished ([`ExperimentReport::pairs`]).
+pub struct Pair<'a> {
+    /// Run labels: the difference is `first - second`.
+    pub first: String,
+    pub second: String,
+    pub matched: Vec<(&'a RunResult, &'a RunResult)>,
+}
+
+/// One pair's difference over training ([`ExperimentReport::paired_curve`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct PairCurve {
+    /// `loco(hard, conv-mlp) - simclr`.
+    pub label: String,
+    pub first: Option<MethodKind>,
+    pub second: Option<MethodKind>,
+    pub seeds: Vec<u64>,
+    pub points: Vec<CurvePoint>,
+}
+
+/// Mean and standard error over seeds of a paired difference at one monitor point.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct CurvePoint {
+    pub images_seen: usize,
+    pub mean: f64,
+    pub se: f64,
 }

@@ -153,3 +153,58 @@ fn paired_differences_use_only_seeds_both_methods_finished() {
     let no_simclr: Vec<RunResult> = runs.into_iter().filter(|r| r.method != "simclr").collect();
     assert_eq!(ExperimentReport { spec, runs: no_simclr }.paired_markdown(), "");
 }
+
+/// The paired differences while training: per monitor point, mean ± standard error over the
+/// seeds both methods finished; random init (no monitor curve of its own) is left out; the
+/// figure is drawn from the same numbers.
+#[test]
+fn paired_curve_follows_the_monitor_seed_by_seed() {
+    use locolab::eval::StageAccuracy;
+    use locolab::experiment::{MonitorPoint, RunResult, Trained};
+    let run = |method: &str, kind: Option<Trained>, seed: u64, res7: &[f64]| RunResult {
+        method: method.into(),
+        trained: kind,
+        seed,
+        steps: 20,
+        images_seen: 200,
+        train_seconds: 1.0,
+        stages: vec!["res2".into(), "res7".into()],
+        accuracy: vec![
+            StageAccuracy { stage: "res2".into(), knn: 0.0, linear: Some(0.0), knn_top5: None, linear_top5: None },
+            StageAccuracy { stage: "res7".into(), knn: *res7.last().unwrap(), linear: Some(0.0), knn_top5: None, linear_top5: None },
+        ],
+        monitor: res7.iter().enumerate().map(|(i, &k)| MonitorPoint { step: 10 * i, images_seen: 100 * i, knn: vec![0.0, k] }).collect(),
+        units: vec![],
+        loss_curve: vec![],
+        commit: None,
+    };
+    let (simclr, loco) = (Some(Trained::Method(MethodKind::Simclr)), Some(Trained::Method(MethodKind::Loco)));
+    let spec: locolab::experiment::ExperimentSpec =
+        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/results/cifar50k/experiment.json")).unwrap()).unwrap();
+    let runs = vec![
+        run("simclr", simclr, 0, &[30.0, 40.0, 50.0]),
+        run("simclr", simclr, 1, &[30.0, 41.0, 52.0]),
+        run("loco(hard, conv-mlp)", loco, 0, &[30.0, 39.0, 49.0]),
+        run("loco(hard, conv-mlp)", loco, 1, &[30.0, 40.0, 48.0]),
+        run("loco(hard, conv-mlp)", loco, 2, &[30.0, 45.0, 55.0]), // no SimCLR seed 2: left out
+        run("random-init", Some(Trained::RandomInit), 0, &[30.0]),
+    ];
+    let report = ExperimentReport { spec, runs };
+    let curves = report.paired_curve();
+    assert_eq!(curves.len(), 1, "random init has no curve to pair");
+    let c = &curves[0];
+    assert_eq!((c.label.as_str(), c.seeds.as_slice()), ("loco(hard, conv-mlp) - simclr", &[0u64, 1][..]));
+    // Differences per seed: (0, 0), (-1, -1), (-1, -4) -> means 0, -1, -2.5; se 0, 0, 1.5.
+    let got: Vec<(usize, f64, f64)> = c.points.iter().map(|p| (p.images_seen, p.mean, (p.se * 1e9).round() / 1e9)).collect();
+    assert_eq!(got, [(0, 0.0, 0.0), (100, -1.0, 0.0), (200, -2.5, 1.5)]);
+    let md = report.paired_curve_markdown();
+    assert!(md.contains("| images seen | loco(hard, conv-mlp) - simclr (seeds 0, 1) |"), "{md}");
+    assert!(md.contains("| 200 | -2.5 ± 1.5 |"), "{md}");
+    let dir = std::env::temp_dir().join(format!("locolab-gap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let written = report.write(&dir).unwrap();
+    assert!(written.iter().any(|p| p.ends_with("knn_gap_curve.svg")), "{written:?}");
+    let svg = std::fs::read_to_string(dir.join("knn_gap_curve.svg")).unwrap();
+    assert!(svg.contains("loco(hard, conv-mlp) - simclr (seeds 0, 1)"), "the legend names the pair and its seeds");
+    std::fs::remove_dir_all(&dir).ok();
+}
