@@ -139,13 +139,14 @@ pub fn read_spec(out: &Path) -> Result<ExperimentSpec> {
     serde_json::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
 }
 
-/// Write `experiment.json`, refusing to mix two different experiments in one directory.
+/// Write `experiment.json`, refusing to mix two different experiments in one directory (the
+/// same experiment started again by another binary is not refused: its file is kept).
 pub fn write_spec(spec: &ExperimentSpec, out: &Path) -> Result<()> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
     let path = out.join("experiment.json");
     if path.exists() {
         let old = read_spec(out)?;
-        if &old != spec {
+        if !old.same_experiment(spec) {
             return Err(Error::Config(format!(
                 "{} already holds another experiment; continue it with --resume or choose another --out",
                 path.display()

@@ -126,7 +126,8 @@ impl Recipe {
         TrainConfig::preset_with(self.preset_name(), &Overrides { steps: None, ..self.knobs.clone() })
     }
 
-    /// The comparison this recipe describes, over `base` (its resolved config).
+    /// The comparison this recipe describes, over `base` (its resolved config). No commit:
+    /// `compare` stamps the one it runs ([`ExperimentSpec::commit`]).
     pub fn spec(&self, base: TrainConfig) -> ExperimentSpec {
         ExperimentSpec {
             eval_every: self.eval_every.unwrap_or((base.steps / 10).max(1)),
@@ -136,6 +137,7 @@ impl Recipe {
             monitor_train: self.monitor_train.unwrap_or(DEFAULT_MONITOR_TRAIN),
             monitor_test: self.monitor_test.unwrap_or(DEFAULT_MONITOR_TEST),
             checkpoint_every: self.checkpoint_every.unwrap_or(DEFAULT_CHECKPOINT_EVERY),
+            commit: None,
         }
     }
 

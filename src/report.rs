@@ -20,12 +20,14 @@ impl ExperimentReport {
             Ok(())
         };
         put("results.json", serde_json::to_string_pretty(self).expect("report serialises"))?;
-        put("results.md", self.markdown() + &self.paired_markdown() + &self.paired_curve_markdown())?;
+        let gaps = self.paired_curve();
+        let started = self.spec.commit.as_ref().map_or(String::new(), |c| format!("\nStarted by commit `{c}` (`experiment.json`): build it to replay the runs batch for batch.\n"));
+        put("results.md", self.markdown() + &self.paired_markdown() + &self.paired_curve_markdown_of(&gaps) + &started)?;
         put("knn_curve.svg", figures::knn_curves(self, false)?)?;
         put("knn_per_stage.svg", figures::knn_curves(self, true)?)?;
         put("final_per_stage.svg", figures::final_bars(self)?)?;
-        if !self.paired_curve().is_empty() {
-            put("knn_gap_curve.svg", figures::gap_curves(self)?)?;
+        if !gaps.is_empty() {
+            put("knn_gap_curve.svg", figures::gap_curves(self, &gaps)?)?;
         }
         if self.runs.iter().any(|r| !r.loss_curve.is_empty()) {
             put("loss_curves.svg", figures::loss_curves(self)?)?;
@@ -54,6 +56,7 @@ mod figures {
     use crate::error::Result;
     use crate::config::MethodKind;
     use crate::experiment::RunResult;
+    use crate::results::PairCurve;
 
     type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
@@ -286,8 +289,7 @@ mod figures {
     /// Each trained pair's paired difference of the last stage's monitor kNN against images
     /// seen ([`ExperimentReport::paired_curve`]): mean over seeds, band = ± one standard error;
     /// coloured as the first method, dashed when the second is not SimCLR; a zero line.
-    pub fn gap_curves(rep: &ExperimentReport) -> Result<String> {
-        let curves = rep.paired_curve();
+    pub fn gap_curves(rep: &ExperimentReport, curves: &[PairCurve]) -> Result<String> {
         let xmax = rep.runs.iter().map(|r| r.images_seen).max().unwrap_or(1).max(1) as f64;
         let ys = curves.iter().flat_map(|c| c.points.iter().flat_map(|p| [p.mean - p.se, p.mean + p.se]));
         let (lo, hi) = ys.fold((0.0f64, 0.0f64), |(lo, hi), y| (lo.min(y), hi.max(y)));
@@ -300,7 +302,7 @@ mod figures {
             // Room above the curves for the legend.
             let mut chart = images_chart(&root, &title, 16, xmax, (lo - 1.0)..(hi + 0.3 * (hi - lo) + 1.5), "difference (points)")?;
             chart.draw_series(std::iter::once(PathElement::new(vec![(0.0, 0.0), (xmax, 0.0)], BLACK.mix(0.6).stroke_width(1)))).map_err(draw_err)?;
-            for c in &curves {
+            for c in curves {
                 let colour = colour(c.first);
                 let pts: Vec<(f64, f64, f64)> = c.points.iter().map(|p| (p.images_seen as f64, p.mean, p.se)).collect();
                 if c.seeds.len() > 1 {
@@ -309,7 +311,7 @@ mod figures {
                     chart.draw_series(std::iter::once(Polygon::new(band, colour.mix(0.15).filled()))).map_err(draw_err)?;
                 }
                 let line: Vec<(f64, f64)> = pts.iter().map(|&(x, m, _)| (x, m)).collect();
-                let label = format!("{} (seeds {})", c.label, c.seeds.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", "));
+                let label = c.titled();
                 let style = colour.stroke_width(2);
                 if c.second == Some(MethodKind::Simclr) {
                     let series = chart.draw_series(LineSeries::new(line, style)).map_err(draw_err)?;

@@ -28,6 +28,11 @@ pub struct ExperimentSpec {
     pub monitor_test: usize,
     /// Periodic checkpoint every this many steps (and at the end).
     pub checkpoint_every: usize,
+    /// The git commit of the binary that started the experiment ([`crate::COMMIT`]): what to
+    /// build to replay it. Not part of what the experiment is ([`Self::same_experiment`]);
+    /// absent in experiments started before it was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
 }
 
 impl ExperimentSpec {
@@ -53,6 +58,16 @@ impl ExperimentSpec {
             return Err(Error::Config("--checkpoint-every must be >= 1".into()));
         }
         Ok(())
+    }
+
+    /// Whether `other` describes the same runs: every field but the commit that started it.
+    pub fn same_experiment(&self, other: &Self) -> bool {
+        self.without_commit() == other.without_commit()
+    }
+
+    /// This spec with no commit: what a recipe file describes ([`crate::recipe::Recipe::spec`]).
+    pub fn without_commit(&self) -> Self {
+        Self { commit: None, ..self.clone() }
     }
 
     /// The config of one run.
@@ -387,12 +402,16 @@ impl ExperimentReport {
 
     /// [`Self::paired_curve`] as a markdown table: one row per monitor point, one column per pair.
     pub fn paired_curve_markdown(&self) -> String {
-        let curves = self.paired_curve();
+        self.paired_curve_markdown_of(&self.paired_curve())
+    }
+
+    /// The table of [`Self::paired_curve_markdown`] for curves already computed.
+    pub fn paired_curve_markdown_of(&self, curves: &[PairCurve]) -> String {
         let Some(rows) = curves.iter().map(|c| c.points.len()).min().filter(|&n| n > 0) else { return String::new() };
         let stage = self.stages().last().cloned().unwrap_or_default();
         let mut s = format!(
             "\nPaired by seed while training ({stage}, the kNN monitor): the first method's run minus the second's at each monitor point, mean ± standard error over the seeds (percentage points)\n\n| images seen | {} |\n|---|{}\n",
-            curves.iter().map(|c| format!("{} (seeds {})", c.label, c.seeds.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", "))).collect::<Vec<_>>().join(" | "),
+            curves.iter().map(PairCurve::titled).collect::<Vec<_>>().join(" | "),
             "---|".repeat(curves.len())
         );
         for i in 0..rows {
@@ -426,6 +445,13 @@ pub struct PairCurve {
     pub second: Option<MethodKind>,
     pub seeds: Vec<u64>,
     pub points: Vec<CurvePoint>,
+}
+
+impl PairCurve {
+    /// The label with its seeds: `loco(hard, conv-mlp) - simclr (seeds 0, 1, 2)`.
+    pub fn titled(&self) -> String {
+        format!("{} (seeds {})", self.label, self.seeds.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", "))
+    }
 }
 
 /// Mean and standard error over seeds of a paired difference at one monitor point.

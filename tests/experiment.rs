@@ -18,6 +18,7 @@ fn spec() -> ExperimentSpec {
         monitor_train: 300,
         monitor_test: 100,
         checkpoint_every: 2,
+        commit: Some("0123456789ab".into()),
     }
 }
 
@@ -77,42 +78,59 @@ fn seeded_experiment_reports_every_run_and_resumes() {
             assert!((x.knn - y.knn).abs() < 1e-9, "{}: kNN {} then {}", a.method, x.knn, y.knn);
         }
     }
-    // Another experiment in the same directory is refused.
+    // The same experiment started again by another binary is not refused, and its file keeps
+    // the commit that started it; another experiment in the same directory is refused.
+    experiment::write_spec(&ExperimentSpec { commit: Some("ba9876543210".into()), ..spec.clone() }, &out).unwrap();
+    assert_eq!(experiment::read_spec(&out).unwrap().commit, spec.commit);
     let other = ExperimentSpec { seeds: 3, ..spec };
     let e = experiment::write_spec(&other, &out).unwrap_err().to_string();
     assert!(e.contains("experiment.json") && e.contains("--resume"), "{e}");
 }
 
-/// The paired table: each method minus SimCLR of the same seed; unpaired seeds are left out.
-#[test]
-fn paired_differences_use_only_seeds_both_methods_finished() {
+/// A finished run as its `result.json` holds it: two stages (res2 at zero), res7's final kNN and
+/// linear probe, and res7's monitor kNN at 0, 100, 200, ... images.
+fn result(method: &str, trained: Option<locolab::experiment::Trained>, seed: u64, knn: f64, linear: f64, monitor: &[f64]) -> locolab::experiment::RunResult {
     use locolab::eval::StageAccuracy;
-    use locolab::experiment::{RunResult, Trained};
-    let run = |method: &str, seed: u64, knn: f64, linear: f64| RunResult {
+    use locolab::experiment::MonitorPoint;
+    locolab::experiment::RunResult {
         method: method.into(),
-        // SimCLR's and random-init's say what they trained; LoCo's are as the pinned binaries
-        // of the CIFAR-scale run wrote them (no `trained`: read from the label).
-        trained: match method {
-            "simclr" => Some(Trained::Method(MethodKind::Simclr)),
-            "random-init" => Some(Trained::RandomInit),
-            _ => None,
-        },
+        trained,
         seed,
-        steps: 10,
-        images_seen: 100,
+        steps: 20,
+        images_seen: 200,
         train_seconds: 1.0,
         stages: vec!["res2".into(), "res7".into()],
         accuracy: vec![
             StageAccuracy { stage: "res2".into(), knn: 0.0, linear: Some(0.0), knn_top5: None, linear_top5: None },
             StageAccuracy { stage: "res7".into(), knn, linear: Some(linear), knn_top5: None, linear_top5: None },
         ],
-        monitor: vec![],
+        monitor: monitor.iter().enumerate().map(|(i, &k)| MonitorPoint { step: 10 * i, images_seen: 100 * i, knn: vec![0.0, k] }).collect(),
         units: vec![],
         loss_curve: vec![],
         commit: None,
+    }
+}
+
+/// The published CIFAR-scale spec (what the report tests render under).
+fn published_spec() -> ExperimentSpec {
+    serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/results/cifar50k/experiment.json")).unwrap()).unwrap()
+}
+
+/// The paired table: each method minus SimCLR of the same seed; unpaired seeds are left out.
+#[test]
+fn paired_differences_use_only_seeds_both_methods_finished() {
+    use locolab::experiment::{RunResult, Trained};
+    // SimCLR's and random-init's say what they trained; LoCo's are as the pinned binaries of
+    // the CIFAR-scale run wrote them (no `trained`: read from the label).
+    let run = |method: &str, seed: u64, knn: f64, linear: f64| {
+        let trained = match method {
+            "simclr" => Some(Trained::Method(MethodKind::Simclr)),
+            "random-init" => Some(Trained::RandomInit),
+            _ => None,
+        };
+        result(method, trained, seed, knn, linear, &[])
     };
-    let spec: locolab::experiment::ExperimentSpec =
-        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/results/cifar50k/experiment.json")).unwrap()).unwrap();
+    let spec = published_spec();
     let runs = vec![
         run("loco(hard, conv-mlp)", 0, 52.0, 60.0),
         run("loco(hard, conv-mlp)", 1, 50.0, 58.0),
@@ -159,28 +177,10 @@ fn paired_differences_use_only_seeds_both_methods_finished() {
 /// figure is drawn from the same numbers.
 #[test]
 fn paired_curve_follows_the_monitor_seed_by_seed() {
-    use locolab::eval::StageAccuracy;
-    use locolab::experiment::{MonitorPoint, RunResult, Trained};
-    let run = |method: &str, kind: Option<Trained>, seed: u64, res7: &[f64]| RunResult {
-        method: method.into(),
-        trained: kind,
-        seed,
-        steps: 20,
-        images_seen: 200,
-        train_seconds: 1.0,
-        stages: vec!["res2".into(), "res7".into()],
-        accuracy: vec![
-            StageAccuracy { stage: "res2".into(), knn: 0.0, linear: Some(0.0), knn_top5: None, linear_top5: None },
-            StageAccuracy { stage: "res7".into(), knn: *res7.last().unwrap(), linear: Some(0.0), knn_top5: None, linear_top5: None },
-        ],
-        monitor: res7.iter().enumerate().map(|(i, &k)| MonitorPoint { step: 10 * i, images_seen: 100 * i, knn: vec![0.0, k] }).collect(),
-        units: vec![],
-        loss_curve: vec![],
-        commit: None,
-    };
+    use locolab::experiment::Trained;
+    let run = |method: &str, kind: Option<Trained>, seed: u64, res7: &[f64]| result(method, kind, seed, *res7.last().unwrap(), 0.0, res7);
     let (simclr, loco) = (Some(Trained::Method(MethodKind::Simclr)), Some(Trained::Method(MethodKind::Loco)));
-    let spec: locolab::experiment::ExperimentSpec =
-        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/results/cifar50k/experiment.json")).unwrap()).unwrap();
+    let spec = published_spec();
     let runs = vec![
         run("simclr", simclr, 0, &[30.0, 40.0, 50.0]),
         run("simclr", simclr, 1, &[30.0, 41.0, 52.0]),

@@ -346,6 +346,15 @@ fn the_cli_trains_evaluates_and_compares_on_a_folder() {
     let other = bin().args(["train", "--resume", "--steps", "8", "--no-eval", "--out", run_s, "--data"]).arg(common::cifar_dir()).output().unwrap();
     let msg = String::from_utf8_lossy(&other.stderr);
     assert!(!other.status.success() && msg.contains("started on") && msg.contains("(24 train / 12 test images, 3 classes) but was given") && msg.contains("resume with --data"), "{msg}");
+    // The experiment carries the commit that started it; another binary resuming it says so.
+    let spec = locolab::experiment::read_spec(&cmp).unwrap();
+    assert_eq!(spec.commit.as_deref(), Some(locolab::COMMIT));
+    assert!(std::fs::read_to_string(cmp.join("results.md")).unwrap().contains(&format!("commit `{}`", locolab::COMMIT)));
+    let stamped = locolab::experiment::ExperimentSpec { commit: Some("0123456789ab".into()), ..spec };
+    std::fs::write(cmp.join("experiment.json"), serde_json::to_string_pretty(&stamped).unwrap()).unwrap();
+    let resumed = bin().args(["compare", "--resume", "--out", cmp.to_str().unwrap()]).output().unwrap();
+    let msg = String::from_utf8_lossy(&resumed.stderr);
+    assert!(resumed.status.success() && msg.contains("note: commit 0123456789ab started this experiment"), "{msg}");
     let other = bin().args(["compare", "--resume", "--out", cmp.to_str().unwrap(), "--data"]).arg(common::cifar_dir()).output().unwrap();
     assert!(!other.status.success() && String::from_utf8_lossy(&other.stderr).contains("but was given"));
 }

@@ -133,13 +133,20 @@ fn run(cli: Cli) -> Result<()> {
             let (spec, data) = if resume {
                 let spec = experiment::read_spec(&out)?;
                 eprintln!("resuming the experiment in {} (its experiment.json; training knobs ignored)", out.display());
+                match spec.commit.as_deref() {
+                    Some(c) if !c.starts_with(locolab::COMMIT) && !locolab::COMMIT.starts_with(c) => eprintln!(
+                        "note: commit {c} started this experiment and this binary is {}: runs it continues may draw other batches than that binary would",
+                        locolab::COMMIT
+                    ),
+                    _ => {}
+                }
                 (spec, resume_data(&out, recipe.data.clone(), &open)?.1)
             } else {
                 if recipe.epochs.is_none() {
                     recipe.config(|| unreachable!("no epochs"))?; // bad knobs fail before any I/O
                 }
                 let data = open(&data_dir)?;
-                let spec = recipe.spec(recipe.config(|| Ok(data.train.len()))?);
+                let spec = experiment::ExperimentSpec { commit: Some(locolab::COMMIT.to_string()), ..recipe.spec(recipe.config(|| Ok(data.train.len()))?) };
                 spec.validate()?;
                 fits_in_memory(cli.backend.as_deref(), spec.methods.iter().map(|&m| spec.config(m, 0)), jobs)?;
                 experiment::write_spec(&spec, &out)?;

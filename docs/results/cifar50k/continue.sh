@@ -2,9 +2,9 @@
 # Continue the CIFAR-scale experiments in the background, niced, from wherever they stopped:
 #   bash docs/results/cifar50k/continue.sh            # start or resume
 #   bash docs/results/cifar50k/continue.sh --pack     # write in-progress.tar.gz here (to commit)
-# Two experiments, one after the other, each with its own pinned binary (the code that started
-# it: a resumed run must see the same batches), built once into ~/locolab-long/bin outside the
-# clone:
+# Two experiments, one after the other, each with its own pinned binary (pins.sh: the code that
+# started it; a resumed run must see the same batches), built once into ~/locolab-long/bin
+# outside the clone:
 #   cifar50k       SimCLR, GIM, LoCo x 3 seeds (commit 2658862; its command: COMMAND.txt there)
 #   cifar50k-gim2  the control, GIM with two-stage modules x 3 seeds (commit a5b1cfb,
 #                  experiments/cifar50k-gim2.toml)
@@ -16,7 +16,8 @@ REPO=$(cd "$HERE/../../.." && pwd)
 LONG=${LOCOLAB_LONG:-$HOME/locolab-long}
 DATA=$REPO/../shared/data/cifar10-jpeg/cifar10-jpeg.tar.xz
 NAMES=(cifar50k cifar50k-gim2)
-declare -A COMMIT=([cifar50k]=2658862 [cifar50k-gim2]=a5b1cfb)
+# shellcheck source=pins.sh
+. "$HERE/pins.sh"
 declare -A START=([cifar50k-gim2]="--config $REPO/experiments/cifar50k-gim2.toml")
 
 if [ "${1:-}" = "--pack" ]; then
@@ -47,7 +48,7 @@ fi
 if pgrep -f "locolab-long/driver.sh" >/dev/null; then echo "already running (tail -f $LONG/*.log)"; exit 0; fi
 mkdir -p "$LONG/bin"
 for name in "${NAMES[@]}"; do
-  bin=$LONG/bin/locolab-${COMMIT[$name]}
+  bin=$LONG/bin/locolab-${COMMIT[$name]:0:7}
   if [ ! -x "$bin" ]; then
     src=$(mktemp -d)
     git -C "$REPO" worktree add --detach "$src/tree" "${COMMIT[$name]}" >/dev/null
@@ -71,7 +72,7 @@ fi
     exp=$LONG/$name
     echo "while pgrep -f -- '--out $exp\$' >/dev/null; do sleep 60; done"
     echo "if [ -f '$exp/experiment.json' ]; then args=--resume; else args='${START[$name]:-}'; fi"
-    echo "nice -n 19 '$LONG/bin/locolab-${COMMIT[$name]}' compare --data '$DATA' \$args --out '$exp' >> '$LONG/$name.log' 2>&1 || exit 1"
+    echo "nice -n 19 '$LONG/bin/locolab-${COMMIT[$name]:0:7}' compare --data '$DATA' \$args --out '$exp' >> '$LONG/$name.log' 2>&1 || exit 1"
   done
 } > "$LONG/driver.sh"
 nohup bash "$LONG/driver.sh" > "$LONG/driver.log" 2>&1 &

@@ -5,7 +5,9 @@
 # LOCOLAB: the binary that renders the report (default: the clone's release build).
 # Copies each finished run's result.json and monitor.jsonl (and a seed-0 run's final weights)
 # into docs/results/NAME/<method>/seed-<s>/, then `locolab report` over exactly those results
-# writes results.json, results.md and the figures there. Training is not touched.
+# writes results.json, results.md and the figures there, and experiment.json stamped with the
+# commit that trained it (pins.sh) where the run's own file predates that field. Training is not
+# touched.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 NAME=${1:-cifar50k}
@@ -17,7 +19,18 @@ OUT=$HERE/../$NAME
 mkdir -p "$OUT"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cp "$RUN/experiment.json" "$RUN/data.json" "$tmp/"
+# shellcheck source=pins.sh
+. "$HERE/pins.sh"
+cp "$RUN/data.json" "$tmp/"
+python3 - "$RUN/experiment.json" "$tmp/experiment.json" "${COMMIT[$NAME]:-}" <<'PY'
+import json, sys
+text = open(sys.argv[1]).read().rstrip()
+if "commit" not in json.loads(text) and sys.argv[3]:
+    # Appended as text: the rest of the file stays byte for byte as locolab wrote it.
+    text = text[:-1].rstrip() + ',\n  "commit": "%s"\n}' % sys.argv[3]
+    json.loads(text)
+open(sys.argv[2], "w").write(text)
+PY
 n=0
 for d in "$RUN"/*/seed-*; do
   [ -f "$d/result.json" ] || continue
@@ -30,5 +43,5 @@ for d in "$RUN"/*/seed-*; do
   n=$((n + 1))
 done
 "$BIN" report --results "$tmp" > /dev/null
-cp "$tmp/results.json" "$tmp/results.md" "$tmp"/*.svg "$OUT/"
+cp "$tmp/experiment.json" "$tmp/results.json" "$tmp/results.md" "$tmp"/*.svg "$OUT/"
 echo "published $n finished runs of $NAME into ${OUT#"$HERE/../"}: $(cd "$tmp" && ls results.* *.svg | tr '\n' ' ')"
