@@ -326,45 +326,61 @@ impl ExperimentReport {
     }
 
     /// Paired differences at the last stage, run for run on the same seed, which leaves out
-    /// the seed-to-seed variation both runs share ([`Self::pairs`]). Per pair: the seeds both
-    /// finished, the mean ± std over seeds of the per-seed difference, its standard error
-    /// (std / sqrt(n)) and t = mean / se (n - 1 degrees of freedom). Empty when no two methods
-    /// share a seed.
-    pub fn paired_markdown(&self) -> String {
-        let stages = self.stages();
-        let Some(last) = stages.len().checked_sub(1) else { return String::new() };
-        let cell = |v: &[f64]| {
-            let (m, s) = mean_std(v);
-            match v.len() {
-                0 => "-".to_string(),
-                1 => format!("{m:+.1} (one seed)"),
-                n => {
-                    let se = s / (n as f64).sqrt();
-                    let t = if se > 0.0 { format!("{:+.1}", m / se) } else { "-".into() };
-                    format!("{m:+.1} ± {s:.1} (se {se:.1}, t {t})")
+    /// the seed-to-seed variation both runs share ([`Self::pairs`]): per pair, the seeds both
+    /// finished and the kNN and linear-probe differences ([`Difference`]). The markdown table
+    /// ([`Self::paired_markdown`]) and the page's long-run panel read these.
+    pub fn paired_final(&self) -> Vec<PairedFinal> {
+        let Some(last) = self.stages().len().checked_sub(1) else { return Vec::new() };
+        self.pairs()
+            .into_iter()
+            .map(|pair| {
+                let diffs = |linear: bool| -> Vec<f64> {
+                    pair.matched
+                        .iter()
+                        .filter_map(|(r, s)| {
+                            let (x, y) = (r.accuracy.get(last)?, s.accuracy.get(last)?);
+                            if linear { Some(x.linear? - y.linear?) } else { Some(x.knn - y.knn) }
+                        })
+                        .collect()
+                };
+                let (first, second) = (pair.matched[0].0.kind(), pair.matched[0].1.kind());
+                PairedFinal {
+                    label: format!("{} - {}", pair.first, pair.second),
+                    first,
+                    second,
+                    titles: (crate::method::catalogue::title_colour(first).0, crate::method::catalogue::title_colour(second).0),
+                    colour: crate::method::catalogue::title_colour(first).1,
+                    seeds: pair.matched.iter().map(|(r, _)| r.seed).collect(),
+                    knn: Difference::of(&diffs(false)),
+                    linear: Difference::of(&diffs(true)),
                 }
-            }
-        };
-        let mut rows = String::new();
-        for pair in self.pairs() {
-            let diffs = |linear: bool| -> Vec<f64> {
-                pair.matched
-                    .iter()
-                    .filter_map(|(r, s)| {
-                        let (x, y) = (r.accuracy.get(last)?, s.accuracy.get(last)?);
-                        if linear { Some(x.linear? - y.linear?) } else { Some(x.knn - y.knn) }
-                    })
-                    .collect()
-            };
-            let seeds: Vec<String> = pair.matched.iter().map(|(r, _)| r.seed.to_string()).collect();
-            rows += &format!("| {} - {} | {} | {} | {} |\n", pair.first, pair.second, seeds.join(", "), cell(&diffs(false)), cell(&diffs(true)));
-        }
-        if rows.is_empty() {
+            })
+            .collect()
+    }
+
+    /// [`Self::paired_final`] as a markdown table: mean ± std over seeds of the per-seed
+    /// difference, its standard error (std / sqrt(n)) and t = mean / se (n - 1 degrees of
+    /// freedom). Empty when no two methods share a seed.
+    pub fn paired_markdown(&self) -> String {
+        let pairs = self.paired_final();
+        if pairs.is_empty() {
             return String::new();
         }
+        let cell = |d: &Option<Difference>| match d {
+            None => "-".to_string(),
+            Some(d) if d.n == 1 => format!("{:+.1} (one seed)", d.mean),
+            Some(d) => format!("{:+.1} ± {:.1} (se {:.1}, t {})", d.mean, d.std, d.se, d.t.map_or("-".into(), |t| format!("{t:+.1}"))),
+        };
+        let rows: String = pairs
+            .iter()
+            .map(|p| {
+                let seeds: Vec<String> = p.seeds.iter().map(u64::to_string).collect();
+                format!("| {} | {} | {} | {} |\n", p.label, seeds.join(", "), cell(&p.knn), cell(&p.linear))
+            })
+            .collect();
         format!(
             "\nPaired by seed ({}): the first method's run minus the second's on the same seed (same initial encoder, same batches); mean ± std over seeds of the difference, its standard error and t = mean / se with n - 1 degrees of freedom (percentage points)\n\n| pair | seeds | kNN top-1 difference | linear top-1 difference |\n|---|---|---|---|\n{rows}",
-            stages[last]
+            self.stages().last().map_or("", |s| s.as_str())
         )
     }
 
@@ -425,6 +441,61 @@ impl ExperimentReport {
             s += &format!("| {} | {} |\n", curves[0].points[i].images_seen, cells.join(" | "));
         }
         s
+    }
+}
+
+/// One pair's paired difference at the last stage ([`ExperimentReport::paired_final`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct PairedFinal {
+    /// Run labels, `first - second`: `loco(hard, conv-mlp) - simclr`.
+    pub label: String,
+    pub first: Option<MethodKind>,
+    pub second: Option<MethodKind>,
+    /// How the page names the two methods, and the first one's colour.
+    pub titles: (&'static str, &'static str),
+    pub colour: &'static str,
+    pub seeds: Vec<u64>,
+    /// `None` where no seed has both numbers (a run without a linear probe).
+    pub knn: Option<Difference>,
+    pub linear: Option<Difference>,
+}
+
+/// A paired difference over `n` seeds: mean, sample std, standard error (std / sqrt(n)) and
+/// t = mean / se (`None` with one seed, or when every seed gives the same difference), and
+/// whether |t| passes the two-sided 5% level of Student's t with n - 1 degrees of freedom.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Difference {
+    pub n: usize,
+    pub mean: f64,
+    pub std: f64,
+    pub se: f64,
+    pub t: Option<f64>,
+    pub significant: Option<bool>,
+}
+
+impl Difference {
+    fn of(diffs: &[f64]) -> Option<Self> {
+        if diffs.is_empty() {
+            return None;
+        }
+        let (mean, std) = mean_std(diffs);
+        let se = std / (diffs.len() as f64).sqrt();
+        let t = (diffs.len() > 1 && se > 0.0).then(|| mean / se);
+        Some(Self { n: diffs.len(), mean, std, se, t, significant: t.map(|t| t.abs() > t_critical_5(diffs.len() - 1)) })
+    }
+}
+
+/// The two-sided 5% critical value of Student's t with `df` >= 1 degrees of freedom: the
+/// table's values to 30, then 1.96 + 2.5 / df (within 0.003 of the exact value beyond 30).
+pub fn t_critical_5(df: usize) -> f64 {
+    const TABLE: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101,
+        2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+    ];
+    match df {
+        0 => f64::INFINITY,
+        1..=30 => TABLE[df - 1],
+        _ => 1.96 + 2.5 / df as f64,
     }
 }
 

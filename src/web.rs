@@ -252,7 +252,9 @@ pub fn knobs() -> Result<JsValue, JsError> {
 
 /// A comparison's `results.json` (its text), summarised as every table shows it:
 /// `{stages, spec, rows: [{label, kind, title, colour, seeds, steps, images_seen, knn_mean,
-/// knn_std, linear_mean, linear_std, first_seed, first_knn}]}` ([`crate::results::Summary`]).
+/// knn_std, linear_mean, linear_std, first_seed, first_knn}], pairs: [{label, first, second,
+/// titles, colour, seeds, knn, linear}]}` ([`crate::results::Summary`], the paired differences
+/// at the last stage: [`crate::results::PairedFinal`], each `{n, mean, std, se, t, significant}`).
 #[wasm_bindgen]
 pub fn summarise(results: String) -> Result<JsValue, JsError> {
     let report: crate::results::ExperimentReport =
@@ -262,8 +264,9 @@ pub fn summarise(results: String) -> Result<JsValue, JsError> {
         #[serde(flatten)]
         summary: crate::results::Summary,
         spec: &'a crate::results::ExperimentSpec,
+        pairs: Vec<crate::results::PairedFinal>,
     }
-    to_js(&Page { summary: report.summary(), spec: &report.spec })
+    to_js(&Page { summary: report.summary(), spec: &report.spec, pairs: report.paired_final() })
 }
 
 /// CIFAR-10 from the page: the official `.tar.gz` archive as `train` (then `test` is ignored),

@@ -144,6 +144,17 @@ fn paired_differences_use_only_seeds_both_methods_finished() {
     // kNN: +2, 0 -> +1.0 ± 1.4, se 1.0, t 1.0; linear: -1, -2 -> -1.5 ± 0.7, se 0.5, t -3.0.
     assert!(md.contains("| loco(hard, conv-mlp) - simclr | 0, 1 | +1.0 ± 1.4 (se 1.0, t +1.0) | -1.5 ± 0.7 (se 0.5, t -3.0) |"), "{md}");
     assert!(md.contains("| random-init - simclr | 0 | -20.0 (one seed) | -21.0 (one seed) |"), "{md}");
+    // The same numbers as data (the page's long-run panel): t with one degree of freedom needs
+    // |t| > 12.7 at 5%; one seed has no t.
+    let pairs = ExperimentReport { spec: spec.clone(), runs: runs.clone() }.paired_final();
+    let loco = pairs.iter().find(|p| p.first == Some(MethodKind::Loco)).unwrap();
+    assert_eq!((loco.titles, loco.second, loco.seeds.as_slice()), (("LoCo", "SimCLR"), Some(MethodKind::Simclr), &[0u64, 1][..]));
+    let lin = loco.linear.unwrap();
+    assert_eq!((lin.n, lin.mean, lin.se, lin.t, lin.significant), (2, -1.5, 0.5, Some(-3.0), Some(false)));
+    let random = pairs.iter().find(|p| p.first.is_none()).unwrap().knn.unwrap();
+    assert_eq!((random.n, random.mean, random.t, random.significant), (1, -20.0, None, None));
+    assert_eq!(locolab::results::t_critical_5(2), 4.303);
+    assert!((locolab::results::t_critical_5(40) - 2.021).abs() < 0.003 && (locolab::results::t_critical_5(1000) - 1.962).abs() < 0.003);
     // Local methods against each other: the later-listed minus the earlier (LoCo - GIM), on
     // the seeds both finished; random init is paired with SimCLR only.
     let mut with_gim = runs.clone();

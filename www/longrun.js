@@ -101,6 +101,25 @@ function drawLongRun() {
     return lines.map(([what, cells, cls], i) => `<tr class="${cls}" id="${cls ? `longrun-here-${r.kind}` : ''}"><td>${i ? '' : `<b style="color:${r.colour}">${r.title}</b>`}</td><td>${what}</td>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('');
   }).join('');
   $('longrun-table').innerHTML = head + body;
+  drawPairs();
+}
+
+// The paired differences at the last stage (same seed: same initial weights, same batches),
+// as the core computed them from results.json: the claim in numbers, with its uncertainty.
+function drawPairs() {
+  const { summary: { stages, pairs } } = loaded[shown];
+  const signed = (v) => `${v < 0 ? '−' : '+'}${Math.abs(v).toFixed(1)}`;
+  const cell = (d) => {
+    if (!d) return '<td>–</td>';
+    if (d.n === 1) return `<td>${signed(d.mean)} (one seed)</td>`;
+    const text = `${signed(d.mean)} ± ${d.se.toFixed(1)} (t ${d.t == null ? '–' : signed(d.t)})`;
+    return `<td class="${d.significant ? 'significant' : ''}">${d.significant ? `<b>${text}</b>` : text}</td>`;
+  };
+  const n = Math.max(0, ...pairs.map((p) => p.seeds.length));
+  $('longrun-pairs').innerHTML = pairs.length === 0 ? '' : `<caption>Paired by seed, ${stages[stages.length - 1]}: each seed's run of the first method minus the second's. `
+    + `Mean ± standard error over the seeds (percentage points) and t = mean / se; <b>bold</b>: |t| above the two-sided 5% level of Student's t with n − 1 degrees of freedom${n > 1 ? ` (${n} seeds: n − 1 = ${n - 1})` : ''}.</caption>`
+    + '<tr><th>difference</th><th>seeds</th><th>kNN top-1</th><th>linear probe top-1</th></tr>'
+    + pairs.map((p) => `<tr id="longrun-pair-${p.first ?? 'random'}-${p.second ?? 'random'}"><td><b style="color:${p.colour}">${p.titles[0]}</b> − ${p.titles[1]}</td><td>${p.seeds.join(', ')}</td>${cell(p.knn)}${cell(p.linear)}</tr>`).join('');
 }
 
 // Evaluates the shown experiment's seed-0 checkpoints in this browser, one method at a time.

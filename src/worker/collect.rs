@@ -1,6 +1,8 @@
 //! The one place a parallel run's step reports are assembled, from the units' batch reports,
 //! for every transport (threads natively, Web Workers in the page).
 
+use std::collections::VecDeque;
+
 use web_time::Instant;
 
 use super::UnitBatch;
@@ -18,7 +20,7 @@ pub struct Collector {
     first_step: usize,
     images_seen: usize,
     /// Per batch from `emitted` on, each unit's report once it has come.
-    rows: Vec<Vec<Option<UnitBatch>>>,
+    rows: VecDeque<Vec<Option<UnitBatch>>>,
     emitted: usize,
     started: Instant,
     last: f64,
@@ -34,7 +36,7 @@ impl Collector {
             sampler,
             first_step,
             images_seen,
-            rows: Vec::new(),
+            rows: VecDeque::new(),
             emitted: 0,
             started: Instant::now(),
             last: 0.0,
@@ -64,8 +66,8 @@ impl Collector {
         }
         let mut out = Vec::new();
         // Rows of the batches not yet complete, from batch `emitted` on.
-        while self.rows.first().is_some_and(|row| row.iter().all(Option::is_some)) {
-            let row: Vec<UnitBatch> = self.rows.remove(0).into_iter().map(|r| r.expect("complete")).collect();
+        while self.rows.front().is_some_and(|row| row.iter().all(Option::is_some)) {
+            let row: Vec<UnitBatch> = self.rows.pop_front().expect("a complete row").into_iter().map(|r| r.expect("complete")).collect();
             out.push(self.report(self.emitted, &row));
             self.emitted += 1;
         }

@@ -357,6 +357,17 @@ test('the long-run panel shows both committed experiments and reproduces them fr
     // Bars for every stage (random init + three methods) and the table, before anything runs.
     assert.equal(await page.locator('#longrun-bars .stage-group').count(), 6);
     assert.equal(await page.locator('#longrun-bars .col').count(), 6 * 4);
+    // The paired differences at res7, as the committed results.md has them (its paired table:
+    // same numbers, computed by the same core).
+    const md = readFileSync(join(root, 'docs', 'results', ...(tab.startsWith('CIFAR-10') ? ['cifar50k'] : []), 'results.md'), 'utf8');
+    for (const [first, second, row] of [['gim', 'simclr', /^\| gim\(conv-mlp\) - simclr \| ([^|]+) \| ([^|]+) \|/m], ['loco', 'gim', /^\| loco\([^)]*\) - gim\(conv-mlp\) \| ([^|]+) \| ([^|]+) \|/m]]) {
+      const [, seeds, knn] = md.match(row);
+      const cells = await page.locator(`#longrun-pair-${first}-${second} td`).allTextContents();
+      assert.equal(cells[1], seeds.trim());
+      // results.md: "-3.0 ± 0.3 (se 0.2, t -15.3)"; the page: "−3.0 ± 0.2 (t −15.3)".
+      const [, mean, se, t] = knn.match(/([-+][\d.]+) ± [\d.]+ \(se ([\d.]+), t ([-+][\d.]+)\)/);
+      assert.equal(cells[2].replace(/−/g, '-'), `${mean} ± ${se} (t ${t})`, `${tab}: ${first} - ${second}`);
+    }
     await page.click('#longrun-eval');
     await page.waitForFunction(() => document.getElementById('longrun-status').textContent.startsWith('done'), null, { timeout: 840_000 });
     for (const kind of kinds) {
