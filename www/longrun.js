@@ -116,9 +116,9 @@ function drawPairs() {
     return `<td class="${d.significant ? 'significant' : ''}">${d.significant ? `<b>${text}</b>` : text}</td>`;
   };
   const n = Math.max(0, ...pairs.map((p) => p.seeds.length));
-  $('longrun-pairs').innerHTML = pairs.length === 0 ? '' : `<caption>Paired by seed, ${stages[stages.length - 1]}: each seed's run of the first method minus the second's. `
-    + `Mean ± standard error over the seeds (percentage points) and t = mean / se; <b>bold</b>: |t| above the two-sided 5% level of Student's t with n − 1 degrees of freedom${n > 1 ? ` (${n} seeds: n − 1 = ${n - 1})` : ''}.</caption>`
-    + '<tr><th>difference</th><th>seeds</th><th>kNN top-1</th><th>linear probe top-1</th></tr>'
+  $('longrun-pairs-note').innerHTML = pairs.length === 0 ? '' : `Paired by seed, ${stages[stages.length - 1]}: each seed's run of the first method minus the second's (same initial weights, same batches). `
+    + `Mean ± standard error over the seeds (percentage points) and t = mean / se; <b>bold</b>: |t| above the two-sided 5% level of Student's t with n − 1 degrees of freedom${n > 1 ? ` (${n} seeds: n − 1 = ${n - 1})` : ''}.`;
+  $('longrun-pairs').innerHTML = pairs.length === 0 ? '' : '<tr><th>difference</th><th>seeds</th><th>kNN top-1</th><th>linear probe top-1</th></tr>'
     + pairs.map((p) => `<tr id="longrun-pair-${p.first ?? 'random'}-${p.second ?? 'random'}"><td><b style="color:${p.colour}">${p.titles[0]}</b> − ${p.titles[1]}</td><td>${p.seeds.join(', ')}</td>${cell(p.knn)}${cell(p.linear)}</tr>`).join('');
 }
 
