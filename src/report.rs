@@ -21,7 +21,21 @@ impl ExperimentReport {
         };
         put("results.json", serde_json::to_string_pretty(self).expect("report serialises"))?;
         let gaps = self.paired_curve();
-        let started = self.spec.commit.as_ref().map_or(String::new(), |c| format!("\nStarted by commit `{c}` (`experiment.json`): build it to replay the runs batch for batch.\n"));
+        let commits: Vec<String> = std::iter::once(&self.spec).chain(&self.beside).filter_map(|s| s.commit.as_ref().map(|c| format!("`{c}`"))).collect();
+        let mut started = String::new();
+        if !self.beside.is_empty() {
+            started += &format!(
+                "\nOne report over {} experiments (`beside` in `results.json`): they train the same network, batch, schedule and seeds and differ only in their methods, so their runs pair seed for seed.\n",
+                self.beside.len() + 1
+            );
+        }
+        if !commits.is_empty() {
+            started += &if commits.len() == 1 {
+                format!("\nStarted by commit {} (`experiment.json`): build it to replay the runs batch for batch.\n", commits[0])
+            } else {
+                format!("\nStarted by commits {} (each experiment's `experiment.json`): build each to replay its runs batch for batch.\n", commits.join(", "))
+            };
+        }
         put("results.md", self.markdown() + &self.paired_markdown() + &self.paired_curve_markdown_of(&gaps) + &started)?;
         put("knn_curve.svg", figures::knn_curves(self, false)?)?;
         put("knn_per_stage.svg", figures::knn_curves(self, true)?)?;
@@ -43,6 +57,30 @@ fn colour(kind: Option<MethodKind>) -> plotters::style::RGBColor {
     plotters::style::RGBColor(byte(1), byte(3), byte(5))
 }
 
+/// Every method label's colour, in [`by_method`] order: the method's, and for a second run
+/// label of the same method (a joined control: GIM with two-stage modules beside GIM) the same
+/// hue lighter, so that the two stay apart in every figure.
+fn colours(rep: &ExperimentReport) -> Vec<(String, plotters::style::RGBColor)> {
+    let mut seen: Vec<Option<MethodKind>> = Vec::new();
+    by_method(&rep.runs)
+        .into_iter()
+        .map(|(label, runs)| {
+            let kind = runs[0].kind();
+            let repeat = seen.iter().filter(|&&k| k == kind).count();
+            seen.push(kind);
+            let plotters::style::RGBColor(r, g, b) = colour(kind);
+            let light = 1.0 - 0.55f64.powi(repeat as i32); // 0, 0.45, 0.70, ...
+            let mix = |c: u8| (c as f64 + (255.0 - c as f64) * light).round() as u8;
+            (label, plotters::style::RGBColor(mix(r), mix(g), mix(b)))
+        })
+        .collect()
+}
+
+/// The colour [`colours`] gives `label` (black for a label it does not know).
+fn colour_of(colours: &[(String, plotters::style::RGBColor)], label: &str) -> plotters::style::RGBColor {
+    colours.iter().find(|(l, _)| l == label).map_or(plotters::style::BLACK, |c| c.1)
+}
+
 fn draw_err(e: impl std::fmt::Debug) -> Error {
     Error::Config(format!("cannot draw the figure: {e:?}"))
 }
@@ -52,7 +90,7 @@ mod figures {
     use plotters::coord::Shift;
     use plotters::prelude::*;
 
-    use super::{by_method, colour, draw_err, mean_std, ExperimentReport};
+    use super::{by_method, colour_of, colours, draw_err, mean_std, ExperimentReport};
     use crate::error::Result;
     use crate::config::MethodKind;
     use crate::experiment::RunResult;
@@ -119,8 +157,9 @@ mod figures {
         let hi = all.iter().copied().fold(f64::MIN, f64::max).max(0.0);
         let (lo, hi) = if lo < hi { ((lo - 2.0).max(0.0), (hi + 2.0).min(100.0)) } else { (0.0, 100.0) };
         let mut chart = images_chart(area, title, 16, xmax, lo..hi, "kNN top-1 (%)")?;
+        let palette = colours(rep);
         for (method, runs) in &groups {
-            let c = colour(runs[0].kind());
+            let c = colour_of(&palette, method);
             if runs[0].kind().is_none() {
                 let (m, _) = mean_std(&runs.iter().filter_map(|r| r.monitor.first().and_then(|p| p.knn.get(stage).copied())).collect::<Vec<_>>());
                 let s = chart
@@ -207,8 +246,9 @@ mod figures {
                 .map_err(draw_err)?;
             let k = groups.len().max(1) as f64;
             let width = 0.8 / k;
+            let palette = colours(rep);
             for (g, (method, runs)) in groups.iter().enumerate() {
-                let c = colour(runs[0].kind());
+                let c = colour_of(&palette, method);
                 let mut bars = Vec::new();
                 let mut whiskers = Vec::new();
                 for s in 0..stages.len() {
@@ -302,8 +342,9 @@ mod figures {
             // Room above the curves for the legend.
             let mut chart = images_chart(&root, &title, 16, xmax, (lo - 1.0)..(hi + 0.3 * (hi - lo) + 1.5), "difference (points)")?;
             chart.draw_series(std::iter::once(PathElement::new(vec![(0.0, 0.0), (xmax, 0.0)], BLACK.mix(0.6).stroke_width(1)))).map_err(draw_err)?;
+            let palette = colours(rep);
             for c in curves {
-                let colour = colour(c.first);
+                let colour = colour_of(&palette, &c.first_label);
                 let pts: Vec<(f64, f64, f64)> = c.points.iter().map(|p| (p.images_seen as f64, p.mean, p.se)).collect();
                 if c.seeds.len() > 1 {
                     let mut band: Vec<(f64, f64)> = pts.iter().map(|&(x, m, s)| (x, m + s)).collect();

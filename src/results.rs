@@ -70,6 +70,41 @@ impl ExperimentSpec {
         Self { commit: None, ..self.clone() }
     }
 
+    /// The knobs that say what a method is, which experiments joined in one report may differ
+    /// in ([`Self::pairs_with`]): the method and its own knobs.
+    pub const TREATMENT_KNOBS: &'static [&'static str] = &["method", "sharing", "decoder", "decoder_depth", "module_stages"];
+
+    /// Whether the runs of `other` pair seed for seed with this experiment's (the same network,
+    /// input, batch, schedule, optimiser, seeds and monitor: a seed gives the same initial
+    /// encoder and the same batches), so that one report may compare them: only the methods
+    /// and their own knobs ([`Self::TREATMENT_KNOBS`]) may differ. `Err` names the first
+    /// setting that differs, with both values.
+    pub fn pairs_with(&self, other: &Self) -> std::result::Result<(), String> {
+        let knobs = |c: &TrainConfig| match serde_json::to_value(c).expect("a config serialises") {
+            serde_json::Value::Object(mut m) => {
+                m.retain(|k, _| !Self::TREATMENT_KNOBS.contains(&k.as_str()));
+                m
+            }
+            _ => unreachable!("a config is an object"),
+        };
+        let (a, b) = (knobs(&self.base), knobs(&other.base));
+        for (k, v) in &a {
+            if b.get(k) != Some(v) {
+                return Err(format!("{k} is {v} in one and {} in the other", b.get(k).map_or("absent".into(), |w| w.to_string())));
+            }
+        }
+        let settings = [
+            ("seeds", self.seeds, other.seeds),
+            ("eval_every", self.eval_every, other.eval_every),
+            ("monitor_train", self.monitor_train, other.monitor_train),
+            ("monitor_test", self.monitor_test, other.monitor_test),
+        ];
+        match settings.iter().find(|(_, x, y)| x != y) {
+            Some((k, x, y)) => Err(format!("{k} is {x} in one and {y} in the other")),
+            None => Ok(()),
+        }
+    }
+
     /// The config of one run.
     pub fn config(&self, method: MethodKind, seed_index: usize) -> TrainConfig {
         TrainConfig { method, seed: self.base.seed + seed_index as u64, ..self.base.clone() }
@@ -153,6 +188,38 @@ impl From<Trained> for String {
 pub struct ExperimentReport {
     pub spec: ExperimentSpec,
     pub runs: Vec<RunResult>,
+    /// The specs of other experiments whose runs this report compares with its own
+    /// ([`Self::join`]); empty for one experiment's report.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub beside: Vec<ExperimentSpec>,
+}
+
+impl ExperimentReport {
+    /// One experiment's report.
+    pub fn new(spec: ExperimentSpec, runs: Vec<RunResult>) -> Self {
+        Self { spec, runs, beside: Vec::new() }
+    }
+
+    /// This report and `other`'s runs in one, to compare methods of two experiments seed for
+    /// seed (a control trained after the main comparison): refused unless the experiments pair
+    /// ([`ExperimentSpec::pairs_with`]) and name their methods apart. `other`'s random-init
+    /// runs are left out where this report has the seed's (the same untrained encoder).
+    pub fn join(mut self, other: ExperimentReport, name: &str) -> Result<Self> {
+        self.spec.pairs_with(&other.spec).map_err(|e| Error::Config(format!("{name} does not pair with this experiment: {e}")))?;
+        for r in other.runs {
+            let random = r.kind().is_none();
+            match self.runs.iter().find(|s| s.method == r.method && s.seed == r.seed) {
+                Some(_) if random => continue,
+                Some(_) => {
+                    return Err(Error::Config(format!("{name} has a run of {} seed {} as this experiment does: one report cannot tell them apart", r.method, r.seed)))
+                }
+                None => self.runs.push(r),
+            }
+        }
+        self.beside.push(other.spec);
+        self.beside.extend(other.beside);
+        Ok(self)
+    }
 }
 
 /// Mean and sample standard deviation (0 for a single value).
@@ -410,7 +477,7 @@ impl ExperimentReport {
                         }
                     })
                     .collect();
-                PairCurve { label: format!("{} - {}", p.first, p.second), first: p.matched[0].0.kind(), second: p.matched[0].1.kind(), seeds: p.matched.iter().map(|(a, _)| a.seed).collect(), points }
+                PairCurve { label: format!("{} - {}", p.first, p.second), first_label: p.first.clone(), first: p.matched[0].0.kind(), second: p.matched[0].1.kind(), seeds: p.matched.iter().map(|(a, _)| a.seed).collect(), points }
             })
             .filter(|c| !c.points.is_empty())
             .collect()
@@ -512,6 +579,8 @@ pub struct Pair<'a> {
 pub struct PairCurve {
     /// `loco(hard, conv-mlp) - simclr`.
     pub label: String,
+    /// The first method's run label (`loco(hard, conv-mlp)`).
+    pub first_label: String,
     pub first: Option<MethodKind>,
     pub second: Option<MethodKind>,
     pub seeds: Vec<u64>,

@@ -56,7 +56,7 @@ fn seeded_experiment_reports_every_run_and_resumes() {
         }
     }
     // The report: mean ± std per method, the random-init row, the figures.
-    let report = ExperimentReport { spec: spec.clone(), runs: runs.clone() };
+    let report = ExperimentReport::new(spec.clone(), runs.clone());
     let files = report.write(&out).unwrap();
     let md = report.markdown();
     assert!(md.contains("| random-init | 2 |") && md.contains(" ± "), "{md}");
@@ -139,14 +139,14 @@ fn paired_differences_use_only_seeds_both_methods_finished() {
         run("simclr", 1, 50.0, 60.0),
         run("random-init", 0, 30.0, 40.0),
     ];
-    let md = ExperimentReport { spec: spec.clone(), runs: runs.clone() }.paired_markdown();
+    let md = ExperimentReport::new(spec.clone(), runs.clone()).paired_markdown();
     assert!(md.contains("Paired by seed (res7)"), "{md}");
     // kNN: +2, 0 -> +1.0 ± 1.4, se 1.0, t 1.0; linear: -1, -2 -> -1.5 ± 0.7, se 0.5, t -3.0.
     assert!(md.contains("| loco(hard, conv-mlp) - simclr | 0, 1 | +1.0 ± 1.4 (se 1.0, t +1.0) | -1.5 ± 0.7 (se 0.5, t -3.0) |"), "{md}");
     assert!(md.contains("| random-init - simclr | 0 | -20.0 (one seed) | -21.0 (one seed) |"), "{md}");
     // The same numbers as data (the page's long-run panel): t with one degree of freedom needs
     // |t| > 12.7 at 5%; one seed has no t.
-    let pairs = ExperimentReport { spec: spec.clone(), runs: runs.clone() }.paired_final();
+    let pairs = ExperimentReport::new(spec.clone(), runs.clone()).paired_final();
     let loco = pairs.iter().find(|p| p.first == Some(MethodKind::Loco)).unwrap();
     assert_eq!((loco.titles, loco.second, loco.seeds.as_slice()), (("LoCo", "SimCLR"), Some(MethodKind::Simclr), &[0u64, 1][..]));
     let lin = loco.linear.unwrap();
@@ -160,12 +160,12 @@ fn paired_differences_use_only_seeds_both_methods_finished() {
     let mut with_gim = runs.clone();
     with_gim.insert(0, run("gim(conv-mlp)", 0, 50.0, 59.0));
     with_gim.insert(1, run("gim(conv-mlp)", 1, 49.0, 58.0));
-    let md = ExperimentReport { spec: spec.clone(), runs: with_gim }.paired_markdown();
+    let md = ExperimentReport::new(spec.clone(), with_gim).paired_markdown();
     // kNN: 52-50, 50-49 -> +1.5 ± 0.7 (se 0.5, t +3.0); linear: 60-59, 58-58 -> +0.5 ± 0.7.
     assert!(md.contains("| loco(hard, conv-mlp) - gim(conv-mlp) | 0, 1 | +1.5 ± 0.7 (se 0.5, t +3.0) | +0.5 ± 0.7 (se 0.5, t +1.0) |"), "{md}");
     assert!(!md.contains("random-init - gim") && !md.contains("random-init - loco"), "{md}");
     // The summary every table reads: title and colour from the method's catalogue entry.
-    let sum = ExperimentReport { spec: spec.clone(), runs: runs.clone() }.summary();
+    let sum = ExperimentReport::new(spec.clone(), runs.clone()).summary();
     let rows: Vec<(&str, Option<MethodKind>, &str, usize, u64)> =
         sum.rows.iter().map(|r| (r.title, r.kind, r.colour, r.seeds.len(), r.first_seed)).collect();
     assert_eq!(
@@ -180,7 +180,7 @@ fn paired_differences_use_only_seeds_both_methods_finished() {
     assert_eq!((loco.knn_mean[1], loco.first_knn[1], loco.linear_mean[1]), (50.333333333333336, 52.0, Some(58.333333333333336)));
     assert!((loco.knn_std[1] - 1.5275252316519468).abs() < 1e-12, "{}", loco.knn_std[1]);
     let no_simclr: Vec<RunResult> = runs.into_iter().filter(|r| r.method != "simclr").collect();
-    assert_eq!(ExperimentReport { spec, runs: no_simclr }.paired_markdown(), "");
+    assert_eq!(ExperimentReport::new(spec, no_simclr).paired_markdown(), "");
 }
 
 /// The paired differences while training: per monitor point, mean ± standard error over the
@@ -200,7 +200,7 @@ fn paired_curve_follows_the_monitor_seed_by_seed() {
         run("loco(hard, conv-mlp)", loco, 2, &[30.0, 45.0, 55.0]), // no SimCLR seed 2: left out
         run("random-init", Some(Trained::RandomInit), 0, &[30.0]),
     ];
-    let report = ExperimentReport { spec, runs };
+    let report = ExperimentReport::new(spec, runs);
     let curves = report.paired_curve();
     assert_eq!(curves.len(), 1, "random init has no curve to pair");
     let c = &curves[0];
@@ -217,5 +217,88 @@ fn paired_curve_follows_the_monitor_seed_by_seed() {
     assert!(written.iter().any(|p| p.ends_with("knn_gap_curve.svg")), "{written:?}");
     let svg = std::fs::read_to_string(dir.join("knn_gap_curve.svg")).unwrap();
     assert!(svg.contains("loco(hard, conv-mlp) - simclr (seeds 0, 1)"), "the legend names the pair and its seeds");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A control trained after the main comparison joins its report seed for seed: the pairs across
+/// the two experiments, a lighter colour for the second GIM, and refusals in one line when the
+/// experiments do not pair or name a method alike. From the CLI too (`report --beside`).
+#[test]
+fn a_control_experiment_joins_the_main_report_seed_for_seed() {
+    use locolab::experiment::Trained;
+    let gim = Some(Trained::Method(MethodKind::Gim));
+    let main = published_spec();
+    let control = ExperimentSpec {
+        base: TrainConfig { module_stages: 2, ..main.base.clone() },
+        methods: vec![MethodKind::Gim],
+        commit: Some("a5b1cfb4ac70".into()),
+        ..main.clone()
+    };
+    let a = ExperimentReport::new(
+        main.clone(),
+        vec![
+            result("simclr", Some(Trained::Method(MethodKind::Simclr)), 0, 54.0, 61.0, &[30.0, 50.0]),
+            result("simclr", Some(Trained::Method(MethodKind::Simclr)), 1, 54.0, 60.0, &[30.0, 51.0]),
+            result("gim(conv-mlp)", gim, 0, 51.0, 57.0, &[30.0, 48.0]),
+            result("gim(conv-mlp)", gim, 1, 50.0, 57.5, &[30.0, 47.0]),
+            result("random-init", Some(Trained::RandomInit), 0, 35.0, 42.0, &[]),
+        ],
+    );
+    let b = ExperimentReport::new(
+        control.clone(),
+        vec![
+            result("gim(2 stages, conv-mlp)", gim, 0, 52.5, 58.0, &[30.0, 49.0]),
+            result("gim(2 stages, conv-mlp)", gim, 1, 52.0, 59.5, &[30.0, 49.5]),
+            result("random-init", Some(Trained::RandomInit), 0, 35.0, 42.0, &[]), // the main report has it
+        ],
+    );
+    let joined = a.clone().join(b.clone(), "control").unwrap();
+    assert_eq!((joined.runs.len(), joined.beside.len()), (7, 1));
+    let pairs = joined.paired_final();
+    let two = pairs.iter().find(|p| p.label == "gim(2 stages, conv-mlp) - gim(conv-mlp)").expect("the control against six-module GIM");
+    // kNN: +1.5, +2.0 -> +1.75, se 0.25, t 7; linear: +1.0, +2.0 -> +1.5, se 0.5, t 3.
+    let (knn, lin) = (two.knn.unwrap(), two.linear.unwrap());
+    assert_eq!((knn.mean, knn.se, knn.t), (1.75, 0.25, Some(7.0)));
+    assert_eq!((lin.mean, lin.se, lin.t), (1.5, 0.5, Some(3.0)));
+    assert!(pairs.iter().any(|p| p.label == "gim(2 stages, conv-mlp) - simclr"));
+    let curve = joined.paired_curve();
+    assert!(curve.iter().any(|c| c.label == "gim(2 stages, conv-mlp) - gim(conv-mlp)" && c.points.last().unwrap().mean == 1.75));
+
+    // Written: the report says what it joined and both commits; the second GIM is lighter.
+    let dir = common::tmpdir("joined-report");
+    joined.write(&dir).unwrap();
+    let md = std::fs::read_to_string(dir.join("results.md")).unwrap();
+    assert!(md.contains("One report over 2 experiments") && md.contains("`a5b1cfb4ac70`") && md.contains(main.commit.as_deref().unwrap()), "{md}");
+    let bars = std::fs::read_to_string(dir.join("final_per_stage.svg")).unwrap().to_uppercase();
+    let hex = locolab::method::catalogue::title_colour(Some(MethodKind::Gim)).1.to_uppercase();
+    let light: String = (0..3)
+        .map(|i| {
+            let c = u8::from_str_radix(&hex[1 + 2 * i..3 + 2 * i], 16).unwrap() as f64;
+            format!("{:02X}", (c + (255.0 - c) * 0.45).round() as u8)
+        })
+        .collect();
+    assert!(bars.contains(&hex) && bars.contains(&format!("#{light}")), "both GIMs drawn, apart: {hex} and #{light}");
+
+    // Refused: another batch; a method label both experiments use.
+    let other = ExperimentReport::new(ExperimentSpec { base: TrainConfig { batch: 64, ..control.base.clone() }, ..control.clone() }, vec![]);
+    let e = a.clone().join(other, "other").unwrap_err().to_string();
+    assert!(e.contains("other does not pair") && e.contains("batch is 128 in one and 64 in the other"), "{e}");
+    let same = ExperimentReport::new(control.clone(), vec![result("gim(conv-mlp)", gim, 0, 1.0, 1.0, &[])]);
+    let e = a.clone().join(same, "same").unwrap_err().to_string();
+    assert!(e.contains("gim(conv-mlp) seed 0") && e.contains("cannot tell them apart"), "{e}");
+
+    // The CLI: --beside needs --out; the joined report goes there and both inputs stay as they were.
+    let (da, db) = (dir.join("main"), dir.join("control"));
+    for (d, r) in [(&da, &a), (&db, &b)] {
+        std::fs::create_dir_all(d).unwrap();
+        std::fs::write(d.join("results.json"), serde_json::to_string(r).unwrap()).unwrap();
+    }
+    let bin = || std::process::Command::new(env!("CARGO_BIN_EXE_locolab"));
+    let no_out = bin().args(["report", "--results"]).arg(da.join("results.json")).arg("--beside").arg(db.join("results.json")).output().unwrap();
+    assert!(!no_out.status.success() && String::from_utf8_lossy(&no_out.stderr).contains("--out"));
+    let out = bin().args(["report", "--results"]).arg(da.join("results.json")).arg("--beside").arg(db.join("results.json")).arg("--out").arg(dir.join("both")).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("| gim(2 stages, conv-mlp) - gim(conv-mlp) | 0, 1 | +1.8 ± 0.4 (se 0.2, t +7.0) |"));
+    assert!(dir.join("both/knn_gap_curve.svg").is_file() && !da.join("results.md").exists() && !db.join("results.md").exists());
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -134,6 +134,16 @@ pub(crate) enum Cmd {
     Report {
         #[arg(long, default_value = "runs/compare")]
         results: PathBuf,
+        /// Compare with the runs of another experiment (its directory or results.json; repeat
+        /// for more) seed for seed, in one report written to --out: it must train the same
+        /// network, batch, schedule and seeds, and differ only in its methods and their knobs
+        /// (a control beside the main comparison).
+        #[arg(long, value_name = "RESULTS", requires = "out")]
+        beside: Vec<PathBuf>,
+        /// Where the report goes (default: beside --results; needed with --beside, which leaves
+        /// both experiments' own reports as they are).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Download the official CIFAR-10 binary archive (needs internet and curl).
     Download {

@@ -156,7 +156,7 @@ fn run(cli: Cli) -> Result<()> {
             };
             let shown = output::ExperimentProgress::new();
             let runs = experiment::run(&spec, &out, data, &dev()?, jobs, workers, &|e| shown.event(e))?;
-            let report = ExperimentReport { spec, runs };
+            let report = ExperimentReport::new(spec, runs);
             let written = report.write(&out)?;
             print!("{}{}", report.markdown(), report.paired_markdown());
             eprintln!("wrote {}", written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
@@ -213,21 +213,13 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Cmd::Report { results } => {
-            // An experiment directory (finished runs only, the others named), or a results.json.
-            let (report, dir) = if results.join("experiment.json").is_file() {
-                let spec = experiment::read_spec(&results)?;
-                let (runs, missing) = experiment::collect(&spec, &results);
-                for m in &missing {
-                    eprintln!("not finished (left out): {m}");
-                }
-                (ExperimentReport { spec, runs }, results.clone())
-            } else {
-                let text = std::fs::read_to_string(&results).map_err(|e| Error::io(format!("cannot read {}", results.display()), e))?;
-                let report = serde_json::from_str(&text)
-                    .map_err(|e| Error::Config(format!("{} is not an experiment's results.json: {e}", results.display())))?;
-                (report, results.parent().unwrap_or(Path::new(".")).to_path_buf())
-            };
+        Cmd::Report { results, beside, out } => {
+            let (mut report, dir) = read_report(&results)?;
+            for other in &beside {
+                report = report.join(read_report(other)?.0, &other.display().to_string())?;
+            }
+            let dir = out.unwrap_or(dir);
+            std::fs::create_dir_all(&dir).map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
             report.write(&dir)?;
             print!("{}{}", report.markdown(), report.paired_markdown());
         }
@@ -263,6 +255,23 @@ fn write_recipe(out: &Path, command: &str, recipe: &Recipe) -> Result<()> {
 }
 
 /// `data.json` in a run or experiment directory ([`DataRecord`]).
+/// An experiment's report, and the directory it is written to by default: from an experiment
+/// directory (its finished runs; the unfinished ones are named on stderr and left out) or from a
+/// `results.json`.
+fn read_report(results: &Path) -> Result<(ExperimentReport, PathBuf)> {
+    if results.join("experiment.json").is_file() {
+        let spec = experiment::read_spec(results)?;
+        let (runs, missing) = experiment::collect(&spec, results);
+        for m in &missing {
+            eprintln!("not finished (left out): {m}");
+        }
+        return Ok((ExperimentReport::new(spec, runs), results.to_path_buf()));
+    }
+    let text = std::fs::read_to_string(results).map_err(|e| Error::io(format!("cannot read {}", results.display()), e))?;
+    let report = serde_json::from_str(&text).map_err(|e| Error::Config(format!("{} is not an experiment's results.json: {e}", results.display())))?;
+    Ok((report, results.parent().unwrap_or(Path::new(".")).to_path_buf()))
+}
+
 fn write_data_json(out: &Path, source: &Path, data: &Splits) -> Result<()> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
     write(&out.join(DataRecord::FILE), &serde_json::to_string_pretty(&DataRecord::of(source, data)).expect("serialises"))
