@@ -5,7 +5,8 @@
 # LOCOLAB: the binary that renders the report (default: the clone's release build).
 # Copies each finished run's result.json and monitor.jsonl (and a seed-0 run's final weights)
 # into docs/results/NAME/<method>/seed-<s>/, then `locolab report` over exactly those results
-# writes results.json, results.md and the figures there, and experiment.json stamped with the
+# writes results.json, results.md and the figures there (for a control, also a report of its runs
+# beside cifar50k's, paired seed for seed: with-cifar50k/), and experiment.json stamped with the
 # commit that trained it (pins.sh) where the run's own file predates that field. Training is not
 # touched.
 set -euo pipefail
@@ -45,3 +46,8 @@ done
 "$BIN" report --results "$tmp" > /dev/null
 cp "$tmp/experiment.json" "$tmp/results.json" "$tmp/results.md" "$tmp"/*.svg "$OUT/"
 echo "published $n finished runs of $NAME into ${OUT#"$HERE/../"}: $(cd "$tmp" && ls results.* *.svg | tr '\n' ' ')"
+if [ "$NAME" != cifar50k ]; then
+  # A control: its runs beside the main comparison's, paired seed for seed, in one report.
+  "$BIN" report --results "$HERE/results.json" --beside "$tmp" --out "$OUT/with-cifar50k" > /dev/null
+  echo "and beside cifar50k's runs into ${OUT#"$HERE/../"}/with-cifar50k"
+fi
