@@ -82,7 +82,18 @@ async function stepMethod(m) {
   return [r];
 }
 
-export async function stepAll() {
+// One step of every method at a time: Single step clicked again, or Start right after Pause,
+// while a step (its kNN monitor and autosave included) is still running waits for that step, so
+// two steps never interleave on the worker (an autosave would store one method's weights from
+// the step after the one it names).
+let inFlight = Promise.resolve();
+export function stepAll() {
+  const next = inFlight.then(stepAllNow);
+  inFlight = next.catch(() => {});
+  return next;
+}
+
+async function stepAllNow() {
   let last = null;
   for (const m of active()) {
     const t = lab.trainers[m];
@@ -123,14 +134,22 @@ export function showSpeeds() {
   if (rates.length) $('speed').textContent = (rates.reduce((a, b) => a + b, 0) / rates.length).toFixed(1);
 }
 
+let looping = false;
 export async function loop() {
-  while (lab.running) {
-    try {
-      await stepAll();
-    } catch (e) {
-      failed(e);
+  // Start right after Pause finds the loop still finishing its step: that loop goes on.
+  if (looping) return;
+  looping = true;
+  try {
+    while (lab.running) {
+      try {
+        await stepAll();
+      } catch (e) {
+        failed(e);
+      }
+      await new Promise((r) => setTimeout(r, 0)); // yield to the event loop
     }
-    await new Promise((r) => setTimeout(r, 0)); // yield to the event loop
+  } finally {
+    looping = false;
   }
 }
 

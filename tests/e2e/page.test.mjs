@@ -317,7 +317,10 @@ test('an autosaved session is offered after a reload and resumes at its step wit
   await page.goto(`http://127.0.0.1:${port}/?methods=simclr,loco&backend=cpu&batch=8&monitor=1000&autosave=2`);
   await ready(page);
   assert.equal(await page.locator('#resume-box').isHidden(), true);
-  for (let i = 1; i <= 3; i++) { await page.click('#step'); await atStep(page, i); }
+  // Three clicks at once: each step waits for the one before it, its autosave included, so the
+  // session saved at step 2 holds every method's step-2 weights (the resumed next loss below).
+  for (let i = 1; i <= 3; i++) await page.click('#step');
+  await atStep(page, 3);
   assert.equal(await page.locator('#autosave-note').textContent(), 'autosaved at step 2');
   const step3 = await page.evaluate(() => [window.locolabDebug.lastLosses('simclr'), window.locolabDebug.lastLosses('loco')]);
 
