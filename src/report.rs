@@ -328,7 +328,8 @@ mod figures {
 
     /// Each trained pair's paired difference of the last stage's monitor kNN against images
     /// seen ([`ExperimentReport::paired_curve`]): mean over seeds, band = ± one standard error;
-    /// coloured as the first method, dashed when the second is not SimCLR; a zero line.
+    /// coloured as the first method, dashed when the second is not SimCLR (dotted, then long
+    /// dashes, for a first method's further pairs: a control beside GIM and LoCo); a zero line.
     pub fn gap_curves(rep: &ExperimentReport, curves: &[PairCurve]) -> Result<String> {
         let xmax = rep.runs.iter().map(|r| r.images_seen).max().unwrap_or(1).max(1) as f64;
         let ys = curves.iter().flat_map(|c| c.points.iter().flat_map(|p| [p.mean - p.se, p.mean + p.se]));
@@ -343,6 +344,7 @@ mod figures {
             let mut chart = images_chart(&root, &title, 16, xmax, (lo - 1.0)..(hi + 0.3 * (hi - lo) + 1.5), "difference (points)")?;
             chart.draw_series(std::iter::once(PathElement::new(vec![(0.0, 0.0), (xmax, 0.0)], BLACK.mix(0.6).stroke_width(1)))).map_err(draw_err)?;
             let palette = colours(rep);
+            let mut dashed: Vec<&str> = Vec::new(); // first labels of the dashed curves so far
             for c in curves {
                 let colour = colour_of(&palette, &c.first_label);
                 let pts: Vec<(f64, f64, f64)> = c.points.iter().map(|p| (p.images_seen as f64, p.mean, p.se)).collect();
@@ -358,8 +360,10 @@ mod figures {
                     let series = chart.draw_series(LineSeries::new(line, style)).map_err(draw_err)?;
                     series.label(label).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
                 } else {
-                    let series = chart.draw_series(DashedLineSeries::new(line, 6, 4, style)).map_err(draw_err)?;
-                    series.label(label).legend(move |(x, y)| plotters::element::DashedPathElement::new(vec![(x, y), (x + 18, y)], 5, 3, style));
+                    let (dash, gap) = [(6, 4), (2, 3), (12, 3)][dashed.iter().filter(|&&l| l == c.first_label).count() % 3];
+                    dashed.push(&c.first_label);
+                    let series = chart.draw_series(DashedLineSeries::new(line, dash, gap, style)).map_err(draw_err)?;
+                    series.label(label).legend(move |(x, y)| plotters::element::DashedPathElement::new(vec![(x, y), (x + 18, y)], dash, gap, style));
                 }
             }
             legend_at(&mut chart, SeriesLabelPosition::UpperLeft)?;
