@@ -254,7 +254,6 @@ fn write_recipe(out: &Path, command: &str, recipe: &Recipe) -> Result<()> {
     write(&out.join("experiment.toml"), &recipe.to_toml(&header))
 }
 
-/// `data.json` in a run or experiment directory ([`DataRecord`]).
 /// An experiment's report, and the directory it is written to by default: from an experiment
 /// directory (its finished runs; the unfinished ones are named on stderr and left out) or from a
 /// `results.json`.
@@ -272,6 +271,7 @@ fn read_report(results: &Path) -> Result<(ExperimentReport, PathBuf)> {
     Ok((report, results.parent().unwrap_or(Path::new(".")).to_path_buf()))
 }
 
+/// `data.json` in a run or experiment directory ([`DataRecord`]).
 fn write_data_json(out: &Path, source: &Path, data: &Splits) -> Result<()> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(format!("cannot create {}", out.display()), e))?;
     write(&out.join(DataRecord::FILE), &serde_json::to_string_pretty(&DataRecord::of(source, data)).expect("serialises"))
