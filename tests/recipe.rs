@@ -64,7 +64,11 @@ fn the_resolved_file_a_run_keeps_builds_the_same_config() {
 /// the published spec.
 #[test]
 fn every_published_result_has_its_experiment_file() {
-    for (file, published, train_images) in [("cifar50k", "docs/results/cifar50k/experiment.json", 50_000), ("presnet-tiny-5k", "docs/results/experiment.json", 5_000)] {
+    for (file, published, train_images) in [
+        ("cifar50k", "docs/results/cifar50k/experiment.json", 50_000),
+        ("cifar50k-gim2", "docs/results/cifar50k-gim2/experiment.json", 50_000),
+        ("presnet-tiny-5k", "docs/results/experiment.json", 5_000),
+    ] {
         let r = Recipe::read(Path::new(&format!("{ROOT}/experiments/{file}.toml"))).unwrap();
         let spec: ExperimentSpec = serde_json::from_str(&std::fs::read_to_string(format!("{ROOT}/{published}")).unwrap()).unwrap();
         assert_eq!(r.spec(r.config(|| Ok(train_images)).unwrap()), spec.without_commit(), "experiments/{file}.toml against {published}");
