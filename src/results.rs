@@ -469,10 +469,7 @@ impl ExperimentReport {
                         let same = p.matched.iter().all(|(a, b)| a.monitor[i].images_seen == images && b.monitor[i].images_seen == images);
                         let diffs: Option<Vec<f64>> = p.matched.iter().map(|(a, b)| Some(a.monitor[i].knn.get(last)? - b.monitor[i].knn.get(last)?)).collect();
                         match (same, diffs) {
-                            (true, Some(d)) => {
-                                let (m, s) = mean_std(&d);
-                                Some(CurvePoint { images_seen: images, mean: m, se: s / (d.len() as f64).sqrt() })
-                            }
+                            (true, Some(d)) => Difference::of(&d).map(|d| CurvePoint { images_seen: images, mean: d.mean, se: d.se }),
                             _ => None,
                         }
                     })
