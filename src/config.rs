@@ -220,7 +220,10 @@ macro_rules! knobs {
             /// Every knob with a range inside it ([`Knob::range`]).
             fn check_ranges(&self) -> Result<()> {
                 $(
-                    if let (Some((lo, hi)), Some(v)) = ($range, KnobValue::number(&self.$name)) {
+                    // Typed: with another `PartialOrd<_> for f64` in the build (turso_core's, under
+                    // the `persistence` feature) `None` alone would not infer.
+                    let range: Option<(f64, f64)> = $range;
+                    if let (Some((lo, hi)), Some(v)) = (range, KnobValue::number(&self.$name)) {
                         if !v.is_finite() || v < lo || v > hi {
                             return Err(Error::Config(format!(concat!(stringify!($name), " must be in [{}, {}], got {}"), lo, hi, v)));
                         }

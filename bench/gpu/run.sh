@@ -8,11 +8,19 @@
 #
 #   bench/gpu/run.sh BIN DATA OUTDIR DEADLINE_SECONDS
 #
-# BIN: a release `locolab` built with `--features wgpu,fusion,autotune` (CUDA cannot be built on
-# our machines: README "GPU"); DATA: a CIFAR-10 binary directory (a few hundred images do);
-# JPEG (env): the 50k CIFAR-10 JPEG archive (.tar.gz or .tar.xz) for the comparison. The device
-# machine gets the working tree, not ../shared: copy both into an ignored folder (.gpu-carry/)
-# and name it in `carry`. Vulkan needs the loader (README "GPU"): unpack libvulkan1 first.
+# bench/gpu/prepare.sh builds and packs everything into .gpu-carry/ and prints the call; run
+# `DRY=1 bash bench/gpu/prepare.sh` to try this script here on lavapipe first.
+# BIN: a release `locolab` (or its .xz) built with `--features wgpu,fusion,persistence`: burn's
+# default kernels, first step in seconds (CUDA cannot be built on our machines: README "GPU").
+# TUNED (env; default: locolab-tuned.xz beside BIN): the same with `autotune`; phase 2 times it
+# too, phase 3 trains with it, and its tuning results (cubecl's environment database, kept under
+# the working directory's target/environment) come back in OUTDIR/cubecl-environment.tgz.
+# KERNEL_CACHE (env; default: kernel-cache.tgz beside BIN): such a .tgz from an earlier lease,
+# restored first, so tuned kernels are not tuned again (docs/BENCHMARKS.md "Autotune and its
+# cache": on lavapipe a cold process took 497 s, a warm one 69 s). DATA: a CIFAR-10 binary
+# directory (a few hundred images do); JPEG (env; default: cifar10-jpeg.tar.xz beside BIN): the
+# 50k CIFAR-10 JPEG archive for the comparison. libvulkan1.deb beside BIN: the Vulkan loader,
+# unpacked when the machine has none.
 #
 # Every phase gets a share of the time left before DEADLINE (seconds after the script started)
 # and writes its files into OUTDIR as it ends, so a lease that runs short still brings back
@@ -27,6 +35,26 @@
 set -uo pipefail
 BIN=$1 DATA=$2 OUT=$3 DEADLINE=${4:?DEADLINE_SECONDS}
 mkdir -p "$OUT"
+CARRY=$(dirname "$BIN")
+# A packed binary (bench/gpu/prepare.sh) is unpacked to /tmp; xz may be missing, Python is not.
+unxz_to() { [ "${1%.xz}" = "$1" ] && { echo "$1"; return; }
+  python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$1" "$2" \
+    && chmod +x "$2" && echo "$2"; }
+BIN=$(unxz_to "$BIN" /tmp/locolab)
+TUNED=${TUNED:-$CARRY/locolab-tuned.xz}
+if [ -f "$TUNED" ]; then TUNED=$(unxz_to "$TUNED" /tmp/locolab-tuned); else TUNED=; fi
+[ -f "$CARRY/cifar10-jpeg.tar.xz" ] && JPEG=${JPEG:-$CARRY/cifar10-jpeg.tar.xz}
+if ! ldconfig -p 2>/dev/null | grep -q libvulkan.so.1 && [ -f "$CARRY/libvulkan1.deb" ]; then
+  dpkg -x "$CARRY/libvulkan1.deb" /tmp/vulkan-loader && export LD_LIBRARY_PATH=/tmp/vulkan-loader/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+fi
+# cubecl keeps autotune results in <outermost directory with a Cargo.toml>/target/environment
+# (here: the working tree's), else in ~/.cache/cubecl; every locolab process below runs from here.
+d=$PWD root=
+while :; do [ -f "$d/Cargo.toml" ] && root=$d; [ "$d" = / ] && break; d=$(dirname "$d"); done
+KENV=${root:+$root/target/environment}
+KENV=${KENV:-${XDG_CACHE_HOME:-$HOME/.cache}/cubecl}
+KERNEL_CACHE=${KERNEL_CACHE:-$CARRY/kernel-cache.tgz}
+[ -f "$KERNEL_CACHE" ] && mkdir -p "$KENV" && tar xzf "$KERNEL_CACHE" -C "$KENV" && echo "kernel cache restored: $(du -sh "$KENV" | cut -f1)"
 left() { echo $((DEADLINE - SECONDS)); }
 # A phase's timeout: at most $1 seconds, and never into the last $2 seconds before the deadline.
 budget() { local t=$(($(left) - $2)); [ "$t" -gt "$1" ] && t=$1; echo $t; }
@@ -93,38 +121,46 @@ PY
 BENCH=${BENCH:-"presnet50:32"}
 for cfg in $BENCH; do
   arch=${cfg%%:*} batch=${cfg##*:}
-  for b in $GPUS; do
-    stamp "bench ours $b $arch $batch"
-    phase 330 150 "$BIN" --backend $b --data "$DATA" bench --arch $arch --batch $batch --steps 5 --json \
-      >"$OUT/ours-$b-$arch-$batch.json" 2>"$OUT/ours-$b-$arch-$batch.err" || echo "ours $b $arch $batch failed: $(tail -2 "$OUT/ours-$b-$arch-$batch.err")"
-  done
+  # The untuned binary first (its figures come in seconds), then PyTorch, then the tuned binary
+  # (minutes of tuning on a cold cache, none on a warm one), each with its own share of the time.
+  ours() { # label binary
+    stamp "bench ours $1 $arch $batch"
+    phase 330 150 "$2" --backend ${1%-tuned} --data "$DATA" bench --arch $arch --batch $batch --steps 5 --json \
+      >"$OUT/ours-$1-$arch-$batch.json" 2>"$OUT/ours-$1-$arch-$batch.err" || echo "ours $1 $arch $batch failed: $(grep -v XDG_RUNTIME "$OUT/ours-$1-$arch-$batch.err" | tail -2)"
+  }
+  for b in $GPUS; do ours $b "$BIN"; done
   stamp "bench torch $arch $batch"
   phase 60 100 python3 bench/pytorch/locolab_ref.py --device cuda --arch $arch --batch $batch --steps 5 --data "$DATA" --json \
     >"$OUT/torch-$arch-$batch.json" 2>"$OUT/torch-$arch-$batch.err" || echo "torch $arch $batch failed: $(tail -2 "$OUT/torch-$arch-$batch.err")"
+  if [ -n "$TUNED" ]; then for b in $GPUS; do ours $b-tuned "$TUNED"; done; fi
 done
 python3 - "$OUT" "$BENCH" <<'PY' | tee "$OUT/table.md"
 import json, os, sys
 out, bench = sys.argv[1], sys.argv[2]
-print("| network | batch | method | burn cuda img/s | burn wgpu img/s | PyTorch CUDA img/s | wgpu / PyTorch | burn pool MiB (cuda / wgpu) | PyTorch step peak MiB |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("| network | batch | method | ours | first step s | ours img/s | PyTorch CUDA img/s | ours / PyTorch | ours pool MiB | PyTorch step peak MiB |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+def rows(name):
+    try:
+        d = json.load(open(os.path.join(out, name)))
+        return {r["method"].split("(")[0]: r for r in (d["rows"] if isinstance(d, dict) else d)}
+    except Exception:
+        return {}
 for cfg in bench.split():
     arch, batch = cfg.split(":")
-    def rows(name):
-        try:
-            d = json.load(open(os.path.join(out, name)))
-            return {r["method"].split("(")[0]: r for r in (d["rows"] if isinstance(d, dict) else d)}
-        except Exception:
-            return {}
-    cu, wg, pt = rows(f"ours-cuda-{arch}-{batch}.json"), rows(f"ours-wgpu-{arch}-{batch}.json"), rows(f"torch-{arch}-{batch}.json")
-    for m in ["simclr", "gim", "loco"]:
-        f = lambda d, k="images_per_sec": (d[m].get(k) or float("nan")) if m in d else float("nan")
-        mib = lambda d, k: f(d, k) / 2**20
-        print(f"| {arch} | {batch} | {m} | {f(cu):.0f} | {f(wg):.0f} | {f(pt):.0f} | {f(wg) / f(pt):.2f} | "
-              f"{mib(cu, 'device_reserved_bytes'):.0f} / {mib(wg, 'device_reserved_bytes'):.0f} | {mib(pt, 'step_peak_bytes'):.0f} |")
+    pt = rows(f"torch-{arch}-{batch}.json")
+    for label in ["cuda", "cuda-tuned", "wgpu", "wgpu-tuned"]:
+        ours = rows(f"ours-{label}-{arch}-{batch}.json")
+        if not ours and not os.path.exists(os.path.join(out, f"ours-{label}-{arch}-{batch}.err")):
+            continue
+        for m in ["simclr", "gim", "loco"]:
+            f = lambda d, k="images_per_sec": (d[m].get(k) or float("nan")) if m in d else float("nan")
+            print(f"| {arch} | {batch} | {m} | {label} | {f(ours, 'first_step_seconds'):.1f} | {f(ours):.0f} | {f(pt):.0f} | "
+                  f"{f(ours) / f(pt):.2f} | {f(ours, 'device_reserved_bytes') / 2**20:.0f} | {f(pt, 'step_peak_bytes') / 2**20:.0f} |")
 PY
 fi  # SKIP_CHECKS
 
-# 3. The CIFAR-scale comparison (README "Results", issue 24) on the GPU, resumable.
+# 3. The CIFAR-scale comparison (README "Results", issue 24) on the GPU, resumable, with the tuned
+#    binary when there is one (its tuning is paid once per shape and kept for the next lease).
 JPEG=${JPEG:-../shared/data/cifar10-jpeg/cifar10-jpeg.tar.xz}
 COMPARE=${COMPARE:-"--preset browser --batch 128 --lr 1e-3 --methods simclr,gim,loco --seeds 1 --epochs 10 --eval-every 391 --monitor-train 10000 --monitor-test 2000 --checkpoint-every 100"}
 EXP=/tmp/experiment
@@ -139,7 +175,7 @@ if [ "$(budget 100000 25)" -gt 30 ]; then
     t=$(budget 100000 25)
     [ "$t" -gt 30 ] || break
     stamp "compare --jobs $JOBS for ${t}s"
-    LOCOLAB_CACHE=/tmp/locolab-data timeout "$t" "$BIN" --backend ${GPU:-wgpu} --data "$JPEG" --workers 4 compare \
+    LOCOLAB_CACHE=/tmp/locolab-data timeout "$t" "${TUNED:-$BIN}" --backend ${GPU:-wgpu} --data "$JPEG" --workers 4 compare \
       --jobs $JOBS --out "$EXP" $RESUME >>"$OUT/compare.log" 2>&1
     rc=$?
     echo "compare exit $rc" | tee -a "$OUT/compare.log"
@@ -152,6 +188,7 @@ if [ "$(budget 100000 25)" -gt 30 ]; then
   done
   tar czf "$OUT/experiment.tgz" -C /tmp experiment
 fi
+[ -d "$KENV" ] && tar czf "$OUT/cubecl-environment.tgz" -C "$KENV" . && echo "kernel cache kept: $(du -sh "$KENV" | cut -f1) (KERNEL_CACHE= for the next lease)"
 tar czf "$OUT/nv-shader-cache.tgz" -C /tmp/nv-shader-cache . && echo "shader cache kept: $(du -sh /tmp/nv-shader-cache | cut -f1)"
 stamp "done"
 ls -la "$OUT"
