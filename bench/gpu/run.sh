@@ -119,15 +119,16 @@ PY
 #    step alone outlasted 176 s for PResNet-50 and 100 s for a LoCo step on presnet-tiny
 #    (docs/BENCHMARKS.md "GPU, second lease"): give each process minutes.
 BENCH=${BENCH:-"presnet50:32"}
+# One `locolab bench` of $arch at $batch: ours LABEL BINARY (LABEL: the backend, "-tuned" for TUNED).
+ours() {
+  stamp "bench ours $1 $arch $batch"
+  phase 330 150 "$2" --backend ${1%-tuned} --data "$DATA" bench --arch $arch --batch $batch --steps 5 --json \
+    >"$OUT/ours-$1-$arch-$batch.json" 2>"$OUT/ours-$1-$arch-$batch.err" || echo "ours $1 $arch $batch failed: $(grep -v XDG_RUNTIME "$OUT/ours-$1-$arch-$batch.err" | tail -2)"
+}
 for cfg in $BENCH; do
   arch=${cfg%%:*} batch=${cfg##*:}
   # The untuned binary first (its figures come in seconds), then PyTorch, then the tuned binary
   # (minutes of tuning on a cold cache, none on a warm one), each with its own share of the time.
-  ours() { # label binary
-    stamp "bench ours $1 $arch $batch"
-    phase 330 150 "$2" --backend ${1%-tuned} --data "$DATA" bench --arch $arch --batch $batch --steps 5 --json \
-      >"$OUT/ours-$1-$arch-$batch.json" 2>"$OUT/ours-$1-$arch-$batch.err" || echo "ours $1 $arch $batch failed: $(grep -v XDG_RUNTIME "$OUT/ours-$1-$arch-$batch.err" | tail -2)"
-  }
   for b in $GPUS; do ours $b "$BIN"; done
   stamp "bench torch $arch $batch"
   phase 60 100 python3 bench/pytorch/locolab_ref.py --device cuda --arch $arch --batch $batch --steps 5 --data "$DATA" --json \
