@@ -371,6 +371,12 @@ knobs! {
     /// GIM and LoCo: residual conv blocks in each conv-mlp decoder, 1-4 (1: LoCo's; 2-4: the
     /// paper's deeper decoders). Must stay 1 with the mlp decoder.
     decoder_depth: usize = 1, flag "decoder-depth", page OFF, range ulim(limits::DECODER_DEPTH);
+    /// Residual blocks in every stage, widths unchanged (default: the architecture's own: 1 on
+    /// presnet-tiny, 2 on presnet-cifar, 3-6 on the 224 networks). Deeper stages are what LoCo's
+    /// overlap shares.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    blocks: Option<usize> = None, flag "blocks",
+        page on_page("Blocks per stage"), range ulim(crate::model::arch::BLOCKS);
     /// Input side in pixels (crops are resized to it); default: the arch's own (32 or 224).
     input: usize = 32, flag "input", page OFF, range ulim(limits::INPUT);
     /// Images per batch (each gives two views, so 2 x batch samples per step).
@@ -595,8 +601,13 @@ impl TrainConfig {
         }
         // The architecture must accept the input size; whether the method's own knobs fit it
         // (LoCo's blocks:<n>) is the method's check: crate::method::check.
-        crate::model::ArchSpec::new(self.arch, self.input)?;
+        self.arch_spec()?;
         Ok(())
+    }
+
+    /// The network this config trains: its architecture at its input, with `blocks` per stage.
+    pub fn arch_spec(&self) -> Result<crate::model::ArchSpec> {
+        crate::model::ArchSpec::with_blocks(self.arch, self.input, self.blocks)
     }
 }
 

@@ -11,6 +11,36 @@ pub fn floats<E: std::fmt::Debug>(data: std::result::Result<TensorData, E>) -> R
     data.try_to_vec::<f32>().map_err(|e| Error::Device(format!("{e:?}")))
 }
 
+/// The CPU matrix kernels this process runs: gemm and burn-flex dispatch at run time on the
+/// instruction set (`x86-64-v4`: AVX-512; `x86-64-v3`: AVX2 and FMA; below that, SSE), so two
+/// machines with different labels sum in a different order and agree to float rounding only,
+/// while machines with the same label agree bit for bit. Results keep it beside bit-exact
+/// replays (`first-steps.cpu`, tests/recipe.rs).
+pub fn cpu_kernels() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx512f") {
+            "x86-64-v4"
+        } else if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            "x86-64-v3"
+        } else {
+            "x86-64"
+        }
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        "aarch64"
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        "wasm32-simd128"
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "wasm32")))]
+    {
+        std::env::consts::ARCH
+    }
+}
+
 /// Backends compiled into this build, default first.
 pub fn available() -> Vec<&'static str> {
     let mut v = Vec::new();

@@ -7,6 +7,8 @@ use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 use serde::{Deserialize, Serialize};
 
+pub mod probe;
+
 use crate::data::augment::plain;
 use crate::data::ImageSet;
 use std::borrow::Cow;
@@ -18,6 +20,8 @@ use crate::train::Trainer;
 
 pub const KNN_K: usize = 200;
 pub const KNN_T: f64 = 0.1;
+/// The second neighbourhood reported beside [`KNN_K`] by the converged evaluation.
+pub const KNN_K_SMALL: usize = 20;
 
 /// The linear probe trains full-batch up to this many feature values (128 MiB of f32, which
 /// CIFAR-10's 50,000 x 192 features of presnet-tiny's top stage are far below); above it, on
@@ -37,6 +41,12 @@ pub struct StageAccuracy {
     pub knn_top5: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linear_top5: Option<f64>,
+    /// kNN top-1 at k = [`KNN_K_SMALL`] (with [`EvalOptions::converged`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub knn20: Option<f64>,
+    /// The converged probe ([`probe::converged_probe`], with [`EvalOptions::converged`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub converged: Option<probe::ConvergedProbe>,
 }
 
 /// Pooled features of every stage for `data`, in batches: one [N, C] matrix per stage.
@@ -61,11 +71,11 @@ fn read<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
 }
 
 /// The number of classes a label list implies (largest label + 1).
-fn classes_of(labels: &[u32]) -> usize {
+pub(crate) fn classes_of(labels: &[u32]) -> usize {
     labels.iter().max().map_or(1, |&l| l as usize + 1)
 }
 
-fn one_hot(labels: &[u32], classes: usize, device: &Device) -> Tensor<2> {
+pub(crate) fn one_hot(labels: &[u32], classes: usize, device: &Device) -> Tensor<2> {
     let mut v = vec![0f32; labels.len() * classes];
     for (i, &l) in labels.iter().enumerate() {
         v[i * classes + l as usize] = 1.0;
@@ -121,7 +131,7 @@ pub fn top_k(scores: &[f32], labels: &[u32], k: usize) -> f64 {
 
 /// Top-1 from the scores' argmax (no read-back of the scores) and top-5 when there are more
 /// than 5 classes.
-fn top1_top5(scores: Tensor<2>, labels: &[u32]) -> Result<(f64, Option<f64>)> {
+pub(crate) fn top1_top5(scores: Tensor<2>, labels: &[u32]) -> Result<(f64, Option<f64>)> {
     let [n, classes] = scores.dims();
     let top1 = accuracy(&read(scores.clone().argmax(1).float().reshape([n]))?, labels);
     let top5 = if classes > 5 { Some(top_k(&read(scores)?, labels, 5)) } else { None };
@@ -211,12 +221,15 @@ pub struct EvalOptions {
     pub train_images: Option<usize>,
     /// Use only `n` test images, spread over the set.
     pub test_images: Option<usize>,
+    /// Also the converged probe (L2 chosen on a validation split of the training images) and
+    /// kNN at k = [`KNN_K_SMALL`] (`eval --probe converged`).
+    pub converged: bool,
 }
 
 impl Default for EvalOptions {
     /// The final evaluation: last stage, kNN and linear, every image.
     fn default() -> Self {
-        Self { every_stage: false, linear: true, train_images: None, test_images: None }
+        Self { every_stage: false, linear: true, train_images: None, test_images: None, converged: false }
     }
 }
 
@@ -325,12 +338,19 @@ fn score(
             let (knn, knn_top5) = top1_top5(knn_votes(tr.clone(), train_labels, te.clone(), KNN_K, KNN_T), test_labels)?;
             let (linear, linear_top5) = match opts.linear {
                 true => {
-                    let (top1, top5) = linear_probe(tr, train_labels, te, test_labels, 300)?;
+                    let (top1, top5) = linear_probe(tr.clone(), train_labels, te.clone(), test_labels, 300)?;
                     (Some(top1), top5)
                 }
                 false => (None, None),
             };
-            Ok(StageAccuracy { stage: stage_names[s].clone(), knn, linear, knn_top5, linear_top5 })
+            let (knn20, converged) = match opts.converged {
+                true => (
+                    Some(accuracy(&read(knn_predict(tr.clone(), train_labels, te.clone(), KNN_K_SMALL, KNN_T))?, test_labels)),
+                    Some(probe::converged_probe(tr, train_labels, te, test_labels)?),
+                ),
+                false => (None, None),
+            };
+            Ok(StageAccuracy { stage: stage_names[s].clone(), knn, linear, knn_top5, linear_top5, knn20, converged })
         })
         .collect()
 }

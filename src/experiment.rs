@@ -168,8 +168,13 @@ fn write_result(dir: &Path, result: &RunResult) -> Result<()> {
     checkpoint::write_atomic(&dir.join("result.json"), serde_json::to_string_pretty(result).expect("serialises").as_bytes())
 }
 
+/// A finished run's evaluation: every stage, the full sets, the probes the spec asks for.
+fn final_opts(spec: &ExperimentSpec) -> EvalOptions {
+    EvalOptions { every_stage: true, converged: spec.converged_probe, ..EvalOptions::default() }
+}
+
 fn monitor_opts(spec: &ExperimentSpec) -> EvalOptions {
-    EvalOptions { every_stage: true, linear: false, train_images: Some(spec.monitor_train), test_images: Some(spec.monitor_test) }
+    EvalOptions { every_stage: true, linear: false, train_images: Some(spec.monitor_train), test_images: Some(spec.monitor_test), converged: false }
 }
 
 fn monitor(t: &Trainer, spec: &ExperimentSpec) -> Result<MonitorPoint> {
@@ -218,7 +223,7 @@ fn run_one(
         Ok(())
     })?;
     let t = &run.trainer;
-    let accuracy = evaluate(t, &EvalOptions { every_stage: true, ..EvalOptions::default() })?;
+    let accuracy = evaluate(t, &final_opts(spec))?;
     checkpoint::write_to(&t.snapshot(Contents::WeightsOnly)?, &dir.join("final"))?;
     let reports: Vec<StepReport> = read_jsonl(&run.metrics_path());
     let monitor_points: Vec<MonitorPoint> = read_jsonl(&monitor_log);
@@ -291,7 +296,7 @@ fn random_init(
         images_seen: 0,
         train_seconds: 0.0,
         stages: t.spec().stage_names(),
-        accuracy: evaluate(&t, &EvalOptions { every_stage: true, ..EvalOptions::default() })?,
+        accuracy: evaluate(&t, &final_opts(spec))?,
         units: Vec::new(),
         loss_curve: Vec::new(),
         monitor: vec![p],

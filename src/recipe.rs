@@ -27,7 +27,8 @@ use crate::error::{Error, Result};
 use crate::experiment::ExperimentSpec;
 
 /// The file's own keys, besides the training knobs.
-const OWN_KEYS: [&str; 9] = ["preset", "data", "epochs", "methods", "seeds", "eval_every", "monitor_train", "monitor_test", "checkpoint_every"];
+const OWN_KEYS: [&str; 10] =
+    ["preset", "data", "epochs", "methods", "seeds", "eval_every", "monitor_train", "monitor_test", "checkpoint_every", "converged_probe"];
 
 /// Defaults of a comparison's settings the file (and the flags) leave unset.
 pub const DEFAULT_SEEDS: usize = 1;
@@ -58,6 +59,9 @@ pub struct Recipe {
     pub monitor_test: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checkpoint_every: Option<usize>,
+    /// The final evaluation also runs the converged probe (and kNN at k = 20).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub converged_probe: Option<bool>,
     /// The training knobs over the preset.
     #[serde(flatten)]
     pub knobs: Overrides,
@@ -137,6 +141,7 @@ impl Recipe {
             monitor_train: self.monitor_train.unwrap_or(DEFAULT_MONITOR_TRAIN),
             monitor_test: self.monitor_test.unwrap_or(DEFAULT_MONITOR_TEST),
             checkpoint_every: self.checkpoint_every.unwrap_or(DEFAULT_CHECKPOINT_EVERY),
+            converged_probe: self.converged_probe.unwrap_or(false),
             commit: None,
         }
     }
@@ -155,6 +160,7 @@ impl Recipe {
             r.monitor_train = Some(s.monitor_train);
             r.monitor_test = Some(s.monitor_test);
             r.checkpoint_every = Some(s.checkpoint_every);
+            r.converged_probe = s.converged_probe.then_some(true);
         }
         r
     }

@@ -28,6 +28,10 @@ pub struct ExperimentSpec {
     pub monitor_test: usize,
     /// Periodic checkpoint every this many steps (and at the end).
     pub checkpoint_every: usize,
+    /// The final evaluation also runs the converged probe and kNN at k = 20
+    /// ([`crate::eval::EvalOptions::converged`]); off in experiments written before it existed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub converged_probe: bool,
     /// The git commit of the binary that started the experiment ([`crate::COMMIT`]): what to
     /// build to replay it. Not part of what the experiment is ([`Self::same_experiment`]);
     /// absent in experiments started before it was written.

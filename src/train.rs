@@ -105,7 +105,7 @@ impl Trainer {
             )));
         }
         let device = device.clone().autodiff();
-        let spec = ArchSpec::new(config.arch, config.input)?;
+        let spec = config.arch_spec()?;
         let plan = plan_for(&config, &spec)?;
         let net = network(&plan, &spec, &config, &device)?;
         let loader = Loader::new(data.clone(), Augment::for_data(config.input, &data.train), config.seed, config.batch);

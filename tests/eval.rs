@@ -23,7 +23,7 @@ fn knn_and_linear_probe_beat_chance_on_trained_features() {
 fn async_evaluation_gives_the_same_numbers() {
     let mut t = Trainer::new(cfg(MethodKind::Loco), common::cifar(), &Device::flex()).unwrap();
     t.run(2, |_| {}).unwrap();
-    let opts = EvalOptions { every_stage: true, linear: false, train_images: Some(500), test_images: Some(200) };
+    let opts = EvalOptions { every_stage: true, linear: false, train_images: Some(500), test_images: Some(200), converged: false };
     let sync = evaluate(&t, &opts).unwrap();
     let not_sync = common::ready(evaluate_async(&t, &opts)).unwrap();
     assert_eq!(sync.len(), 6);
@@ -72,4 +72,48 @@ fn full_batch_and_mini_batch_probes_learn_a_linear_rule() {
         assert!(top1 > 70.0, "limit {limit}: top-1 {top1}");
         assert!(top5.unwrap() > top1 && top5.unwrap() > 95.0, "limit {limit}: top-5 {top5:?}");
     }
+}
+
+/// The converged probe on a noisy linear rule (labels flipped at random for 20% of the rows, so
+/// no probe reaches 100% and regularisation matters): it converges, it chooses its L2 strength
+/// on the training rows alone (scrambling the test labels changes its test score, not its
+/// choice), it is deterministic, and it does at least as well as the 300-step probe.
+#[test]
+fn the_converged_probe_converges_and_chooses_l2_without_the_test_set() {
+    use locolab::eval::linear_probe;
+    use locolab::eval::probe::{converged_probe, L2_GRID};
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(11);
+    let (dim, classes) = (24, 5);
+    let w: Vec<f32> = (0..dim * classes).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let mut make = |n: usize| {
+        let x: Vec<f32> = (0..n * dim).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let labels: Vec<u32> = (0..n)
+            .map(|i| {
+                if rng.random_bool(0.2) {
+                    return rng.random_range(0..classes as u32);
+                }
+                let score = |c: usize| (0..dim).map(|d| w[c * dim + d] * x[i * dim + d]).sum::<f32>();
+                (0..classes).max_by(|&a, &b| score(a).total_cmp(&score(b))).unwrap() as u32
+            })
+            .collect();
+        (Tensor::<2>::from_data(TensorData::new(x, [n, dim]), &Device::flex()), labels)
+    };
+    let (train, train_labels) = make(3000);
+    let (test, test_labels) = make(1000);
+    let p = converged_probe(train.clone(), &train_labels, test.clone(), &test_labels).unwrap();
+    eprintln!("{p:?}");
+    assert!(p.converged && p.iterations > 0, "{p:?}");
+    assert_eq!(p.validation.len(), L2_GRID.len());
+    assert!(L2_GRID.contains(&p.l2));
+    // The noise caps top-1 near 84% (80% clean + a fifth of the flips right by chance).
+    assert!(p.top1 > 70.0 && p.top1 < 90.0, "{p:?}");
+    let again = converged_probe(train.clone(), &train_labels, test.clone(), &test_labels).unwrap();
+    assert_eq!(p, again, "deterministic");
+    let scrambled: Vec<u32> = test_labels.iter().map(|&l| (l + 1) % classes as u32).collect();
+    let blind = converged_probe(train.clone(), &train_labels, test.clone(), &scrambled).unwrap();
+    assert_eq!((blind.l2, &blind.validation), (p.l2, &p.validation), "the choice never sees the test set");
+    assert!(blind.top1 < 30.0);
+    let (adam, _) = linear_probe(train, &train_labels, test, &test_labels, 300).unwrap();
+    assert!(p.top1 >= adam - 1.0, "converged {} vs 300 Adam steps {adam}", p.top1);
 }

@@ -358,3 +358,61 @@ fn the_cli_trains_evaluates_and_compares_on_a_folder() {
     let other = bin().args(["compare", "--resume", "--out", cmp.to_str().unwrap(), "--data"]).arg(common::cifar_dir()).output().unwrap();
     assert!(!other.status.success() && String::from_utf8_lossy(&other.stderr).contains("but was given"));
 }
+
+/// `picture` as JPEG bytes: `color` 1 (gray), 3 (RGB) or 4 (CMYK), baseline or progressive.
+fn jpeg_bytes(color: usize, progressive: bool) -> Vec<u8> {
+    use jpeg_encoder::{ColorType, Encoder};
+    let rgb = picture(2, 5, 64, 48);
+    let (data, kind): (Vec<u8>, ColorType) = match color {
+        1 => (DynamicImage::ImageRgb8(rgb).to_luma8().into_raw(), ColorType::Luma),
+        3 => (rgb.into_raw(), ColorType::Rgb),
+        _ => (rgb.into_raw().chunks(3).flat_map(|p| [255 - p[0], 255 - p[1], 255 - p[2], 30]).collect(), ColorType::Cmyk),
+    };
+    let mut out = Vec::new();
+    let mut enc = Encoder::new(&mut out, 90);
+    enc.set_progressive(progressive);
+    enc.encode(&data, 64, 48, kind).unwrap();
+    out
+}
+
+/// A file cut short (a download that stopped) is refused in one line whatever its colour model
+/// or encoding: zune-jpeg alone fills in the missing part of a gray, CMYK or progressive JPEG.
+#[test]
+fn a_truncated_image_is_refused_whatever_its_encoding() {
+    let mut cases: Vec<(String, Vec<u8>)> = Vec::new();
+    for (color, name) in [(1, "gray"), (3, "rgb"), (4, "cmyk")] {
+        for progressive in [false, true] {
+            cases.push((format!("{name} {} JPEG", if progressive { "progressive" } else { "baseline" }), jpeg_bytes(color, progressive)));
+        }
+    }
+    for (name, img) in [("rgb PNG", DynamicImage::ImageRgb8(picture(1, 2, 64, 48))), ("gray PNG", DynamicImage::ImageLuma8(DynamicImage::ImageRgb8(picture(1, 2, 64, 48)).to_luma8()))] {
+        let mut bytes = Vec::new();
+        img.write_to(&mut std::io::Cursor::new(&mut bytes), ImageFormat::Png).unwrap();
+        cases.push((name.into(), bytes));
+    }
+    for (name, bytes) in &cases {
+        let (w, h, px) = folder::decode(bytes).unwrap_or_else(|e| panic!("{name}: the whole file decodes: {e}"));
+        assert_eq!((w, h, px.len()), (64, 48, 3 * 64 * 48), "{name}");
+        // Bytes after the end marker (some cameras append data) are allowed.
+        let mut trailing = bytes.clone();
+        trailing.extend_from_slice(b"trailing bytes");
+        folder::decode(&trailing).unwrap_or_else(|e| panic!("{name} with trailing bytes: {e}"));
+        // Cut at half, at 90% and just before the end marker (the image data all there).
+        for keep in [bytes.len() / 2, bytes.len() * 9 / 10, bytes.len() - 2] {
+            let e = match folder::decode(&bytes[..keep]) {
+                Ok((w, h, _)) => panic!("{name} cut to {keep} of {} bytes decoded to {w}x{h} pixels", bytes.len()),
+                Err(e) => e,
+            };
+            assert!(e.starts_with("truncated ") && !e.contains('\n'), "{name} cut to {keep}: {e}");
+        }
+    }
+    // Through the folder reader: the file named, --skip-bad-images skips and counts it.
+    let root = broken("bad-truncated-cmyk", |r| {
+        let bytes = jpeg_bytes(4, true);
+        std::fs::write(r.join("train/cat/cut.jpg"), &bytes[..bytes.len() / 2]).unwrap();
+    });
+    let msg = err(&root);
+    assert!(msg.contains("train/cat/cut.jpg") && msg.contains("truncated JPEG"), "{msg}");
+    let opened = data::open(&root, FolderOptions { skip_bad: true, ..FolderOptions::default() }).unwrap();
+    assert_eq!(opened.skipped.len(), 1);
+}

@@ -69,3 +69,55 @@ fn bilinear_resize_matches_burns_interpolate() {
         assert!(diff < 1e-4, "{h}x{w}: max difference {diff}");
     }
 }
+
+/// The `blocks` knob: every stage gets that many blocks at the same widths, from every door
+/// (config, experiment file, the page's URL), `inspect` shows it, LoCo's shared stage and its
+/// `blocks:<n>` sharing follow it, and a value out of range names the knob.
+#[test]
+fn the_blocks_knob_deepens_every_stage() {
+    use locolab::config::{MethodKind, Overrides, SharingMode, TrainConfig};
+    let tiny = ArchSpec::new(Arch::PresnetTiny, 32).unwrap();
+    let cfg = TrainConfig { blocks: Some(2), ..TrainConfig::preset("cifar-scale").unwrap() };
+    let deep = cfg.arch_spec().unwrap();
+    for (a, b) in tiny.stages.iter().zip(&deep.stages) {
+        assert_eq!((a.blocks, b.blocks), (1, 2), "{}", a.name);
+        assert_eq!((a.width, a.out, a.size, a.groups), (b.width, b.out, b.size, b.groups), "widths and sizes unchanged");
+    }
+    // A second block of a stage maps out -> out: no shortcut conv, the same block shape.
+    let second = deep.block_specs(3)[1];
+    assert_eq!((second.cin, second.out, second.stride), (deep.stages[3].out, deep.stages[3].out, 1));
+    assert!(second.shortcut().is_none());
+    let (a, b) = (inspect(&tiny), inspect(&deep));
+    assert!(b.total_params > a.total_params && b.total_activation_bytes > a.total_activation_bytes);
+    assert!(b.to_markdown().contains("| res4 | 2 | 64 x 16 x 16 |"), "{}", b.to_markdown());
+    assert!(inspect(&ArchSpec::new(Arch::Presnet50, 224).unwrap()).paper.is_some());
+    assert!(inspect(&ArchSpec::with_blocks(Arch::Presnet50, 224, Some(2)).unwrap()).paper.is_none(), "the paper's figures are for its own depth");
+    // The built network has the blocks inspect counts.
+    {
+        use burn::prelude::*;
+        use locolab::method::flat_params;
+        use locolab::model::{Stage, Stem};
+        let d = Device::flex().autodiff();
+        let count = |v: Vec<Tensor<1>>| v.iter().map(|t| t.dims()[0]).sum::<usize>();
+        let built = count(flat_params(&Stem::new(&deep, &d))) + (0..6).map(|i| count(flat_params(&Stage::new(&deep, i, &d)))).sum::<usize>();
+        assert_eq!(built, b.total_params);
+    }
+    // Every door: the experiment file, the page's URL.
+    let r = locolab::recipe::Recipe::parse("preset = \"cifar-scale\"\nblocks = 2", "x.toml").unwrap();
+    assert_eq!(r.network_config().unwrap().blocks, Some(2));
+    let url = Overrides::lenient(Some("browser"), "browser", &[("blocks".into(), "3".into())]);
+    assert_eq!((url.overrides.blocks, url.warnings.len()), (Some(3), 0));
+    let bad = Overrides::lenient(Some("browser"), "browser", &[("blocks".into(), "0".into())]);
+    assert!(bad.overrides.blocks.is_none() && bad.warnings[0].contains("blocks must be in [1, 8], got 0"), "{:?}", bad.warnings);
+    let err = TrainConfig::preset_with("browser", &Overrides { blocks: Some(9), ..Default::default() }).unwrap_err().to_string();
+    assert_eq!(err, "invalid configuration: blocks must be in [1, 8], got 9");
+    // A config without the knob serialises as before (checkpoints and experiment.json files of
+    // earlier runs read back unchanged).
+    let plain = TrainConfig::preset("cifar-scale").unwrap();
+    assert!(!serde_json::to_string(&plain).unwrap().contains("blocks"));
+    assert!(serde_json::to_string(&cfg).unwrap().contains("\"blocks\":2"));
+    // LoCo's blocks:<n> sharing is bounded by the stages' depth: refused at 1 block, fits at 2.
+    let share_one = |blocks| TrainConfig { method: MethodKind::Loco, sharing: SharingMode::Blocks(2), blocks, ..plain.clone() };
+    assert!(locolab::method::check(&share_one(None)).unwrap_err().to_string().contains("exceeds the 1 blocks"));
+    locolab::method::check(&share_one(Some(2))).unwrap();
+}

@@ -44,7 +44,10 @@ pub(crate) enum Cmd {
         arch: Option<Arch>,
         #[arg(long)]
         input: Option<usize>,
-        /// An experiment file: its architecture and input.
+        /// Residual blocks in every stage [default: the architecture's own, or the --config file's]
+        #[arg(long)]
+        blocks: Option<usize>,
+        /// An experiment file: its architecture, input and blocks.
         #[arg(long)]
         config: Option<PathBuf>,
         #[arg(long)]
@@ -84,6 +87,11 @@ pub(crate) enum Cmd {
         /// Evaluate every stage, not only the last.
         #[arg(long)]
         every_stage: bool,
+        /// `adam`: kNN (k = 200) and the 300-step Adam probe, as every published number since
+        /// the first; `converged`: also kNN at k = 20 and the converged probe (L-BFGS to a
+        /// vanishing gradient, L2 chosen on 10% of the training images held out).
+        #[arg(long, default_value = "adam", value_parser = ["adam", "converged"])]
+        probe: String,
         #[arg(long)]
         json: bool,
     },
@@ -184,6 +192,7 @@ impl Knobs {
             monitor_train: exp.and_then(|e| e.monitor_train),
             monitor_test: exp.and_then(|e| e.monitor_test),
             checkpoint_every: exp.and_then(|e| e.checkpoint_every),
+            converged_probe: exp.and_then(|e| e.converged_probe.then_some(true)),
             knobs: self.overrides(),
         };
         if flags.epochs.is_some() && flags.knobs.steps.is_some() {
@@ -233,6 +242,10 @@ pub(crate) struct ExperimentKnobs {
     /// [default: 50]
     #[arg(long)]
     pub(crate) checkpoint_every: Option<usize>,
+    /// The final evaluation also runs the converged probe (L2 chosen on a validation split of
+    /// the training images) and kNN at k = 20, beside the 300-step probe.
+    #[arg(long)]
+    pub(crate) converged_probe: bool,
 }
 
 pub(crate) fn methods(list: Option<&str>) -> Result<Vec<MethodKind>> {

@@ -36,7 +36,7 @@ fn run(cli: Cli) -> Result<()> {
     let data = || open(&data_dir);
     let workers = cli.workers.unwrap_or_else(locolab::data::loader::default_workers);
     match cli.cmd {
-        Cmd::Inspect { arch, input, config, json } => {
+        Cmd::Inspect { arch, input, blocks, config, json } => {
             // The file's network only (its budget needs no data here).
             let file = match config {
                 Some(f) => {
@@ -47,7 +47,8 @@ fn run(cli: Cli) -> Result<()> {
             };
             let arch = arch.or(file.as_ref().map(|c| c.arch)).unwrap_or(locolab::config::Arch::Presnet50);
             let input = input.or(file.as_ref().filter(|c| c.arch == arch).map(|c| c.input)).unwrap_or(arch.native_input());
-            let ins = inspect(&ArchSpec::new(arch, input)?);
+            let blocks = blocks.or(file.as_ref().filter(|c| c.arch == arch).and_then(|c| c.blocks));
+            let ins = inspect(&ArchSpec::with_blocks(arch, input, blocks)?);
             if json {
                 println!("{}", serde_json::to_string_pretty(&ins).expect("serialises"));
             } else {
@@ -116,9 +117,9 @@ fn run(cli: Cli) -> Result<()> {
             }
             eprintln!("wrote {}", out.display());
         }
-        Cmd::Eval { checkpoint, every_stage, json } => {
+        Cmd::Eval { checkpoint, every_stage, probe, json } => {
             let loaded = locolab::Trainer::load(&checkpoint, data()?, &dev()?)?;
-            let acc = evaluate(&loaded.trainer, &EvalOptions { every_stage, ..EvalOptions::default() })?;
+            let acc = evaluate(&loaded.trainer, &EvalOptions { every_stage, converged: probe == "converged", ..EvalOptions::default() })?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&acc).expect("serialises"));
             } else {

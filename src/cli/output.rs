@@ -70,6 +70,16 @@ pub(crate) fn print_acc(acc: &[StageAccuracy]) {
             (k, l) => format!("  (top-5: kNN {}, linear {})", pct(k), pct(l)),
         };
         println!("{:>6}: kNN top-1 {:.2}%  linear top-1 {}{top5}", a.stage, a.knn, pct(a.linear));
+        if let Some(c) = &a.converged {
+            let state = if c.converged { "converged" } else { "not converged" };
+            println!(
+                "        kNN k=20 {}  converged probe top-1 {:.2}% (L2 {:e} chosen on validation; {} L-BFGS iterations, {state})",
+                pct(a.knn20),
+                c.top1,
+                c.l2,
+                c.iterations
+            );
+        }
     }
 }
 

@@ -202,7 +202,7 @@ fn one_line(e: &str) -> String {
 
 /// Decode JPEG or PNG bytes to planar CHW RGB: `(width, height, pixels)`, or why not (one
 /// line). Refuses other formats, images above [`MAX_PIXELS`] (before decoding) and below
-/// [`MIN_SIDE`].
+/// [`MIN_SIDE`], and files cut short ([`super::complete`]).
 pub fn decode(bytes: &[u8]) -> std::result::Result<(usize, usize, Vec<u8>), String> {
     decode_inner(bytes).map_err(|e| one_line(&e))
 }
@@ -231,6 +231,13 @@ fn checked_dimensions(bytes: &[u8]) -> std::result::Result<(u32, u32), String> {
 fn decode_inner(bytes: &[u8]) -> std::result::Result<(usize, usize, Vec<u8>), String> {
     let (w, h) = checked_dimensions(bytes)?;
     let mut r = reader(bytes)?;
+    // The decoders fill in what a cut file lacks (some JPEGs): refuse it first, whatever its
+    // colour model or encoding.
+    match r.format() {
+        Some(ImageFormat::Jpeg) => super::complete::jpeg(bytes)?,
+        Some(ImageFormat::Png) => super::complete::png(bytes)?,
+        _ => {}
+    }
     let mut limits = Limits::default();
     limits.max_image_width = Some(w);
     limits.max_image_height = Some(h);

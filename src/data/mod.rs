@@ -5,6 +5,8 @@
 pub mod augment;
 pub mod cifar;
 #[cfg(not(target_arch = "wasm32"))]
+pub mod complete;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod folder;
 pub mod loader;
 pub mod set;

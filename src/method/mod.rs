@@ -117,12 +117,12 @@ pub fn plan_for(cfg: &TrainConfig, spec: &ArchSpec) -> Result<Plan> {
 /// Check that a config's method fits its architecture (knob ranges: [`TrainConfig::validate`]).
 pub fn check(cfg: &TrainConfig) -> Result<()> {
     cfg.validate()?;
-    plan_for(cfg, &ArchSpec::new(cfg.arch, cfg.input)?).map(|_| ())
+    plan_for(cfg, &cfg.arch_spec()?).map(|_| ())
 }
 
 /// Check that a config's method can run with its units in parallel ([`Plan::schedule`]).
 pub fn check_parallel(cfg: &TrainConfig) -> Result<()> {
-    let spec = ArchSpec::new(cfg.arch, cfg.input)?;
+    let spec = cfg.arch_spec()?;
     plan_for(cfg, &spec)?.schedule(spec.stages.len()).map(|_| ())
 }
 

@@ -163,6 +163,9 @@ const PRESNET_TINY: [Row; 6] = [
     (Bott, 48, 192, 1, 8, true, 6),
 ];
 
+/// Blocks per stage the `blocks` knob accepts.
+pub const BLOCKS: (usize, usize) = (1, 8);
+
 /// Output side of a convolution.
 pub(crate) fn conv_out(size: usize, kernel: usize, stride: usize, pad: usize) -> usize {
     (size + 2 * pad).saturating_sub(kernel) / stride + 1
@@ -194,8 +197,21 @@ fn row(arch: Arch) -> &'static ArchRow {
 }
 
 impl ArchSpec {
-    /// The concrete network for `arch` at `input` x `input` pixels.
+    /// The concrete network for `arch` at `input` x `input` pixels, with the architecture's
+    /// own number of blocks in each stage.
     pub fn new(arch: Arch, input: usize) -> Result<Self> {
+        Self::with_blocks(arch, input, None)
+    }
+
+    /// [`ArchSpec::new`] with `blocks` residual blocks in every stage (`None`: the
+    /// architecture's own; widths unchanged). The `blocks` knob: a deeper stage is what LoCo's
+    /// overlap shares (docs/results/cifar50k-b2).
+    pub fn with_blocks(arch: Arch, input: usize, blocks: Option<usize>) -> Result<Self> {
+        if let Some(b) = blocks {
+            if !(BLOCKS.0..=BLOCKS.1).contains(&b) {
+                return Err(Error::Config(format!("blocks must be in [{}, {}], got {b}", BLOCKS.0, BLOCKS.1)));
+            }
+        }
         let r = row(arch);
         let (stem, rows, downsample) = (r.stem.clone(), r.rows, r.downsample);
         let mut stem_out = conv_out(input, stem.kernel, stem.stride, stem.kernel / 2);
@@ -205,7 +221,8 @@ impl ArchSpec {
         let native_stem_out = rows[0].6;
         let mut size = stem_out;
         let mut stages = Vec::with_capacity(rows.len());
-        for (i, &(kind, width, out, blocks, groups, grouped_last_1x1, native)) in rows.iter().enumerate() {
+        for (i, &(kind, width, out, own_blocks, groups, grouped_last_1x1, native)) in rows.iter().enumerate() {
+            let blocks = blocks.unwrap_or(own_blocks);
             let stride = if downsample == Downsample::Stride && i > 0 { 2 } else { 1 };
             size = match downsample {
                 Downsample::Stride => conv_out(size, 3, stride, 1),

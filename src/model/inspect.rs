@@ -13,6 +13,8 @@ use crate::model::arch::Arch;
 #[derive(Clone, Debug, Serialize)]
 pub struct StageStats {
     pub name: String,
+    /// Residual blocks in the stage (the `blocks` knob, or the architecture's own).
+    pub blocks: usize,
     /// [channels, height, width] of the stage output.
     pub shape: [usize; 3],
     pub params: usize,
@@ -83,6 +85,7 @@ pub fn inspect(spec: &ArchSpec) -> Inspection {
         }
         rows.push(StageStats {
             name: st.name.clone(),
+            blocks: st.blocks,
             shape: [st.out, st.size, st.size],
             params,
             activation_bytes: act,
@@ -97,7 +100,10 @@ pub fn inspect(spec: &ArchSpec) -> Inspection {
         r.activation_pct = 100.0 * r.activation_bytes as f64 / total_act as f64;
         r.flops_pct = 100.0 * r.macs as f64 / total_macs as f64;
     }
+    // The paper's figures describe the architecture as published: its own blocks per stage.
+    let own = ArchSpec::new(spec.arch, spec.input).map_or(false, |o| o.stages.iter().zip(&spec.stages).all(|(a, b)| a.blocks == b.blocks));
     let paper = match (spec.arch, spec.input) {
+        _ if !own => None,
         (Arch::Presnet50, 224) => Some(PaperRow {
             mem_pct: vec![15.46, 10.96, 19.48, 17.31, 19.48, 17.31],
             flops_pct: vec![13.50, 14.63, 14.77, 16.62, 20.45, 20.04],
@@ -126,19 +132,19 @@ impl Inspection {
     pub fn to_markdown(&self) -> String {
         let mut s = format!("{} at {}x{}\n\n", self.arch, self.input, self.input);
         let paper = self.paper.as_ref();
-        s += "| stage | output (C x H x W) | params | act. memory / image | mem % | FLOPs % |";
+        s += "| stage | blocks | output (C x H x W) | params | act. memory / image | mem % | FLOPs % |";
         if paper.is_some() {
             s += " paper mem % | paper FLOPs % |";
         }
-        s += "\n|---|---|---|---|---|---|";
+        s += "\n|---|---|---|---|---|---|---|";
         if paper.is_some() {
             s += "---|---|";
         }
         s += "\n";
         for (i, r) in self.stages.iter().enumerate() {
             s += &format!(
-                "| {} | {} x {} x {} | {} | {} | {:.2} | {:.2} |",
-                r.name, r.shape[0], r.shape[1], r.shape[2], crate::human::count(r.params), crate::human::bytes(r.activation_bytes as u64),
+                "| {} | {} | {} x {} x {} | {} | {} | {:.2} | {:.2} |",
+                r.name, r.blocks, r.shape[0], r.shape[1], r.shape[2], crate::human::count(r.params), crate::human::bytes(r.activation_bytes as u64),
                 r.activation_pct, r.flops_pct
             );
             if let Some(p) = paper {

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::loss::nt_xent;
 use crate::method::grads::{flat_params, grad_values, move_grad, param_ids, param_shapes, put_values, remove_grad};
 use crate::method::{plan_for, LocalUnit, Plan, Schedule, TopStage, UnitNet};
-use crate::model::{ArchSpec, Network};
+use crate::model::Network;
 
 /// Where a unit is in the protocol (see [`crate::worker`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -396,7 +396,7 @@ impl UnitWorker {
     /// its trainer's snapshot), for a run from its step.
     pub fn from_snapshot(snap: &crate::checkpoint::Snapshot, u: usize, device: &Device) -> Result<Self> {
         let cfg = &snap.config;
-        let spec = ArchSpec::new(cfg.arch, cfg.input)?;
+        let spec = cfg.arch_spec()?;
         let plan = plan_for(cfg, &spec)?;
         let schedule = plan.schedule(spec.stages.len())?;
         if u >= plan.units.len() {
