@@ -73,11 +73,12 @@ pub(crate) fn print_acc(acc: &[StageAccuracy]) {
         if let Some(c) = &a.converged {
             let state = if c.converged { "converged" } else { "not converged" };
             println!(
-                "        kNN k=20 {}  converged probe top-1 {:.2}% (L2 {:e} chosen on validation; {} L-BFGS iterations, {state})",
+                "        kNN k=20 {}  converged probe top-1 {:.2}% (L2 {:e} chosen on validation; {} L-BFGS iterations, gradient {:.1e}, {state})",
                 pct(a.knn20),
                 c.top1,
                 c.l2,
-                c.iterations
+                c.iterations,
+                c.gradient
             );
         }
     }
