@@ -47,6 +47,29 @@ pub struct StageAccuracy {
     /// The converged probe ([`probe::converged_probe`], with [`EvalOptions::converged`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub converged: Option<probe::ConvergedProbe>,
+    /// Every test image's predicted class by each scorer (with [`EvalOptions::predictions`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predictions: Option<Predictions>,
+}
+
+/// Predicted classes of the test images, in the test set's order, by each scorer that ran.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Predictions {
+    /// kNN at [`KNN_K`].
+    pub knn: Vec<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub knn20: Option<Vec<u32>>,
+    /// The 300-step probe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linear: Option<Vec<u32>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub converged: Option<Vec<u32>>,
+}
+
+/// The argmax class of each row of `scores`.
+fn classes(scores: Tensor<2>) -> Result<Vec<u32>> {
+    let [n, _] = scores.dims();
+    Ok(read(scores.argmax(1).float().reshape([n]))?.into_iter().map(|c| c.round() as u32).collect())
 }
 
 /// Pooled features of every stage for `data`, in batches: one [N, C] matrix per stage.
@@ -162,6 +185,11 @@ pub fn linear_probe(train: Tensor<2>, train_labels: &[u32], test: Tensor<2>, tes
     linear_probe_with(train, train_labels, test, test_labels, epochs, PROBE_FULL_BATCH_VALUES)
 }
 
+/// [`linear_probe`]'s class scores of the test rows, [Nt, C].
+fn linear_probe_scores(train: Tensor<2>, train_labels: &[u32], test: Tensor<2>, test_labels: &[u32], epochs: usize) -> Tensor<2> {
+    linear_probe_fit(train, train_labels, test, test_labels, epochs, PROBE_FULL_BATCH_VALUES)
+}
+
 /// [`linear_probe`] with another full-batch limit (tests reach the mini-batch path with it).
 pub fn linear_probe_with(
     train: Tensor<2>,
@@ -171,6 +199,10 @@ pub fn linear_probe_with(
     epochs: usize,
     full_batch_values: usize,
 ) -> Result<(f64, Option<f64>)> {
+    top1_top5(linear_probe_fit(train, train_labels, test, test_labels, epochs, full_batch_values), test_labels)
+}
+
+fn linear_probe_fit(train: Tensor<2>, train_labels: &[u32], test: Tensor<2>, test_labels: &[u32], epochs: usize, full_batch_values: usize) -> Tensor<2> {
     let device = train.device().without_autodiff();
     let [n, dim] = train.dims();
     let mean = train.clone().mean_dim(0);
@@ -206,7 +238,7 @@ pub fn linear_probe_with(
             }
         }
     }
-    top1_top5(probe.valid().fc.forward(test), test_labels)
+    probe.valid().fc.forward(test)
 }
 
 /// What [`evaluate`] measures.
@@ -224,12 +256,15 @@ pub struct EvalOptions {
     /// Also the converged probe (L2 chosen on a validation split of the training images) and
     /// kNN at k = [`KNN_K_SMALL`] (`eval --probe converged`).
     pub converged: bool,
+    /// Keep every test image's predicted class ([`StageAccuracy::predictions`]): what a
+    /// bootstrap over the test images pairs by image (`eval --predictions FILE`).
+    pub predictions: bool,
 }
 
 impl Default for EvalOptions {
     /// The final evaluation: last stage, kNN and linear, every image.
     fn default() -> Self {
-        Self { every_stage: false, linear: true, train_images: None, test_images: None, converged: false }
+        Self { every_stage: false, linear: true, train_images: None, test_images: None, converged: false, predictions: false }
     }
 }
 
@@ -335,22 +370,31 @@ fn score(
     host.into_iter()
         .map(|(s, tr, te)| {
             let (tr, te) = (tr.on(&device), te.on(&device));
-            let (knn, knn_top5) = top1_top5(knn_votes(tr.clone(), train_labels, te.clone(), KNN_K, KNN_T), test_labels)?;
-            let (linear, linear_top5) = match opts.linear {
+            let keep = |scores: &Tensor<2>| -> Result<Option<Vec<u32>>> { if opts.predictions { classes(scores.clone()).map(Some) } else { Ok(None) } };
+            let votes = knn_votes(tr.clone(), train_labels, te.clone(), KNN_K, KNN_T);
+            let knn_classes = keep(&votes)?;
+            let (knn, knn_top5) = top1_top5(votes, test_labels)?;
+            let (linear, linear_top5, linear_classes) = match opts.linear {
                 true => {
-                    let (top1, top5) = linear_probe(tr.clone(), train_labels, te.clone(), test_labels, 300)?;
-                    (Some(top1), top5)
+                    let scores = linear_probe_scores(tr.clone(), train_labels, te.clone(), test_labels, 300);
+                    let kept = keep(&scores)?;
+                    let (top1, top5) = top1_top5(scores, test_labels)?;
+                    (Some(top1), top5, kept)
                 }
-                false => (None, None),
+                false => (None, None, None),
             };
-            let (knn20, converged) = match opts.converged {
-                true => (
-                    Some(accuracy(&read(knn_predict(tr.clone(), train_labels, te.clone(), KNN_K_SMALL, KNN_T))?, test_labels)),
-                    Some(probe::converged_probe(tr, train_labels, te, test_labels)?),
-                ),
-                false => (None, None),
+            let (knn20, converged, knn20_classes, converged_classes) = match opts.converged {
+                true => {
+                    let votes = knn_votes(tr.clone(), train_labels, te.clone(), KNN_K_SMALL, KNN_T);
+                    let kept = keep(&votes)?;
+                    let (top1, _) = top1_top5(votes, test_labels)?;
+                    let (fit, scores) = probe::converged_probe_scores(tr, train_labels, te, test_labels)?;
+                    (Some(top1), Some(fit), kept, keep(&scores)?)
+                }
+                false => (None, None, None, None),
             };
-            Ok(StageAccuracy { stage: stage_names[s].clone(), knn, linear, knn_top5, linear_top5, knn20, converged })
+            let predictions = knn_classes.map(|knn| Predictions { knn, knn20: knn20_classes, linear: linear_classes, converged: converged_classes });
+            Ok(StageAccuracy { stage: stage_names[s].clone(), knn, linear, knn_top5, linear_top5, knn20, converged, predictions })
         })
         .collect()
 }

@@ -174,7 +174,7 @@ fn final_opts(spec: &ExperimentSpec) -> EvalOptions {
 }
 
 fn monitor_opts(spec: &ExperimentSpec) -> EvalOptions {
-    EvalOptions { every_stage: true, linear: false, train_images: Some(spec.monitor_train), test_images: Some(spec.monitor_test), converged: false }
+    EvalOptions { every_stage: true, linear: false, train_images: Some(spec.monitor_train), test_images: Some(spec.monitor_test), converged: false, predictions: false }
 }
 
 fn monitor(t: &Trainer, spec: &ExperimentSpec) -> Result<MonitorPoint> {

@@ -383,7 +383,7 @@ pub async fn evaluate_checkpoint(
     let data = parse_data(&train, &test).map_err(js_err)?;
     let (device, _, _) = pick_device(&backend).await?;
     let trainer = Trainer::from_snapshot(&snap, Arc::new(data), &device).map_err(js_err)?;
-    let opts = EvalOptions { every_stage: true, linear: false, train_images: n_train.map(|n| n as usize), test_images: n_test.map(|n| n as usize), converged: false };
+    let opts = EvalOptions { every_stage: true, linear: false, train_images: n_train.map(|n| n as usize), test_images: n_test.map(|n| n as usize), converged: false, predictions: false };
     to_js(&evaluate_async(&trainer, &opts).await.map_err(js_err)?)
 }
 
@@ -493,7 +493,7 @@ impl Lab {
     /// `n_train` training images as the memory bank and the first `n_test` test images; resolves
     /// to `[{stage, knn}, ...]`, lowest stage first (the same evaluation as `locolab eval`).
     pub async fn evaluate(&self, n_train: u32, n_test: u32) -> Result<JsValue, JsError> {
-        let opts = EvalOptions { every_stage: true, linear: false, train_images: Some(n_train as usize), test_images: Some(n_test as usize), converged: false };
+        let opts = EvalOptions { every_stage: true, linear: false, train_images: Some(n_train as usize), test_images: Some(n_test as usize), converged: false, predictions: false };
         to_js(&evaluate_async(&self.trainer, &opts).await.map_err(js_err)?)
     }
 

@@ -23,7 +23,7 @@ fn knn_and_linear_probe_beat_chance_on_trained_features() {
 fn async_evaluation_gives_the_same_numbers() {
     let mut t = Trainer::new(cfg(MethodKind::Loco), common::cifar(), &Device::flex()).unwrap();
     t.run(2, |_| {}).unwrap();
-    let opts = EvalOptions { every_stage: true, linear: false, train_images: Some(500), test_images: Some(200), converged: false };
+    let opts = EvalOptions { every_stage: true, linear: false, train_images: Some(500), test_images: Some(200), converged: false, predictions: false };
     let sync = evaluate(&t, &opts).unwrap();
     let not_sync = common::ready(evaluate_async(&t, &opts)).unwrap();
     assert_eq!(sync.len(), 6);
@@ -116,4 +116,23 @@ fn the_converged_probe_converges_and_chooses_l2_without_the_test_set() {
     assert!(blind.top1 < 30.0);
     let (adam, _) = linear_probe(train, &train_labels, test, &test_labels, 300).unwrap();
     assert!(p.top1 >= adam - 1.0, "converged {} vs 300 Adam steps {adam}", p.top1);
+}
+
+/// Kept predictions give back every reported top-1 (what the bootstrap over test images reads),
+/// and keeping them changes no number.
+#[test]
+fn kept_predictions_give_the_reported_accuracies() {
+    let mut t = Trainer::new(cfg(MethodKind::Gim), common::cifar(), &Device::flex()).unwrap();
+    t.run(2, |_| {}).unwrap();
+    let opts = EvalOptions { train_images: Some(1000), test_images: Some(300), converged: true, ..EvalOptions::default() };
+    let plain = evaluate(&t, &opts).unwrap();
+    let kept = evaluate(&t, &EvalOptions { predictions: true, ..opts }).unwrap();
+    let labels = t.data().test.spread(300).labels;
+    let top1 = |p: &[u32]| 100.0 * p.iter().zip(&labels).filter(|(a, b)| a == b).count() as f64 / labels.len() as f64;
+    let (a, p) = (&kept[0], kept[0].predictions.as_ref().unwrap());
+    assert_eq!(p.knn.len(), 300);
+    assert_eq!((top1(&p.knn), top1(p.knn20.as_ref().unwrap())), (a.knn, a.knn20.unwrap()));
+    assert_eq!((top1(p.linear.as_ref().unwrap()), top1(p.converged.as_ref().unwrap())), (a.linear.unwrap(), a.converged.as_ref().unwrap().top1));
+    assert!(plain[0].predictions.is_none());
+    assert_eq!((plain[0].knn, plain[0].linear, plain[0].knn20, &plain[0].converged), (a.knn, a.linear, a.knn20, &a.converged));
 }

@@ -102,8 +102,8 @@ fn result(method: &str, trained: Option<locolab::experiment::Trained>, seed: u64
         train_seconds: 1.0,
         stages: vec!["res2".into(), "res7".into()],
         accuracy: vec![
-            StageAccuracy { stage: "res2".into(), knn: 0.0, linear: Some(0.0), knn_top5: None, linear_top5: None, knn20: None, converged: None },
-            StageAccuracy { stage: "res7".into(), knn, linear: Some(linear), knn_top5: None, linear_top5: None, knn20: None, converged: None },
+            StageAccuracy { stage: "res2".into(), knn: 0.0, linear: Some(0.0), knn_top5: None, linear_top5: None, knn20: None, converged: None, predictions: None },
+            StageAccuracy { stage: "res7".into(), knn, linear: Some(linear), knn_top5: None, linear_top5: None, knn20: None, converged: None, predictions: None },
         ],
         monitor: monitor.iter().enumerate().map(|(i, &k)| MonitorPoint { step: 10 * i, images_seen: 100 * i, knn: vec![0.0, k] }).collect(),
         units: vec![],

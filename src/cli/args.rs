@@ -92,6 +92,10 @@ pub(crate) enum Cmd {
         /// vanishing gradient, L2 chosen on 10% of the training images held out).
         #[arg(long, default_value = "adam", value_parser = ["adam", "converged"])]
         probe: String,
+        /// Also write every test image's label and predicted class by each scorer to this JSON
+        /// file (what a bootstrap over the test images pairs by image).
+        #[arg(long)]
+        predictions: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },

@@ -117,9 +117,16 @@ fn run(cli: Cli) -> Result<()> {
             }
             eprintln!("wrote {}", out.display());
         }
-        Cmd::Eval { checkpoint, every_stage, probe, json } => {
+        Cmd::Eval { checkpoint, every_stage, probe, predictions, json } => {
             let loaded = locolab::Trainer::load(&checkpoint, data()?, &dev()?)?;
-            let acc = evaluate(&loaded.trainer, &EvalOptions { every_stage, converged: probe == "converged", ..EvalOptions::default() })?;
+            let opts = EvalOptions { every_stage, converged: probe == "converged", predictions: predictions.is_some(), ..EvalOptions::default() };
+            let mut acc = evaluate(&loaded.trainer, &opts)?;
+            if let Some(file) = predictions {
+                let stages: Vec<_> = acc.iter_mut().map(|a| serde_json::json!({ "stage": a.stage, "predictions": a.predictions.take() })).collect();
+                let labels = &loaded.trainer.data().test.labels;
+                let doc = serde_json::json!({ "checkpoint": checkpoint, "labels": labels, "stages": stages });
+                write(&file, &serde_json::to_string(&doc).expect("serialises"))?;
+            }
             if json {
                 println!("{}", serde_json::to_string_pretty(&acc).expect("serialises"));
             } else {

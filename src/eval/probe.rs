@@ -196,6 +196,11 @@ fn rows(x: &Tensor<2>, rows: &[usize]) -> Tensor<2> {
 /// from the last), keep the one with the best validation top-1 (the larger on a tie), refit it on
 /// every training row, score the test rows.
 pub fn converged_probe(train: Tensor<2>, train_labels: &[u32], test: Tensor<2>, test_labels: &[u32]) -> Result<ConvergedProbe> {
+    converged_probe_scores(train, train_labels, test, test_labels).map(|(fit, _)| fit)
+}
+
+/// [`converged_probe`] and the refit's class scores of the test rows, [Nt, C].
+pub fn converged_probe_scores(train: Tensor<2>, train_labels: &[u32], test: Tensor<2>, test_labels: &[u32]) -> Result<(ConvergedProbe, Tensor<2>)> {
     let [n, dim] = train.dims();
     let classes = super::classes_of(train_labels).max(super::classes_of(test_labels));
     let mean = train.clone().mean_dim(0);
@@ -229,6 +234,7 @@ pub fn converged_probe(train: Tensor<2>, train_labels: &[u32], test: Tensor<2>, 
     let l2 = L2_GRID[best];
     let all = Objective::new(train, train_labels, classes);
     let Fit { theta, iterations, gradient } = lbfgs(&all, l2, vec![0.0; params])?;
-    let (top1, top5) = super::top1_top5(all.scores(test, &theta), test_labels)?;
-    Ok(ConvergedProbe { top1, top5, l2, validation, iterations, gradient, converged: gradient < GRADIENT_TOLERANCE })
+    let scores = all.scores(test, &theta);
+    let (top1, top5) = super::top1_top5(scores.clone(), test_labels)?;
+    Ok((ConvergedProbe { top1, top5, l2, validation, iterations, gradient, converged: gradient < GRADIENT_TOLERANCE }, scores))
 }
