@@ -4,7 +4,7 @@
 #      same step on the CPU, from the same seed;
 #   2. the training step of each method, ours against bench/pytorch/locolab_ref.py on PyTorch
 #      CUDA, side by side (PResNet-50 at 224 first, then presnet-tiny at 32);
-#   3. the CIFAR-scale comparison (docs/results/cifar50k) on the GPU until the deadline.
+#   3. the 2-block CIFAR-scale experiment (docs/results/cifar50k-b2) on the GPU until the deadline.
 #
 #   bench/gpu/run.sh BIN DATA OUTDIR DEADLINE_SECONDS
 #
@@ -26,8 +26,8 @@
 # and writes its files into OUTDIR as it ends, so a lease that runs short still brings back
 # everything finished. The comparison is resumable: OUTDIR/experiment.tgz carries it back,
 # checkpoints of unfinished runs included, for `locolab compare --resume` on the next GPU.
-#   COMPARE (env): the comparison's flags for a fresh start. Default: the CPU experiment's spec
-#     (docs/results/cifar50k/experiment.json: batch 128, Adam 1e-3, 10 epochs), seed 0 only.
+#   COMPARE (env): the comparison's flags for a fresh start. Default: the 2-block experiment's
+#     file (experiments/cifar50k-b2.toml: batch 128, Adam 1e-3, 10 epochs, 3 seeds).
 #     On the H200 the three methods at once trained at about 1,000-2,000 (SimCLR) and 400-500
 #     (GIM, LoCo) images/s each, so one 10-epoch seed is about 20 minutes and the paper's budget
 #     (`--epochs 100 --seeds 3`) about 10 hours: several leases, resumed from experiment.tgz.
@@ -163,7 +163,10 @@ fi  # SKIP_CHECKS
 # 3. The CIFAR-scale comparison (README "Results", issue 24) on the GPU, resumable, with the tuned
 #    binary when there is one (its tuning is paid once per shape and kept for the next lease).
 JPEG=${JPEG:-../shared/data/cifar10-jpeg/cifar10-jpeg.tar.xz}
-COMPARE=${COMPARE:-"--preset browser --batch 128 --lr 1e-3 --methods simclr,gim,loco --seeds 1 --epochs 10 --eval-every 391 --monitor-train 10000 --monitor-test 2000 --checkpoint-every 100"}
+# The default: the science issue's experiment (docs/results/cifar50k-b2/PLAN.md: presnet-tiny with
+# two blocks per stage, SimCLR, GIM, LoCo x 3 seeds), all seeds; its data is --data's archive.
+# The control (two-stage GIM) is COMPARE="--config experiments/cifar50k-b2-gim2.toml".
+COMPARE=${COMPARE:-"--config experiments/cifar50k-b2.toml"}
 EXP=/tmp/experiment
 # RESUME_FROM (env): an experiment.tgz an earlier lease brought back (carried in), to continue it.
 [ -f "${RESUME_FROM:-}" ] && [ ! -d "$EXP" ] && tar xzf "$RESUME_FROM" -C /tmp
