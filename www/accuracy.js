@@ -2,6 +2,7 @@
 // a fixed bank), the random-init line, and every stage's kNN at the latest monitor point.
 import { $, lab, info, colour, active } from './session.js';
 import { call } from './rpc.js';
+import { figureButtons } from './figure.js';
 
 // The bank: the first MONITOR.train training images; queries: the first MONITOR.test test images.
 export const MONITOR = { train: 400, test: 200 };
@@ -56,6 +57,7 @@ export function drawAccuracy() {
     const width = Math.max(320, box.getBoundingClientRect().width - 10);
     chart = new uPlot({ width, height: 220, series, legend: { live: false }, scales: { x: { time: false } },
       axes: [{ label: 'images seen' }, { label: 'kNN top-1 (%)' }] }, data, box);
+    if (!$('acc-figure').childElementCount) $('acc-figure').append(...figureButtons(() => chart, 'locolab-knn', 'kNN top-1 of the last stage while it trains'));
   } else {
     chart.setData(data);
   }

@@ -1,5 +1,6 @@
 // The CIFAR-10 bytes: fetched from next to the page, or picked/dropped by the user; the page
 // keeps them to re-send to a restarted worker.
+import { isolation } from './isolate.js';
 import { lab } from './session.js';
 import { call } from './rpc.js';
 
@@ -35,5 +36,5 @@ export async function loadFiles(files) {
 export function sendData() {
   const train = lab.dataset.train.slice(0);
   const test = lab.dataset.test.slice(0);
-  return call('data', { train, test, threads: lab.state.threads }, [train, test].filter((b) => b.byteLength));
+  return call('data', { train, test, threads: lab.state.threads, isolation: isolation.why }, [train, test].filter((b) => b.byteLength));
 }

@@ -1,6 +1,7 @@
 // The loss panels: one per local method, each unit's loss against images seen, with the
 // end-to-end reference's loss beside it; each panel offers to save its models.
 import { $, lab, info, active } from './session.js';
+import { figureButtons } from './figure.js';
 
 let charts = {};
 
@@ -37,6 +38,8 @@ export function buildCharts(onSave) {
     div.innerHTML = `<h3>${info(m).title}${vsRef(m) ? ` vs ${info(lab.ref).title}` : ''} <span class="acc" id="acc-${m}"></span>${saveButtons(m)}</h3><p>${info(m).summary}</p><p class="latest" id="latest-${m}"></p>`;
     plots.appendChild(div);
     div.querySelectorAll('button.save').forEach((b) => { b.onclick = () => onSave(b.dataset.method); });
+    const title = () => `${info(m).title}${vsRef(m) ? ` vs ${info(lab.ref).title}` : ''}: loss per unit`;
+    div.querySelector('h3').append(...figureButtons(() => charts[m], `locolab-loss-${m}`, title));
     return [m, div];
   });
   for (const [m, div] of panels) {

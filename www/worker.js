@@ -55,6 +55,8 @@ async function adapterFacts() {
 // The CPU build, chosen once per worker (rayon's pool is built once per module instance):
 // {mod, threads, note}. `wanted` comes from the page (URL key `threads`).
 let wanted = 1;
+// Why the page is not cross-origin isolated, as the page found out (www/isolate.js).
+let isolationWhy = '';
 let cpuChoice = null;
 // The page's BroadcastChannel for a thread of the pool that stops (rpc.js, src/web.rs).
 let panicChannel = null;
@@ -66,7 +68,7 @@ async function cpuBuild() {
   } else if (!await served('threads')) {
     cpuChoice = await single(`one thread: the threaded build ${NOT_BUILT}`);
   } else if (!self.crossOriginIsolated) {
-    cpuChoice = await single('one thread: this page is not cross-origin isolated (served without COOP/COEP headers: README, "The page\'s threads")');
+    cpuChoice = await single(`one thread: this page is not cross-origin isolated (${isolationWhy || 'served without COOP/COEP headers'}: README, "The page's threads")`);
   } else {
     try {
       const mod = await load('threads');
@@ -174,6 +176,7 @@ async function handle(msg) {
     case 'data':
       for (const m of [...runs.keys()]) abandon(m);
       wanted = msg.threads ?? 1;
+      isolationWhy = msg.isolation || isolationWhy;
       data = { train: new Uint8Array(msg.train), test: new Uint8Array(msg.test ?? new ArrayBuffer(0)) };
       return { ok: true };
     case 'create': {

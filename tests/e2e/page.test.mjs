@@ -434,16 +434,21 @@ test('units in parallel: Web Workers train GIM exactly as the sequential page do
 });
 
 // The threaded CPU build (rayon's pool as Web Workers over shared memory) trains bit for bit as
-// the single-thread build; a page served without cross-origin isolation keeps one thread and
-// says why in one line.
-test('threads: the same losses on 1 and 2 threads, and one thread without isolation', { timeout: 600_000 }, async () => {
-  const run = async (base, threads) => {
+// the single-thread build; a page served without the COOP/COEP headers isolates itself through
+// its service worker (sw.js) and gets the same threads, and with the worker off (`sw=0`) keeps
+// one thread and says why in one line.
+test('threads: the same losses on 1 and 2 threads, with or without the headers, and one thread without isolation', { timeout: 600_000 }, async () => {
+  const run = async (base, threads, extra = '') => {
     const page = await browser.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(`${base}/?methods=simclr,gim,loco&batch=8&seed=5&backend=cpu&monitor=1000&autosave=0${threads ? `&threads=${threads}` : ''}`);
+    await page.goto(`${base}/?methods=simclr,gim,loco&batch=8&seed=5&backend=cpu&monitor=1000&autosave=0${threads ? `&threads=${threads}` : ''}${extra}`);
     await ready(page);
-    const used = { threads: await page.locator('#threads-used').textContent(), note: await page.locator('#threads-note').textContent() };
+    const used = {
+      threads: await page.locator('#threads-used').textContent(),
+      note: await page.locator('#threads-note').textContent(),
+      isolated: await page.evaluate(() => crossOriginIsolated),
+    };
     for (let i = 1; i <= 3; i++) {
       await page.click('#step');
       await atStep(page, i);
@@ -460,8 +465,50 @@ test('threads: the same losses on 1 and 2 threads, and one thread without isolat
   assert.equal(two.used.threads, '2', JSON.stringify(two.used));
   assert.ok(one.losses.flat().every(Number.isFinite), JSON.stringify(one.losses));
   assert.deepEqual(two.losses, one.losses);
-  const unisolated = await run(`http://127.0.0.1:${port + 100}`, 2);
+  const unisolated = await run(`http://127.0.0.1:${port + 100}`, 2, '&sw=0');
   assert.equal(unisolated.used.threads, '1');
-  assert.match(unisolated.used.note, /not cross-origin isolated/);
+  assert.match(unisolated.used.note, /not cross-origin isolated \(the service worker is off/);
   assert.deepEqual(unisolated.losses, one.losses);
+  // No headers, the service worker on: one reload, then isolated, two threads, the same losses.
+  const byWorker = await run(`http://127.0.0.1:${port + 100}`, 2);
+  assert.equal(byWorker.used.isolated, true, JSON.stringify(byWorker.used));
+  assert.equal(byWorker.used.threads, '2', JSON.stringify(byWorker.used));
+  assert.deepEqual(byWorker.losses, one.losses);
+});
+
+// Figures for slides: a loss panel and the kNN chart save as SVG (the data, a line per series,
+// the legend) and as PNG.
+test('each chart saves as SVG and PNG', { timeout: 600_000 }, async () => {
+  const page = await browser.newPage({ acceptDownloads: true });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`http://127.0.0.1:${port}/?methods=simclr,gim&batch=8&seed=2&backend=cpu&monitor=1&autosave=0`);
+  await ready(page);
+  for (let i = 1; i <= 2; i++) {
+    await page.click('#step');
+    await atStep(page, i);
+  }
+  const save = async (selector) => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
+    const chunks = [];
+    for await (const c of await download.createReadStream()) chunks.push(c);
+    return { name: download.suggestedFilename(), bytes: Buffer.concat(chunks) };
+  };
+  const svg = await save('#plots .panel button.figure[data-figure=svg]');
+  assert.equal(svg.name, 'locolab-loss-gim.svg');
+  const text = svg.bytes.toString();
+  assert.match(text, /^<svg xmlns/);
+  // GIM's six units and SimCLR's loss: seven lines, each named in the legend.
+  assert.equal((text.match(/<polyline/g) ?? []).length, 7, text.slice(0, 400));
+  assert.match(text, /GIM vs SimCLR: loss per unit/);
+  assert.match(text, /res7/);
+  const png = await save('#plots .panel button.figure[data-figure=png]');
+  assert.equal(png.name, 'locolab-loss-gim.png');
+  assert.deepEqual([...png.bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  await page.waitForFunction(() => document.querySelectorAll('#acc-figure button').length === 2, null, { timeout: 240_000 });
+  const knn = await save('#acc-figure button[data-figure=svg]');
+  assert.equal(knn.name, 'locolab-knn.svg');
+  assert.match(knn.bytes.toString(), /kNN top-1 \(%\)/);
+  assert.deepEqual(errors, []);
+  await page.close();
 });
