@@ -1,8 +1,8 @@
 // The page as a static site (scripts/dist.sh): written into a temporary folder, served from a
 // sub-path by a plain static server with no COOP/COEP headers (`python3 -m http.server`, as
 // GitHub Pages or a university server would), it isolates itself through its service worker,
-// trains on two threads, and loads every file it asks for; with service workers blocked it
-// trains on one thread and says why.
+// trains on two threads, loads every file it asks for, and works again offline from the
+// worker's cache; with service workers blocked it trains on one thread and says why.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
@@ -71,7 +71,13 @@ test('dist.sh writes a site that isolates itself on a plain static host, from a 
   }
   const context = await browser.newContext();
   const r = await trainThree(context);
+  // Offline: the service worker serves the site it cached; the page loads and trains.
+  await context.setOffline(true);
+  const offline = await trainThree(context);
   await context.close();
+  assert.deepEqual(offline.errors, []);
+  assert.equal(offline.used.threads, '2', JSON.stringify(offline.used));
+  assert.deepEqual(offline.losses, r.losses, 'offline, the same steps');
   assert.deepEqual(r.errors, []);
   assert.deepEqual(r.missing, []);
   assert.equal(r.used.isolated, true, JSON.stringify(r.used));
