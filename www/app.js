@@ -11,6 +11,7 @@ import { loadCheckpointFiles, offerResume, resumeSession, dropSession } from './
 import { resetAll, stepAll, loop, showSpeeds, showProgress, redrawAll } from './training.js';
 import { failed, stopRunning } from './failure.js';
 import { isolate } from './isolate.js';
+import { buildEmbed } from './embed.js';
 
 // Threads need cross-origin isolation: on a plain static host the site's service worker gives
 // it (one reload the first time); otherwise the page says why it trains on one thread.
@@ -128,6 +129,7 @@ async function main() {
   }
   fillControls();
   writeUrl();
+  buildEmbed();
   loadLongRun().catch((e) => showError(e.message));
   showInfo('loading CIFAR-10...');
   const d = await fetchData();

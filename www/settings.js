@@ -1,9 +1,9 @@
 // Settings: the URL's keys, the controls built from the core's knob table, and the config a
 // trainer is made from. The core checks every training setting (`meta` judges the URL's).
 import { $, lab, showWarnings } from './session.js';
+import { PAGE_KEY_NAMES } from './keys.js';
 
-// URL keys the page itself reads; every other key is a training setting, checked by the core.
-const PAGE_KEYS = ['methods', 'backend', 'embed', 'hide', 'autostart', 'monitor', 'autosave', 'parallel', 'threads'];
+// URL keys the page itself reads (keys.js); every other key is a training setting, checked by the core.
 const BACKENDS = ['auto', 'webgpu', 'cpu'];
 // Steps between kNN monitor points and autosaves (0: off); threads of the CPU build (1: the
 // single-thread build; more need a cross-origin-isolated page).
@@ -30,7 +30,7 @@ export function readUrl() {
   if (q.has('autosave')) state.autosave = q.get('autosave');
   if (q.has('threads')) state.threads = q.get('threads');
   state.parallel = q.get('parallel') === '1';
-  return [...q.entries()].filter(([k]) => !PAGE_KEYS.includes(k));
+  return [...q.entries()].filter(([k]) => !PAGE_KEY_NAMES.includes(k));
 }
 
 function wholeNumber(key, lo, hi, extra = '', what = 'steps') {
@@ -102,7 +102,9 @@ function setControl(k, value) {
   el.value = value ?? '';
 }
 
-export function writeUrl() {
+// The query of the page's state; `over` replaces keys (a value of '' or null removes one): what
+// the Embed / share builder links to.
+export function queryFor(over = {}) {
   const q = new URLSearchParams();
   q.set('methods', state.methods.join(','));
   for (const k of controls()) if (state[k] !== null && state[k] !== '') q.set(k, state[k]);
@@ -113,7 +115,15 @@ export function writeUrl() {
   if (state.autosave !== DEFAULTS.autosave) q.set('autosave', String(state.autosave));
   if (state.threads !== DEFAULTS.threads) q.set('threads', String(state.threads));
   if (state.parallel) q.set('parallel', '1');
-  history.replaceState(null, '', `${location.pathname}?${q}`);
+  for (const [k, v] of Object.entries(over)) {
+    if (v === null || v === undefined || v === '') q.delete(k);
+    else q.set(k, String(v));
+  }
+  return q;
+}
+
+export function writeUrl() {
+  history.replaceState(null, '', `${location.pathname}?${queryFor()}`);
 }
 
 export function fillControls() {

@@ -512,3 +512,41 @@ test('each chart saves as SVG and PNG', { timeout: 600_000 }, async () => {
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+// The Embed / share builder: the link carries the page's settings and the choices, the snippet
+// the attributes threads need, and the preview shows the embed without the hidden panels.
+test('the embed builder makes a link, an iframe snippet and a preview', { timeout: 600_000 }, async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`http://127.0.0.1:${port}/?methods=simclr,gim,loco&batch=8&seed=4&backend=cpu&autosave=0`);
+  await ready(page);
+  await page.click('#embed summary');
+  await page.uncheck('input[name=embed-method][value=simclr]');
+  await page.check('input[name=embed-hide][value=views]');
+  await page.check('#embed-autostart');
+  await page.selectOption('#embed-backend', 'cpu');
+  const link = new URL(await page.inputValue('#embed-link'));
+  const q = link.searchParams;
+  assert.equal(q.get('methods'), 'gim,loco');
+  assert.equal(q.get('hide'), 'header,controls,views');
+  assert.equal(q.get('embed'), '1');
+  assert.equal(q.get('autostart'), '1');
+  assert.equal(q.get('backend'), 'cpu');
+  assert.equal(q.get('batch'), '8', 'the page\'s training settings go with it');
+  assert.equal(q.get('seed'), '4');
+  const snippet = await page.inputValue('#embed-snippet');
+  assert.match(snippet, /^<iframe src="http:\/\/127\.0\.0\.1:\d+\/\?[^"]*embed=1[^"]*"/);
+  assert.match(snippet, /allow="cross-origin-isolated; fullscreen"/);
+  assert.ok(snippet.includes(link.href.replace(/&/g, '&amp;')));
+  await page.click('#embed-preview-button');
+  const frame = page.frameLocator('#embed-preview');
+  await frame.locator('#message').filter({ hasText: 'ready' }).waitFor({ timeout: 240_000 });
+  assert.equal(await frame.locator('#views').isVisible(), false);
+  assert.equal(await frame.locator('#controls').isVisible(), false);
+  assert.equal(await frame.locator('#plots').isVisible(), true);
+  const src = new URL(await page.locator('#embed-preview').getAttribute('src'));
+  assert.equal(src.searchParams.get('autostart'), null, 'the preview does not start training');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
