@@ -65,7 +65,8 @@ def main():
     runs = load()
     titles = [t for _, _, t in ROWS]
     out = ["# Re-scored: the CIFAR-scale comparison's final checkpoints under four scorers", ""]
-    out.append(f"{len(runs)} of 15 checkpoints scored. res7, the 8,000 test images, the 50k training images as bank and probe data.")
+    out.append(f"{len(runs)} of the 12 trained checkpoints scored (random init has none: it is each seed's untrained encoder, scored only by the published scorers).")
+    out.append("res7, the 8,000 test images; the 50k training images as the kNN bank and the probes' data (the converged probe chooses its L2 strength on 5,000 of them held out).")
     out.append("")
     same = all(abs(r["scores"]["knn"] - r["published"][0]) < 1e-9 and abs(r["scores"]["linear"] - r["published"][1]) < 1e-9 for r in runs.values())
     out.append("Published kNN k=200 and 300-step-probe numbers " + ("reproduced exactly by every re-evaluation." if same else "NOT all reproduced: see the per-seed table."))
