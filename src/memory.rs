@@ -68,7 +68,7 @@ pub trait MemoryProbe: Sync {
 }
 
 /// The probe a name selects: `alloc` ([`AllocProbe`]) or `rss` ([`RssProbe`]).
-pub fn probe(name: &str) -> crate::Result<&'static dyn MemoryProbe> {
+pub fn probe(name: &str) -> crate::error::Result<&'static dyn MemoryProbe> {
     match name {
         "alloc" => Ok(&AllocProbe),
         "rss" if RssProbe::available() => Ok(&RssProbe),
@@ -130,13 +130,13 @@ impl MemoryProbe for RssProbe {
 /// activations for the step's 2 x batch samples, times [`ACTIVATION_FACTOR`], plus the
 /// parameters with their gradients and Adam's two moments. A planning figure for refusing
 /// configs that cannot fit (see [`check_fits`]), not a measurement: `locolab bench` measures.
-pub fn estimate_step_bytes(cfg: &crate::config::TrainConfig) -> crate::Result<u64> {
+pub fn estimate_step_bytes(cfg: &crate::config::TrainConfig) -> crate::error::Result<u64> {
     let (per_image, fixed) = step_cost(cfg)?;
     Ok(per_image * cfg.batch as u64 + fixed)
 }
 
 /// (bytes per image of the batch, bytes independent of the batch).
-fn step_cost(cfg: &crate::config::TrainConfig) -> crate::Result<(u64, u64)> {
+fn step_cost(cfg: &crate::config::TrainConfig) -> crate::error::Result<(u64, u64)> {
     let spec = cfg.arch_spec()?;
     let plan = crate::method::plan_for(cfg, &spec)?;
     let stats = crate::model::inspect::inspect(&spec);
@@ -167,7 +167,7 @@ pub fn budget() -> Option<(u64, String)> {
 
 /// Refuse a config whose estimated step peak would not fit in this build's [`budget`] when
 /// `jobs` runs share it (both doors call this before building anything).
-pub fn check_fits_here(cfg: &crate::config::TrainConfig, jobs: usize) -> crate::Result<()> {
+pub fn check_fits_here(cfg: &crate::config::TrainConfig, jobs: usize) -> crate::error::Result<()> {
     let Some((limit, what)) = budget() else { return Ok(()) };
     let what = if jobs > 1 { format!("{what} shared by {jobs} jobs") } else { what };
     check_fits(cfg, limit / jobs.max(1) as u64, &what)
@@ -175,7 +175,7 @@ pub fn check_fits_here(cfg: &crate::config::TrainConfig, jobs: usize) -> crate::
 
 /// Refuse a config whose estimated step peak exceeds `limit` bytes, with the largest batch
 /// that would fit.
-pub fn check_fits(cfg: &crate::config::TrainConfig, limit: u64, what: &str) -> crate::Result<()> {
+pub fn check_fits(cfg: &crate::config::TrainConfig, limit: u64, what: &str) -> crate::error::Result<()> {
     let (per_image, fixed) = step_cost(cfg)?;
     let need = per_image * cfg.batch as u64 + fixed;
     if need <= limit {

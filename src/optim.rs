@@ -92,7 +92,7 @@ impl Optimizer for Lars {
 /// record format: each part's record (burnpack: per-parameter tensors carrying the parameter id,
 /// and scalars and paths keyed `"<id>"` / `"<id>.<field>"`) is filtered to its ids, and the
 /// union is loaded into a fresh optimizer of `cfg`'s kind.
-pub fn merge(cfg: &TrainConfig, parts: Vec<(ModuleOptimizer, std::collections::HashSet<u64>)>) -> crate::Result<ModuleOptimizer> {
+pub fn merge(cfg: &TrainConfig, parts: Vec<(ModuleOptimizer, std::collections::HashSet<u64>)>) -> crate::error::Result<ModuleOptimizer> {
     use burn_pack::{Reader, Writer};
     let bad = |e: &dyn std::fmt::Debug| crate::Error::Checkpoint(format!("merging the units' optimizer states: {e:?}"));
     let id_of = |key: &str| key.split('.').next().and_then(|s| s.parse::<u64>().ok());

@@ -8,6 +8,8 @@ pub mod cifar;
 pub mod complete;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod folder;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod image;
 pub mod loader;
 pub mod set;
 
@@ -33,9 +35,9 @@ pub struct Opened {
 /// image-folder tree (`train/<class>/*`, `val/` or `test/`), or an image-folder archive
 /// (`.tar.xz`, `.tar.gz`, `.tar`: unpacked once into a cache folder, see [`folder::unpack_once`]).
 #[cfg(not(target_arch = "wasm32"))]
-pub fn open(path: &std::path::Path, opts: folder::FolderOptions) -> crate::Result<Opened> {
+pub fn open(path: &std::path::Path, opts: folder::FolderOptions) -> crate::error::Result<Opened> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let folder = |dir: &std::path::Path, what: String| -> crate::Result<Opened> {
+    let folder = |dir: &std::path::Path, what: String| -> crate::error::Result<Opened> {
         let (splits, report) = folder::load(dir, opts)?;
         let skipped = if report.skipped.is_empty() { String::new() } else { format!(" ({} unreadable files skipped)", report.skipped.len()) };
         Ok(Opened { description: format!("{what}: {}{skipped}", splits.describe()), splits, skipped: report.skipped })
@@ -82,7 +84,7 @@ impl DataRecord {
     }
 
     /// The record in `dir`, if it has one (a directory from before data.json existed has none).
-    pub fn read(dir: &std::path::Path) -> crate::Result<Option<Self>> {
+    pub fn read(dir: &std::path::Path) -> crate::error::Result<Option<Self>> {
         let path = dir.join(Self::FILE);
         match std::fs::read_to_string(&path) {
             Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| crate::Error::Data(format!("{}: {e}", path.display()))),
@@ -92,7 +94,7 @@ impl DataRecord {
     }
 
     /// Refuse to continue `dir`'s run on other data than it started with.
-    pub fn check(&self, dir: &std::path::Path, now: &DataRecord) -> crate::Result<()> {
+    pub fn check(&self, dir: &std::path::Path, now: &DataRecord) -> crate::error::Result<()> {
         if (self.train_images, self.test_images, &self.classes) != (now.train_images, now.test_images, &now.classes) {
             return Err(crate::Error::Data(format!(
                 "{} started on {} ({} train / {} test images, {} classes) but was given {} ({} / {}, {} classes): resume with --data {}",

@@ -190,7 +190,7 @@ impl ImageSet {
 fn read_file(source: &FileSource, file: usize, w: usize, h: usize) -> Vec<u8> {
     let path = &source.paths[file];
     #[cfg(not(target_arch = "wasm32"))]
-    let got = crate::data::folder::read_image(path).and_then(|(fw, fh, px)| {
+    let got = super::image::read_image(path).and_then(|(fw, fh, px)| {
         if (fw, fh) == (w, h) {
             Ok(px)
         } else {
