@@ -550,3 +550,20 @@ test('the embed builder makes a link, an iframe snippet and a preview', { timeou
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+// The blocks knob from the page's URL: the setting shows it, and LoCo trains the deeper network.
+test('blocks=2 in the URL trains LoCo on two blocks per stage', { timeout: 600_000 }, async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`http://127.0.0.1:${port}/?methods=loco&blocks=2&batch=8&seed=1&backend=cpu&monitor=1000&autosave=0`);
+  await ready(page);
+  assert.equal(await page.inputValue('#blocks'), '2');
+  await page.click('#step');
+  await atStep(page, 1);
+  const losses = await page.evaluate(() => window.locolabDebug.lastLosses('loco'));
+  assert.equal(losses.length, 5);
+  assert.ok(losses.every(Number.isFinite), JSON.stringify(losses));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
