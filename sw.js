@@ -30,7 +30,8 @@ self.addEventListener('fetch', (event) => {
   const request = event.request;
   // A request the browser may only answer from its cache (devtools, some prefetches).
   if (request.cache === 'only-if-cached' && request.mode !== 'same-origin') return;
-  const keep = request.method === 'GET' && new URL(request.url).origin === self.location.origin;
+  const sameOrigin = new URL(request.url).origin === self.location.origin;
+  const keep = request.method === 'GET' && sameOrigin;
   event.respondWith(
     fetch(request)
       .then((response) => {
@@ -41,9 +42,11 @@ self.addEventListener('fetch', (event) => {
         return isolated(response);
       })
       .catch(async (error) => {
-        const cached = keep ? await caches.match(request, { ignoreVary: true }) : undefined;
-        if (cached) return isolated(cached);
-        throw error;
+        // Offline: the copy kept from an earlier GET (a HEAD, which the page uses to ask whether
+        // a build is there, gets its headers).
+        const cached = sameOrigin && ['GET', 'HEAD'].includes(request.method) ? await caches.match(request.url, { ignoreVary: true }) : undefined;
+        if (!cached) throw error;
+        return isolated(request.method === 'HEAD' ? new Response(null, { status: cached.status, statusText: cached.statusText, headers: cached.headers }) : cached);
       }),
   );
 });

@@ -10,12 +10,12 @@ import { loadLongRun, longRunLoaded, evaluateLongRun } from './longrun.js';
 import { loadCheckpointFiles, offerResume, resumeSession, dropSession } from './saves.js';
 import { resetAll, stepAll, loop, showSpeeds, showProgress, redrawAll } from './training.js';
 import { failed, stopRunning } from './failure.js';
-import { isolate } from './isolate.js';
+import { isolate, isolation } from './isolate.js';
 import { buildEmbed } from './embed.js';
 
 // Threads need cross-origin isolation: on a plain static host the site's service worker gives
 // it (one reload the first time); otherwise the page says why it trains on one thread.
-await isolate();
+await isolate().catch((e) => { isolation.why = `isolation failed (${String(e?.message ?? e).slice(0, 100)})`; });
 startWorker();
 
 async function useData(d) {

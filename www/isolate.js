@@ -21,6 +21,8 @@ export async function isolate() {
   } catch (e) {
     return note(`the service worker could not register (${String(e?.message ?? e).slice(0, 100)})`);
   }
+  // A browser (or a test harness) that blocks service workers may answer with no registration.
+  if (!registration) return note('the service worker could not register (blocked by the browser)');
   if (navigator.serviceWorker.controller) {
     // Controlled and still not isolated: reloading again would not help.
     sessionStorage.removeItem(RELOADED);

@@ -19,7 +19,8 @@ const loaded = {}; // build -> module (initialised)
 const servedAnswers = {};
 function served(build) {
   const wasm = new URL(BUILDS[build].replace(/\.js$/, '_bg.wasm'), import.meta.url);
-  servedAnswers[build] ??= fetch(wasm, { method: 'HEAD' }).then((r) => r.ok, () => false);
+  // A network error is no answer (it is asked again next time); only a response says "not there".
+  servedAnswers[build] ??= fetch(wasm, { method: 'HEAD' }).then((r) => r.ok, () => { delete servedAnswers[build]; return false; });
   return servedAnswers[build];
 }
 const NOT_BUILT = 'is not built yet (scripts/build-web.sh builds it; reload when it is)';
