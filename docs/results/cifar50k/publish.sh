@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Publish every finished (method, seed) of a CIFAR-scale experiment and re-render its report:
 #   bash docs/results/cifar50k/publish.sh [NAME] [LOCOLAB]
-# NAME: cifar50k (default) or cifar50k-gim2, the run directory ~/locolab-long/NAME (continue.sh);
+# NAME: cifar50k (default), cifar50k-gim2, cifar50k-b2 or cifar50k-b2-gim2, the run directory
+# ~/locolab-long/NAME (continue.sh of cifar50k or cifar50k-b2);
 # LOCOLAB: the binary that renders the report (default: the clone's release build).
 # Copies each finished run's result.json and monitor.jsonl (and a seed-0 run's final weights)
 # into docs/results/NAME/<method>/seed-<s>/, then `locolab report` over exactly those results
@@ -46,8 +47,13 @@ done
 "$BIN" report --results "$tmp" > /dev/null
 cp "$tmp/experiment.json" "$tmp/results.json" "$tmp/results.md" "$tmp"/*.svg "$OUT/"
 echo "published $n finished runs of $NAME into ${OUT#"$HERE/../"}: $(cd "$tmp" && ls results.* *.svg | tr '\n' ' ')"
-if [ "$NAME" != cifar50k ]; then
-  # A control: its runs beside the main comparison's, paired seed for seed, in one report.
-  "$BIN" report --results "$HERE/results.json" --beside "$tmp" --out "$OUT/with-cifar50k" > /dev/null
-  echo "and beside cifar50k's runs into ${OUT#"$HERE/../"}/with-cifar50k"
-fi
+# A control: its runs beside its main comparison's, paired seed for seed, in one report
+# (cifar50k-gim2 beside cifar50k; cifar50k-b2-gim2 beside cifar50k-b2, once that has results).
+case "$NAME" in
+  *-gim2)
+    MAIN=${NAME%-gim2}
+    if [ -f "$HERE/../$MAIN/results.json" ]; then
+      "$BIN" report --results "$HERE/../$MAIN/results.json" --beside "$tmp" --out "$OUT/with-$MAIN" > /dev/null
+      echo "and beside $MAIN's runs into ${OUT#"$HERE/../"}/with-$MAIN"
+    fi ;;
+esac
