@@ -136,3 +136,13 @@ fn kept_predictions_give_the_reported_accuracies() {
     assert!(plain[0].predictions.is_none());
     assert_eq!((plain[0].knn, plain[0].linear, plain[0].knn20, &plain[0].converged), (a.knn, a.linear, a.knn20, &a.converged));
 }
+
+/// Too few training images for a validation split: one line that says so.
+#[test]
+fn the_converged_probe_refuses_too_few_training_images() {
+    use locolab::eval::probe::converged_probe;
+    let x = Tensor::<2>::from_data(TensorData::new(vec![0.5f32; 10 * 4], [10, 4]), &Device::flex());
+    let labels: Vec<u32> = (0..10).map(|i| i % 2).collect();
+    let e = converged_probe(x.clone(), &labels, x, &labels).unwrap_err().to_string();
+    assert!(e.contains("needs at least 20 training images") && e.contains("got 10"), "{e}");
+}

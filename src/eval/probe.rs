@@ -30,6 +30,8 @@ pub const VALIDATION_SHARE: f64 = 0.1;
 pub const GRADIENT_TOLERANCE: f64 = 1e-4;
 /// L-BFGS iterations at most, per fit.
 pub const MAX_ITERATIONS: usize = 1000;
+/// The fewest training images the probe accepts (its validation split is a tenth of them).
+pub const MIN_TRAIN_IMAGES: usize = 20;
 /// Curvature pairs L-BFGS keeps.
 const MEMORY: usize = 10;
 
@@ -202,6 +204,11 @@ pub fn converged_probe(train: Tensor<2>, train_labels: &[u32], test: Tensor<2>, 
 /// [`converged_probe`] and the refit's class scores of the test rows, [Nt, C].
 pub fn converged_probe_scores(train: Tensor<2>, train_labels: &[u32], test: Tensor<2>, test_labels: &[u32]) -> Result<(ConvergedProbe, Tensor<2>)> {
     let [n, dim] = train.dims();
+    if n < MIN_TRAIN_IMAGES {
+        return Err(crate::error::Error::Config(format!(
+            "the converged probe needs at least {MIN_TRAIN_IMAGES} training images (a tenth is held out to choose its L2 strength); got {n}"
+        )));
+    }
     let classes = super::classes_of(train_labels).max(super::classes_of(test_labels));
     let mean = train.clone().mean_dim(0);
     let std = (train.clone() - mean.clone()).powi_scalar(2).mean_dim(0).sqrt().add_scalar(1e-6);
@@ -211,7 +218,7 @@ pub fn converged_probe_scores(train: Tensor<2>, train_labels: &[u32], test: Tens
     use rand::seq::SliceRandom;
     let mut order: Vec<usize> = (0..n).collect();
     order.shuffle(&mut crate::data::augment::keyed_rng(0x9a1d, 0));
-    let held = ((n as f64 * VALIDATION_SHARE).round() as usize).clamp(1, n.saturating_sub(1).max(1));
+    let held = ((n as f64 * VALIDATION_SHARE).round() as usize).clamp(1, n - 1);
     let (val_rows, fit_rows) = order.split_at(held);
     let (mut val_rows, mut fit_rows) = (val_rows.to_vec(), fit_rows.to_vec());
     val_rows.sort_unstable();
