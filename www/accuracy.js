@@ -3,6 +3,7 @@
 import { $, lab, info, colour, active } from './session.js';
 import { call } from './rpc.js';
 import { figureButtons } from './figure.js';
+import { t, tr, num } from './i18n.js';
 
 // The bank: the first MONITOR.train training images; queries: the first MONITOR.test test images.
 export const MONITOR = { train: 400, test: 200 };
@@ -24,13 +25,13 @@ export async function measureRandomInit(m) {
 
 export async function monitorAll() {
   for (const m of active()) {
-    const t = lab.trainers[m];
+    const tn = lab.trainers[m];
     const stages = await evaluateMethod(m);
-    t.stages = stages;
-    t.knn.x.push(t.curve.x.at(-1) ?? 0);
-    t.knn.y.push(stages.at(-1).knn);
+    tn.stages = stages;
+    tn.knn.x.push(tn.curve.x.at(-1) ?? 0);
+    tn.knn.y.push(stages.at(-1).knn);
     const el = $(`acc-${m}`);
-    if (el) el.textContent = `kNN ${stages.at(-1).knn.toFixed(1)}%`;
+    if (el) el.textContent = t('kNN {knn}%', { knn: num(stages.at(-1).knn, 1) });
   }
   drawAccuracy();
 }
@@ -38,26 +39,26 @@ export async function monitorAll() {
 export function drawAccuracy() {
   const methods = active();
   const { train, monitor } = lab.timing;
-  const share = train ? ` · ${(100 * monitor / (train + monitor)).toFixed(0)}% of the time so far` : '';
-  $('acc-how').textContent = `(last stage; k=200, ${MONITOR.train} train / ${MONITOR.test} test images, every ${lab.state.monitor} steps${share})`;
+  const share = train ? t(' · {share}% of the time so far', { share: num(100 * monitor / (train + monitor), 0) }) : '';
+  $('acc-how').textContent = t('(last stage; k=200, {train} train / {test} test images, every {every} steps{share})', { train: MONITOR.train, test: MONITOR.test, every: lab.state.monitor, share });
   // Methods step in turns, so their monitor points share one x (images seen).
   const xs = [0, ...(lab.trainers[methods[0]]?.knn.x ?? [])];
   const start = lab.randomInit?.at(-1) ?? null;
   const data = [xs];
-  const series = [{ label: 'images seen' }];
+  const series = [{ label: t('images seen') }];
   for (const m of methods) {
     data.push([start, ...lab.trainers[m].knn.y]);
     series.push({ label: info(m).title, stroke: colour(m), width: 2, points: { show: true } });
   }
   data.push(xs.map(() => start));
-  series.push({ label: lab.randomInitStyle.title, stroke: lab.randomInitStyle.colour, width: 1.5, dash: [6, 4], points: { show: false } });
+  series.push({ label: tr(lab.randomInitStyle.title), stroke: lab.randomInitStyle.colour, width: 1.5, dash: [6, 4], points: { show: false } });
   const box = $('acc-chart');
   if (!chart || chart.series.length !== series.length) {
     box.innerHTML = '';
     const width = Math.max(320, box.getBoundingClientRect().width - 10);
     chart = new uPlot({ width, height: 220, series, legend: { live: false }, scales: { x: { time: false } },
-      axes: [{ label: 'images seen' }, { label: 'kNN top-1 (%)' }] }, data, box);
-    if (!$('acc-figure').childElementCount) $('acc-figure').append(...figureButtons(() => chart, 'locolab-knn', 'kNN top-1 of the last stage while it trains'));
+      axes: [{ label: t('images seen') }, { label: t('kNN top-1 (%)') }] }, data, box);
+    if (!$('acc-figure').childElementCount) $('acc-figure').append(...figureButtons(() => chart, 'locolab-knn', t('kNN top-1 of the last stage while it trains')));
   } else {
     chart.setData(data);
   }
@@ -75,8 +76,8 @@ function drawStageBars(methods) {
   lab.stageNames.forEach((name, s) => {
     const g = document.createElement('div');
     g.className = 'stage-group';
-    const cols = [[lab.randomInitStyle.title, lab.randomInitStyle.colour, lab.randomInit[s]], ...latest.map((m) => [info(m).title, colour(m), lab.trainers[m].stages[s].knn])];
-    g.innerHTML = `<div class="cols">${cols.map(([label, c, v]) => `<div class="col" title="${label} ${name}: ${v.toFixed(1)}%" style="height:${(100 * v) / max}px;background:${c}"></div>`).join('')}</div>${name}`;
+    const cols = [[tr(lab.randomInitStyle.title), lab.randomInitStyle.colour, lab.randomInit[s]], ...latest.map((m) => [info(m).title, colour(m), lab.trainers[m].stages[s].knn])];
+    g.innerHTML = `<div class="cols">${cols.map(([label, c, v]) => `<div class="col" title="${label} ${name}: ${num(v, 1)}%" style="height:${(100 * v) / max}px;background:${c}"></div>`).join('')}</div>${name}`;
     box.appendChild(g);
   });
 }

@@ -12,6 +12,11 @@ import { resetAll, stepAll, loop, showSpeeds, showProgress, redrawAll } from './
 import { failed, stopRunning } from './failure.js';
 import { isolate, isolation } from './isolate.js';
 import { buildEmbed } from './embed.js';
+import { t, tr, num, pickLang, setLang, localise, missing, LANGS } from './i18n.js';
+
+// The language first: every text the page writes from here on is in it.
+setLang(pickLang(new URLSearchParams(location.search).get('lang'), navigator.languages ?? []).lang);
+localise(document);
 
 // Threads need cross-origin isolation: on a plain static host the site's service worker gives
 // it (one reload the first time); otherwise the page says why it trains on one thread.
@@ -22,15 +27,15 @@ async function useData(d) {
   lab.dataset = d;
   await sendData();
   $('data-box').hidden = true;
-  showInfo(`data: ${d.source}`);
+  showInfo(t('data: {source}', { source: d.source }));
   await resetAll();
 }
 
 async function evaluateAll() {
-  showInfo(`evaluating (kNN, k=200, on ${MONITOR.train} train / ${MONITOR.test} test images)...`);
+  showInfo(t('evaluating (kNN, k=200, on {train} train / {test} test images)...', MONITOR));
   try {
     await monitorAll();
-    showInfo(active().filter((m) => lab.trainers[m].stages).map((m) => `${info(m).title}: kNN ${lab.trainers[m].stages.at(-1).knn.toFixed(1)}%`).join(' · '));
+    showInfo(active().filter((m) => lab.trainers[m].stages).map((m) => t('{method}: kNN {knn}%', { method: info(m).title, knn: num(lab.trainers[m].stages.at(-1).knn, 1) })).join(' · '));
   } catch (e) {
     failed(e);
   }
@@ -41,8 +46,8 @@ async function loadModels(files) {
     const { done, refused, last } = await loadCheckpointFiles(files);
     if (last) showProgress(last.step, last.imagesSeen);
     if (done.length) redrawAll();
-    if (refused.length) showError(`refused (training is unchanged): ${refused.join(' · ')}`);
-    else showInfo(`loaded ${done.join(', ')}`);
+    if (refused.length) showError(t('refused (training is unchanged): {why}', { why: refused.join(' · ') }));
+    else showInfo(t('loaded {what}', { what: done.join(t(', ')) }));
   } catch (e) {
     failed(e);
   }
@@ -56,7 +61,7 @@ async function resume() {
     adoptConfig(last.config);
     showProgress(last.step, last.imagesSeen);
     redrawAll();
-    showInfo(`resumed at step ${last.step}`);
+    showInfo(t('resumed at step {step}', { step: last.step }));
   } catch (e) {
     failed(e);
   }
@@ -78,7 +83,7 @@ async function recover(change) {
 
 $('start').onclick = () => {
   lab.running = !lab.running;
-  $('start').textContent = lab.running ? 'Pause' : 'Start';
+  $('start').textContent = lab.running ? t('Pause') : t('Start');
   if (lab.running) loop();
 };
 $('step').onclick = () => { if (!lab.running) stepAll().catch(failed); };
@@ -98,10 +103,18 @@ $('longrun-eval').onclick = () => evaluateLongRun(failed);
 $('evaluate').onclick = () => evaluateAll();
 $('share').onclick = async () => {
   readControls();
-  try { await navigator.clipboard.writeText(location.href); showInfo('link copied'); } catch { showInfo(location.href); }
+  try { await navigator.clipboard.writeText(location.href); showInfo(t('link copied')); } catch { showInfo(location.href); }
 };
 $('files').onchange = async (e) => {
-  try { await useData(await loadFiles(e.target.files)); } catch (err) { showError(err.message); }
+  try { await useData(await loadFiles(e.target.files)); } catch (err) { showError(tr(err.message)); }
+};
+// The language: the page reloads in it (the URL keeps it; an autosaved session is offered back).
+$('lang').innerHTML = [['', t("the browser's")], ...Object.entries(LANGS).map(([k, l]) => [k, l.name])]
+  .map(([k, name]) => `<option value="${k}">${name}</option>`).join('');
+$('lang').onchange = () => {
+  lab.state.lang = $('lang').value || null;
+  writeUrl();
+  location.reload();
 };
 document.body.addEventListener('dragover', (e) => e.preventDefault());
 document.body.addEventListener('drop', async (e) => {
@@ -109,7 +122,7 @@ document.body.addEventListener('drop', async (e) => {
   const files = [...e.dataTransfer.files];
   // A saved model (.tar) continues training; anything else is taken for CIFAR-10 files.
   if (files.length && files.every((f) => f.name.endsWith('.tar'))) return loadModels(files);
-  try { await useData(await loadFiles(files)); } catch (err) { showError(err.message); }
+  try { await useData(await loadFiles(files)); } catch (err) { showError(tr(err.message)); }
 });
 
 async function main() {
@@ -124,20 +137,21 @@ async function main() {
     buildControls(() => { readControls(); showSpeeds(); });
     applySettings(meta.settings);
   } catch (e) {
-    showError(`could not load the wasm module (build it with scripts/build-web.sh): ${e.message}`);
+    showError(t('could not load the wasm module (build it with scripts/build-web.sh): {why}', { why: tr(e.message) }));
     return;
   }
   fillControls();
   writeUrl();
+  $('lang').value = lab.state.lang ?? '';
   buildEmbed();
-  loadLongRun().catch((e) => showError(e.message));
-  showInfo('loading CIFAR-10...');
+  loadLongRun().catch((e) => showError(tr(e.message)));
+  showInfo(t('loading CIFAR-10...'));
   const d = await fetchData();
   if (!d) {
     $('data-box').hidden = false;
-    $('data-help').textContent = 'No CIFAR-10 data found next to this page (data/train_5k.bin, data/data_batch_1.bin or data/cifar-10-binary.tar.gz). '
-      + 'Pick or drop the files here, or serve the page with `scripts/demo.sh DATA_DIR`; `locolab download` fetches the official archive.';
-    showError('no data yet');
+    $('data-help').textContent = t('No CIFAR-10 data found next to this page (data/train_5k.bin, data/data_batch_1.bin or data/cifar-10-binary.tar.gz). '
+      + 'Pick or drop the files here, or serve the page with `scripts/demo.sh DATA_DIR`; `locolab download` fetches the official archive.');
+    showError(t('no data yet'));
     return;
   }
   await useData(d);
@@ -156,6 +170,8 @@ window.locolabDebug = {
   // The WebGPU self-check's tolerance from now on (a negative one fails every check), and
   // whether `auto` should take this browser's adapter for hardware (so that it checks it).
   selfCheckTolerance: (tolerance, pretendHardware = false) => call('debug-self-check', { tolerance, pretendHardware }),
+  // Text the page showed in a language that has no entry for it (www/i18n.js).
+  missingText: () => [...missing],
   // Every unit's loss at the latest step, unrounded (the panels show 3 decimals).
   lastLosses: (m) => lab.trainers[m]?.curve.ys.map((y) => y.at(-1)),
 };

@@ -3,6 +3,7 @@
 import { isolation } from './isolate.js';
 import { lab } from './session.js';
 import { call } from './rpc.js';
+import { t } from './i18n.js';
 
 const CANDIDATES = [
   ['data/train_5k.bin', 'data/test_1k.bin'],
@@ -27,7 +28,7 @@ export async function loadFiles(files) {
   if (gz) return { train: await gz.arrayBuffer(), test: new ArrayBuffer(0), source: gz.name };
   const test = list.find((f) => /^test/.test(f.name));
   const train = list.find((f) => f !== test);
-  if (!train || !test) throw new Error('pick a train file and a test file (e.g. data_batch_1.bin and test_batch.bin), or the .tar.gz archive');
+  if (!train || !test) throw new Error(t('pick a train file and a test file (e.g. data_batch_1.bin and test_batch.bin), or the .tar.gz archive'));
   return { train: await train.arrayBuffer(), test: await test.arrayBuffer(), source: `${train.name} + ${test.name}` };
 }
 

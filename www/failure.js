@@ -3,21 +3,22 @@
 // worker and offers the ways on: the CPU path, a smaller batch, or the same settings again.
 import { $, lab, onGpu, showError } from './session.js';
 import { restartWorker } from './rpc.js';
+import { t, tr } from './i18n.js';
 
 export function stopRunning() {
   lab.running = false;
-  $('start').textContent = 'Start';
+  $('start').textContent = t('Start');
 }
 
 export function failed(e) {
   stopRunning();
-  showError(e.message);
+  showError(tr(e.message));
   if (!e.fatal) return;
   const gpu = onGpu();
   restartWorker();
   lab.trainers = {};
-  $('recover-why').textContent = `The trainer stopped${gpu ? ' on WebGPU' : ''}: ${e.message}. `
-    + 'Its worker was restarted; training starts again from step 0.';
+  $('recover-why').textContent = (gpu ? t('The trainer stopped on WebGPU: {why}.', { why: tr(e.message) }) : t('The trainer stopped: {why}.', { why: tr(e.message) }))
+    + ' ' + t('Its worker was restarted; training starts again from step 0.');
   $('recover-cpu').hidden = lab.state.backend === 'cpu' && !gpu;
   $('recover').hidden = false;
 }

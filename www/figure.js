@@ -1,6 +1,7 @@
 // Figures for slides: any chart of the page (a uPlot instance) saved as PNG or SVG, with its
 // title, axis labels and legend, from the data the chart shows (not a screenshot of the page).
 // `figureButtons(getChart, name, title)` gives the two buttons a panel shows.
+import { t } from './i18n.js';
 
 const W = 800;
 const H = 480;
@@ -75,9 +76,9 @@ export function pngOf(u, title) {
       [c.width, c.height] = [2 * W, 2 * H];
       c.getContext('2d').drawImage(img, 0, 0, 2 * W, 2 * H);
       URL.revokeObjectURL(url);
-      c.toBlob((b) => (b ? resolve(b) : reject(new Error('the browser could not encode a PNG'))), 'image/png');
+      c.toBlob((b) => (b ? resolve(b) : reject(new Error(t('the browser could not encode a PNG')))), 'image/png');
     };
-    img.onerror = () => { URL.revokeObjectURL(url); reject(new Error('the figure could not be drawn')); };
+    img.onerror = () => { URL.revokeObjectURL(url); reject(new Error(t('the figure could not be drawn'))); };
     img.src = url;
   });
 }
@@ -100,12 +101,12 @@ export function figureButtons(getChart, name, title) {
     b.className = 'figure';
     b.dataset.figure = kind;
     b.textContent = kind.toUpperCase();
-    b.title = `Save this chart as ${kind.toUpperCase()} (for slides)`;
+    b.title = t('Save this chart as {kind} (for slides)', { kind: kind.toUpperCase() });
     b.onclick = async () => {
       const u = getChart();
       if (!u) return;
-      const t = typeof title === 'function' ? title() : title;
-      download(kind === 'svg' ? new Blob([svgOf(u, t)], { type: 'image/svg+xml' }) : await pngOf(u, t), `${name}.${kind}`);
+      const heading = typeof title === 'function' ? title() : title;
+      download(kind === 'svg' ? new Blob([svgOf(u, heading)], { type: 'image/svg+xml' }) : await pngOf(u, heading), `${name}.${kind}`);
     };
     return b;
   };

@@ -14,6 +14,7 @@ export const PAGE_KEYS = [
   { key: 'autostart', example: '1', help: 'start training as soon as the page is ready' },
   { key: 'embed', example: '1', help: 'the compact layout for an iframe (no header, no explanations, no embed builder)' },
   { key: 'hide', example: 'views,explain', help: 'panels to hide, comma-separated: the ids below' },
+  { key: 'lang', example: 'fa', values: ['en', 'fa'], help: "the page's language: en or fa (Persian, right to left); default: the first of the browser's languages the page has" },
   { key: 'sw', example: '0', help: "do not register the site's service worker (it isolates the page on a host without COOP/COEP headers)" },
 ];
 

@@ -2,6 +2,7 @@
 // end-to-end reference's loss beside it; each panel offers to save its models.
 import { $, lab, info, active } from './session.js';
 import { figureButtons } from './figure.js';
+import { t, tr, num } from './i18n.js';
 
 let charts = {};
 
@@ -11,16 +12,16 @@ export const vsRef = (m) => m !== lab.ref && Boolean(lab.trainers[lab.ref]);
 function saveButtons(m) {
   // The panels show the end-to-end reference beside a local method: each can be saved.
   const ms = [m, ...(vsRef(m) ? [lab.ref] : [])];
-  return ms.map((x) => `<button class="save" type="button" data-method="${x}" id="save-${x}" title="Download ${info(x).title}'s model (weights, optimizer state, config, step)">Save ${info(x).title}</button>`).join('');
+  return ms.map((x) => `<button class="save" type="button" data-method="${x}" id="save-${x}" title="${t("Download {method}'s model (weights, optimizer state, config, step)", { method: info(x).title })}">${t('Save {method}', { method: info(x).title })}</button>`).join('');
 }
 
 function chartData(m) {
-  const t = lab.trainers[m];
-  const data = [t.curve.x, ...t.curve.ys];
+  const tn = lab.trainers[m];
+  const data = [tn.curve.x, ...tn.curve.ys];
   if (vsRef(m)) {
     // The reference's loss at the same x (images seen): methods train in turns on one x-axis.
     const s = lab.trainers[lab.ref].curve;
-    data.push(t.curve.x.map((_, i) => (i < s.ys[0].length ? s.ys[0][i] : null)));
+    data.push(tn.curve.x.map((_, i) => (i < s.ys[0].length ? s.ys[0][i] : null)));
   }
   return data;
 }
@@ -35,23 +36,24 @@ export function buildCharts(onSave) {
   const panels = (local.length ? local : shown).map((m) => {
     const div = document.createElement('div');
     div.className = 'panel';
-    div.innerHTML = `<h3>${info(m).title}${vsRef(m) ? ` vs ${info(lab.ref).title}` : ''} <span class="acc" id="acc-${m}"></span>${saveButtons(m)}</h3><p>${info(m).summary}</p><p class="latest" id="latest-${m}"></p>`;
+    const heading = vsRef(m) ? t('{method} vs {ref}', { method: info(m).title, ref: info(lab.ref).title }) : info(m).title;
+    div.innerHTML = `<h3>${heading} <span class="acc" id="acc-${m}"></span>${saveButtons(m)}</h3><p>${tr(info(m).summary)}</p><p class="latest" id="latest-${m}"></p>`;
     plots.appendChild(div);
     div.querySelectorAll('button.save').forEach((b) => { b.onclick = () => onSave(b.dataset.method); });
-    const title = () => `${info(m).title}${vsRef(m) ? ` vs ${info(lab.ref).title}` : ''}: loss per unit`;
+    const title = () => t('{chart}: loss per unit', { chart: heading });
     div.querySelector('h3').append(...figureButtons(() => charts[m], `locolab-loss-${m}`, title));
     return [m, div];
   });
   for (const [m, div] of panels) {
-    const t = lab.trainers[m];
-    const series = [{ label: 'images seen' }];
-    const n = t.units.length;
-    t.units.forEach((u, i) => series.push({ label: u, stroke: `hsl(${210 - (150 * i) / Math.max(1, n - 1)}, 70%, ${35 + 20 * (i / n)}%)`, width: 1.5 }));
+    const tn = lab.trainers[m];
+    const series = [{ label: t('images seen') }];
+    const n = tn.units.length;
+    tn.units.forEach((u, i) => series.push({ label: u, stroke: `hsl(${210 - (150 * i) / Math.max(1, n - 1)}, 70%, ${35 + 20 * (i / n)}%)`, width: 1.5 }));
     if (vsRef(m)) series.push({ label: info(lab.ref).title, stroke: info(lab.ref).colour, width: 2 });
     const width = Math.max(320, div.getBoundingClientRect().width - 20);
     charts[m] = new uPlot({
       width, height: 260, series, legend: { live: false }, scales: { x: { time: false } },
-      axes: [{ label: 'images seen', values: (u, ticks) => ticks.map((v) => Math.round(v)) }, { label: 'loss' }],
+      axes: [{ label: t('images seen'), values: (u, ticks) => ticks.map((v) => Math.round(v)) }, { label: t('loss') }],
     }, chartData(m), div);
   }
 }
@@ -59,9 +61,10 @@ export function buildCharts(onSave) {
 export function redrawLosses() {
   for (const [m, c] of Object.entries(charts)) {
     c.setData(chartData(m));
-    const t = lab.trainers[m];
-    const latest = t.units.map((u, i) => `${u} ${t.curve.ys[i].at(-1)?.toFixed(3) ?? '-'}`);
-    if (vsRef(m)) latest.push(`${info(lab.ref).title} ${lab.trainers[lab.ref].curve.ys[0].at(-1)?.toFixed(3) ?? '-'}`);
-    $(`latest-${m}`).textContent = `latest loss: ${latest.join(' · ')}`;
+    const tn = lab.trainers[m];
+    const loss = (v) => (v == null ? '-' : num(v, 3));
+    const latest = tn.units.map((u, i) => `${u} ${loss(tn.curve.ys[i].at(-1))}`);
+    if (vsRef(m)) latest.push(`${info(lab.ref).title} ${loss(lab.trainers[lab.ref].curve.ys[0].at(-1))}`);
+    $(`latest-${m}`).textContent = t('latest loss: {losses}', { losses: latest.join(' · ') });
   }
 }

@@ -5,6 +5,7 @@
 import { $, lab, info, trainerFrom, showInfo, showError } from './session.js';
 import { call } from './rpc.js';
 import { configFor, writeUrl } from './settings.js';
+import { t, tr, lang } from './i18n.js';
 
 export async function download(m, failed) {
   try {
@@ -16,9 +17,9 @@ export async function download(m, failed) {
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
-    showInfo(`saved ${a.download}`);
+    showInfo(t('saved {file}', { file: a.download }));
   } catch (e) {
-    if (e.fatal) failed(e); else showError(e.message);
+    if (e.fatal) failed(e); else showError(tr(e.message));
   }
 }
 
@@ -45,10 +46,10 @@ export async function loadCheckpointFiles(files) {
   for (const f of files) {
     try {
       last = await restoreInto(f.name, await f.arrayBuffer());
-      done.push(`${info(last.method).title} at step ${last.step} from ${f.name}`);
+      done.push(t('{method} at step {step} from {file}', { method: info(last.method).title, step: last.step, file: f.name }));
     } catch (e) {
       if (e.fatal) throw e;
-      refused.push(e.message);
+      refused.push(tr(e.message));
     }
   }
   return { done, refused, last };
@@ -77,23 +78,23 @@ export const dropSession = () => idb('readwrite', (s) => s.delete(DB.key));
 
 export async function autosave() {
   const note = $('autosave-note');
-  if (Object.values(lab.trainers).some((t) => t.backend !== 'cpu')) {
-    note.textContent = 'autosave: on the CPU path only (WebGPU weights cannot be read back synchronously)';
+  if (Object.values(lab.trainers).some((tn) => tn.backend !== 'cpu')) {
+    note.textContent = t('autosave: on the CPU path only (WebGPU weights cannot be read back synchronously)');
     return;
   }
   const session = { time: Date.now(), step: lab.stepCount, methods: {}, randomInit: lab.randomInit, stageNames: lab.stageNames };
   try {
     for (const m of lab.state.methods) {
-      const t = lab.trainers[m];
-      if (!t) continue;
+      const tn = lab.trainers[m];
+      if (!tn) continue;
       const { bytes } = await call('save', { method: m });
-      session.methods[m] = { bytes, curve: t.curve, knn: t.knn, stages: t.stages };
+      session.methods[m] = { bytes, curve: tn.curve, knn: tn.knn, stages: tn.stages };
     }
     await storeSession(session);
-    note.textContent = `autosaved at step ${lab.stepCount}`;
+    note.textContent = t('autosaved at step {step}', { step: lab.stepCount });
   } catch (e) {
     if (e.fatal) throw e;
-    note.textContent = `autosave failed: ${e.message}`;
+    note.textContent = t('autosave failed: {why}', { why: tr(e.message) });
   }
 }
 
@@ -101,14 +102,14 @@ export async function offerResume() {
   const saved = await loadSession().catch(() => null);
   if (!saved?.methods || !Object.keys(saved.methods).length) return;
   const names = Object.keys(saved.methods).map((m) => info(m)?.title ?? m).join(', ');
-  $('resume-why').textContent = `This browser holds a session autosaved at step ${saved.step} (${new Date(saved.time).toLocaleString()}): ${names}.`;
+  $('resume-why').textContent = t('This browser holds a session autosaved at step {step} ({time}): {names}.', { step: saved.step, time: new Date(saved.time).toLocaleString(lang() === 'fa' ? 'fa-IR' : undefined), names });
   $('resume-box').hidden = false;
 }
 
 // The autosaved trainers back into the page, with their curves; resolves to the last one made.
 export async function resumeSession() {
   const saved = await loadSession();
-  if (!saved) throw new Error('the autosaved session is gone');
+  if (!saved) throw new Error(t('the autosaved session is gone'));
   lab.trainers = {};
   lab.state.methods = lab.methods.map((x) => x.kind).filter((k) => saved.methods[k]);
   let last = null;

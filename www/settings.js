@@ -2,6 +2,7 @@
 // trainer is made from. The core checks every training setting (`meta` judges the URL's).
 import { $, lab, showWarnings } from './session.js';
 import { PAGE_KEYS, PAGE_KEY_NAMES } from './keys.js';
+import { t, tr, LANGS } from './i18n.js';
 
 // URL keys the page itself reads (keys.js); every other key is a training setting, checked by the core.
 const BACKENDS = PAGE_KEYS.find((k) => k.key === 'backend').values;
@@ -30,52 +31,61 @@ export function readUrl() {
   if (q.has('autosave')) state.autosave = q.get('autosave');
   if (q.has('threads')) state.threads = q.get('threads');
   state.parallel = q.get('parallel') === '1';
+  state.lang = q.get('lang') || null;
   return [...q.entries()].filter(([k]) => !PAGE_KEY_NAMES.includes(k));
 }
 
-function wholeNumber(key, lo, hi, extra = '', what = 'steps') {
+// A page key that must be a whole number in [lo, hi]; `warn(values)` words the warning.
+function wholeNumber(key, lo, hi, warn) {
   const v = Number(state[key]);
   if (Number.isInteger(v) && v >= lo && v <= hi) { state[key] = v; return null; }
-  const warning = `${key}=${String(state[key]).slice(0, 40)} ignored; expected a whole number of ${what} in [${lo}, ${hi}]${extra}`;
+  const warning = warn({ key, value: String(state[key]).slice(0, 40), lo, hi });
   state[key] = DEFAULTS[key];
   return warning;
 }
 
 // The URL's settings as the core judged them: bad ones fall back to the preset, with a warning.
 export function applySettings(settings) {
-  const warnings = [...settings.warnings];
+  const warnings = settings.warnings.map(tr);
   state.preset = settings.preset;
   for (const k of training()) state[k] = settings.overrides[k] ?? null;
   const kinds = lab.methods.map((m) => m.kind);
   state.methods = [...kinds];
   if (urlMethods) {
     const unknown = urlMethods.filter((m) => !kinds.includes(m));
-    if (unknown.length) warnings.push(`unknown method ${unknown.map((m) => `'${m.slice(0, 40)}'`).join(', ')} ignored; methods are ${kinds.join(', ')}`);
+    if (unknown.length) warnings.push(t('unknown method {names} ignored; methods are {kinds}', { names: unknown.map((m) => `'${m.slice(0, 40)}'`).join(', '), kinds: kinds.join(', ') }));
     const known = urlMethods.filter((m) => kinds.includes(m));
-    if (known.length) state.methods = known; else warnings.push('no known method named: showing all');
+    if (known.length) state.methods = known; else warnings.push(t('no known method named: showing all'));
   }
-  warnings.push(wholeNumber('monitor', 1, 100000), wholeNumber('autosave', 0, 100000, ' (0: off)'), wholeNumber('threads', 1, 64, '', 'threads'));
+  const steps = (v) => t('{key}={value} ignored; expected a whole number of steps in [{lo}, {hi}]', v);
+  warnings.push(wholeNumber('monitor', 1, 100000, steps),
+    wholeNumber('autosave', 0, 100000, (v) => t('{key}={value} ignored; expected a whole number of steps in [{lo}, {hi}] (0: off)', v)),
+    wholeNumber('threads', 1, 64, (v) => t('{key}={value} ignored; expected a whole number of threads in [{lo}, {hi}]', v)));
   if (!BACKENDS.includes(state.backend)) {
-    warnings.push(`backend=${String(state.backend).slice(0, 40)} ignored; expected ${BACKENDS.join(', ')}`);
+    warnings.push(t('backend={value} ignored; expected {expected}', { value: String(state.backend).slice(0, 40), expected: BACKENDS.join(', ') }));
     state.backend = 'auto';
+  }
+  if (state.lang && !LANGS[state.lang]) {
+    warnings.push(t('lang={value} ignored; expected {expected}', { value: String(state.lang).slice(0, 40), expected: Object.keys(LANGS).join(', ') }));
+    state.lang = null;
   }
   showWarnings(warnings.filter(Boolean));
 }
 
 // The method checkboxes, the explanations, and one control per page knob of the core's table.
 export function buildControls(onChange) {
-  $('methods').innerHTML = '<legend>Methods</legend>' + lab.methods.map((m) => `<label><input type="checkbox" name="method" value="${m.kind}"> ${m.title}</label>`).join('\n');
-  $('method-details').innerHTML = lab.methods.map((m) => `<dt>${m.title}</dt><dd>${m.details}</dd>`).join('');
+  $('methods').innerHTML = `<legend>${t('Methods')}</legend>` + lab.methods.map((m) => `<label><input type="checkbox" name="method" value="${m.kind}"> ${m.title}</label>`).join('\n');
+  $('method-details').innerHTML = lab.methods.map((m) => `<dt>${m.title}</dt><dd>${tr(m.details)}</dd>`).join('');
   const box = $('training-knobs');
   box.innerHTML = '';
   for (const k of lab.knobs) {
     const label = document.createElement('label');
-    label.title = k.help.trim();
-    label.append(`${k.page.label} `);
+    label.title = tr(k.help.trim().replace(/\s+/g, ' '));
+    label.append(`${tr(k.page.label)} `);
     let input;
     if (k.page.options.length) {
       input = document.createElement('select');
-      for (const [value, text] of k.page.options) input.add(new Option(text, value));
+      for (const [value, text] of k.page.options) input.add(new Option(tr(text), value));
     } else {
       input = document.createElement('input');
       input.type = k.kind === 'integer' || k.kind === 'number' ? 'number' : 'text';
@@ -115,6 +125,7 @@ export function queryFor(over = {}) {
   if (state.autosave !== DEFAULTS.autosave) q.set('autosave', String(state.autosave));
   if (state.threads !== DEFAULTS.threads) q.set('threads', String(state.threads));
   if (state.parallel) q.set('parallel', '1');
+  if (state.lang) q.set('lang', state.lang);
   for (const [k, v] of Object.entries(over)) {
     if (v === null || v === undefined || v === '') q.delete(k);
     else q.set(k, String(v));
@@ -127,7 +138,8 @@ export function writeUrl() {
 }
 
 export function fillControls() {
-  $('preset').innerHTML = Object.keys(lab.presets).map((p) => `<option>${p}</option>`).join('');
+  // Preset names are the values `preset=` takes: names, not words (translate="no").
+  $('preset').innerHTML = Object.keys(lab.presets).map((p) => `<option translate="no">${p}</option>`).join('');
   const p = lab.presets[state.preset] || lab.presets.browser;
   for (const k of training()) if (state[k] === null) state[k] = p[k];
   for (const k of controls()) setControl(k, state[k]);

@@ -8,6 +8,7 @@ import { drawMemory, recordMemory } from './memory.js';
 import { drawAccuracy, measureRandomInit, monitorAll } from './accuracy.js';
 import { autosave, download } from './saves.js';
 import { failed, stopRunning } from './failure.js';
+import { t, tr, num } from './i18n.js';
 
 // Steps per parallel chunk (at most): the page draws after each. The units stay resident
 // across chunks; their run ends at a monitor point or an autosave (units.js, worker.js).
@@ -15,18 +16,18 @@ const PARALLEL_CHUNK = 10;
 
 export function showProgress(step, imagesSeen) {
   lab.stepCount = step;
-  $('step-count').textContent = String(step);
-  $('images').textContent = String(imagesSeen);
+  $('step-count').textContent = num(step);
+  $('images').textContent = num(imagesSeen);
 }
 
 // The backend the trainers run on, and why (all of a page's trainers share one preference).
 function showBackend() {
-  const t = Object.values(lab.trainers).at(-1);
-  $('backend-used').textContent = t?.backend ?? '-';
-  $('backend-note').textContent = t?.backendNote ? `(${t.backendNote})` : '';
+  const tn = Object.values(lab.trainers).at(-1);
+  $('backend-used').textContent = tn?.backend ?? '-';
+  $('backend-note').textContent = tn?.backendNote ? `(${tr(tn.backendNote)})` : '';
   // WebGPU trainers have no CPU thread count.
-  $('threads-used').textContent = t?.threads ? String(t.threads.count) : '-';
-  $('threads-note').textContent = t?.threads?.note ? `(${t.threads.note})` : '';
+  $('threads-used').textContent = tn?.threads ? num(tn.threads.count) : '-';
+  $('threads-note').textContent = tn?.threads?.note ? `(${tr(tn.threads.note)})` : '';
 }
 
 // Every panel drawn anew from the trainers (after a reset, a load or a resume).
@@ -53,7 +54,7 @@ export async function resetAll() {
     lab.timing = { train: 0, monitor: 0 };
     redrawAll();
     await showViews();
-    showInfo('ready');
+    showInfo(t('ready'));
   } catch (e) {
     failed(e);
   }
@@ -62,23 +63,23 @@ export async function resetAll() {
 // Steps of one method: one sequential step, or with "units in parallel" a pipelined chunk of
 // several (up to the next monitor point or autosave, so those still fall on their steps).
 async function stepMethod(m) {
-  const t = lab.trainers[m];
+  const tn = lab.trainers[m];
   const { state } = lab;
   if (state.parallel) {
     const until = (every) => (every ? every - (lab.stepCount % every) : PARALLEL_CHUNK);
     const steps = Math.max(1, Math.min(PARALLEL_CHUNK, until(state.monitor), until(state.autosave)));
     try {
       const run = await call('step-parallel', { method: m, steps });
-      t.parallel = { imagesPerSec: run.imagesPerSec, workers: run.workers };
+      tn.parallel = { imagesPerSec: run.imagesPerSec, workers: run.workers };
       return run.reports;
     } catch (e) {
       // What cannot run in parallel (WebGPU, LoCo's soft sharing) steps on its own, and says why.
       if (!/parallel|soft sharing/.test(e.message) || e.fatal) throw e;
-      t.parallel = { refused: e.message };
+      tn.parallel = { refused: e.message };
     }
   }
   const r = await call('step', { method: m });
-  t.sequential = r.images_per_sec;
+  tn.sequential = r.images_per_sec;
   return [r];
 }
 
@@ -96,19 +97,19 @@ export function stepAll() {
 async function stepAllNow() {
   let last = null;
   for (const m of active()) {
-    const t = lab.trainers[m];
+    const tn = lab.trainers[m];
     for (const r of await stepMethod(m)) {
-      t.curve.x.push(r.images_seen);
-      r.losses.forEach((l, i) => t.curve.ys[i].push(l));
+      tn.curve.x.push(r.images_seen);
+      r.losses.forEach((l, i) => tn.curve.ys[i].push(l));
       lab.timing.train += r.seconds;
-      recordMemory(t, r);
+      recordMemory(tn, r);
       last = r;
     }
   }
   showSpeeds();
   if (last) {
     showProgress(last.step, last.images_seen);
-    if (!lab.state.parallel) $('speed').textContent = last.images_per_sec.toFixed(1);
+    if (!lab.state.parallel) $('speed').textContent = num(last.images_per_sec, 1);
   }
   redrawLosses();
   drawMemory();
@@ -123,15 +124,15 @@ export function showSpeeds() {
   const box = $('parallel-speeds');
   box.hidden = !lab.state.parallel;
   if (!lab.state.parallel) return;
-  const fmt = (v) => (v == null ? 'not measured yet' : `${v.toFixed(1)} images/s`);
+  const fmt = (v) => (v == null ? t('not measured yet') : t('{rate} images/s', { rate: num(v, 1) }));
   box.innerHTML = active().map((m) => {
-    const t = lab.trainers[m];
-    const p = t.parallel ?? {};
-    const par = p.refused ? `not in parallel: ${p.refused}` : `${fmt(p.imagesPerSec)} in parallel (${p.workers ?? '-'} workers)`;
-    return `<li data-method="${m}"><b>${info(m).title}</b>: <span class="par">${par}</span>; sequential <span class="seq">${fmt(t.sequential)}</span></li>`;
+    const tn = lab.trainers[m];
+    const p = tn.parallel ?? {};
+    const par = p.refused ? t('not in parallel: {why}', { why: tr(p.refused) }) : t('{rate} in parallel ({workers} workers)', { rate: fmt(p.imagesPerSec), workers: p.workers ?? '-' });
+    return `<li data-method="${m}"><b>${info(m).title}</b>: <span class="par">${par}</span>${t('; sequential')} <span class="seq">${fmt(tn.sequential)}</span></li>`;
   }).join('');
   const rates = active().map((m) => lab.trainers[m].parallel?.imagesPerSec).filter((v) => v != null);
-  if (rates.length) $('speed').textContent = (rates.reduce((a, b) => a + b, 0) / rates.length).toFixed(1);
+  if (rates.length) $('speed').textContent = num(rates.reduce((a, b) => a + b, 0) / rates.length, 1);
 }
 
 let looping = false;

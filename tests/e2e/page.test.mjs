@@ -567,3 +567,68 @@ test('blocks=2 in the URL trains LoCo on two blocks per stage', { timeout: 600_0
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+// Persian digits back to a number (the status line writes the language's digits).
+const latinNumber = (s) => Number(String(s).replace(/[۰-۹]/g, (d) => '۰۱۲۳۴۵۶۷۸۹'.indexOf(d)).replace('٫', '.'));
+
+// Every text a reader meets on the page (text, tooltips, labels), less what is marked as a name
+// (`translate="no"`: presets, panel ids, the backend's name) and the page's scripts.
+function pageTexts() {
+  const out = [];
+  const skip = (el) => el.closest('script, style, [translate="no"]');
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (!skip(n.parentElement) && n.textContent.trim()) out.push(n.textContent.trim());
+  }
+  for (const el of document.querySelectorAll('[title], [aria-label]')) {
+    if (skip(el)) continue;
+    for (const a of ['title', 'aria-label']) if (el.getAttribute(a)?.trim()) out.push(el.getAttribute(a).trim());
+  }
+  out.push(document.title);
+  return out;
+}
+
+// What may stay in Latin letters in Persian: method names, the names of networks, stages, units,
+// files, commands, URL keys and browser features, units of measure, formulas.
+const LATIN_ALLOWED = new RegExp([
+  'SimCLR', 'Greedy InfoMax', 'GIM', 'LoCo Lab', 'LoCo', 'kNN', 'top-1', 'k=\\d+', 'CIFAR-10', 'WebGPU', 'Web Workers?', 'Worker', 'wasm', 'CPU', 'cpu', 'webgpu',
+  'README', 'NeurIPS', 'Xiong', 'Ren', 'Urtasun', 'PResNet-50', 'presnet-[a-z]+', 'res\\d(\\+res\\d)?', 'burn \\d[\\d.]*', 'PNG', 'SVG', 'HTML', 'MLP', 'L2', '1e-3',
+  'COOP/COEP', 'cross-origin isolated', 'service worker', "The page's threads", 'Parallel units', 'sw=0', 'threads=1', 'backend=webgpu', 'lang', 'http\\(s\\)',
+  't = mean / se', '\\|t\\|', 'n − 1', '\\bt\\b', '`[^`]*`', '[\\w./-]*\\.(bin|gz|tar|json|sh)\\b', 'docs/results/?', 'scripts/[\\w.-]+', 'DATA_DIR',
+  'TrainConfig::peak_lr', 'lr_scaling', 'none', 'hard', 'upper-only', 'soft:<coef>', 'blocks:<n>', 'conv-mlp', 'mlp', 'e\\.g\\.',
+].join('|'), 'g');
+
+test('lang=fa: the page is right to left, every text of its own is Persian, and it trains', { timeout: 600_000 }, async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`http://127.0.0.1:${port}/?lang=fa&methods=simclr,gim,loco&batch=16&seed=3&backend=cpu&monitor=2&autosave=0`);
+  await page.waitForFunction(() => document.getElementById('message').textContent === 'آماده', null, { timeout: 240_000 });
+  assert.equal(await page.evaluate(() => document.documentElement.dir), 'rtl');
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'fa');
+  // The charts stay left to right.
+  assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('#plots .uplot')).direction), 'ltr');
+  await page.click('#start');
+  await page.waitForFunction(() => Number(document.getElementById('step-count').textContent.replace(/[۰-۹]/g, (d) => '۰۱۲۳۴۵۶۷۸۹'.indexOf(d))) >= 2
+    && document.getElementById('stage-bars').childElementCount > 0, null, { timeout: 400_000 });
+  await page.click('#start');
+  await page.waitForFunction(() => document.getElementById('start').textContent === 'شروع', null, { timeout: 120_000 });
+  assert.ok(latinNumber(await page.locator('#step-count').textContent()) >= 2);
+  assert.match(await page.locator('#step-count').textContent(), /^[۰-۹]+$/);
+  assert.match(await page.locator('#latest-loco').textContent(), /res2\+res3 [۰-۹]٫[۰-۹]{3}/);
+  // The long-run panel (the core's summary) and the embed builder, open, are in Persian too.
+  await page.waitForFunction(() => document.getElementById('longrun-table').rows.length > 1, null, { timeout: 60_000 });
+  await page.click('#embed summary');
+  const english = (await page.evaluate(`(${pageTexts})()`))
+    .map((s) => s.replace(LATIN_ALLOWED, '')).filter((s) => /[A-Za-z]{2,}/.test(s));
+  assert.deepEqual(english, [], `English left on the Persian page:\n${english.join('\n')}`);
+  assert.deepEqual(await page.evaluate(() => window.locolabDebug.missingText()), []);
+  await page.screenshot({ path: join(root, 'docs', 'screenshot-fa.png'), fullPage: true });
+  // A language the page does not have: English, with a warning that names the key.
+  await page.goto(`http://127.0.0.1:${port}/?lang=xx&methods=loco&batch=8&backend=cpu`);
+  await ready(page);
+  assert.match(await page.locator('#warnings').textContent(), /lang=xx ignored; expected en, fa/);
+  assert.equal(await page.evaluate(() => document.documentElement.dir), 'ltr');
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -1,0 +1,281 @@
+// The page in Persian (www/i18n.js). Keys are the English templates, as the page writes them;
+// `{name}` is a value filled in (numbers in Persian digits). The terms are the article's own:
+// یادگیری متضاد (contrastive learning), یادگیری محلی (local learning), خودنظارتی
+// (self-supervised), مرحله (a stage of the network), واحد (a local unit), رمزگشا (a decoder),
+// گام (a training step). Method names (SimCLR, GIM, LoCo, Greedy InfoMax), kNN, and the names
+// of files, commands and browser features stay as they are written.
+// FA: the page's own text (tests/e2e/i18n.test.mjs checks that every text the page writes is
+// here and nothing else is). FOREIGN: what the core and the worker write, in English, which the
+// page translates back through these templates (`tr`); the page test in Persian checks that
+// none of it stays English.
+
+export const FA = {
+  // index.html
+  'LoCo Lab: SimCLR vs Greedy InfoMax vs LoCo, live in your browser': 'LoCo Lab: مقایسهٔ زندهٔ SimCLR، Greedy InfoMax و LoCo در مرورگر شما',
+  "Self-supervised contrastive learning three ways, trained live in your browser on real CIFAR-10 images: end-to-end <b>SimCLR</b>, gradient-isolated <b>Greedy InfoMax</b>, and <b>LoCo</b>'s overlapping local units (Xiong, Ren & Urtasun, NeurIPS 2020).":
+    'یادگیری متضاد خودنظارتی به سه روش، که زنده در مرورگر شما روی تصاویر واقعی CIFAR-10 آموزش می‌بیند: <b>SimCLR</b> سرتاسری، <b>Greedy InfoMax</b> با ماژول‌هایی که گرادیانشان از هم جداست، و واحدهای محلی هم‌پوشان <b>LoCo</b> (Xiong، Ren و Urtasun، NeurIPS 2020).',
+  Start: 'شروع',
+  Pause: 'توقف',
+  'Single step': 'یک گام',
+  Reset: 'از نو',
+  'kNN accuracy': 'دقت kNN',
+  'Copy link': 'رونوشت پیوند',
+  'Load a saved model': 'بارگذاری مدل ذخیره‌شده',
+  "Continue training from a file saved with a panel's Save button": 'ادامهٔ آموزش از پرونده‌ای که با دکمهٔ «ذخیره» یکی از نمودارها ذخیره شده است',
+  Language: 'زبان',
+  'Reloads the page in the language (an autosaved session is offered back)': 'صفحه با این زبان دوباره بار می‌شود (جلسهٔ ذخیره‌شدهٔ خودکار دوباره پیشنهاد می‌شود)',
+  Methods: 'روش‌ها',
+  Settings: 'تنظیمات',
+  '(applied on Reset)': '(با «از نو» اعمال می‌شود)',
+  Preset: 'پیش‌تنظیم',
+  Backend: 'موتور اجرا',
+  'auto (WebGPU if available)': 'خودکار (WebGPU اگر باشد)',
+  'CPU (wasm)': 'پردازنده (wasm)',
+  "Each method's local units train at the same time, in groups of consecutive units, one Web Worker per core (CPU path). GIM's result is exactly the sequential one; LoCo's shared stages lag one update for the lower unit (README, Parallel units).":
+    'واحدهای محلی هر روش هم‌زمان آموزش می‌بینند، در گروه‌هایی از واحدهای پشت‌سرهم، یک Web Worker برای هر هستهٔ پردازنده (فقط روی پردازنده). نتیجهٔ GIM دقیقاً همان نتیجهٔ ترتیبی است؛ در LoCo مرحله‌های مشترک برای واحد پایینی یک به‌روزرسانی عقب‌ترند (README، بخش Parallel units).',
+  'units in parallel (Web Workers)': 'واحدها به‌صورت موازی (Web Workers)',
+  'Embed / share': 'جاسازی / هم‌رسانی',
+  Link: 'پیوند',
+  'HTML for a course page': 'HTML برای صفحهٔ درس',
+  Preview: 'پیش‌نمایش',
+  'Preview of the embed': 'پیش‌نمایش جاسازی',
+  'CIFAR-10 files (train + test .bin, or the official .tar.gz)': 'پرونده‌های CIFAR-10 (‏.bin آموزش و آزمون، یا ‏.tar.gz رسمی)',
+  Step: 'گام',
+  'Images seen': 'تصاویر دیده‌شده',
+  'images/s': 'تصویر در ثانیه',
+  'Backend:': 'موتور اجرا:',
+  'CPU threads:': 'رشته‌های پردازنده:',
+  Resume: 'ادامه',
+  Discard: 'دور بریز',
+  'Continue on the CPU': 'ادامه روی پردازنده',
+  'Halve the batch': 'نصف کردن دسته',
+  'Start again': 'شروع دوباره',
+  'Peak memory of one training step': 'اوج حافظهٔ یک گام آموزش',
+  'kNN accuracy while it trains': 'دقت kNN در حین آموزش',
+  'The long run: where the methods end up': 'اجرای طولانی: روش‌ها به کجا می‌رسند',
+  'Loading the committed results (docs/results/)...': 'بارگذاری نتایج ثبت‌شده (docs/results/)...',
+  'Evaluate the committed checkpoints in this browser': 'ارزیابی چک‌پوینت‌های ثبت‌شده در همین مرورگر',
+  'Two views of each image': 'دو نمای هر تصویر',
+  'Each training image is cropped, flipped and recoloured twice at random. The network learns to map the two views of one image close together and away from every other image in the batch.':
+    'هر تصویر آموزشی دو بار به‌طور تصادفی بریده، وارونه و رنگ‌آمیزی دوباره می‌شود. شبکه یاد می‌گیرد دو نمای یک تصویر را به هم نزدیک و از همهٔ تصاویر دیگر دسته دور نگاشت کند.',
+  'What you are looking at': 'آنچه می‌بینید',
+  Controls: 'کنترل‌ها',
+  'Loss curves': 'منحنی‌های تابع هزینه',
+  Memory: 'حافظه',
+  Accuracy: 'دقت',
+  'The long run': 'اجرای طولانی',
+  'Which long run': 'کدام اجرای طولانی',
+  'Augmented views': 'نماهای افزوده',
+
+  // The panels `hide` takes (keys.js), shown by the embed builder.
+  'the title and the introduction': 'عنوان و مقدمه',
+  'the buttons, methods and settings': 'دکمه‌ها، روش‌ها و تنظیمات',
+  'the settings only': 'فقط تنظیمات',
+  'the status line (step, images/s, backend, threads)': 'خط وضعیت (گام، تصویر در ثانیه، موتور اجرا، رشته‌ها)',
+  "the loss panels, one per local method against SimCLR's": 'نمودارهای تابع هزینه، یکی برای هر روش محلی در برابر SimCLR',
+  'the memory and accuracy panels': 'نمودارهای حافظه و دقت',
+  'peak memory of one training step': 'اوج حافظهٔ یک گام آموزش',
+  'the long native runs and their checkpoints': 'اجراهای طولانی بومی و چک‌پوینت‌هایشان',
+  'the two augmented views of each image': 'دو نمای افزودهٔ هر تصویر',
+  'what each method does': 'هر روش چه می‌کند',
+
+  // app.js, settings.js, training.js
+  'data: {source}': 'داده: {source}',
+  'evaluating (kNN, k=200, on {train} train / {test} test images)...': 'در حال ارزیابی (kNN، k=200، روی {train} تصویر آموزش / {test} تصویر آزمون)...',
+  '{method}: kNN {knn}%': '{method}: kNN ‏{knn}٪',
+  'refused (training is unchanged): {why}': 'پذیرفته نشد (آموزش تغییری نکرد): {why}',
+  'loaded {what}': 'بارگذاری شد: {what}',
+  ', ': '، ',
+  'resumed at step {step}': 'از گام {step} ادامه یافت',
+  'link copied': 'پیوند رونوشت شد',
+  "the browser's": 'زبان مرورگر',
+  'could not load the wasm module (build it with scripts/build-web.sh): {why}': 'ماژول wasm بار نشد (با scripts/build-web.sh بسازیدش): {why}',
+  'loading CIFAR-10...': 'بارگذاری CIFAR-10...',
+  'No CIFAR-10 data found next to this page (data/train_5k.bin, data/data_batch_1.bin or data/cifar-10-binary.tar.gz). Pick or drop the files here, or serve the page with `scripts/demo.sh DATA_DIR`; `locolab download` fetches the official archive.':
+    'دادهٔ CIFAR-10 کنار این صفحه پیدا نشد (data/train_5k.bin، data/data_batch_1.bin یا data/cifar-10-binary.tar.gz). پرونده‌ها را اینجا انتخاب کنید یا بکشید و رها کنید، یا صفحه را با `scripts/demo.sh DATA_DIR` ارائه کنید؛ `locolab download` بایگانی رسمی را می‌گیرد.',
+  'no data yet': 'هنوز داده‌ای نیست',
+  'unknown method {names} ignored; methods are {kinds}': 'روش ناشناختهٔ {names} نادیده گرفته شد؛ روش‌ها: {kinds}',
+  'no known method named: showing all': 'هیچ روش شناخته‌شده‌ای نام برده نشد: همه نمایش داده می‌شوند',
+  '{key}={value} ignored; expected a whole number of steps in [{lo}, {hi}]': '{key}={value} نادیده گرفته شد؛ تعداد گام باید عددی صحیح در بازهٔ [{lo}، {hi}] باشد',
+  '{key}={value} ignored; expected a whole number of steps in [{lo}, {hi}] (0: off)': '{key}={value} نادیده گرفته شد؛ تعداد گام باید عددی صحیح در بازهٔ [{lo}، {hi}] باشد (۰: خاموش)',
+  '{key}={value} ignored; expected a whole number of threads in [{lo}, {hi}]': '{key}={value} نادیده گرفته شد؛ تعداد رشته‌ها باید عددی صحیح در بازهٔ [{lo}، {hi}] باشد',
+  'backend={value} ignored; expected {expected}': 'backend={value} نادیده گرفته شد؛ یکی از اینها: {expected}',
+  'lang={value} ignored; expected {expected}': 'lang={value} نادیده گرفته شد؛ یکی از اینها: {expected}',
+  ready: 'آماده',
+  'not measured yet': 'هنوز اندازه‌گیری نشده',
+  '{rate} images/s': '{rate} تصویر در ثانیه',
+  'not in parallel: {why}': 'نه به‌صورت موازی: {why}',
+  '{rate} in parallel ({workers} workers)': '{rate} به‌صورت موازی ({workers} Web Worker)',
+  '; sequential': '؛ ترتیبی',
+
+  // accuracy.js, losses.js, memory.js, figure.js
+  'kNN {knn}%': 'kNN ‏{knn}٪',
+  ' · {share}% of the time so far': ' · {share}٪ از زمان تا اینجا',
+  '(last stage; k=200, {train} train / {test} test images, every {every} steps{share})': '(مرحلهٔ آخر؛ k=200، {train} تصویر آموزش / {test} تصویر آزمون، هر {every} گام{share})',
+  'images seen': 'تصاویر دیده‌شده',
+  'kNN top-1 (%)': 'دقت top-1 ‏kNN (٪)',
+  'kNN top-1 of the last stage while it trains': 'دقت top-1 ‏kNN مرحلهٔ آخر در حین آموزش',
+  "Download {method}'s model (weights, optimizer state, config, step)": 'دریافت مدل {method} (وزن‌ها، وضعیت بهینه‌ساز، پیکربندی، گام)',
+  'Save {method}': 'ذخیرهٔ {method}',
+  '{method} vs {ref}': '{method} در برابر {ref}',
+  '{chart}: loss per unit': '{chart}: تابع هزینهٔ هر واحد',
+  loss: 'تابع هزینه',
+  'latest loss: {losses}': 'آخرین مقدار تابع هزینه: {losses}',
+  '{n} GiB': '{n} گیبی‌بایت',
+  '{n} MiB': '{n} مبی‌بایت',
+  '{n} KiB': '{n} کیبی‌بایت',
+  'Measured on the CPU path only: on WebGPU the tensors live in GPU buffers, which burn 0.22.1 does not report. Choose the CPU backend to see the bars.':
+    'فقط روی پردازنده اندازه‌گیری می‌شود: روی WebGPU تانسورها در بافرهای GPU هستند که burn 0.22.1 گزارششان نمی‌کند. برای دیدن میله‌ها موتور اجرای پردازنده را برگزینید.',
+  "Press Start or Single step: each method's peak appears after its first step.": '«شروع» یا «یک گام» را بزنید: اوج حافظهٔ هر روش پس از نخستین گامش نمایان می‌شود.',
+  'step {step}, peak per unit:': 'گام {step}، اوج حافظهٔ هر واحد:',
+  ' (sets the peak)': ' (اوج را تعیین می‌کند)',
+  ' · {x}x less than {ref}': ' · {x} برابر کمتر از {ref}',
+  ' · {x}x more than {ref}': ' · {x} برابر بیشتر از {ref}',
+  ' (paper, PResNet-50: {x}x)': ' (مقاله، PResNet-50: ‏{x} برابر)',
+  "Peak bytes a training step allocates in the wasm module on top of what was live before it (hover a bar for each unit's peak). The paper saves more on PResNet-50 at 224 pixels, where activations dwarf everything else; on this small network at 32 pixels the weights, optimizer state, input views and decoders are a larger share of a step, so local learning saves less here (natively, presnet-tiny at batch 32: 1.85x GIM, 1.51x LoCo).":
+    'بیشترین بایت‌هایی که یک گام آموزش در ماژول wasm علاوه بر آنچه پیش از آن زنده بود می‌گیرد (نشانگر را روی میله نگه دارید تا اوج هر واحد را ببینید). مقاله روی PResNet-50 با ۲۲۴ پیکسل بیشتر صرفه‌جویی می‌کند، چون آنجا فعال‌سازی‌ها بر همه چیز می‌چربند؛ روی این شبکهٔ کوچک با ۳۲ پیکسل، وزن‌ها، وضعیت بهینه‌ساز، نماهای ورودی و رمزگشاها سهم بیشتری از یک گام دارند، پس یادگیری محلی اینجا کمتر صرفه‌جویی می‌کند (به‌صورت بومی، presnet-tiny با دستهٔ ۳۲: GIM ‏۱٫۸۵ برابر، LoCo ‏۱٫۵۱ برابر).',
+  'Save this chart as {kind} (for slides)': 'ذخیرهٔ این نمودار به‌صورت {kind} (برای اسلاید)',
+  'the browser could not encode a PNG': 'مرورگر نتوانست PNG بسازد',
+  'the figure could not be drawn': 'نمودار کشیده نشد',
+
+  // longrun.js
+  'CIFAR-10, 50,000 images': 'CIFAR-10، ‏۵۰٬۰۰۰ تصویر',
+  '50,000 train / 8,000 test images': '۵۰٬۰۰۰ تصویر آموزش / ۸٬۰۰۰ تصویر آزمون',
+  '5,000 images (the first comparison)': '۵٬۰۰۰ تصویر (نخستین مقایسه)',
+  'all 5,000 train / 1,000 test images': 'همهٔ ۵٬۰۰۰ تصویر آموزش / ۱٬۰۰۰ تصویر آزمون',
+  '{file} is not served next to this page': '{file} کنار این صفحه ارائه نمی‌شود',
+  'No committed results next to this page ({files}).': 'هیچ نتیجهٔ ثبت‌شده‌ای کنار این صفحه نیست ({files}).',
+  '({arch}, batch {batch}, {steps} steps = {images} images seen, {done} of {seeds} seeds; kNN top-1, k=200, {bank})':
+    '({arch}، دستهٔ {batch}، {steps} گام = {images} تصویر دیده‌شده، {done} از {seeds} بذر؛ kNN top-1، k=200، {bank})',
+  'Final kNN accuracy of every stage after the native comparison (`locolab compare`, docs/results/). Bars: the mean over the seeds finished so far. The committed seed-0 checkpoints can be evaluated here, in this browser,':
+    'دقت نهایی kNN هر مرحله پس از مقایسهٔ بومی (`locolab compare`، docs/results/). میله‌ها: میانگین بذرهایی که تا اینجا تمام شده‌اند. چک‌پوینت‌های ثبت‌شدهٔ بذر ۰ را می‌توان همین‌جا، در همین مرورگر، ارزیابی کرد:',
+  'on the 5,000 / 1,000 images this page loads; the same weights evaluated natively on those images are shown beside them, and should match.':
+    'روی ۵٬۰۰۰ / ۱٬۰۰۰ تصویری که این صفحه بار می‌کند؛ همین وزن‌ها که به‌صورت بومی روی همین تصاویر ارزیابی شده‌اند کنارشان آمده‌اند و باید یکی باشند.',
+  'on the same images: the numbers should match the native ones.': 'روی همان تصاویر: عددها باید با عددهای بومی یکی باشند.',
+  method: 'روش',
+  'native, mean ± std ({n} seeds)': 'بومی، میانگین ± انحراف معیار ({n} بذر)',
+  'native, mean ({n} seed)': 'بومی، میانگین ({n} بذر)',
+  'native, seed {seed}': 'بومی، بذر {seed}',
+  "native, seed {seed}, on this page's 5,000 / 1,000 images": 'بومی، بذر {seed}، روی ۵٬۰۰۰ / ۱٬۰۰۰ تصویر این صفحه',
+  'this browser, seed {seed}, same images': 'همین مرورگر، بذر {seed}، همان تصاویر',
+  'this browser, seed {seed}': 'همین مرورگر، بذر {seed}',
+  '(one seed)': '(یک بذر)',
+  "Paired by seed, {stage}: each seed's run of the first method minus the second's (same initial weights, same batches). ":
+    'جفت‌شده بر اساس بذر، {stage}: اجرای هر بذر با روش نخست منهای اجرای همان بذر با روش دوم (همان وزن‌های آغازین، همان دسته‌ها). ',
+  "Mean ± standard error over the seeds (percentage points) and t = mean / se; <b>bold</b>: |t| above the two-sided 5% level of Student's t with n − 1 degrees of freedom ({n} seeds: n − 1 = {df}).":
+    'میانگین ± خطای معیار روی بذرها (واحد درصد) و t = mean / se؛ <b>پررنگ</b>: |t| بالاتر از سطح ۵٪ دوطرفهٔ توزیع t استیودنت با n − 1 درجهٔ آزادی ({n} بذر: n − 1 = {df}).',
+  "Mean ± standard error over the seeds (percentage points) and t = mean / se; <b>bold</b>: |t| above the two-sided 5% level of Student's t with n − 1 degrees of freedom.":
+    'میانگین ± خطای معیار روی بذرها (واحد درصد) و t = mean / se؛ <b>پررنگ</b>: |t| بالاتر از سطح ۵٪ دوطرفهٔ توزیع t استیودنت با n − 1 درجهٔ آزادی.',
+  difference: 'تفاوت',
+  seeds: 'بذرها',
+  'kNN top-1': 'دقت top-1 ‏kNN',
+  'linear probe top-1': 'کاوشگر خطی top-1',
+  'evaluating {method} ({folder})...': 'در حال ارزیابی {method} ({folder})...',
+  '{method} {seconds} s, largest difference to native {diff} points': '{method} {seconds} ثانیه، بیشترین تفاوت با بومی {diff} واحد درصد',
+  'done: {notes}': 'تمام شد: {notes}',
+
+  // saves.js, failure.js, data.js
+  'saved {file}': '{file} ذخیره شد',
+  '{method} at step {step} from {file}': '{method} در گام {step} از {file}',
+  'autosave: on the CPU path only (WebGPU weights cannot be read back synchronously)': 'ذخیرهٔ خودکار: فقط روی پردازنده (وزن‌های WebGPU را نمی‌توان هم‌گام بازخواند)',
+  'autosaved at step {step}': 'در گام {step} خودکار ذخیره شد',
+  'autosave failed: {why}': 'ذخیرهٔ خودکار ناموفق بود: {why}',
+  'This browser holds a session autosaved at step {step} ({time}): {names}.': 'این مرورگر جلسه‌ای دارد که در گام {step} خودکار ذخیره شده است ({time}): {names}.',
+  'the autosaved session is gone': 'جلسهٔ ذخیره‌شدهٔ خودکار دیگر نیست',
+  'The trainer stopped on WebGPU: {why}.': 'آموزش روی WebGPU متوقف شد: {why}.',
+  'The trainer stopped: {why}.': 'آموزش متوقف شد: {why}.',
+  'Its worker was restarted; training starts again from step 0.': 'Worker آن دوباره راه‌اندازی شد؛ آموزش از گام ۰ از نو شروع می‌شود.',
+  'pick a train file and a test file (e.g. data_batch_1.bin and test_batch.bin), or the .tar.gz archive': 'یک پروندهٔ آموزش و یک پروندهٔ آزمون برگزینید (مثلاً data_batch_1.bin و test_batch.bin)، یا بایگانی ‏.tar.gz را',
+
+  // embed.js
+  "the reader's browser": 'زبان مرورگر خواننده',
+  'Methods:': 'روش‌ها:',
+  'Hide:': 'پنهان:',
+  'start training when it opens': 'آموزش با باز شدن شروع شود',
+  Height: 'بلندی',
+  px: 'پیکسل',
+  'LoCo Lab: SimCLR vs GIM vs LoCo': 'LoCo Lab: ‏SimCLR در برابر GIM در برابر LoCo',
+};
+
+// What the core (src/method/catalogue.rs, src/config.rs, src/device.rs, src/selfcheck.rs) and
+// the page's workers (www/worker.js, www/isolate.js, www/rpc.js, www/units.js) write in English.
+export const FOREIGN = {
+  // The methods (catalogue.rs)
+  'End to end: one loss on top, gradients flow through every stage.': 'سرتاسری: یک تابع هزینه در بالا، گرادیان از همهٔ مرحله‌ها می‌گذرد.',
+  'Greedy InfoMax: one loss per stage, no gradient crosses a stage boundary.': 'Greedy InfoMax: یک تابع هزینه برای هر مرحله، هیچ گرادیانی از مرز مرحله‌ها نمی‌گذرد.',
+  'LoCo: units of two stages overlap by one; the shared stage bridges gradients.': 'LoCo: واحدهای دومرحله‌ای در یک مرحله هم‌پوشانی دارند؛ مرحلهٔ مشترک پل گرادیان‌هاست.',
+  'One contrastive loss on top of the network; its gradient flows back through every stage (black curve).': 'یک تابع هزینهٔ متضاد بالای شبکه؛ گرادیانش از همهٔ مرحله‌ها به عقب برمی‌گردد (منحنی سیاه).',
+  'Each stage is its own module with its own decoder and loss; no gradient crosses a stage boundary, so low stages never hear from high ones. Its losses stay above SimCLR\'s.':
+    'هر مرحله ماژولی جدا با رمزگشا و تابع هزینهٔ خودش است؛ هیچ گرادیانی از مرز مرحله‌ها نمی‌گذرد، پس مرحله‌های پایینی هرگز از بالایی‌ها خبری نمی‌گیرند. تابع هزینهٔ آن بالاتر از SimCLR می‌ماند.',
+  'Local units of two stages that overlap by one. The shared stage gets gradients from both units: a bridge that lets upper layers guide lower ones while learning stays local. Its upper decoders track SimCLR\'s curve.':
+    'واحدهای محلی دومرحله‌ای که در یک مرحله هم‌پوشانی دارند. مرحلهٔ مشترک از هر دو واحد گرادیان می‌گیرد: پلی که می‌گذارد لایه‌های بالایی لایه‌های پایینی را راهنمایی کنند و یادگیری همچنان محلی بماند. رمزگشاهای بالایی آن منحنی SimCLR را دنبال می‌کنند.',
+  'random init': 'وزن‌های تصادفی آغازین',
+
+  // The page's knobs (config.rs: label, options, help)
+  'LoCo sharing': 'اشتراک LoCo',
+  'hard (LoCo)': 'سخت (LoCo)',
+  'upper unit only': 'فقط واحد بالایی',
+  'soft, L2 1e-3': 'نرم، L2 ‏1e-3',
+  'first block of next stage': 'نخستین بلوک مرحلهٔ بعد',
+  'LoCo sharing: hard, upper-only, soft:<coef> or blocks:<n>.': 'اشتراک LoCo: ‏hard، ‏upper-only، ‏soft:<coef> یا blocks:<n>.',
+  Decoder: 'رمزگشا',
+  'conv block + MLP (LoCo)': 'بلوک کانولوشن + MLP ‏(LoCo)',
+  'MLP only (GIM)': 'فقط MLP ‏(GIM)',
+  'Decoder above each local unit of GIM and LoCo: mlp or conv-mlp (the top unit always uses the MLP head, as SimCLR does).':
+    'رمزگشای بالای هر واحد محلی GIM و LoCo: ‏mlp یا conv-mlp (واحد بالایی همیشه سر MLP را به کار می‌برد، همانند SimCLR).',
+  'Blocks per stage': 'بلوک در هر مرحله',
+  "Residual blocks in every stage, widths unchanged (default: the architecture's own: 1 on presnet-tiny, 2 on presnet-cifar, 3-6 on the 224 networks). Deeper stages are what LoCo's overlap shares.":
+    'شمار بلوک‌های باقی‌مانده در هر مرحله، با پهنای بدون تغییر (پیش‌فرض: مقدار خود معماری: ۱ در presnet-tiny، ۲ در presnet-cifar، ۳ تا ۶ در شبکه‌های ۲۲۴). مرحله‌های ژرف‌تر همان چیزی‌اند که هم‌پوشانی LoCo به اشتراک می‌گذارد.',
+  Batch: 'دسته',
+  'Images per batch (each gives two views, so 2 x batch samples per step).': 'تصویر در هر دسته (هر کدام دو نما می‌دهد، پس ۲ × دسته نمونه در هر گام).',
+  'Learning rate': 'نرخ یادگیری',
+  'Peak learning rate (at batch 256 when lr_scaling is not none: TrainConfig::peak_lr is what a step uses).': 'بیشینهٔ نرخ یادگیری (برای دستهٔ ۲۵۶ وقتی lr_scaling برابر none نیست: آنچه یک گام به کار می‌برد TrainConfig::peak_lr است).',
+  Temperature: 'دما',
+  'Contrastive temperature.': 'دمای تابع هزینهٔ متضاد.',
+  Seed: 'بذر',
+  'Seed of the initial weights, sample order and augmentation.': 'بذر وزن‌های آغازین، ترتیب نمونه‌ها و افزایش داده.',
+
+  // Where it trains (device.rs, selfcheck.rs, web.rs, www/worker.js, www/isolate.js)
+  'CPU requested': 'پردازنده درخواست شد',
+  'no WebGPU adapter in this browser': 'این مرورگر آداپتور WebGPU ندارد',
+  "this browser's WebGPU adapter is a software renderer ({name}), slower than the CPU path; choose WebGPU to use it anyway":
+    'آداپتور WebGPU این مرورگر یک شبیه‌ساز نرم‌افزاری است ({name})، کندتر از پردازنده؛ برای به‌کار بردنش به هر حال WebGPU را برگزینید',
+  'WebGPU adapter: {name}': 'آداپتور WebGPU: ‏{name}',
+  'WebGPU adapter found': 'آداپتور WebGPU پیدا شد',
+  'this build has no WebGPU support (built without the `webgpu` feature)': 'این ساخت از WebGPU پشتیبانی نمی‌کند (بدون ویژگی `webgpu` ساخته شده)',
+  "WebGPU self-check passed: losses within {difference} of the CPU's": 'خودآزمایی WebGPU گذشت: تابع هزینه‌ها در فاصلهٔ {difference} از مقادیر پردازنده',
+  "WebGPU self-check failed: its losses differ from the CPU's by {difference} (tolerance {tolerance})": 'خودآزمایی WebGPU رد شد: تابع هزینه‌هایش {difference} با مقادیر پردازنده فرق دارد (رواداری {tolerance})',
+  'training on WebGPU anyway, as requested': 'به هر حال روی WebGPU آموزش می‌بیند، چنان‌که خواسته شد',
+  'training on the CPU (backend=webgpu forces WebGPU)': 'روی پردازنده آموزش می‌بیند (backend=webgpu، ‏WebGPU را اجباری می‌کند)',
+  'threads=1: the single-thread build': 'threads=1: ساخت تک‌رشته‌ای',
+  'one thread: the threaded build is not built yet (scripts/build-web.sh builds it; reload when it is)': 'یک رشته: ساخت چندرشته‌ای هنوز ساخته نشده (scripts/build-web.sh آن را می‌سازد؛ پس از آن صفحه را دوباره بار کنید)',
+  'the WebGPU build is not built yet (scripts/build-web.sh builds it; reload when it is)': 'ساخت WebGPU هنوز ساخته نشده (scripts/build-web.sh آن را می‌سازد؛ پس از آن صفحه را دوباره بار کنید)',
+  'one thread: this page is not cross-origin isolated ({why}: README, "The page\'s threads")': 'یک رشته: این صفحه cross-origin isolated نیست ({why}؛ README، بخش "The page\'s threads")',
+  'one thread: the threaded build did not start ({why})': 'یک رشته: ساخت چندرشته‌ای راه نیفتاد ({why})',
+  'served without COOP/COEP headers': 'بدون سرایندهای COOP/COEP ارائه شده',
+  'the service worker is off (sw=0)': 'service worker خاموش است (sw=0)',
+  'opened as a file: serve the folder over http(s) for every core': 'به‌صورت پرونده باز شده: برای به‌کار گرفتن همهٔ هسته‌ها پوشه را روی http(s) ارائه کنید',
+  'this browser offers no service worker here': 'این مرورگر اینجا service worker ندارد',
+  'the service worker could not register ({why})': 'service worker ثبت نشد ({why})',
+  'the service worker could not register (blocked by the browser)': 'service worker ثبت نشد (مرورگر جلویش را گرفت)',
+  'the service worker runs but the browser did not isolate the page': 'service worker کار می‌کند اما مرورگر صفحه را isolated نکرد',
+  'the service worker did not take control of the page': 'service worker کنترل صفحه را به دست نگرفت',
+  'isolation failed ({why})': 'جداسازی ناموفق بود ({why})',
+
+  // Failures the workers report (www/rpc.js, www/units.js, www/worker.js, web.rs)
+  'a thread of the CPU pool stopped: {why}': 'یکی از رشته‌های پردازنده متوقف شد: {why}',
+  'the worker failed: {why}': 'Worker شکست خورد: {why}',
+  'it could not start': 'راه نیفتاد',
+  'the worker was replaced': 'Worker جایگزین شد',
+  'a unit worker failed: {why}': 'Worker یک واحد شکست خورد: {why}',
+  'no CIFAR-10 data loaded yet': 'هنوز دادهٔ CIFAR-10 بار نشده',
+  'no trainer for {method}; press Reset': 'برای {method} آموزش‌دهنده‌ای نیست؛ «از نو» را بزنید',
+  'units in parallel run on the CPU path (one Web Worker per unit); this trainer is on WebGPU': 'واحدهای موازی روی پردازنده اجرا می‌شوند (یک Web Worker برای هر واحد)؛ این آموزش روی WebGPU است',
+  'saving needs the CPU backend: burn 0.22.1 reads the weights back synchronously, which WebGPU in a browser forbids': 'ذخیره به موتور اجرای پردازنده نیاز دارد: burn 0.22.1 وزن‌ها را هم‌گام بازمی‌خواند، که WebGPU در مرورگر اجازه نمی‌دهد',
+  // The core's judgement of URL settings (config.rs `Lenient`)
+  "unknown preset '{value}' ignored; using '{name}'": "پیش‌تنظیم ناشناختهٔ '{value}' نادیده گرفته شد؛ '{name}' به کار می‌رود",
+  '{key}={value} ignored: {why}': '{key}={value} نادیده گرفته شد: {why}',
+  '{key} is given again later': '{key} بعداً دوباره آمده است',
+  "unknown setting '{key}' ignored": "تنظیم ناشناختهٔ '{key}' نادیده گرفته شد",
+  "these settings do not fit together ({why}); using the '{name}' preset": "این تنظیمات با هم جور نیستند ({why})؛ پیش‌تنظیم '{name}' به کار می‌رود",
+};
