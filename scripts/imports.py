@@ -6,7 +6,7 @@
 
 An arrow A -> B means a `use` or a `crate::`/`super::` path in A names an item of B. A module's
 `mod.rs` re-exporting its children counts as importing them. Floors (lowest first) are the
-design's layering: nothing may import a module on a higher floor (README, "Layout").
+design's layering: nothing may import a module on a higher floor (docs/design.md, "Design").
 """
 import os, re, sys
 

@@ -509,7 +509,7 @@ impl TrainConfig {
     /// `paper` (the LoCo paper's ImageNet recipe: presnet50 at 224, batch 4096, LARS at
     /// 0.3 x batch/256, 10 warm-up epochs of 100, temperature 0.1) and `cifar-scale` (the
     /// recipe of our CIFAR-10 comparison, docs/results/cifar50k: presnet-tiny, batch 128, Adam
-    /// 1e-3, 10 epochs of the 50k images). README "Reproduce the paper" says where they differ.
+    /// 1e-3, 10 epochs of the 50k images). docs/results.md "Reproduce the paper" says where they differ.
     pub fn preset(name: &str) -> Result<Self> {
         let base = Self::base();
         match name {

@@ -148,7 +148,7 @@ fn step_cost(cfg: &crate::config::TrainConfig) -> crate::error::Result<(u64, u64
 /// Step peak per byte of the conv outputs `inspect` counts (BatchNorm and ReLU outputs,
 /// shortcuts, backward temporaries come on top). `locolab bench` SimCLR peaks at batch 32 give
 /// 3.1 (presnet50), 3.3 (presnet-cifar) and 3.7 (presnet-tiny); local methods measure lower.
-/// Rounded up, so the estimate errs on the side of refusing (README, "Memory limits").
+/// Rounded up, so the estimate errs on the side of refusing (docs/page.md, "Memory limits").
 pub const ACTIVATION_FACTOR: f64 = 3.5;
 
 /// What a step holds whatever the network: the batch's pixels and views, the runtime's pools.

@@ -25,7 +25,7 @@ fn presnet50_has_the_papers_shape() {
     assert_eq!(spec.feature_dim(), 4096);
     let ins = inspect(&spec);
     let p = ins.paper.clone().unwrap();
-    // Memory balance: every stage within 2 points of the paper's (res4 differs, see README).
+    // Memory balance: every stage within 2 points of the paper's (res4 differs, see docs/cli.md).
     for (s, m) in ins.stages.iter().zip(&p.mem_pct) {
         assert!((s.activation_pct - m).abs() < 2.0, "{} mem {} vs {}", s.name, s.activation_pct, m);
     }

@@ -69,7 +69,7 @@ async function cpuBuild() {
   } else if (!await served('threads')) {
     cpuChoice = await single(`one thread: the threaded build ${NOT_BUILT}`);
   } else if (!self.crossOriginIsolated) {
-    cpuChoice = await single(`one thread: this page is not cross-origin isolated (${isolationWhy || 'served without COOP/COEP headers'}: README, "The page's threads")`);
+    cpuChoice = await single(`one thread: this page is not cross-origin isolated (${isolationWhy || 'served without COOP/COEP headers'}: docs/page.md, "The page's threads")`);
   } else {
     try {
       const mod = await load('threads');

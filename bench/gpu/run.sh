@@ -11,7 +11,7 @@
 # bench/gpu/prepare.sh builds and packs everything into .gpu-carry/ and prints the call; run
 # `DRY=1 bash bench/gpu/prepare.sh` to try this script here on lavapipe first.
 # BIN: a release `locolab` (or its .xz) built with `--features wgpu,fusion,persistence`: burn's
-# default kernels, first step in seconds (CUDA cannot be built on our machines: README "GPU").
+# default kernels, first step in seconds (CUDA cannot be built on our machines: docs/BENCHMARKS.md).
 # TUNED (env; default: locolab-tuned.xz beside BIN): the same with `autotune`; phase 2 times it
 # too, phase 3 trains with it, and its tuning results (cubecl's environment database, kept under
 # the working directory's target/environment) come back in OUTDIR/cubecl-environment.tgz.
@@ -160,7 +160,7 @@ for cfg in bench.split():
 PY
 fi  # SKIP_CHECKS
 
-# 3. The CIFAR-scale comparison (README "Results", issue 24) on the GPU, resumable, with the tuned
+# 3. The CIFAR-scale comparison (docs/results.md, issue 24) on the GPU, resumable, with the tuned
 #    binary when there is one (its tuning is paid once per shape and kept for the next lease).
 JPEG=${JPEG:-../shared/data/cifar10-jpeg/cifar10-jpeg.tar.xz}
 # The default: the science issue's experiment (docs/results/cifar50k-b2/PLAN.md: presnet-tiny with

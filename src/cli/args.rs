@@ -75,7 +75,7 @@ pub(crate) enum Cmd {
         #[arg(long)]
         every_stage: bool,
         /// Train each local unit on its own thread (GIM, LoCo with hard, upper-only or blocks
-        /// sharing); README "Parallel units".
+        /// sharing); docs/design.md "Parallel units".
         #[arg(long)]
         parallel_units: bool,
     },
@@ -167,7 +167,7 @@ pub(crate) enum Cmd {
 /// Training knobs: a preset, then only what the user sets (no defaults repeated here).
 #[derive(Args, Clone, Default)]
 pub(crate) struct Knobs {
-    /// An experiment file (TOML: preset, knobs, data, budget, methods, seeds; README
+    /// An experiment file (TOML: preset, knobs, data, budget, methods, seeds; docs/results.md
     /// "Experiment files"); the flags override it.
     #[arg(long)]
     pub(crate) config: Option<PathBuf>,

@@ -1,7 +1,7 @@
 //! Per-stage shapes, parameters, activation memory and FLOPs, computed from the same
 //! [`ArchSpec`] the builder uses (`locolab inspect`).
 //!
-//! Counting rules (README, "How inspect counts"): FLOPs are multiply-adds of convs (shortcuts
+//! Counting rules (docs/cli.md, "How inspect counts"): FLOPs are multiply-adds of convs (shortcuts
 //! included) and the stem is counted in the first stage, as the paper's ResNet-50 figures do;
 //! activation memory is the f32 output of every conv on a block's main path, per image.
 

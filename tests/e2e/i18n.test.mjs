@@ -90,7 +90,7 @@ test('templates fill, and text written elsewhere is translated back through its 
     assert.equal(num(1280), '۱۲۸۰');
     assert.equal(t('resumed at step {step}', { step: 40 }), FA['resumed at step {step}'].replace('{step}', '۴۰'));
     // A worker's note with a nested reason: both parts translated.
-    const note = 'one thread: this page is not cross-origin isolated (the service worker is off (sw=0): README, "The page\'s threads")';
+    const note = 'one thread: this page is not cross-origin isolated (the service worker is off (sw=0): docs/page.md, "The page\'s threads")';
     missing.clear();
     const got = tr(note);
     assert.equal(missing.size, 0, [...missing].join(' | '));

@@ -31,8 +31,8 @@ export const FA = {
   Backend: 'موتور اجرا',
   'auto (WebGPU if available)': 'خودکار (WebGPU اگر باشد)',
   'CPU (wasm)': 'پردازنده (wasm)',
-  "Each method's local units train at the same time, in groups of consecutive units, one Web Worker per core (CPU path). GIM's result is exactly the sequential one; LoCo's shared stages lag one update for the lower unit (README, Parallel units).":
-    'واحدهای محلی هر روش هم‌زمان آموزش می‌بینند، در گروه‌هایی از واحدهای پشت‌سرهم، یک Web Worker برای هر هستهٔ پردازنده (فقط روی پردازنده). نتیجهٔ GIM دقیقاً همان نتیجهٔ ترتیبی است؛ در LoCo مرحله‌های مشترک برای واحد پایینی یک به‌روزرسانی عقب‌ترند (README، بخش Parallel units).',
+  "Each method's local units train at the same time, in groups of consecutive units, one Web Worker per core (CPU path). GIM's result is exactly the sequential one; LoCo's shared stages lag one update for the lower unit (docs/design.md, Parallel units).":
+    'واحدهای محلی هر روش هم‌زمان آموزش می‌بینند، در گروه‌هایی از واحدهای پشت‌سرهم، یک Web Worker برای هر هستهٔ پردازنده (فقط روی پردازنده). نتیجهٔ GIM دقیقاً همان نتیجهٔ ترتیبی است؛ در LoCo مرحله‌های مشترک برای واحد پایینی یک به‌روزرسانی عقب‌ترند (docs/design.md، بخش Parallel units).',
   'units in parallel (Web Workers)': 'واحدها به‌صورت موازی (Web Workers)',
   'Embed / share': 'جاسازی / هم‌رسانی',
   Link: 'پیوند',
@@ -250,7 +250,7 @@ export const FOREIGN = {
   'threads=1: the single-thread build': 'threads=1: ساخت تک‌رشته‌ای',
   'one thread: the threaded build is not built yet (scripts/build-web.sh builds it; reload when it is)': 'یک رشته: ساخت چندرشته‌ای هنوز ساخته نشده (scripts/build-web.sh آن را می‌سازد؛ پس از آن صفحه را دوباره بار کنید)',
   'the WebGPU build is not built yet (scripts/build-web.sh builds it; reload when it is)': 'ساخت WebGPU هنوز ساخته نشده (scripts/build-web.sh آن را می‌سازد؛ پس از آن صفحه را دوباره بار کنید)',
-  'one thread: this page is not cross-origin isolated ({why}: README, "The page\'s threads")': 'یک رشته: این صفحه cross-origin isolated نیست ({why}؛ README، بخش "The page\'s threads")',
+  'one thread: this page is not cross-origin isolated ({why}: docs/page.md, "The page\'s threads")': 'یک رشته: این صفحه cross-origin isolated نیست ({why}؛ docs/page.md، بخش "The page\'s threads")',
   'one thread: the threaded build did not start ({why})': 'یک رشته: ساخت چندرشته‌ای راه نیفتاد ({why})',
   'served without COOP/COEP headers': 'بدون سرایندهای COOP/COEP ارائه شده',
   'the service worker is off (sw=0)': 'service worker خاموش است (sw=0)',

@@ -5,7 +5,7 @@
 //! hand-written autodiff nodes, the mechanism burn documents for custom operations: each op
 //! records its inputs, and its backward returns their gradients from our kernels. This lives in
 //! our crate rather than in burn because burn-flex 0.22.1 has no conv or BatchNorm backward of
-//! its own and burn is pinned (README "Why burn 0.22.1"). Other backends (WebGPU, wgpu, CUDA)
+//! its own and burn is pinned (docs/design.md, "Why burn 0.22.1"). Other backends (WebGPU, wgpu, CUDA)
 //! keep burn's ops, whose CubeCL kernels have their own backward.
 
 pub mod conv;
