@@ -110,7 +110,7 @@ $('files').onchange = async (e) => {
 };
 // The language: the page reloads in it (the URL keeps it; an autosaved session is offered back).
 $('lang').innerHTML = [['', t("the browser's")], ...Object.entries(LANGS).map(([k, l]) => [k, l.name])]
-  .map(([k, name]) => `<option value="${k}">${name}</option>`).join('');
+  .map(([k, name]) => `<option value="${k}"${k ? ' translate="no"' : ''}>${name}</option>`).join('');
 $('lang').onchange = () => {
   lab.state.lang = $('lang').value || null;
   writeUrl();

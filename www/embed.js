@@ -17,7 +17,7 @@ export function buildEmbed() {
   box.innerHTML = `<p>${t('Methods:')} ${methods}</p>
     <p>${t('Hide:')} ${panels}</p>
     <p><label><input type="checkbox" id="embed-autostart"> ${t('start training when it opens')}</label>
-      <label>${t('Language')} <select id="embed-lang">${langs.map(([k, name]) => `<option value="${k}"${k === (lab.state.lang ?? '') ? ' selected' : ''}>${name}</option>`).join('')}</select></label>
+      <label>${t('Language')} <select id="embed-lang">${langs.map(([k, name]) => `<option value="${k}"${k ? ' translate="no"' : ''}${k === (lab.state.lang ?? '') ? ' selected' : ''}>${name}</option>`).join('')}</select></label>
       <label>${t('Backend')} <select id="embed-backend">${BACKENDS.map((b) => `<option translate="no">${b}</option>`).join('')}</select></label>
       <label>${t('Height')} <input id="embed-height" type="number" min="200" max="4000" step="50" value="900"> ${t('px')}</label></p>`;
   box.querySelectorAll('input, select').forEach((el) => el.addEventListener('change', update));

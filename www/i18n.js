@@ -113,7 +113,7 @@ export function localise(root) {
   doc.documentElement.lang = current;
   doc.documentElement.dir = LANGS[current].dir;
   if (!c) return;
-  const norm = (s) => s.replace(/\s+/g, ' ').trim();
+  const norm = (s) => s.replace(/\s+/g, ' ').trim().replace(/&amp;/g, '&');
   for (const el of root.querySelectorAll('[data-i18n]')) el.innerHTML = t(norm(el.innerHTML));
   for (const el of root.querySelectorAll('[data-i18n-title]')) el.title = t(norm(el.title));
   for (const el of root.querySelectorAll('[data-i18n-aria]')) el.setAttribute('aria-label', t(norm(el.getAttribute('aria-label'))));

@@ -24,6 +24,8 @@ const EXPERIMENTS = {
     check: null, // evaluated on the very images the page loads: the published seed-0 numbers
   },
 };
+// A row's title: a method's name as it is; the random-init row's in the page's language.
+const named = (title, kind) => (kind ? title : tr(title));
 let shown = 'cifar50k';
 const loaded = {}; // name -> {summary, check: {kind: [knn per stage]} | null}
 const here = {}; // name -> kind -> this browser's kNN per stage
@@ -86,12 +88,12 @@ function drawLongRun() {
   stages.forEach((name, s) => {
     const g = document.createElement('div');
     g.className = 'stage-group';
-    g.innerHTML = `<div class="cols">${rows.map((r) => `<div class="col" title="${tr(r.title)} ${name}: ${fmt(r.knn_mean[s])}${r.seeds.length > 1 ? ` ± ${fmt(r.knn_std[s])}` : ''}%" style="height:${(100 * r.knn_mean[s]) / max}%;background:${r.colour}"></div>`).join('')}</div>${name}`;
+    g.innerHTML = `<div class="cols">${rows.map((r) => `<div class="col" title="${named(r.title, r.kind)} ${name}: ${fmt(r.knn_mean[s])}${r.seeds.length > 1 ? ` ± ${fmt(r.knn_std[s])}` : ''}%" style="height:${(100 * r.knn_mean[s]) / max}%;background:${r.colour}"></div>`).join('')}</div>${name}`;
     box.appendChild(g);
   });
   const legend = document.createElement('div');
   legend.className = 'legend';
-  legend.innerHTML = rows.map((r) => `<span><i style="background:${r.colour}"></i>${tr(r.title)}</span>`).join('');
+  legend.innerHTML = rows.map((r) => `<span><i style="background:${r.colour}"></i>${named(r.title, r.kind)}</span>`).join('');
   box.appendChild(legend);
   const head = `<tr><th>${t('method')}</th><th>${t('kNN top-1 (%)')}</th>${stages.map((x) => `<th>${x}</th>`).join('')}</tr>`;
   const body = rows.map((r) => {
@@ -102,7 +104,7 @@ function drawLongRun() {
       [t('native, seed {seed}', { seed: r.first_seed }), r.first_knn.map(fmt), '']];
     if (r.kind && check) lines.push([t("native, seed {seed}, on this page's 5,000 / 1,000 images", { seed: r.first_seed }), stages.map((_, s) => fmt(check[r.kind]?.[s])), '']);
     if (r.kind) lines.push([check ? t('this browser, seed {seed}, same images', { seed: r.first_seed }) : t('this browser, seed {seed}', { seed: r.first_seed }), stages.map((_, s) => fmt(mine[r.kind]?.[s])), 'here']);
-    return lines.map(([what, cells, cls], i) => `<tr class="${cls}" id="${cls ? `longrun-here-${r.kind}` : ''}"><td>${i ? '' : `<b style="color:${r.colour}">${tr(r.title)}</b>`}</td><td>${what}</td>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('');
+    return lines.map(([what, cells, cls], i) => `<tr class="${cls}" id="${cls ? `longrun-here-${r.kind}` : ''}"><td>${i ? '' : `<b style="color:${r.colour}">${named(r.title, r.kind)}</b>`}</td><td>${what}</td>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('');
   }).join('');
   $('longrun-table').innerHTML = head + body;
   drawPairs();
@@ -124,7 +126,7 @@ function drawPairs() {
     + (n > 1 ? t("Mean ± standard error over the seeds (percentage points) and t = mean / se; <b>bold</b>: |t| above the two-sided 5% level of Student's t with n − 1 degrees of freedom ({n} seeds: n − 1 = {df}).", { n, df: n - 1 })
       : t("Mean ± standard error over the seeds (percentage points) and t = mean / se; <b>bold</b>: |t| above the two-sided 5% level of Student's t with n − 1 degrees of freedom."));
   $('longrun-pairs').innerHTML = pairs.length === 0 ? '' : `<tr><th>${t('difference')}</th><th>${t('seeds')}</th><th>${t('kNN top-1')}</th><th>${t('linear probe top-1')}</th></tr>`
-    + pairs.map((p) => `<tr id="longrun-pair-${p.first ?? 'random'}-${p.second ?? 'random'}"><td><b style="color:${p.colour}">${tr(p.titles[0])}</b> − ${tr(p.titles[1])}</td><td>${p.seeds.map((x) => num(x)).join(t(', '))}</td>${cell(p.knn)}${cell(p.linear)}</tr>`).join('');
+    + pairs.map((p) => `<tr id="longrun-pair-${p.first ?? 'random'}-${p.second ?? 'random'}"><td><b style="color:${p.colour}">${named(p.titles[0], p.first)}</b> − ${named(p.titles[1], p.second)}</td><td>${p.seeds.map((x) => num(x)).join(t(', '))}</td>${cell(p.knn)}${cell(p.linear)}</tr>`).join('');
 }
 
 // Evaluates the shown experiment's seed-0 checkpoints in this browser, one method at a time.
@@ -138,7 +140,7 @@ export async function evaluateLongRun(failed) {
   try {
     for (const r of summary.rows.filter((x) => x.kind)) {
       const folder = EXPERIMENTS[name].folder(r.kind);
-      status.textContent = t('evaluating {method} ({folder})...', { method: tr(r.title), folder });
+      status.textContent = t('evaluating {method} ({folder})...', { method: named(r.title, r.kind), folder });
       const t0 = performance.now();
       const st = await fetch(`${folder}/state.json`);
       const mb = await fetch(`${folder}/model.bpk`);
@@ -148,7 +150,7 @@ export async function evaluateLongRun(failed) {
       here[name][r.kind] = stages.map((x) => x.knn);
       const native = check ? check[r.kind] : r.first_knn;
       const diff = Math.max(...here[name][r.kind].map((v, s) => Math.abs(v - native[s])));
-      notes.push(t('{method} {seconds} s, largest difference to native {diff} points', { method: tr(r.title), seconds: num((performance.now() - t0) / 1000, 0), diff: num(diff, 1) }));
+      notes.push(t('{method} {seconds} s, largest difference to native {diff} points', { method: named(r.title, r.kind), seconds: num((performance.now() - t0) / 1000, 0), diff: num(diff, 1) }));
       if (shown === name) drawLongRun();
     }
     status.textContent = t('done: {notes}', { notes: notes.join(' · ') });

@@ -594,7 +594,7 @@ const LATIN_ALLOWED = new RegExp([
   'SimCLR', 'Greedy InfoMax', 'GIM', 'LoCo Lab', 'LoCo', 'kNN', 'top-1', 'k=\\d+', 'CIFAR-10', 'WebGPU', 'Web Workers?', 'Worker', 'wasm', 'CPU', 'cpu', 'webgpu',
   'README', 'NeurIPS', 'Xiong', 'Ren', 'Urtasun', 'PResNet-50', 'presnet-[a-z]+', 'res\\d(\\+res\\d)?', 'burn \\d[\\d.]*', 'PNG', 'SVG', 'HTML', 'MLP', 'L2', '1e-3',
   'COOP/COEP', 'cross-origin isolated', 'service worker', "The page's threads", 'Parallel units', 'sw=0', 'threads=1', 'backend=webgpu', 'lang', 'http\\(s\\)',
-  't = mean / se', '\\|t\\|', 'n − 1', '\\bt\\b', '`[^`]*`', '[\\w./-]*\\.(bin|gz|tar|json|sh)\\b', 'docs/results/?', 'scripts/[\\w.-]+', 'DATA_DIR',
+  't = mean / se', '\\|t\\|', 'n − 1', '\\bt\\b', '`[^`]*`', '[\\w./-]*\\.(bin|gz|tar|json|sh)\\b', 'docs/[\\w./-]*', 'scripts/[\\w.-]+', 'DATA_DIR',
   'TrainConfig::peak_lr', 'lr_scaling', 'none', 'hard', 'upper-only', 'soft:<coef>', 'blocks:<n>', 'conv-mlp', 'mlp', 'e\\.g\\.',
 ].join('|'), 'g');
 
