@@ -110,6 +110,8 @@ function setControl(k, value) {
   const el = $(k);
   if (el.tagName === 'SELECT' && value != null && ![...el.options].some((o) => o.value === String(value))) el.add(new Option(String(value), String(value)));
   el.value = value ?? '';
+  // A knob the preset leaves unset (blocks: the network's own) says so instead of showing nothing.
+  if (el.tagName === 'INPUT') el.placeholder = value == null ? t("the network's own") : '';
 }
 
 // The query of the page's state; `over` replaces keys (a value of '' or null removes one): what

@@ -102,6 +102,7 @@ export const FA = {
   'backend={value} ignored; expected {expected}': 'backend={value} نادیده گرفته شد؛ یکی از اینها: {expected}',
   'lang={value} ignored; expected {expected}': 'lang={value} نادیده گرفته شد؛ یکی از اینها: {expected}',
   ready: 'آماده',
+  "the network's own": 'مقدار خود شبکه',
   'not measured yet': 'هنوز اندازه‌گیری نشده',
   '{rate} images/s': '{rate} تصویر در ثانیه',
   'not in parallel: {why}': 'نه به‌صورت موازی: {why}',
