@@ -7,7 +7,7 @@ use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 
 use super::grads::param_ids;
-use super::{Plan, TopStage};
+use super::plan::{Plan, TopStage};
 use crate::config::TrainConfig;
 use crate::error::{Error, Result};
 use crate::model::{Decoder, Network, Stage, Stem};

@@ -5,7 +5,7 @@ use burn::optim::{GradientsParams, ModuleOptimizer, MultiGradientsParams};
 use burn::prelude::*;
 use web_time::Instant;
 
-use super::{Activation, Incoming, Need, Outgoing, SharedGrads, UnitBatch};
+use super::protocol::{Activation, Incoming, Need, Outgoing, SharedGrads, UnitBatch};
 use crate::checkpoint::{load_optimizer_record, load_record};
 use crate::config::TrainConfig;
 use crate::error::{Error, Result};
