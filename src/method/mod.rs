@@ -24,7 +24,7 @@ pub use catalogue::{catalogue, info, MethodInfo};
 pub use engine::{StepRun, UnitStep, UnitUpdate};
 pub use plan::{HeadSpec, LocalUnit, Method, Plan, TopStage};
 pub use grads::{flat_params, grad_abs_sum, param_ids, param_shapes, remove_grad};
-pub use units::{Schedule, UnitNet};
+pub use units::{Wiring, UnitNet};
 
 pub use gim::Gim;
 pub use loco::Loco;
@@ -50,10 +50,10 @@ pub fn check(cfg: &TrainConfig) -> Result<()> {
     plan_for(cfg, &cfg.arch_spec()?).map(|_| ())
 }
 
-/// Check that a config's method can run with its units in parallel ([`Plan::schedule`]).
+/// Check that a config's method can run with its units in parallel ([`Plan::wiring`]).
 pub fn check_parallel(cfg: &TrainConfig) -> Result<()> {
     let spec = cfg.arch_spec()?;
-    plan_for(cfg, &spec)?.schedule(spec.stages.len()).map(|_| ())
+    plan_for(cfg, &spec)?.wiring(spec.stages.len()).map(|_| ())
 }
 
 /// A config's method label, e.g. `gim(conv-mlp)`.
