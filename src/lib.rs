@@ -8,7 +8,7 @@
 //! [`recipe`]. The CLI
 //! (`src/main.rs`) and the browser binding ([`web`]) are thin doors into [`train::Trainer`].
 // The threaded page build (nightly, scripts/build-web.sh) reports an out-of-memory abort on a
-// thread of rayon's pool before it traps (src/web.rs): std's hook for it is unstable.
+// thread of rayon's pool before it traps (src/web/panic.rs): std's hook for it is unstable.
 #![cfg_attr(all(target_arch = "wasm32", feature = "web-threads"), feature(alloc_error_hook))]
 
 pub mod bench;

@@ -337,9 +337,9 @@ impl Trainer {
     /// One [`UnitWorker`] per unit of this trainer's plan, from its current state, for a run
     /// from its current step (or why its method cannot run that way).
     pub fn unit_workers(&self) -> Result<Vec<UnitWorker>> {
-        let schedule = self.plan.schedule(self.spec.stages.len())?;
+        let wiring = self.plan.wiring(self.spec.stages.len())?;
         Ok((0..self.plan.units.len())
-            .map(|j| UnitWorker::new(&self.plan, &schedule, j, UnitNet::of(&self.net, &self.plan, j), self.optim.clone(), &self.config, &self.device, self.step))
+            .map(|j| UnitWorker::new(&self.plan, &wiring, j, UnitNet::of(&self.net, &self.plan, j), self.optim.clone(), &self.config, &self.device, self.step))
             .collect())
     }
 
@@ -352,11 +352,11 @@ impl Trainer {
     /// unit order) as this trainer's network, optimizer and counters: every module and every
     /// parameter's optimizer state from the unit that owns it.
     pub fn adopt_units(&mut self, parts: Vec<(UnitNet, ModuleOptimizer)>, steps: usize) -> Result<()> {
-        let schedule = self.plan.schedule(self.spec.stages.len())?;
+        let wiring = self.plan.wiring(self.spec.stages.len())?;
         if parts.len() != self.plan.units.len() {
             return Err(Error::Config(format!("a parallel run returned {} units; this plan has {}", parts.len(), self.plan.units.len())));
         }
-        let (net, optim) = crate::method::units::merge(&self.plan, &schedule, &self.config, parts)?;
+        let (net, optim) = crate::method::units::merge(&self.plan, &wiring, &self.config, parts)?;
         self.net = net;
         self.optim = optim;
         self.step += steps;

@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::{parse_state, read_bundle, state_json, CheckpointState, FileSum, Fnv1a, Origin, Snapshot, STATE};
+use super::format::{parse_state, read_bundle, state_json, CheckpointState, FileSum, Fnv1a, Origin, Snapshot, STATE};
 use crate::error::{Error, Result};
 
 /// Where a run directory keeps its checkpoints.

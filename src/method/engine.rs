@@ -8,7 +8,7 @@ use burn::prelude::*;
 use web_time::Instant;
 
 use super::grads::{flat_params, move_grad, param_ids, remove_grad};
-use super::{LocalUnit, Plan, TopStage};
+use super::plan::{LocalUnit, Plan, TopStage};
 use crate::loss::nt_xent;
 use crate::model::{Network, Stage};
 

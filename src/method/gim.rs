@@ -3,7 +3,7 @@
 //! `module_stages` > 1 makes coarser modules (the control of issue 24: fewer modules should
 //! lose less to end-to-end training, as in supervised greedy learning).
 
-use super::{head_for, LocalUnit, Method, Plan};
+use super::plan::{head_for, LocalUnit, Method, Plan};
 use crate::config::{MethodKind};
 use crate::error::{Error, Result};
 use crate::model::{ArchSpec, DecoderSpec};

@@ -2,7 +2,7 @@
 //! A unit's input is detached, but the shared stage k+1 also serves unit k: the "gradient
 //! bridge" through which upper units give feedback to lower ones (paper, Sec. 3).
 
-use super::{head_for, LocalUnit, Method, Plan, TopStage};
+use super::plan::{head_for, LocalUnit, Method, Plan, TopStage};
 use crate::config::{MethodKind, SharingMode};
 use crate::error::{Error, Result};
 use crate::model::{ArchSpec, DecoderSpec};

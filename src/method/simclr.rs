@@ -1,6 +1,6 @@
 //! SimCLR: one projection head on the last stage, backprop end to end.
 
-use super::{head_for, LocalUnit, Method, Plan};
+use super::plan::{head_for, LocalUnit, Method, Plan};
 use crate::config::MethodKind;
 use crate::error::Result;
 use crate::model::{ArchSpec, DecoderSpec};

@@ -1,20 +1,20 @@
 //! The units of a plan as separate networks: how they connect when each runs on its own worker
-//! ([`Schedule`]), each unit's modules ([`UnitNet`]) and the merge back into one network.
-//! The schedule's protocol itself lives once, in [`crate::worker`].
+//! ([`Wiring`]), each unit's modules ([`UnitNet`]) and the merge back into one network.
+//! The units' protocol itself lives once, in [`crate::worker`].
 
 use burn::module::ParamId;
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 
 use super::grads::param_ids;
-use super::{Plan, TopStage};
+use super::plan::{Plan, TopStage};
 use crate::config::TrainConfig;
 use crate::error::{Error, Result};
 use crate::model::{Decoder, Network, Stage, Stem};
 
 /// How a plan's units connect when they run as workers.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Schedule {
+pub struct Wiring {
     /// Per unit: the stage of the unit below it whose output is its input (`None`: the stem).
     pub input_stage: Vec<Option<usize>>,
     /// Per unit: whether its bottom stage is also the top stage of the unit below (it owns it).
@@ -27,7 +27,7 @@ pub struct Schedule {
 
 impl Plan {
     /// How the units connect as workers, or why this plan cannot run that way.
-    pub fn schedule(&self, stages: usize) -> Result<Schedule> {
+    pub fn wiring(&self, stages: usize) -> Result<Wiring> {
         if !self.copies.is_empty() {
             return Err(Error::Config(
                 "parallel units do not support LoCo's soft sharing: each lower unit trains its own copy tied to the stage by an \
@@ -61,7 +61,7 @@ impl Plan {
         }
         let shares_bottom = (0..n).map(|j| j > 0 && self.units[j - 1].stages.contains(&self.units[j].stages.start)).collect();
         let shares_top = (0..n).map(|j| j + 1 < n && self.units[j + 1].stages.contains(&self.units[j].top_stage())).collect();
-        Ok(Schedule { input_stage, shares_bottom, shares_top, stage_owner })
+        Ok(Wiring { input_stage, shares_bottom, shares_top, stage_owner })
     }
 }
 
@@ -99,16 +99,16 @@ impl UnitNet {
 
 /// Put each worker's owned modules back into a network: the stem from the bottom unit, each
 /// stage from its owner, each decoder from its unit.
-pub fn merge_units(plan: &Plan, schedule: &Schedule, units: Vec<UnitNet>) -> Network {
+pub fn merge_units(plan: &Plan, wiring: &Wiring, units: Vec<UnitNet>) -> Network {
     let mut stem = None;
-    let mut stages: Vec<Option<Stage>> = (0..schedule.stage_owner.len()).map(|_| None).collect();
+    let mut stages: Vec<Option<Stage>> = (0..wiring.stage_owner.len()).map(|_| None).collect();
     let mut heads = Vec::with_capacity(units.len());
     for (u, unit) in units.into_iter().enumerate() {
         if unit.stem.is_some() {
             stem = unit.stem;
         }
         for (s, stage) in plan.units[u].stages.clone().zip(unit.stages) {
-            if schedule.stage_owner[s] == u {
+            if wiring.stage_owner[s] == u {
                 stages[s] = Some(stage);
             }
         }
@@ -124,7 +124,7 @@ pub fn merge_units(plan: &Plan, schedule: &Schedule, units: Vec<UnitNet>) -> Net
 
 /// The network and optimizer after a parallel run, from each unit's modules and optimizer:
 /// every module and every parameter's optimizer state from the unit that owns it.
-pub fn merge(plan: &Plan, schedule: &Schedule, config: &TrainConfig, parts: Vec<(UnitNet, ModuleOptimizer)>) -> Result<(Network, ModuleOptimizer)> {
+pub fn merge(plan: &Plan, wiring: &Wiring, config: &TrainConfig, parts: Vec<(UnitNet, ModuleOptimizer)>) -> Result<(Network, ModuleOptimizer)> {
     let mut optims = Vec::with_capacity(parts.len());
     let mut nets = Vec::with_capacity(parts.len());
     for (j, (unit_net, optim)) in parts.into_iter().enumerate() {
@@ -134,13 +134,13 @@ pub fn merge(plan: &Plan, schedule: &Schedule, config: &TrainConfig, parts: Vec<
             owned.extend(ids(param_ids(stem)));
         }
         for (s, stage) in plan.units[j].stages.clone().zip(&unit_net.stages) {
-            if schedule.stage_owner[s] == j {
+            if wiring.stage_owner[s] == j {
                 owned.extend(ids(param_ids(stage)));
             }
         }
         optims.push((optim, owned));
         nets.push(unit_net);
     }
-    Ok((merge_units(plan, schedule, nets), crate::optim::merge(config, optims)?))
+    Ok((merge_units(plan, wiring, nets), crate::optim::merge(config, optims)?))
 }
 

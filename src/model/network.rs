@@ -2,7 +2,8 @@
 
 use burn::prelude::*;
 
-use crate::model::{global_pool, Decoder, Stage, Stem};
+use crate::model::backbone::{global_pool, Stage, Stem};
+use crate::model::decoder::Decoder;
 
 /// The encoder plus every method-specific part (decoders, soft-sharing copies).
 #[derive(Module, Debug)]

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 use web_time::Instant;
 
-use super::UnitBatch;
+use super::protocol::UnitBatch;
 use crate::config::TrainConfig;
 use crate::data::Sampler;
 use crate::step::{StepReport, UnitPhases};

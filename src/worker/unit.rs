@@ -5,13 +5,13 @@ use burn::optim::{GradientsParams, ModuleOptimizer, MultiGradientsParams};
 use burn::prelude::*;
 use web_time::Instant;
 
-use super::{Activation, Incoming, Need, Outgoing, SharedGrads, UnitBatch};
+use super::protocol::{Activation, Incoming, Need, Outgoing, SharedGrads, UnitBatch};
 use crate::checkpoint::{load_optimizer_record, load_record};
 use crate::config::TrainConfig;
 use crate::error::{Error, Result};
 use crate::loss::nt_xent;
 use crate::method::grads::{flat_params, grad_values, move_grad, param_ids, param_shapes, put_values, remove_grad};
-use crate::method::{plan_for, LocalUnit, Plan, Schedule, TopStage, UnitNet};
+use crate::method::{plan_for, LocalUnit, Plan, Wiring, TopStage, UnitNet};
 use crate::model::Network;
 
 /// Where a unit is in the protocol (see [`crate::worker`]).
@@ -26,7 +26,7 @@ enum Phase {
     Done,
 }
 
-/// One unit of a plan running on its own: its modules, its optimizer, its part of the schedule.
+/// One unit of a plan running on its own: its modules, its optimizer, its part of the wiring.
 pub struct UnitWorker {
     pub unit: usize,
     spec: LocalUnit,
@@ -91,7 +91,7 @@ impl UnitWorker {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         plan: &Plan,
-        schedule: &Schedule,
+        wiring: &Wiring,
         u: usize,
         net: UnitNet,
         optim: ModuleOptimizer,
@@ -100,9 +100,9 @@ impl UnitWorker {
         first_step: usize,
     ) -> Self {
         let spec = plan.units[u].clone();
-        let act_at = plan.units.get(u + 1).map(|_| schedule.input_stage[u + 1].expect("a unit above reads a stage") - spec.stages.start);
-        let bottom = schedule.shares_bottom[u].then(|| param_shapes(&net.stages[0]));
-        let top = schedule.shares_top[u].then(|| param_shapes(net.stages.last().expect("a unit has stages")));
+        let act_at = plan.units.get(u + 1).map(|_| wiring.input_stage[u + 1].expect("a unit above reads a stage") - spec.stages.start);
+        let bottom = wiring.shares_bottom[u].then(|| param_shapes(&net.stages[0]));
+        let top = wiring.shares_top[u].then(|| param_shapes(net.stages.last().expect("a unit has stages")));
         Self {
             unit: u,
             spec,
@@ -121,7 +121,7 @@ impl UnitWorker {
             held_bottom: None,
             settle_seconds: 0.0,
             to_lower: None,
-            phase: if schedule.shares_bottom[u] {
+            phase: if wiring.shares_bottom[u] {
                 Phase::Prime
             } else {
                 Phase::Input
@@ -233,7 +233,7 @@ impl UnitWorker {
         for (i, stage) in self.net.stages.iter().enumerate() {
             x = match (i == last).then_some(self.spec.top) {
                 Some(TopStage::FirstBlocks(n)) => stage.forward_blocks(x, n),
-                Some(TopStage::Copy { .. }) => unreachable!("refused by Plan::schedule"),
+                Some(TopStage::Copy { .. }) => unreachable!("refused by Plan::wiring"),
                 _ => stage.forward(x),
             };
             if self.act_at == Some(i) {
@@ -398,14 +398,14 @@ impl UnitWorker {
         let cfg = &snap.config;
         let spec = cfg.arch_spec()?;
         let plan = plan_for(cfg, &spec)?;
-        let schedule = plan.schedule(spec.stages.len())?;
+        let wiring = plan.wiring(spec.stages.len())?;
         if u >= plan.units.len() {
             return Err(Error::Config(format!("{}: unit {u} of a plan with {} units", snap.origin(), plan.units.len())));
         }
         let device = device.clone().autodiff();
         let net = snap.load_network(plan.build(&spec, cfg.proj_dim, &device))?;
         let optim = snap.load_optimizer()?.ok_or_else(|| Error::Checkpoint(format!("{} holds no optimizer state", snap.origin())))?;
-        Ok(Self::new(&plan, &schedule, u, UnitNet::of(&net, &plan, u), optim, cfg, &device, snap.step))
+        Ok(Self::new(&plan, &wiring, u, UnitNet::of(&net, &plan, u), optim, cfg, &device, snap.step))
     }
 
     /// The unit's modules and optimizer after its last batch, as burn's records (for

@@ -22,7 +22,7 @@ use std::mem::MaybeUninit;
 
 use gemm::{gemm, Parallelism};
 
-use super::{assume_written, copy, fill, run_parts, scratch, Slot};
+use super::parts::{assume_written, copy, fill, run_parts, scratch, Slot};
 
 /// Shape and options of one convolution, checked once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -10,8 +10,7 @@
 
 pub mod conv;
 pub mod norm;
-
-use std::mem::MaybeUninit;
+mod parts;
 
 use burn::nn::BatchNorm;
 use burn::prelude::*;
@@ -55,114 +54,6 @@ fn norm(bn: &BatchNorm, x: Tensor<4>, relu: bool) -> Tensor<4> {
     if relu { burn::tensor::activation::relu(y) } else { y }
 }
 
-/// `f(i)` for `i` in `0..n`, in parallel where threads exist, in order.
-fn par_map<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
-    run_parts((0..n).collect(), f)
-}
-
-/// `f(i, chunk)` over the `chunk`-sized pieces of `data`, in parallel where threads exist.
-fn par_chunks<T: Send>(data: &mut [T], chunk: usize, f: impl Fn(usize, &mut [T]) + Sync + Send) {
-    run_parts(data.chunks_mut(chunk.max(1)).enumerate().collect(), |(i, c)| f(i, c));
-}
-
-/// One value of a buffer a kernel writes: an `f32`, or a `MaybeUninit<f32>` of a buffer that is
-/// not zeroed first ([`written`], [`scratch`]). Kernels that only write (never read) their
-/// output take any `Slot`, so one body serves both.
-trait Slot {
-    fn set(&mut self, v: f32);
-}
-
-impl Slot for f32 {
-    #[inline(always)]
-    fn set(&mut self, v: f32) {
-        *self = v;
-    }
-}
-
-impl Slot for MaybeUninit<f32> {
-    #[inline(always)]
-    fn set(&mut self, v: f32) {
-        self.write(v);
-    }
-}
-
-/// `dst[i] = v` for every `i`.
-#[inline]
-fn fill<S: Slot>(dst: &mut [S], v: f32) {
-    for d in dst {
-        d.set(v);
-    }
-}
-
-/// `dst[i] = src[i]` (equal lengths).
-#[inline]
-fn copy<S: Slot>(dst: &mut [S], src: &[f32]) {
-    assert_eq!(dst.len(), src.len());
-    for (d, &s) in dst.iter_mut().zip(src) {
-        d.set(s);
-    }
-}
-
-/// A fresh output of `n` values, each written by `init`, without zeroing it first. A zeroed
-/// `Vec` costs a memset of the whole output (glibc's `calloc` recycles freed memory, so it
-/// clears it) before the kernel overwrites every value (docs/BENCHMARKS.md, "Outputs and
-/// scratch not zeroed first"). Buffers that `gemm` writes stay zeroed: it may copy a
-/// destination tile before overwriting it, and a copy of uninitialised `f32`s is not sound.
-///
-/// # Safety
-/// `init` must write every element of the slice it is given (`MaybeUninit::write` or
-/// [`Slot::set`]); the values are read as `f32` afterwards.
-unsafe fn written(n: usize, init: impl FnOnce(&mut [MaybeUninit<f32>])) -> Vec<f32> {
-    let mut v = Vec::with_capacity(n);
-    #[cfg(test)]
-    poison(&mut v.spare_capacity_mut()[..n]);
-    init(&mut v.spare_capacity_mut()[..n]);
-    // SAFETY: the capacity is `n`, and `init` wrote all `n` values (the caller's promise).
-    unsafe { v.set_len(n) };
-    v
-}
-
-/// The first `n` values of a scratch buffer that is grown without zeroing; the caller writes
-/// them all before [`assume_written`] reads them.
-fn scratch(buf: &mut Vec<MaybeUninit<f32>>, n: usize) -> &mut [MaybeUninit<f32>] {
-    if buf.len() < n {
-        // Writing `uninit()` is no write at all: this only grows the buffer.
-        buf.resize(n, MaybeUninit::uninit());
-    }
-    #[cfg(test)]
-    poison(&mut buf[..n]);
-    &mut buf[..n]
-}
-
-/// Unit tests fill what [`written`] and [`scratch`] hand out with NaN, so a value a kernel
-/// forgets to write shows as NaN in its results (`tests::every_value_is_written`).
-#[cfg(test)]
-fn poison(s: &mut [MaybeUninit<f32>]) {
-    fill(s, f32::NAN);
-}
-
-/// A scratch slice as `f32`s.
-///
-/// # Safety
-/// Every value of `s` has been written.
-unsafe fn assume_written(s: &[MaybeUninit<f32>]) -> &[f32] {
-    // SAFETY: the caller's promise.
-    unsafe { s.assume_init_ref() }
-}
-
-/// Runs `f` on every job, in parallel where threads exist, and returns the results in order.
-fn run_parts<J: Send, T: Send>(jobs: Vec<J>, f: impl Fn(J) -> T + Sync + Send) -> Vec<T> {
-    #[cfg(feature = "threads")]
-    {
-        use rayon::prelude::*;
-        jobs.into_par_iter().map(f).collect()
-    }
-    #[cfg(not(feature = "threads"))]
-    {
-        jobs.into_iter().map(f).collect()
-    }
-}
-
 #[cfg(feature = "flex")]
 mod flex {
     use std::borrow::Cow;
@@ -180,8 +71,8 @@ mod flex {
     use burn::tensor::ops::ConvOptions;
     use burn::tensor::{DType, TensorData};
 
-    use super::conv::{self, Geometry};
-    use super::norm::{self, Affine, Layout};
+    use crate::model::cpu::conv::{self, Geometry};
+    use crate::model::cpu::norm::{self, Affine, Layout};
 
     #[backend_extension(Flex, Autodiff)]
     pub trait CpuOps: burn::backend::Backend {
@@ -366,8 +257,8 @@ mod flex {
 
 #[cfg(test)]
 mod tests {
-    use super::conv::{self, Geometry};
-    use super::norm::{self, Layout};
+    use crate::model::cpu::conv::{self, Geometry};
+    use crate::model::cpu::norm::{self, Layout};
 
     fn values(n: usize, seed: u32) -> Vec<f32> {
         (0..n).map(|i| ((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) % 1000) as f32 / 500.0 - 1.0).collect()

@@ -17,7 +17,7 @@
 //! forward's own per-channel `a·x + b` (the [`Affine`] the forward returns), so it is exactly
 //! `relu(bn(x)) > 0` and the results equal burn's `relu(batch_norm(x))` path bit for bit.
 
-use super::{par_chunks, par_map, written};
+use super::parts::{par_chunks, par_map, written};
 
 /// `[N, C, H·W]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
