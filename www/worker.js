@@ -1,118 +1,8 @@
 // The trainer runs here, off the page's main thread, so the UI never freezes.
-// One Lab (model + optimizer) per method; the page asks for steps in turns.
-//
-// The core comes in two builds: pkg-cpu/ (burn's flex CPU backend only: small, loaded first,
-// serves every page on the CPU path) and pkg/ (flex + WebGPU, loaded only when the page trains
-// on WebGPU). Which one a trainer uses is the core's choice (browserBackend), from the
-// preference and what this browser's adapter says of itself.
-//
-// On the CPU path, a cross-origin-isolated page loads the threaded build (pkg-mt/: rayon's pool
-// of Web Workers over shared memory) with `threads` threads (URL key; default: the cores the
-// browser reports); `threads=1`, a page without isolation, or a browser without wasm threads
-// keeps the single-thread build, and the status line says why.
+// One Lab (model + optimizer) per method; the page asks for steps in turns. Which build and
+// backend a trainer gets is builds.js's.
 import { UnitRun } from './units.js';
-
-const BUILDS = { cpu: '../pkg-cpu/locolab.js', threads: '../pkg-mt/locolab.js', webgpu: '../pkg/locolab.js' };
-const loaded = {}; // build -> module (initialised)
-// Whether a build is served at all (scripts/demo.sh serves the page before the threaded and
-// WebGPU modules are built); asked once per build and worker, as the page says "reload when it is".
-const servedAnswers = {};
-function served(build) {
-  const wasm = new URL(BUILDS[build].replace(/\.js$/, '_bg.wasm'), import.meta.url);
-  // A network error is no answer (it is asked again next time); only a response says "not there".
-  servedAnswers[build] ??= fetch(wasm, { method: 'HEAD' }).then((r) => r.ok, () => { delete servedAnswers[build]; return false; });
-  return servedAnswers[build];
-}
-const NOT_BUILT = 'is not built yet (scripts/build-web.sh builds it; reload when it is)';
-async function load(build) {
-  if (!loaded[build]) {
-    const mod = await import(BUILDS[build]);
-    await mod.default();
-    loaded[build] = mod;
-  }
-  return loaded[build];
-}
-const ready = load('cpu');
-
-let adapter = null;
-// Facts about the WebGPU adapter, gathered once; the core judges them.
-async function adapterFacts() {
-  if (adapter) return adapter;
-  adapter = { present: false };
-  try {
-    const a = await navigator.gpu?.requestAdapter();
-    if (a) {
-      const info = a.info ?? {};
-      adapter = {
-        present: true,
-        is_fallback: Boolean(info.isFallbackAdapter ?? a.isFallbackAdapter),
-        vendor: info.vendor ?? '', architecture: info.architecture ?? '', description: info.description ?? '',
-      };
-    }
-  } catch { /* no WebGPU here: the CPU path */ }
-  return adapter;
-}
-
-// The CPU build, chosen once per worker (rayon's pool is built once per module instance):
-// {mod, threads, note}. `wanted` comes from the page (URL key `threads`).
-let wanted = 1;
-// Why the page is not cross-origin isolated, as the page found out (www/isolate.js).
-let isolationWhy = '';
-let cpuChoice = null;
-// The page's BroadcastChannel for a thread of the pool that stops (rpc.js, src/web.rs).
-let panicChannel = null;
-async function cpuBuild() {
-  if (cpuChoice) return cpuChoice;
-  const single = async (note) => ({ mod: await ready, threads: 1, note });
-  if (wanted <= 1) {
-    cpuChoice = await single('threads=1: the single-thread build');
-  } else if (!await served('threads')) {
-    cpuChoice = await single(`one thread: the threaded build ${NOT_BUILT}`);
-  } else if (!self.crossOriginIsolated) {
-    cpuChoice = await single(`one thread: this page is not cross-origin isolated (${isolationWhy || 'served without COOP/COEP headers'}: docs/page.md, "The page's threads")`);
-  } else {
-    try {
-      const mod = await load('threads');
-      if (panicChannel) mod.setPanicChannel(panicChannel);
-      await mod.initThreadPool(wanted);
-      cpuChoice = { mod, threads: mod.threadCount(), note: '' };
-    } catch (e) {
-      cpuChoice = await single(`one thread: the threaded build did not start (${String(e?.message ?? e).slice(0, 120)})`);
-    }
-  }
-  return cpuChoice;
-}
-
-// Before the first WebGPU trainer: the core's self-check (two steps on a small batch, WebGPU
-// against the CPU from the same weights), once per preference; it may send `auto` to the CPU.
-const checked = {}; // pref -> {backend, note}
-let tolerance = null; // the e2e test's override
-async function selfCheck(pref, config) {
-  if (!checked[pref]) {
-    const gpu = await load('webgpu');
-    if (tolerance !== null) gpu.debugSelfCheckTolerance(tolerance);
-    checked[pref] = await gpu.webgpuSelfCheck(config ?? { method: 'loco' }, pref, data.train, data.test);
-  }
-  return checked[pref];
-}
-
-// The build and backend for a preference (auto, webgpu, cpu), with the core's reason.
-async function backendFor(pref, config) {
-  const cpu = await ready;
-  let choice = cpu.browserBackend(pref, await adapterFacts());
-  if (choice.backend === 'webgpu' && !await served('webgpu')) {
-    if (pref === 'webgpu') throw new Error(`the WebGPU build ${NOT_BUILT}`);
-    choice = { backend: 'cpu', note: `the WebGPU build ${NOT_BUILT}` };
-  }
-  if (choice.backend === 'webgpu') {
-    const check = await selfCheck(pref, config);
-    const note = [choice.note, check.note].filter(Boolean).join('; ');
-    if (check.backend === 'webgpu') return { mod: await load('webgpu'), backend: 'webgpu', note, threads: null };
-    choice = { backend: 'cpu', note };
-  }
-  const build = await cpuBuild();
-  return { mod: build.mod, backend: choice.backend, note: choice.note, threads: { count: build.threads, note: build.note } };
-}
+import { ready, loaded, cpuBuild, backendFor, setThreads, setPanicChannel, debugSelfCheck } from './builds.js';
 
 const labs = new Map(); // method -> Lab (of whichever build made it)
 let data = null;
@@ -172,12 +62,11 @@ async function handle(msg) {
     case 'summarise':
       return cpu.summarise(msg.results);
     case 'panic-channel':
-      panicChannel = msg.name;
+      setPanicChannel(msg.name);
       return { ok: true };
     case 'data':
       for (const m of [...runs.keys()]) abandon(m);
-      wanted = msg.threads ?? 1;
-      isolationWhy = msg.isolation || isolationWhy;
+      setThreads(msg.threads, msg.isolation);
       data = { train: new Uint8Array(msg.train), test: new Uint8Array(msg.test ?? new ArrayBuffer(0)) };
       return { ok: true };
     case 'create': {
@@ -185,7 +74,7 @@ async function handle(msg) {
       abandon(msg.method);
       labs.get(msg.method)?.free();
       labs.delete(msg.method);
-      const chosen = await backendFor(msg.backend, msg.config);
+      const chosen = await backendFor(msg.backend, msg.config, data);
       const lab = await chosen.mod.Lab.create(msg.config, chosen.backend, data.train, data.test);
       keep(msg.method, lab, chosen.mod);
       return described(lab, chosen);
@@ -198,7 +87,7 @@ async function handle(msg) {
     case 'restore': {
       // Built first, swapped in only if it loaded: a refused file leaves training untouched.
       if (!data) throw new Error('no CIFAR-10 data loaded yet');
-      const chosen = await backendFor(msg.backend, msg.pageConfig);
+      const chosen = await backendFor(msg.backend, msg.pageConfig, data);
       const made = await chosen.mod.Lab.restore(new Uint8Array(msg.bytes), msg.name, msg.pageConfig, chosen.backend, data.train, data.test);
       const method = made.config.method;
       abandon(method);
@@ -207,7 +96,7 @@ async function handle(msg) {
     }
     case 'evaluate-checkpoint': {
       if (!data) throw new Error('no CIFAR-10 data loaded yet');
-      const { mod, backend } = await backendFor(msg.backend);
+      const { mod, backend } = await backendFor(msg.backend, undefined, data);
       return await mod.evaluateCheckpoint(msg.state, new Uint8Array(msg.model), msg.name, backend, data.train, data.test, msg.nTrain, msg.nTest);
     }
     case 'step':
@@ -221,10 +110,7 @@ async function handle(msg) {
     case 'views':
       return lab(msg.method).views(msg.count, runs.get(msg.method)?.steps ?? 0);
     case 'debug-self-check':
-      tolerance = msg.tolerance;
-      // The e2e test's only adapter is a software one, which `auto` never checks: pretend.
-      if (msg.pretendHardware) adapter = { present: true, is_fallback: false, vendor: 'e2e test', architecture: '', description: 'a pretended hardware adapter' };
-      for (const k of Object.keys(checked)) delete checked[k];
+      debugSelfCheck(msg.tolerance, msg.pretendHardware);
       return { ok: true };
     case 'debug-panic':
       if (msg.pool) return (await cpuBuild()).mod.debugPanicInPool(msg.message ?? 'a panic on a pool thread requested by a test');
