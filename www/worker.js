@@ -1,6 +1,22 @@
 // The trainer runs here, off the page's main thread, so the UI never freezes.
 // One Lab (model + optimizer) per method; the page asks for steps in turns. Which build and
 // backend a trainer gets is builds.js's.
+//
+// The commands (rpc.js `call(cmd, args)`), what each takes and what it answers:
+//   meta {settings}                       {presets, knobs, methods, randomInit, settings}: the core's tables, the URL judged
+//   summarise {results}                   a results.json summarised (the long-run panel)
+//   panic-channel {name}                  {ok}: where a pool thread announces a panic
+//   data {train, test, threads, isolation} {ok}: the CIFAR-10 bytes, the threads wanted and why not isolated
+//   create {method, config, backend}      a trainer: {backend, backendNote, threads, units, config, step, imagesSeen}
+//   restore {bytes, name, pageConfig, backend}  the same, from a saved file, with {method}
+//   save {method}                         {bytes, step}: the trainer as one file
+//   evaluate-checkpoint {state, model, name, backend, nTrain, nTest}  kNN per stage of committed weights
+//   step {method}                         one step's report (losses, images_seen, images_per_sec, peak_bytes, phases)
+//   step-parallel {method, steps}         {reports, imagesPerSec, workers}: a chunk with the units in parallel
+//   evaluate {method, nTrain, nTest}      kNN per stage [{stage, knn}]
+//   views {method, count}                 {side, views}: augmented views as RGBA
+//   debug-self-check {tolerance, pretendHardware}, debug-panic {message, pool}   (e2e tests only)
+// An error answers {ok: false, error, fatal}; fatal: the module trapped, replace this worker.
 import { UnitRun } from './units.js';
 import { ready, loaded, cpuBuild, backendFor, setThreads, setPanicChannel, debugSelfCheck } from './builds.js';
 
