@@ -182,7 +182,7 @@ test('a panic inside the wasm module restarts the worker and offers ways on', { 
   await page.waitForFunction(() => document.getElementById('message').textContent === 'ready', null, { timeout: 240_000 });
   await page.evaluate(() => window.locolabDebug.panic('simulated device loss'));
   await page.waitForFunction(() => !document.getElementById('recover').hidden, null, { timeout: 60_000 });
-  assert.match(await page.locator('#recover-why').textContent(), /The trainer stopped: simulated device loss at src\/web\.rs:\d+/);
+  assert.match(await page.locator('#recover-why').textContent(), /The trainer stopped: simulated device loss at src\/web\/panic\.rs:\d+/);
   assert.equal(await page.locator('#message').getAttribute('class'), 'error');
   // A smaller batch, without reloading: a fresh worker gets the data again and trains.
   await page.click('#recover-batch');
@@ -206,7 +206,7 @@ test('a panic on a thread of the threaded build\'s pool restarts the worker inst
   // The panic happens inside rayon's pool while the trainer's worker waits for it.
   await page.evaluate(() => window.locolabDebug.panicInPool('simulated failure on a pool thread'));
   await page.waitForFunction(() => !document.getElementById('recover').hidden, null, { timeout: 60_000 });
-  assert.match(await page.locator('#recover-why').textContent(), /The trainer stopped: a thread of the CPU pool stopped: simulated failure on a pool thread at src\/web\.rs:\d+/);
+  assert.match(await page.locator('#recover-why').textContent(), /The trainer stopped: a thread of the CPU pool stopped: simulated failure on a pool thread at src\/web\/panic\.rs:\d+/);
   await page.click('#recover-batch');
   await page.waitForFunction(() => document.getElementById('message').textContent === 'ready', null, { timeout: 240_000 });
   await page.click('#step');
