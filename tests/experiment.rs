@@ -61,6 +61,18 @@ fn seeded_experiment_reports_every_run_and_resumes() {
     let files = report.write(&out).unwrap();
     let md = report.markdown();
     assert!(md.contains("| random-init | 2 |") && md.contains(" ± "), "{md}");
+    // Without the converged probe the table has no column for it; with it, one, per method.
+    assert!(!md.contains("converged"), "{md}");
+    let mut probed = runs.clone();
+    for (i, r) in probed.iter_mut().enumerate() {
+        let last = r.accuracy.last_mut().unwrap();
+        last.converged = Some(locolab::eval::probe::ConvergedProbe { top1: 40.0 + i as f64, top5: None, l2: 1e-4, validation: vec![], iterations: 10, gradient: 1e-5, converged: true });
+    }
+    let md = ExperimentReport::new(spec.clone(), probed).markdown();
+    assert!(md.contains("| converged probe top-1, res7 (%) |"), "{md}");
+    // simclr's seeds 5 and 6 got 40 and 41: mean 40.5, std 0.7.
+    assert!(md.lines().any(|l| l.starts_with("| simclr |") && l.contains("| 40.5 ± 0.7 |")), "{md}");
+    assert!(md.lines().skip(2).all(|l| l.matches('|').count() == 10), "{md}");
     for name in ["results.json", "results.md", "knn_curve.svg", "knn_per_stage.svg", "final_per_stage.svg", "loss_curves.svg"] {
         let path = out.join(name);
         assert!(files.contains(&path), "{name} written");

@@ -53,6 +53,10 @@ pub struct SummaryRow {
     /// Final linear-probe top-1 of every stage (`None` where a run has no probe).
     pub linear_mean: Vec<Option<f64>>,
     pub linear_std: Vec<Option<f64>>,
+    /// Final converged-probe top-1 of every stage (`None` where the runs have none: an
+    /// experiment without `converged_probe`).
+    pub converged_mean: Vec<Option<f64>>,
+    pub converged_std: Vec<Option<f64>>,
     /// The lowest seed and its run's final kNN per stage (the run whose checkpoints are
     /// committed beside the results).
     pub first_seed: u64,
@@ -88,6 +92,12 @@ impl ExperimentReport {
         mean_std(&v)
     }
 
+    /// Mean ± std over seeds of the converged probe's top-1 at stage `s` (NaN without one).
+    fn converged_stat(runs: &[&RunResult], s: usize) -> (f64, f64) {
+        let v: Vec<f64> = runs.iter().filter_map(|r| r.accuracy.get(s).and_then(|a| a.converged.as_ref()).map(|c| c.top1)).collect();
+        mean_std(&v)
+    }
+
     /// Every method's final accuracies summarised over its seeds (the one aggregation).
     pub fn summary(&self) -> Summary {
         let stages = self.stages();
@@ -98,6 +108,7 @@ impl ExperimentReport {
                 let (title, colour) = crate::method::catalogue::title_colour(kind);
                 let knn: Vec<(f64, f64)> = (0..stages.len()).map(|s| Self::final_stat(&runs, s, false)).collect();
                 let linear: Vec<(f64, f64)> = (0..stages.len()).map(|s| Self::final_stat(&runs, s, true)).collect();
+                let converged: Vec<(f64, f64)> = (0..stages.len()).map(|s| Self::converged_stat(&runs, s)).collect();
                 let known = |v: f64| (!v.is_nan()).then_some(v);
                 let first = runs.iter().min_by_key(|r| r.seed).expect("a group has a run");
                 SummaryRow {
@@ -113,6 +124,8 @@ impl ExperimentReport {
                     knn_std: knn.iter().map(|p| p.1).collect(),
                     linear_mean: linear.iter().map(|p| known(p.0)).collect(),
                     linear_std: linear.iter().map(|p| known(p.1)).collect(),
+                    converged_mean: converged.iter().map(|p| known(p.0)).collect(),
+                    converged_std: converged.iter().map(|p| known(p.1)).collect(),
                     first_seed: first.seed,
                     first_knn: first.accuracy.iter().map(|a| a.knn).collect(),
                 }
@@ -122,30 +135,35 @@ impl ExperimentReport {
     }
 
     /// The markdown table: one row per method (random-init last), final accuracies as
-    /// mean ± std over seeds.
+    /// mean ± std over seeds; the converged probe's column where the runs have one.
     pub fn markdown(&self) -> String {
         let Summary { stages, rows } = self.summary();
         let last = stages.len().saturating_sub(1);
-        let mut s = format!(
-            "| method | seeds | steps | images seen | train time / seed (s) | kNN top-1, {0} (%) | linear top-1, {0} (%) | kNN top-1 per stage ({1}) |\n|---|---|---|---|---|---|---|---|\n",
-            stages.get(last).map_or("last stage", |s| s.as_str()),
-            stages.join(", ")
-        );
+        let name = stages.get(last).map_or("last stage", |s| s.as_str());
+        let converged = rows.iter().any(|r| r.converged_mean.get(last).copied().flatten().is_some());
+        let mut s = format!("| method | seeds | steps | images seen | train time / seed (s) | kNN top-1, {name} (%) | linear top-1, {name} (%) |");
+        if converged {
+            s += &format!(" converged probe top-1, {name} (%) |");
+        }
+        s += &format!(" kNN top-1 per stage ({}) |\n|---|---|---|---|---|---|---|---|{}\n", stages.join(", "), if converged { "---|" } else { "" });
         // The last stage's mean and std (NaN where there is none: `pm` prints "-").
-        let at = |mean: Option<f64>, std: Option<f64>| (mean.unwrap_or(f64::NAN), std.unwrap_or(f64::NAN));
+        let at = |mean: Option<Option<f64>>, std: Option<Option<f64>>| (mean.flatten().unwrap_or(f64::NAN), std.flatten().unwrap_or(f64::NAN));
         for r in rows {
             let per_stage: Vec<String> = r.knn_mean.iter().map(|m| format!("{m:.1}")).collect();
             s += &format!(
-                "| {} | {} | {} | {} | {:.0} | {} | {} | {} |\n",
+                "| {} | {} | {} | {} | {:.0} | {} | {} |",
                 r.label,
                 r.seeds.len(),
                 r.steps,
                 r.images_seen,
                 r.train_seconds,
-                pm(at(r.knn_mean.get(last).copied(), r.knn_std.get(last).copied())),
-                pm(at(r.linear_mean.get(last).copied().flatten(), r.linear_std.get(last).copied().flatten())),
-                per_stage.join(" / ")
+                pm(at(r.knn_mean.get(last).copied().map(Some), r.knn_std.get(last).copied().map(Some))),
+                pm(at(r.linear_mean.get(last).copied(), r.linear_std.get(last).copied())),
             );
+            if converged {
+                s += &format!(" {} |", pm(at(r.converged_mean.get(last).copied(), r.converged_std.get(last).copied())));
+            }
+            s += &format!(" {} |\n", per_stage.join(" / "));
         }
         s
     }
