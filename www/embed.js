@@ -3,11 +3,10 @@
 // of what the embed shows. The link carries the page's current training settings (queryFor), the
 // choices come from the tables of keys.js and the core's methods.
 import { $, lab } from './session.js';
-import { PANELS, PAGE_KEYS } from './keys.js';
+import { BACKENDS, PANELS } from './keys.js';
 import { queryFor } from './settings.js';
 import { t, LANGS } from './i18n.js';
 
-const BACKENDS = PAGE_KEYS.find((k) => k.key === 'backend').values;
 
 export function buildEmbed() {
   const box = $('embed-form');

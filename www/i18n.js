@@ -31,7 +31,6 @@ const catalogue = () => LANGS[current].catalogue;
 const PERSIAN_DIGITS = '۰۱۲۳۴۵۶۷۸۹';
 export function num(v, digits = null) {
   const s = typeof v === 'number' ? (digits == null ? String(v) : v.toFixed(digits)) : String(v);
-  if (current !== 'fa') return s;
   return localDigits(s);
 }
 // ASCII digits of a text in the language's own (Persian: ۰-۹, '٫' between a number's digits).

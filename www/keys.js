@@ -34,6 +34,8 @@ export const PANELS = [
 ];
 
 export const PAGE_KEY_NAMES = PAGE_KEYS.map((k) => k.key);
+// The backends `backend=` takes (settings.js checks the URL's, embed.js offers them).
+export const BACKENDS = PAGE_KEYS.find((k) => k.key === 'backend').values;
 
 // The README's list (markdown), from the two tables.
 export function markdown() {

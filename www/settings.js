@@ -1,11 +1,10 @@
 // Settings: the URL's keys, the controls built from the core's knob table, and the config a
 // trainer is made from. The core checks every training setting (`meta` judges the URL's).
 import { $, lab, showWarnings } from './session.js';
-import { PAGE_KEYS, PAGE_KEY_NAMES } from './keys.js';
+import { BACKENDS, PAGE_KEY_NAMES } from './keys.js';
 import { t, tr, LANGS } from './i18n.js';
 
 // URL keys the page itself reads (keys.js); every other key is a training setting, checked by the core.
-const BACKENDS = PAGE_KEYS.find((k) => k.key === 'backend').values;
 // Steps between kNN monitor points and autosaves (0: off); threads of the CPU build (1: the
 // single-thread build; more need a cross-origin-isolated page).
 export const DEFAULTS = { monitor: 30, autosave: 200, threads: Math.max(1, Math.min(64, navigator.hardwareConcurrency || 1)) };
