@@ -18,14 +18,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use burn::prelude::*;
-use web_time::Instant;
 
 use crate::checkpoint::{self, Contents};
 use crate::config::MethodKind;
 use crate::data::Splits;
 use crate::error::{Error, Result};
 use crate::eval::{evaluate, EvalOptions};
-use crate::run::{append_line, read_jsonl, Run};
+use crate::run::{append_line, read_jsonl, Run, Sink};
 use crate::train::{StepReport, Trainer};
 
 const MONITOR: &str = "monitor.jsonl";
@@ -206,22 +205,26 @@ fn run_one(
     }
     let monitor_log = dir.join(MONITOR);
     on_event(Event::Started { run: name.clone(), from_step: run.trainer.step_count(), steps: cfg.steps });
-    if run.trainer.step_count() == 0 {
-        let p = monitor(&run.trainer, spec)?;
-        append_line(&monitor_log, &p)?;
-        on_event(Event::Monitor { run: name.clone(), point: p });
+    struct Monitor<'a> {
+        spec: &'a ExperimentSpec,
+        log: PathBuf,
+        name: String,
+        on_event: &'a (dyn Fn(Event) + Sync),
     }
-    run.train_to(cfg.steps, spec.checkpoint_every, |run, r, clock| {
-        on_event(Event::Step { run: name.clone(), report: r.clone() });
-        if (spec.eval_every > 0 && r.step % spec.eval_every == 0) || r.step == cfg.steps {
-            run.seconds_before += clock.elapsed().as_secs_f64();
-            let p = monitor(&run.trainer, spec)?;
-            append_line(&monitor_log, &p)?;
-            on_event(Event::Monitor { run: name.clone(), point: p });
-            *clock = Instant::now();
+    impl Sink for Monitor<'_> {
+        fn step(&mut self, report: &StepReport) -> Result<()> {
+            (self.on_event)(Event::Step { run: self.name.clone(), report: report.clone() });
+            Ok(())
         }
-        Ok(())
-    })?;
+        fn monitor(&mut self, trainer: &Trainer) -> Result<()> {
+            let p = monitor(trainer, self.spec)?;
+            append_line(&self.log, &p)?;
+            (self.on_event)(Event::Monitor { run: self.name.clone(), point: p });
+            Ok(())
+        }
+    }
+    let mut sink = Monitor { spec, log: monitor_log.clone(), name: name.clone(), on_event };
+    run.train(&spec.cadence(&cfg), false, &mut sink)?;
     let t = &run.trainer;
     let accuracy = evaluate(t, &final_opts(spec))?;
     checkpoint::write_to(&t.snapshot(Contents::WeightsOnly)?, &dir.join("final"))?;

@@ -1,7 +1,7 @@
 //! LoCo Lab: SimCLR, Greedy InfoMax and LoCo (local contrastive learning) side by side on burn.
 //!
 //! Imports run one way, down the floors (`python3 scripts/imports.py` lists any that do not):
-//! [`error`], [`device`] -> [`data`], [`model`], [`loss`] -> [`config`] -> [`optim`] ->
+//! [`error`], [`device`], [`cadence`] -> [`data`], [`model`], [`loss`] -> [`config`] -> [`optim`] ->
 //! [`checkpoint`] (snapshots: records, not trainers) -> [`method`] (units, plans, the engine) ->
 //! [`worker`] (the parallel-unit protocol), [`parallel`] (its threads) -> [`train`] ->
 //! [`eval`], [`bench`] -> [`results`] (results as data), [`experiment`], [`report`], [`run`],
@@ -12,6 +12,7 @@
 #![cfg_attr(all(target_arch = "wasm32", feature = "web-threads"), feature(alloc_error_hook))]
 
 pub mod bench;
+pub mod cadence;
 pub mod checkpoint;
 pub mod config;
 pub mod data;

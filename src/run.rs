@@ -12,6 +12,7 @@ use burn::prelude::*;
 use serde::Serialize;
 use web_time::Instant;
 
+use crate::cadence::Cadence;
 use crate::checkpoint;
 use crate::config::TrainConfig;
 use crate::data::Splits;
@@ -104,51 +105,60 @@ impl Run {
         Ok(path)
     }
 
-    /// Train until step `steps`: append every report to `metrics.jsonl`, call `after_step`
-    /// (which may pause the clock, e.g. for a monitor evaluation, by resetting it), and save a
-    /// checkpoint every `checkpoint_every` steps and at the end. A diverged step still leaves
-    /// the last checkpoint, and the error is returned.
-    pub fn train_to(
-        &mut self,
-        steps: usize,
-        checkpoint_every: usize,
-        mut after_step: impl FnMut(&mut Self, &StepReport, &mut Instant) -> Result<()>,
-    ) -> Result<()> {
+    /// Train to the cadence's end, following it ([`Cadence`]): every report appended to
+    /// `metrics.jsonl` and handed to `sink.step`, `sink.monitor` at each monitor point (the
+    /// training clock paused), a checkpoint at each save point. With `parallel`, every local
+    /// unit runs on its own thread ([`Trainer::run_parallel`]) for a stretch up to the next
+    /// point; otherwise one step at a time. A diverged step (or a failed stretch) leaves the
+    /// last checkpoint and the trainer before it, and the error is returned.
+    pub fn train(&mut self, cadence: &Cadence, parallel: bool, sink: &mut impl Sink) -> Result<()> {
         let metrics = self.metrics_path();
         let mut clock = Instant::now();
-        while self.trainer.step_count() < steps {
-            let r = self.trainer.step()?;
-            append_line(&metrics, &r)?;
-            after_step(self, &r, &mut clock)?;
-            if r.step % checkpoint_every.max(1) == 0 || r.step == steps {
+        if self.trainer.step_count() == 0 && cadence.due(0).monitor {
+            sink.monitor(&self.trainer)?;
+            clock = Instant::now();
+        }
+        while self.trainer.step_count() < cadence.end {
+            let at = self.trainer.step_count();
+            if parallel {
+                let mut logged = Ok(());
+                self.trainer.run_parallel(cadence.stretch(at, cadence.end - at), |r| {
+                    if logged.is_ok() {
+                        logged = append_line(&metrics, r).and_then(|()| sink.step(r));
+                    }
+                })?;
+                logged?;
+            } else {
+                let r = self.trainer.step()?;
+                append_line(&metrics, &r)?;
+                sink.step(&r)?;
+            }
+            let due = cadence.due(self.trainer.step_count());
+            if due.monitor {
+                self.seconds_before += clock.elapsed().as_secs_f64();
+                sink.monitor(&self.trainer)?;
+                clock = Instant::now();
+            }
+            if due.save {
                 self.checkpoint(&mut clock)?;
             }
         }
         self.seconds_before += clock.elapsed().as_secs_f64();
         Ok(())
     }
+}
 
-    /// [`Run::train_to`] with every local unit on its own thread ([`Trainer::run_parallel`]):
-    /// each stretch between checkpoints is one pipelined run, `on_step` sees every report as
-    /// it completes. A failed stretch leaves the last checkpoint and the trainer before it.
-    pub fn train_to_parallel(&mut self, steps: usize, checkpoint_every: usize, mut on_step: impl FnMut(&StepReport)) -> Result<()> {
-        let metrics = self.metrics_path();
-        let mut clock = Instant::now();
-        let every = checkpoint_every.max(1);
-        while self.trainer.step_count() < steps {
-            let at = self.trainer.step_count();
-            let stretch = ((at / every + 1) * every).min(steps) - at;
-            let mut logged = Ok(());
-            self.trainer.run_parallel(stretch, |r| {
-                if logged.is_ok() {
-                    logged = append_line(&metrics, r);
-                }
-                on_step(r);
-            })?;
-            logged?;
-            self.checkpoint(&mut clock)?;
-        }
-        self.seconds_before += clock.elapsed().as_secs_f64();
+/// Where [`Run::train`] hands what it does (the CLI's progress, `compare`'s monitor log).
+pub trait Sink {
+    /// A step's report, as each completes (already in `metrics.jsonl`).
+    fn step(&mut self, _report: &StepReport) -> Result<()> {
+        Ok(())
+    }
+    /// A monitor point: the trainer at that step, the training clock paused.
+    fn monitor(&mut self, _trainer: &Trainer) -> Result<()> {
         Ok(())
     }
 }
+
+/// No sink: the run's own logs and checkpoints only.
+impl Sink for () {}

@@ -8,6 +8,7 @@ use std::path::Path;
 use burn::prelude::*;
 use locolab::checkpoint::{self, step_dir_name, SUBDIR};
 use locolab::config::{Arch, MethodKind, TrainConfig};
+use locolab::cadence::Cadence;
 use locolab::run::Run;
 use locolab::Trainer;
 
@@ -19,7 +20,7 @@ fn cfg(method: MethodKind) -> TrainConfig {
 fn run_with_checkpoints(name: &str, method: MethodKind) -> std::path::PathBuf {
     let dir = common::tmpdir(name);
     let mut run = Run::start(&dir, cfg(method), common::cifar(), &Device::flex(), &[]).unwrap();
-    run.train_to(4, 2, |_, _, _| Ok(())).unwrap();
+    run.train(&Cadence { monitor_every: None, save_every: 2, end: 4 }, false, &mut ()).unwrap();
     dir
 }
 
@@ -36,7 +37,7 @@ fn resumed_run_continues_with_the_same_losses() {
     let reference = whole.run(6, |_| {}).unwrap();
     let mut run = Run::resume(&dir, common::cifar(), &Device::flex(), &[]).unwrap();
     assert_eq!(run.trainer.step_count(), 4);
-    run.train_to(6, 2, |_, _, _| Ok(())).unwrap();
+    run.train(&Cadence { monitor_every: None, save_every: 2, end: 6 }, false, &mut ()).unwrap();
     let logged: Vec<locolab::StepReport> = locolab::run::read_jsonl(&dir.join("metrics.jsonl"));
     assert_eq!(logged.iter().map(|r| r.step).collect::<Vec<_>>(), (1..=6).collect::<Vec<_>>());
     for (a, b) in reference.iter().zip(&logged) {

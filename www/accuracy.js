@@ -9,30 +9,36 @@ import { t, tr, num } from './i18n.js';
 export const MONITOR = { train: 400, test: 200 };
 let chart = null;
 
-export async function evaluateMethod(m) {
+// `as`: 'random-init' or 'point', kept by the worker for the autosave (worker.js).
+async function evaluateMethod(m, as) {
   const t0 = performance.now();
-  const stages = await call('evaluate', { method: m, nTrain: MONITOR.train, nTest: MONITOR.test });
+  const stages = await call('evaluate', { method: m, nTrain: MONITOR.train, nTest: MONITOR.test, as });
   lab.timing.monitor += (performance.now() - t0) / 1000;
   return stages;
 }
 
-// Every method starts from the same seeded encoder: its accuracy is the random-init line.
+// Every method starts from the same seeded encoder: its accuracy is the random-init line, and
+// step 0's monitor point of every method (src/cadence.rs).
 export async function measureRandomInit(m) {
-  const stages = await evaluateMethod(m);
+  const stages = await evaluateMethod(m, 'random-init');
   lab.randomInit = stages.map((x) => x.knn);
   lab.stageNames = stages.map((x) => x.stage);
+  lab.monitorSteps = [0];
 }
 
+// A monitor point of method `m`: its kNN per stage at the latest step.
+export function recordPoint(m, stages) {
+  const tn = lab.trainers[m];
+  tn.stages = stages;
+  tn.knn.x.push(tn.curve.x.at(-1) ?? 0);
+  tn.knn.y.push(stages.at(-1).knn);
+  const el = $(`acc-${m}`);
+  if (el) el.textContent = t('kNN {knn}%', { knn: num(stages.at(-1).knn, 1) });
+}
+
+// Every method evaluated now (the Evaluate button), a point on the chart.
 export async function monitorAll() {
-  for (const m of active()) {
-    const tn = lab.trainers[m];
-    const stages = await evaluateMethod(m);
-    tn.stages = stages;
-    tn.knn.x.push(tn.curve.x.at(-1) ?? 0);
-    tn.knn.y.push(stages.at(-1).knn);
-    const el = $(`acc-${m}`);
-    if (el) el.textContent = t('kNN {knn}%', { knn: num(stages.at(-1).knn, 1) });
-  }
+  for (const m of active()) recordPoint(m, await evaluateMethod(m, 'point'));
   drawAccuracy();
 }
 

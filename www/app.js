@@ -174,4 +174,6 @@ window.locolabDebug = {
   missingText: () => [...missing],
   // Every unit's loss at the latest step, unrounded (the panels show 3 decimals).
   lastLosses: (m) => lab.trainers[m]?.curve.ys.map((y) => y.at(-1)),
+  // The steps of the kNN monitor points since the last reset (the core's cadence).
+  monitorSteps: () => [...lab.monitorSteps],
 };

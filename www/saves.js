@@ -6,6 +6,9 @@ import { $, lab, info, trainerFrom, showInfo, showError } from './session.js';
 import { call } from './rpc.js';
 import { configFor, writeUrl } from './settings.js';
 import { t, tr, lang } from './i18n.js';
+import { loadSession } from './store.js';
+
+export { dropSession } from './store.js';
 
 export async function download(m, failed) {
   try {
@@ -55,47 +58,14 @@ export async function loadCheckpointFiles(files) {
   return { done, refused, last };
 }
 
-// IndexedDB: one autosaved session ({time, step, methods: {m: {bytes, curve, knn, stages}},
-// randomInit, stageNames}), replaced at every autosave, offered after a reload.
-const DB = { name: 'locolab', store: 'autosave', key: 'session' };
-function idb(mode, fn) {
-  return new Promise((resolve, reject) => {
-    const open = indexedDB.open(DB.name, 1);
-    open.onupgradeneeded = () => open.result.createObjectStore(DB.store);
-    open.onerror = () => reject(open.error ?? new Error('IndexedDB is not available'));
-    open.onsuccess = () => {
-      const db = open.result;
-      const tx = db.transaction(DB.store, mode);
-      const req = fn(tx.objectStore(DB.store));
-      tx.oncomplete = () => { db.close(); resolve(req.result); };
-      tx.onerror = tx.onabort = () => { db.close(); reject(tx.error ?? new Error('the IndexedDB transaction failed')); };
-    };
-  });
-}
-const loadSession = () => idb('readonly', (s) => s.get(DB.key));
-const storeSession = (v) => idb('readwrite', (s) => s.put(v, DB.key));
-export const dropSession = () => idb('readwrite', (s) => s.delete(DB.key));
-
-export async function autosave() {
+// The autosave: the worker writes the session into IndexedDB when the core's cadence says
+// (worker.js `round`); the page says what happened, offers the session after a reload and
+// asks the worker to bring it back.
+export function showAutosave(result) {
   const note = $('autosave-note');
-  if (Object.values(lab.trainers).some((tn) => tn.backend !== 'cpu')) {
-    note.textContent = t('autosave: on the CPU path only (WebGPU weights cannot be read back synchronously)');
-    return;
-  }
-  const session = { time: Date.now(), step: lab.stepCount, methods: {}, randomInit: lab.randomInit, stageNames: lab.stageNames };
-  try {
-    for (const m of lab.state.methods) {
-      const tn = lab.trainers[m];
-      if (!tn) continue;
-      const { bytes } = await call('save', { method: m });
-      session.methods[m] = { bytes, curve: tn.curve, knn: tn.knn, stages: tn.stages };
-    }
-    await storeSession(session);
-    note.textContent = t('autosaved at step {step}', { step: lab.stepCount });
-  } catch (e) {
-    if (e.fatal) throw e;
-    note.textContent = t('autosave failed: {why}', { why: tr(e.message) });
-  }
+  if (result.skipped) note.textContent = t('autosave: on the CPU path only (WebGPU weights cannot be read back synchronously)');
+  else if (result.failed) note.textContent = t('autosave failed: {why}', { why: tr(result.failed) });
+  else note.textContent = t('autosaved at step {step}', { step: result.step });
 }
 
 export async function offerResume() {
@@ -108,15 +78,14 @@ export async function offerResume() {
 
 // The autosaved trainers back into the page, with their curves; resolves to the last one made.
 export async function resumeSession() {
-  const saved = await loadSession();
-  if (!saved) throw new Error(t('the autosaved session is gone'));
+  const pageConfig = configFor(lab.state.methods[0] ?? lab.ref);
+  const saved = await call('resume', { pageConfig, backend: lab.state.backend });
   lab.trainers = {};
-  lab.state.methods = lab.methods.map((x) => x.kind).filter((k) => saved.methods[k]);
+  lab.state.methods = lab.methods.map((x) => x.kind).filter((k) => saved.methods.some((s) => s.method === k));
   let last = null;
-  for (const m of lab.state.methods) {
-    const s = saved.methods[m];
-    last = await restoreInto(`the autosave of ${info(m).title}`, s.bytes.slice().buffer);
-    Object.assign(lab.trainers[m], { curve: s.curve, knn: s.knn, stages: s.stages });
+  for (const made of saved.methods) {
+    lab.trainers[made.method] = { ...trainerFrom(made), curve: made.curve, knn: made.knn, stages: made.stages };
+    last = made;
   }
   lab.randomInit = saved.randomInit;
   lab.stageNames = saved.stageNames;

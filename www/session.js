@@ -18,6 +18,7 @@ export const lab = {
   stageNames: [],
   timing: { train: 0, monitor: 0 }, // seconds, to show what the monitor costs
   stepCount: 0,
+  monitorSteps: [], // the steps of the kNN monitor points so far (0: the random-init line)
   running: false,
   dataset: null, // the CIFAR-10 bytes, kept to re-send to a restarted worker
 };

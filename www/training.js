@@ -1,18 +1,14 @@
-// Training: the trainers made from the settings, steps in turns (or each method's units in
-// parallel), the monitor and autosave on their steps, and the status line.
+// Training: the trainers made from the settings, rounds of steps (the worker's, on the core's
+// cadence) drawn as they come, and the status line.
 import { $, lab, info, active, trainerFrom, showInfo } from './session.js';
 import { call } from './rpc.js';
 import { configFor, readControls } from './settings.js';
 import { buildCharts, redrawLosses } from './losses.js';
 import { drawMemory, recordMemory } from './memory.js';
-import { drawAccuracy, measureRandomInit, monitorAll } from './accuracy.js';
-import { autosave, download } from './saves.js';
+import { MONITOR, drawAccuracy, measureRandomInit, recordPoint } from './accuracy.js';
+import { showAutosave, download } from './saves.js';
 import { failed, stopRunning } from './failure.js';
 import { t, tr, num } from './i18n.js';
-
-// Steps per parallel chunk (at most): the page draws after each. The units stay resident
-// across chunks; their run ends at a monitor point or an autosave (units.js, worker.js).
-const PARALLEL_CHUNK = 10;
 
 export function showProgress(step, imagesSeen) {
   lab.stepCount = step;
@@ -60,45 +56,21 @@ export async function resetAll() {
   }
 }
 
-// Steps of one method: one sequential step, or with "units in parallel" a pipelined chunk of
-// several (up to the next monitor point or autosave, so those still fall on their steps).
-async function stepMethod(m) {
-  const tn = lab.trainers[m];
+// One round of steps: the worker steps every method in turn (one step, or with "units in
+// parallel" a chunk up to the next point) and does what the core's cadence says falls due at
+// the round's step (src/cadence.rs): the kNN monitor, the autosave. The page only draws the
+// answer. Single step clicked again, or Start right after Pause, while a round is running
+// queues behind it on the worker, which answers in order.
+export async function stepAll() {
   const { state } = lab;
-  if (state.parallel) {
-    const until = (every) => (every ? every - (lab.stepCount % every) : PARALLEL_CHUNK);
-    const steps = Math.max(1, Math.min(PARALLEL_CHUNK, until(state.monitor), until(state.autosave)));
-    try {
-      const run = await call('step-parallel', { method: m, steps });
-      tn.parallel = { imagesPerSec: run.imagesPerSec, workers: run.workers };
-      return run.reports;
-    } catch (e) {
-      // What cannot run in parallel (WebGPU, LoCo's soft sharing) steps on its own, and says why.
-      if (!/parallel|soft sharing/.test(e.message) || e.fatal) throw e;
-      tn.parallel = { refused: e.message };
-    }
-  }
-  const r = await call('step', { method: m });
-  tn.sequential = r.images_per_sec;
-  return [r];
-}
-
-// One step of every method at a time: Single step clicked again, or Start right after Pause,
-// while a step (its kNN monitor and autosave included) is still running waits for that step, so
-// two steps never interleave on the worker (an autosave would store one method's weights from
-// the step after the one it names).
-let inFlight = Promise.resolve();
-export function stepAll() {
-  const next = inFlight.then(stepAllNow);
-  inFlight = next.catch(() => {});
-  return next;
-}
-
-async function stepAllNow() {
+  const round = await call('round', { methods: active(), parallel: state.parallel, monitor: state.monitor, autosave: state.autosave, nTrain: MONITOR.train, nTest: MONITOR.test });
   let last = null;
-  for (const m of active()) {
+  for (const [m, done] of Object.entries(round.methods)) {
     const tn = lab.trainers[m];
-    for (const r of await stepMethod(m)) {
+    if (done.parallel) tn.parallel = done.parallel;
+    if (done.refused) tn.parallel = { refused: done.refused };
+    if (done.sequential != null) tn.sequential = done.sequential;
+    for (const r of done.reports) {
       tn.curve.x.push(r.images_seen);
       r.losses.forEach((l, i) => tn.curve.ys[i].push(l));
       lab.timing.train += r.seconds;
@@ -109,13 +81,18 @@ async function stepAllNow() {
   showSpeeds();
   if (last) {
     showProgress(last.step, last.images_seen);
-    if (!lab.state.parallel) $('speed').textContent = num(last.images_per_sec, 1);
+    if (!state.parallel) $('speed').textContent = num(last.images_per_sec, 1);
   }
   redrawLosses();
   drawMemory();
+  if (round.monitor) {
+    lab.timing.monitor += round.monitor.seconds;
+    lab.monitorSteps.push(round.step);
+    for (const [m, stages] of Object.entries(round.monitor.stages)) recordPoint(m, stages);
+    drawAccuracy();
+  }
+  if (round.autosave) showAutosave(round.autosave);
   if (lab.stepCount % 5 === 0) showViews();
-  if (lab.stepCount % lab.state.monitor === 0) await monitorAll();
-  if (lab.state.autosave && lab.stepCount % lab.state.autosave === 0) await autosave();
 }
 
 // With units in parallel: each method's images/s over its last parallel run, beside its last

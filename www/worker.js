@@ -11,28 +11,58 @@
 //   restore {bytes, name, pageConfig, backend}  the same, from a saved file, with {method}
 //   save {method}                         {bytes, step}: the trainer as one file
 //   evaluate-checkpoint {state, model, name, backend, nTrain, nTest}  kNN per stage of committed weights
-//   step {method}                         one step's report (losses, images_seen, images_per_sec, peak_bytes, phases)
-//   step-parallel {method, steps}         {reports, imagesPerSec, workers}: a chunk with the units in parallel
-//   evaluate {method, nTrain, nTest}      kNN per stage [{stage, knn}]
+//   round {methods, parallel, monitor, autosave, nTrain, nTest}
+//                                         every method's steps in turn, then what falls due at the
+//                                         round's step (the core's Cadence): {step, due, methods:
+//                                         {m: {reports, parallel?, refused?, sequential?}},
+//                                         monitor?: {seconds, stages: {m: [{stage, knn}]}},
+//                                         autosave?: {step} | {skipped} | {failed}}
+//   evaluate {method, nTrain, nTest, as}  kNN per stage [{stage, knn}]; as 'random-init' or
+//                                         'point': kept for the autosave as the start or a point
+//   resume {pageConfig, backend}          the autosaved session back: {step, randomInit,
+//                                         stageNames, methods: [{method, ...trainer, curve, knn, stages}]}
 //   views {method, count}                 {side, views}: augmented views as RGBA
 //   debug-self-check {tolerance, pretendHardware}, debug-panic {message, pool}   (e2e tests only)
 // An error answers {ok: false, error, fatal}; fatal: the module trapped, replace this worker.
 import { UnitRun } from './units.js';
+import { loadSession, storeSession } from './store.js';
 import { ready, loaded, cpuBuild, backendFor, setThreads, setPanicChannel, debugSelfCheck } from './builds.js';
 
 const labs = new Map(); // method -> Lab (of whichever build made it)
 let data = null;
 let current = null; // the build the last trainer was made with
 
-function keep(method, lab, mod) {
+function keep(method, lab, mod, past = null) {
   labs.get(method)?.free();
   labs.set(method, lab);
   current = mod;
+  history.set(method, past ?? { curve: { x: [], ys: lab.units.map(() => []) }, knn: { x: [], y: [] }, stages: null });
+}
+
+// What the autosave keeps besides the weights, as the page draws it: per method its losses
+// against images seen, its monitor points and latest per-stage kNN; the untrained encoder's
+// per-stage kNN (every method starts from it).
+const history = new Map();
+let start = { randomInit: null, stageNames: [] };
+function recordReports(method, reports) {
+  const h = history.get(method);
+  for (const r of reports) {
+    h.curve.x.push(r.images_seen);
+    r.losses.forEach((l, i) => h.curve.ys[i].push(l));
+  }
+}
+function recordPoint(method, stages) {
+  const h = history.get(method);
+  h.knn.x.push(h.curve.x.at(-1) ?? 0);
+  h.knn.y.push(stages.at(-1).knn);
+  h.stages = stages;
 }
 // Parallel runs: method -> UnitRun (its units resident in their workers, units.js). A run's
 // trainer is behind it until the run ends, so every command that reads or replaces the trainer
 // ends (or abandons) its run first; the view strip reads the run's step.
 //
+// Steps per parallel chunk (at most): the page draws after each round.
+const PARALLEL_CHUNK = 10;
 // Runs stay warm across chunks (KEEP_WARM): a method's units stay resident until something
 // needs its trainer (a monitor point, an autosave, a save, a sequential step, a new trainer).
 // Measured chunk by chunk (docs/BENCHMARKS.md "Warm unit workers"), GIM's warm chunks were
@@ -65,6 +95,128 @@ async function stepParallel(method, steps) {
     throw e;
   }
 }
+
+// A method's step count, a warm parallel run's steps included.
+const stepOf = (method) => lab(method).stepCount + (runs.get(method)?.steps ?? 0);
+
+// Why `method` cannot run its units in parallel (WebGPU, LoCo's soft sharing), or null.
+function refusal(method) {
+  if (runs.has(method)) return null;
+  try {
+    lab(method).parallelPlan();
+    return null;
+  } catch (e) {
+    return String(e?.message ?? e);
+  }
+}
+
+// The page's cadence (src/cadence.rs, the one `locolab compare` follows), kept while the
+// settings stay.
+let cadence = null;
+function cadenceFor(cpu, monitor, autosave, end) {
+  const key = `${monitor}/${autosave}/${end}`;
+  if (cadence?.key !== key) {
+    cadence?.value.free();
+    cadence = { key, value: new cpu.Cadence(monitor, autosave, end) };
+  }
+  return cadence.value;
+}
+
+// `n` steps of one method: its units in parallel (a warm run, units.js) where it can, else in
+// turn, saying why not.
+async function stepsOf(method, n, parallel) {
+  const refused = parallel ? refusal(method) : null;
+  if (parallel && !refused) {
+    const chunk = await stepParallel(method, n);
+    return { reports: chunk.reports, parallel: { imagesPerSec: chunk.imagesPerSec, workers: chunk.workers } };
+  }
+  await settle(method);
+  const reports = [];
+  for (let i = 0; i < n; i++) reports.push(await lab(method).step());
+  return { reports, sequential: reports.at(-1).images_per_sec, ...(refused ? { refused } : {}) };
+}
+
+// One round: every method steps in turn (one step, or with `parallel` a chunk up to the
+// cadence's next point), then what falls due at the round's step: every method's kNN monitor,
+// a snapshot of every trainer for the page to autosave. One message, so a round never
+// interleaves with another command.
+async function round(cpu, { methods, parallel, monitor, autosave, nTrain, nTest }) {
+  if (!methods.length) throw new Error('no trainer to step; press Reset');
+  const c = cadenceFor(cpu, monitor, autosave, lab(methods[0]).config.steps);
+  const n = parallel ? c.stretch(stepOf(methods.at(-1)), PARALLEL_CHUNK) : 1;
+  const out = { methods: {} };
+  for (const m of methods) {
+    out.methods[m] = await stepsOf(m, n, parallel);
+    recordReports(m, out.methods[m].reports);
+  }
+  out.step = stepOf(methods.at(-1));
+  out.due = c.due(out.step);
+  if (out.due.monitor) {
+    const t0 = performance.now();
+    const stages = {};
+    for (const m of methods) {
+      await settle(m);
+      stages[m] = await lab(m).evaluate(nTrain, nTest);
+      recordPoint(m, stages[m]);
+    }
+    out.monitor = { stages, seconds: (performance.now() - t0) / 1000 };
+  }
+  if (out.due.save) out.autosave = await autosave(methods, out.step);
+  return out;
+}
+
+// Every trainer (one file each) with what the page draws, into IndexedDB (store.js), replacing
+// the last autosave. WebGPU weights cannot be read back synchronously (Lab.save), so a page on
+// WebGPU skips it; a failed save or write is reported, and training goes on.
+async function autosave(methods, step) {
+  if (methods.some((m) => lab(m).backend !== 'cpu')) return { skipped: 'webgpu' };
+  try {
+    const session = { time: Date.now(), step, methods: {}, ...start };
+    for (const m of methods) {
+      await settle(m);
+      session.methods[m] = { bytes: lab(m).save(), ...history.get(m) };
+    }
+    await storeSession(session);
+    return { step };
+  } catch (err) {
+    if (fatal(err)) throw err;
+    return { failed: String(err?.message ?? err) };
+  }
+}
+
+// A trainer from a file, swapped in only if it loaded: a refused file leaves training untouched.
+async function restore(bytes, name, pageConfig, backend, past) {
+  if (!data) throw new Error('no CIFAR-10 data loaded yet');
+  const chosen = await backendFor(backend, pageConfig, data);
+  const made = await chosen.mod.Lab.restore(bytes, name, pageConfig, chosen.backend, data.train, data.test);
+  const method = made.config.method;
+  abandon(method);
+  keep(method, made, chosen.mod, past);
+  return { method, ...described(made, chosen) };
+}
+
+// The autosaved session's trainers and what the page drew of them, every other trainer gone.
+async function resume(cpu, { pageConfig, backend }) {
+  const title = (m) => cpu.methods().find((x) => x.kind === m)?.title ?? m;
+  const saved = await loadSession();
+  if (!saved?.methods) throw new Error('the autosaved session is gone');
+  for (const m of [...labs.keys()]) {
+    abandon(m);
+    labs.get(m).free();
+    labs.delete(m);
+  }
+  const methods = [];
+  for (const [m, s] of Object.entries(saved.methods)) {
+    const { bytes, ...past } = s;
+    methods.push({ ...(await restore(bytes, `the autosave of ${title(m)}`, pageConfig, backend, past)), ...past });
+  }
+  start = { randomInit: saved.randomInit, stageNames: saved.stageNames };
+  return { step: saved.step, methods, ...start };
+}
+
+// A trapped module (a panic, an out-of-memory abort) or a device error: nothing in the module,
+// or its device, can be trusted any more.
+const fatal = (err) => err instanceof WebAssembly.RuntimeError || String(err?.message ?? err).startsWith('device error');
 
 function described(lab, { note, threads }) {
   return { backend: lab.backend, backendNote: note || lab.backendNote, threads, units: lab.units, config: lab.config, step: lab.stepCount, imagesSeen: lab.imagesSeen };
@@ -100,29 +252,24 @@ async function handle(msg) {
       const bytes = lab(msg.method).save();
       return { bytes, step: lab(msg.method).stepCount };
     }
-    case 'restore': {
-      // Built first, swapped in only if it loaded: a refused file leaves training untouched.
-      if (!data) throw new Error('no CIFAR-10 data loaded yet');
-      const chosen = await backendFor(msg.backend, msg.pageConfig, data);
-      const made = await chosen.mod.Lab.restore(new Uint8Array(msg.bytes), msg.name, msg.pageConfig, chosen.backend, data.train, data.test);
-      const method = made.config.method;
-      abandon(method);
-      keep(method, made, chosen.mod);
-      return { method, ...described(made, chosen) };
-    }
+    case 'restore':
+      return await restore(new Uint8Array(msg.bytes), msg.name, msg.pageConfig, msg.backend);
+    case 'resume':
+      return await resume(cpu, msg);
     case 'evaluate-checkpoint': {
       if (!data) throw new Error('no CIFAR-10 data loaded yet');
       const { mod, backend } = await backendFor(msg.backend, undefined, data);
       return await mod.evaluateCheckpoint(msg.state, new Uint8Array(msg.model), msg.name, backend, data.train, data.test, msg.nTrain, msg.nTest);
     }
-    case 'step':
+    case 'round':
+      return await round(cpu, msg);
+    case 'evaluate': {
       await settle(msg.method);
-      return await lab(msg.method).step();
-    case 'step-parallel':
-      return await stepParallel(msg.method, msg.steps);
-    case 'evaluate':
-      await settle(msg.method);
-      return await lab(msg.method).evaluate(msg.nTrain, msg.nTest);
+      const stages = await lab(msg.method).evaluate(msg.nTrain, msg.nTest);
+      if (msg.as === 'random-init') start = { randomInit: stages.map((x) => x.knn), stageNames: stages.map((x) => x.stage) };
+      if (msg.as === 'point') recordPoint(msg.method, stages);
+      return stages;
+    }
     case 'views':
       return lab(msg.method).views(msg.count, runs.get(msg.method)?.steps ?? 0);
     case 'debug-self-check':
@@ -156,8 +303,7 @@ self.onmessage = (e) => {
       // the page offers the CPU path in the same way.
       const panic = takePanic();
       const error = panic ?? String(err?.message ?? err);
-      const fatal = panic !== undefined || err instanceof WebAssembly.RuntimeError || error.startsWith('device error');
-      self.postMessage({ id, ok: false, fatal, error });
+      self.postMessage({ id, ok: false, fatal: panic !== undefined || fatal(err), error });
     }
   });
 };

@@ -14,7 +14,8 @@ use locolab::experiment;
 use locolab::recipe::Recipe;
 use locolab::model::{inspect::inspect, ArchSpec};
 use locolab::report::ExperimentReport;
-use locolab::run::Run;
+use locolab::cadence::Cadence;
+use locolab::run::{Run, Sink};
 use locolab::device;
 
 use super::args::{methods, Cli, Cmd, ExperimentKnobs, Knobs};
@@ -137,19 +138,20 @@ fn train(door: &Door, knobs: Knobs, out: PathBuf, resume: bool, epochs: Option<f
     let steps = knobs.set.steps.unwrap_or(0).max(extend).max(t.config().steps);
     let pb = progress(steps.saturating_sub(t.step_count()), &locolab::method::label(t.config()));
     let mut lines = output::LogLines::new(steps.saturating_sub(t.step_count()), steps);
-    let mut show = |r: &locolab::StepReport| {
+    struct Show<F: FnMut(&locolab::StepReport)>(F);
+    impl<F: FnMut(&locolab::StepReport)> Sink for Show<F> {
+        fn step(&mut self, r: &locolab::StepReport) -> Result<()> {
+            (self.0)(r);
+            Ok(())
+        }
+    }
+    let mut show = Show(|r: &locolab::StepReport| {
         pb.set_message(format!("epoch {:.2} loss [{}] {:.1} img/s", r.epoch, losses(&r.losses), r.images_per_sec));
         pb.inc(1);
         lines.step(r);
-    };
-    if parallel_units {
-        run.train_to_parallel(steps, checkpoint_every, show)?;
-    } else {
-        run.train_to(steps, checkpoint_every, |_, r, _| {
-            show(r);
-            Ok(())
-        })?;
-    }
+    });
+    let cadence = Cadence { monitor_every: None, save_every: checkpoint_every.max(1), end: steps };
+    run.train(&cadence, parallel_units, &mut show)?;
     pb.finish();
     if !no_eval {
         let acc = evaluate(&run.trainer, &EvalOptions { every_stage, ..EvalOptions::default() })?;

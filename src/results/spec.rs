@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::cadence::Cadence;
 use crate::config::{MethodKind, TrainConfig};
 use crate::error::{Error, Result};
 use crate::eval::StageAccuracy;
@@ -59,6 +60,11 @@ impl ExperimentSpec {
             return Err(Error::Config("--checkpoint-every must be >= 1".into()));
         }
         Ok(())
+    }
+
+    /// When the run of `cfg` (one of this spec's) evaluates and checkpoints.
+    pub fn cadence(&self, cfg: &TrainConfig) -> Cadence {
+        Cadence::monitored(self.eval_every, self.checkpoint_every, cfg.steps)
     }
 
     /// Whether `other` describes the same runs: every field but the commit that started it.

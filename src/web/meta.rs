@@ -96,3 +96,34 @@ pub fn summarise(results: String) -> Result<JsValue, JsError> {
     }
     to_js(&Page { summary: report.summary(), spec: &report.spec, pairs: report.paired_final() })
 }
+
+/// The page's cadence ([`crate::cadence::Cadence`], the one `locolab compare` follows): the kNN
+/// monitor at step 0, every `monitorEvery` steps and at the schedule's `end` (the config's
+/// `steps`); an autosave every `autosaveEvery` steps (0: off) and at the end. The worker asks it
+/// after every round of steps, and for the length of a parallel chunk.
+#[wasm_bindgen(js_name = Cadence)]
+pub struct PageCadence(crate::cadence::Cadence);
+
+#[wasm_bindgen(js_class = Cadence)]
+impl PageCadence {
+    #[wasm_bindgen(constructor)]
+    pub fn new(monitor_every: u32, autosave_every: u32, end: u32) -> PageCadence {
+        PageCadence(crate::cadence::Cadence::monitored(monitor_every as usize, autosave_every as usize, end as usize))
+    }
+
+    /// What falls due once the trainers reach `step`: `{monitor, save}`.
+    pub fn due(&self, step: u32) -> Result<JsValue, JsError> {
+        to_js(&self.0.due(step as usize))
+    }
+
+    /// Steps to run from `at` without stopping, at most `max`: up to the next point.
+    pub fn stretch(&self, at: u32, max: u32) -> u32 {
+        self.0.stretch(at as usize, max as usize) as u32
+    }
+
+    /// The monitor points from step 0 up to `last`.
+    #[wasm_bindgen(js_name = monitorSteps)]
+    pub fn monitor_steps(&self, last: u32) -> Vec<u32> {
+        self.0.monitor_steps(last as usize).into_iter().map(|s| s as u32).collect()
+    }
+}

@@ -249,6 +249,10 @@ test('memory bars and accuracy points appear as it trains', { timeout: 400_000 }
   assert.equal(perUnit.match(/\(sets the peak\)/g)?.length, 1, perUnit);
   // The accuracy chart: one point per monitor, per method, plus the random-init line.
   assert.match(await page.locator('#acc-how').textContent(), /every 3 steps · \d+% of the time so far/);
+  // The monitor points on the core's cadence (src/cadence.rs): step 0 and every 3 steps, the
+  // steps `locolab compare --eval-every 3` evaluates at (tests/cadence.rs).
+  const monitored = await page.evaluate(() => window.locolabDebug.monitorSteps());
+  assert.ok(monitored.length >= 2 && monitored.every((s, i) => s === 3 * i), `monitor points at steps ${monitored}`);
   assert.match(await page.locator('#acc-loco').textContent(), /kNN \d+\.\d%/);
   assert.ok(await page.locator('#acc-chart canvas').count() >= 1);
   await page.screenshot({ path: join(root, 'docs', 'screenshot-claims.png'), fullPage: true });

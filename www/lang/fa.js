@@ -182,7 +182,6 @@ export const FA = {
   'autosaved at step {step}': 'در گام {step} خودکار ذخیره شد',
   'autosave failed: {why}': 'ذخیرهٔ خودکار ناموفق بود: {why}',
   'This browser holds a session autosaved at step {step} ({time}): {names}.': 'این مرورگر جلسه‌ای دارد که در گام {step} خودکار ذخیره شده است ({time}): {names}.',
-  'the autosaved session is gone': 'جلسهٔ ذخیره‌شدهٔ خودکار دیگر نیست',
   'The trainer stopped on WebGPU: {why}.': 'آموزش روی WebGPU متوقف شد: {why}.',
   'The trainer stopped: {why}.': 'آموزش متوقف شد: {why}.',
   'Its worker was restarted; training starts again from step 0.': 'Worker آن دوباره راه‌اندازی شد؛ آموزش از گام ۰ از نو شروع می‌شود.',
@@ -264,6 +263,7 @@ export const FOREIGN = {
   'isolation failed ({why})': 'جداسازی ناموفق بود ({why})',
 
   // Failures the workers report (www/rpc.js, www/units.js, www/worker.js, web.rs)
+  'the autosaved session is gone': 'جلسهٔ ذخیره‌شدهٔ خودکار دیگر نیست',
   'a thread of the CPU pool stopped: {why}': 'یکی از رشته‌های پردازنده متوقف شد: {why}',
   'the worker failed: {why}': 'Worker شکست خورد: {why}',
   'it could not start': 'راه نیفتاد',
