@@ -137,8 +137,7 @@ pub fn estimate_step_bytes(cfg: &crate::config::TrainConfig) -> crate::error::Re
 
 /// (bytes per image of the batch, bytes independent of the batch).
 fn step_cost(cfg: &crate::config::TrainConfig) -> crate::error::Result<(u64, u64)> {
-    let spec = cfg.arch_spec()?;
-    let plan = crate::method::plan_for(cfg, &spec)?;
+    let crate::method::Blueprint { spec, plan } = crate::method::Blueprint::of(cfg)?;
     let stats = crate::model::inspect::inspect(&spec);
     let unit_act = plan.units.iter().map(|u| u.stages.clone().map(|s| stats.stages[s].activation_bytes as u64).sum::<u64>()).max().unwrap_or(0);
     // Two views per image; parameters with their gradients and Adam's two moments.

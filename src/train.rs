@@ -15,7 +15,7 @@ use crate::data::augment::{Augment, Views};
 use crate::data::{Loader, Splits};
 use crate::error::{Error, Result};
 use crate::memory::MemoryProbe;
-use crate::method::{plan_for, Plan, StepRun, UnitNet, UnitStep};
+use crate::method::{Blueprint, Plan, StepRun, UnitNet, UnitStep, Wiring};
 use crate::worker::{load_units, Collector, UnitRecord, UnitWorker};
 use crate::model::{seeded, ArchSpec, Network};
 pub use crate::step::{StepReport, UnitPhases};
@@ -33,8 +33,7 @@ pub struct ParallelRun {
 
 pub struct Trainer {
     config: TrainConfig,
-    spec: ArchSpec,
-    plan: Plan,
+    bp: Blueprint,
     net: Network,
     optim: ModuleOptimizer,
     device: Device,
@@ -105,16 +104,14 @@ impl Trainer {
             )));
         }
         let device = device.clone().autodiff();
-        let spec = config.arch_spec()?;
-        let plan = plan_for(&config, &spec)?;
-        let net = network(&plan, &spec, &config, &device)?;
+        let bp = Blueprint::of(&config)?;
+        let net = network(&bp.plan, &bp.spec, &config, &device)?;
         let loader = Loader::new(data.clone(), Augment::for_data(config.input, &data.train), config.seed, config.batch);
         Ok(Self {
             optim: crate::optim::build(&config),
             loader,
             config,
-            spec,
-            plan,
+            bp,
             net,
             device,
             data,
@@ -144,10 +141,14 @@ impl Trainer {
         &self.config
     }
     pub fn spec(&self) -> &ArchSpec {
-        &self.spec
+        &self.bp.spec
     }
     pub fn plan(&self) -> &Plan {
-        &self.plan
+        &self.bp.plan
+    }
+    /// How this trainer's units connect when each runs on its own, or why they cannot.
+    pub fn wiring(&self) -> Result<Wiring> {
+        self.bp.wiring()
     }
     /// The network (training mode; see [`Trainer::eval_network`]).
     pub fn network(&self) -> &Network {
@@ -187,7 +188,7 @@ impl Trainer {
 
     /// Unit names in loss order, e.g. `res2+res3`.
     pub fn unit_names(&self) -> Vec<String> {
-        self.plan.unit_names(&self.spec)
+        self.bp.plan.unit_names(&self.bp.spec)
     }
 
     /// The two augmented views of step `step`'s batch (0-based; deterministic in seed and step).
@@ -202,12 +203,12 @@ impl Trainer {
         });
         let started = Instant::now();
         let (views, data_wait_seconds) = self.loader.next(self.step);
-        let run = self.plan.begin(&self.net, views.into_tensor(&self.device));
+        let run = self.bp.plan.begin(&self.net, views.into_tensor(&self.device));
         Pending { run, started, lr: crate::optim::learning_rate(&self.config, self.step), losses: Vec::new(), phases: Vec::new(), base, data_wait_seconds }
     }
 
     fn next_unit(&self, p: &mut Pending) -> Option<UnitStep> {
-        self.plan.next_unit(&mut p.run, &self.net, self.config.temperature)
+        self.bp.plan.next_unit(&mut p.run, &self.net, self.config.temperature)
     }
 
     /// Apply one unit's complete gradients once its loss is known to be finite.
@@ -337,9 +338,9 @@ impl Trainer {
     /// One [`UnitWorker`] per unit of this trainer's plan, from its current state, for a run
     /// from its current step (or why its method cannot run that way).
     pub fn unit_workers(&self) -> Result<Vec<UnitWorker>> {
-        let wiring = self.plan.wiring(self.spec.stages.len())?;
-        Ok((0..self.plan.units.len())
-            .map(|j| UnitWorker::new(&self.plan, &wiring, j, UnitNet::of(&self.net, &self.plan, j), self.optim.clone(), &self.config, &self.device, self.step))
+        let wiring = self.bp.wiring()?;
+        Ok((0..self.bp.plan.units.len())
+            .map(|j| UnitWorker::new(&self.bp.plan, &wiring, j, UnitNet::of(&self.net, &self.bp.plan, j), self.optim.clone(), &self.config, &self.device, self.step))
             .collect())
     }
 
@@ -352,11 +353,11 @@ impl Trainer {
     /// unit order) as this trainer's network, optimizer and counters: every module and every
     /// parameter's optimizer state from the unit that owns it.
     pub fn adopt_units(&mut self, parts: Vec<(UnitNet, ModuleOptimizer)>, steps: usize) -> Result<()> {
-        let wiring = self.plan.wiring(self.spec.stages.len())?;
-        if parts.len() != self.plan.units.len() {
-            return Err(Error::Config(format!("a parallel run returned {} units; this plan has {}", parts.len(), self.plan.units.len())));
+        let wiring = self.bp.wiring()?;
+        if parts.len() != self.bp.plan.units.len() {
+            return Err(Error::Config(format!("a parallel run returned {} units; this plan has {}", parts.len(), self.bp.plan.units.len())));
         }
-        let (net, optim) = crate::method::units::merge(&self.plan, &wiring, &self.config, parts)?;
+        let (net, optim) = crate::method::units::merge(&self.bp.plan, &wiring, &self.config, parts)?;
         self.net = net;
         self.optim = optim;
         self.step += steps;
@@ -367,7 +368,7 @@ impl Trainer {
     /// [`Trainer::adopt_units`] from the records each unit's worker handed back
     /// ([`UnitWorker::finish_record`]; the page's Web Workers), checked against this plan.
     pub fn adopt_unit_records(&mut self, records: Vec<UnitRecord>, steps: usize) -> Result<()> {
-        let parts = load_units(records, &self.net, &self.plan, &self.config)?;
+        let parts = load_units(records, &self.net, &self.bp.plan, &self.config)?;
         self.adopt_units(parts, steps)
     }
 

@@ -10,7 +10,7 @@ use web_time::Instant;
 use super::grads::{flat_params, move_grad, param_ids, remove_grad};
 use super::plan::{LocalUnit, Plan, TopStage};
 use crate::loss::nt_xent;
-use crate::model::{Network, Stage};
+use crate::model::{Decoder, Network, Stage};
 
 /// What one unit's loss contributes to a training step.
 pub struct UnitUpdate {
@@ -102,26 +102,23 @@ impl Plan {
         let unit = &self.units[u];
         run.next = u + 1;
         let start = unit.stages.start;
-        let mut x = if start == 0 {
+        let x = if start == 0 {
             net.stem.forward(run.stem_input.take().expect("only one unit starts at the stem"))
         } else {
             let input = if run.last_reader[start - 1] == Some(u) { run.cache[start - 1].take() } else { run.cache[start - 1].clone() };
             // Gradient isolation: a unit's input carries no graph from the units below.
             input.expect("a unit's input stage was computed by a unit below it").detach()
         };
-        for s in unit.stages.clone() {
-            let top = if s == unit.top_stage() { unit.top } else { TopStage::Whole };
-            x = match top {
-                TopStage::Whole | TopStage::ReadOnly => net.stages[s].forward(x),
-                TopStage::Copy { copy, .. } => net.copies[copy].forward(x),
-                TopStage::FirstBlocks(n) => net.stages[s].forward_blocks(x, n),
-            };
-            let full_main = matches!(top, TopStage::Whole | TopStage::ReadOnly);
-            if full_main && run.last_reader[s].is_some_and(|r| r > u) && run.cache[s].is_none() {
-                run.cache[s] = Some(x.clone().detach());
+        let (cache, last_reader) = (&mut run.cache, &run.last_reader);
+        let copy = match unit.top {
+            TopStage::Copy { copy, .. } => Some(&net.copies[copy]),
+            _ => None,
+        };
+        let mut loss = unit.forward(x, |s| &net.stages[s], copy, &net.heads[u], temperature, |s, x| {
+            if last_reader[s].is_some_and(|r| r > u) && cache[s].is_none() {
+                cache[s] = Some(x.clone().detach());
             }
-        }
-        let mut loss = nt_xent(net.heads[u].forward(x), temperature);
+        });
         if let TopStage::Copy { copy, l2 } = unit.top {
             loss = loss + soft_penalty(&net.copies[copy], &net.stages[unit.top_stage()]) * l2;
         }
@@ -140,6 +137,40 @@ impl Plan {
     }
 }
 
+
+impl LocalUnit {
+    /// This unit's forward pass from its input (the stem's output for the bottom unit, the
+    /// detached output of the stage below it otherwise): its stages bottom to top (`stage(s)`:
+    /// stage `s` of the network), the top one as [`TopStage`] says (`copy`: the soft-sharing
+    /// copy that runs in its place), then its decoder and NT-Xent; `each(s, &x)` sees the output
+    /// of every stage that ran whole, for the units above. The one forward pass of a unit: the
+    /// engine's and a parallel unit's (`crate::worker`), so GIM's "parallel equals sequential"
+    /// rests on one function.
+    #[allow(clippy::too_many_arguments)]
+    pub fn forward<'a>(
+        &self,
+        mut x: Tensor<4>,
+        stage: impl Fn(usize) -> &'a Stage,
+        copy: Option<&'a Stage>,
+        head: &Decoder,
+        temperature: f64,
+        mut each: impl FnMut(usize, &Tensor<4>),
+    ) -> Tensor<1> {
+        for s in self.stages.clone() {
+            let top = if s == self.top_stage() { self.top } else { TopStage::Whole };
+            x = match top {
+                TopStage::Whole | TopStage::ReadOnly => {
+                    let y = stage(s).forward(x);
+                    each(s, &y);
+                    y
+                }
+                TopStage::Copy { .. } => copy.expect("a soft-sharing unit runs its copy").forward(x),
+                TopStage::FirstBlocks(n) => stage(s).forward_blocks(x, n),
+            };
+        }
+        nt_xent(head.forward(x), temperature)
+    }
+}
 
 /// The state of one training step between units (see [`Plan::begin`]).
 pub struct StepRun {

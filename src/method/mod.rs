@@ -44,16 +44,37 @@ pub fn plan_for(cfg: &TrainConfig, spec: &ArchSpec) -> Result<Plan> {
     method_for(cfg).plan(spec)
 }
 
+/// What a config makes, derived once: the architecture's shapes and the method's plan over
+/// them; the wiring (how the units connect when each runs on its own) on request, since not
+/// every plan has one (LoCo's soft sharing).
+#[derive(Clone, Debug)]
+pub struct Blueprint {
+    pub spec: ArchSpec,
+    pub plan: Plan,
+}
+
+impl Blueprint {
+    pub fn of(cfg: &TrainConfig) -> Result<Self> {
+        let spec = cfg.arch_spec()?;
+        let plan = plan_for(cfg, &spec)?;
+        Ok(Self { spec, plan })
+    }
+
+    /// How the units connect when each runs on its own ([`Plan::wiring`]), or why they cannot.
+    pub fn wiring(&self) -> Result<Wiring> {
+        self.plan.wiring(self.spec.stages.len())
+    }
+}
+
 /// Check that a config's method fits its architecture (knob ranges: [`TrainConfig::validate`]).
 pub fn check(cfg: &TrainConfig) -> Result<()> {
     cfg.validate()?;
-    plan_for(cfg, &cfg.arch_spec()?).map(|_| ())
+    Blueprint::of(cfg).map(|_| ())
 }
 
 /// Check that a config's method can run with its units in parallel ([`Plan::wiring`]).
 pub fn check_parallel(cfg: &TrainConfig) -> Result<()> {
-    let spec = cfg.arch_spec()?;
-    plan_for(cfg, &spec)?.wiring(spec.stages.len()).map(|_| ())
+    Blueprint::of(cfg)?.wiring().map(|_| ())
 }
 
 /// A config's method label, e.g. `gim(conv-mlp)`.

@@ -183,7 +183,7 @@ impl Lab {
             return Err(js_err(Error::Config("units in parallel run on the CPU path (one Web Worker per unit); this trainer is on WebGPU".into())));
         }
         let t = &self.trainer;
-        let s = t.plan().wiring(t.spec().stages.len()).map_err(js_err)?;
+        let s = t.wiring().map_err(js_err)?;
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
         struct P {

@@ -9,9 +9,8 @@ use super::protocol::{Activation, Incoming, Need, Outgoing, SharedGrads, UnitBat
 use crate::checkpoint::{load_optimizer_record, load_record};
 use crate::config::TrainConfig;
 use crate::error::{Error, Result};
-use crate::loss::nt_xent;
 use crate::method::grads::{flat_params, grad_values, move_grad, param_ids, param_shapes, put_values, remove_grad};
-use crate::method::{plan_for, LocalUnit, Plan, Wiring, TopStage, UnitNet};
+use crate::method::{Blueprint, LocalUnit, Plan, Wiring, TopStage, UnitNet};
 use crate::model::Network;
 
 /// Where a unit is in the protocol (see [`crate::worker`]).
@@ -224,23 +223,18 @@ impl UnitWorker {
     /// the unit below otherwise); returns the detached activation for the unit above.
     fn forward(&mut self, input: Tensor<4>) -> Option<Activation> {
         let started = Instant::now();
-        let mut x = match &self.net.stem {
+        let x = match &self.net.stem {
             Some(stem) => stem.forward(input),
             None => input,
         };
         let mut act = None;
-        let last = self.net.stages.len() - 1;
-        for (i, stage) in self.net.stages.iter().enumerate() {
-            x = match (i == last).then_some(self.spec.top) {
-                Some(TopStage::FirstBlocks(n)) => stage.forward_blocks(x, n),
-                Some(TopStage::Copy { .. }) => unreachable!("refused by Plan::wiring"),
-                _ => stage.forward(x),
-            };
-            if self.act_at == Some(i) {
+        let (start, act_at) = (self.spec.stages.start, self.act_at);
+        let stages = &self.net.stages;
+        self.loss = Some(self.spec.forward(x, |s| &stages[s - start], None, &self.net.head, self.config.temperature, |s, x| {
+            if act_at == Some(s - start) {
                 act = Some(Activation::of(x.clone().detach()));
             }
-        }
-        self.loss = Some(nt_xent(self.net.head.forward(x), self.config.temperature));
+        }));
         self.forward_seconds = started.elapsed().as_secs_f64();
         act
     }
@@ -396,8 +390,7 @@ impl UnitWorker {
     /// its trainer's snapshot), for a run from its step.
     pub fn from_snapshot(snap: &crate::checkpoint::Snapshot, u: usize, device: &Device) -> Result<Self> {
         let cfg = &snap.config;
-        let spec = cfg.arch_spec()?;
-        let plan = plan_for(cfg, &spec)?;
+        let Blueprint { spec, plan } = Blueprint::of(cfg)?;
         let wiring = plan.wiring(spec.stages.len())?;
         if u >= plan.units.len() {
             return Err(Error::Config(format!("{}: unit {u} of a plan with {} units", snap.origin(), plan.units.len())));
