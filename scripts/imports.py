@@ -12,7 +12,7 @@ import os, re, sys
 
 SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'src')
 FLOORS = [
-    ['error', 'human', 'device', 'step'],
+    ['error', 'human', 'device', 'step', 'cadence'],
     ['data', 'model', 'loss'],
     ['config'],
     ['optim'],
