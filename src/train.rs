@@ -15,7 +15,7 @@ use crate::data::augment::{Augment, Views};
 use crate::data::{Loader, Splits};
 use crate::error::{Error, Result};
 use crate::memory::MemoryProbe;
-use crate::method::{Blueprint, Plan, StepRun, UnitNet, UnitStep, Wiring};
+use crate::method::{diverged, Blueprint, Plan, StepRun, UnitNet, UnitStep, Wiring};
 use crate::worker::{load_units, Collector, UnitRecord, UnitWorker};
 use crate::model::{seeded, ArchSpec, Network};
 pub use crate::step::{StepReport, UnitPhases};
@@ -225,14 +225,7 @@ impl Trainer {
                     names[..i].join(", ")
                 )
             };
-            return Err(Error::Diverged(format!(
-                "unit {i} ({}) has loss {l} at step {}: {kept}. Lower the learning rate (now {}) or raise the \
-                 temperature (now {}).",
-                names[i],
-                self.step + 1,
-                self.config.peak_lr(),
-                self.config.temperature
-            )));
+            return Err(diverged(&self.config, i, &names[i], l, self.step + 1, &kept));
         }
         // Shared parameters (LoCo's shared stage) arrive in several containers: the optimizer
         // sums them into one update.
@@ -340,7 +333,7 @@ impl Trainer {
     pub fn unit_workers(&self) -> Result<Vec<UnitWorker>> {
         let wiring = self.bp.wiring()?;
         Ok((0..self.bp.plan.units.len())
-            .map(|j| UnitWorker::new(&self.bp.plan, &wiring, j, UnitNet::of(&self.net, &self.bp.plan, j), self.optim.clone(), &self.config, &self.device, self.step))
+            .map(|j| UnitWorker::new(&self.bp, &wiring, j, UnitNet::of(&self.net, &self.bp.plan, j), self.optim.clone(), &self.config, &self.device, self.step))
             .collect())
     }
 

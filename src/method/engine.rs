@@ -9,6 +9,8 @@ use web_time::Instant;
 
 use super::grads::{flat_params, move_grad, param_ids, remove_grad};
 use super::plan::{LocalUnit, Plan, TopStage};
+use crate::config::TrainConfig;
+use crate::error::Error;
 use crate::loss::nt_xent;
 use crate::model::{Decoder, Network, Stage};
 
@@ -196,6 +198,16 @@ pub struct UnitStep {
     pub ready: Vec<GradientsParams>,
     pub forward_seconds: f64,
     pub backward_seconds: f64,
+}
+
+/// The one message for a unit whose loss is not finite (the engine's and a parallel unit's):
+/// which unit, at which step, what `kept` of the model, and what to change.
+pub fn diverged(cfg: &TrainConfig, unit: usize, name: &str, loss: f32, step: usize, kept: &str) -> Error {
+    Error::Diverged(format!(
+        "unit {unit} ({name}) has loss {loss} at step {step}: {kept}. Lower the learning rate (now {}) or raise the temperature (now {}).",
+        cfg.peak_lr(),
+        cfg.temperature
+    ))
 }
 
 /// `sum ||a - b||^2` over the trainable parameters of two modules of the same shape.

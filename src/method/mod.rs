@@ -21,7 +21,7 @@ use crate::error::Result;
 use crate::model::{ArchSpec, DecoderSpec};
 
 pub use catalogue::{catalogue, info, MethodInfo};
-pub use engine::{StepRun, UnitStep, UnitUpdate};
+pub use engine::{diverged, StepRun, UnitStep, UnitUpdate};
 pub use plan::{HeadSpec, LocalUnit, Method, Plan, TopStage};
 pub use grads::{flat_params, grad_abs_sum, param_ids, param_shapes, remove_grad};
 pub use units::{Wiring, UnitNet};

@@ -10,7 +10,7 @@ use crate::checkpoint::{load_optimizer_record, load_record};
 use crate::config::TrainConfig;
 use crate::error::{Error, Result};
 use crate::method::grads::{flat_params, grad_values, move_grad, param_ids, param_shapes, put_values, remove_grad};
-use crate::method::{Blueprint, LocalUnit, Plan, Wiring, TopStage, UnitNet};
+use crate::method::{diverged, Blueprint, LocalUnit, Plan, Wiring, TopStage, UnitNet};
 use crate::model::Network;
 
 /// Where a unit is in the protocol (see [`crate::worker`]).
@@ -28,6 +28,8 @@ enum Phase {
 /// One unit of a plan running on its own: its modules, its optimizer, its part of the wiring.
 pub struct UnitWorker {
     pub unit: usize,
+    /// The unit's name in messages (`res2+res3`).
+    name: String,
     spec: LocalUnit,
     config: TrainConfig,
     /// Position within `spec.stages` of the stage the unit above reads.
@@ -89,7 +91,7 @@ impl UnitWorker {
     /// device.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        plan: &Plan,
+        bp: &Blueprint,
         wiring: &Wiring,
         u: usize,
         net: UnitNet,
@@ -98,12 +100,14 @@ impl UnitWorker {
         device: &Device,
         first_step: usize,
     ) -> Self {
+        let plan = &bp.plan;
         let spec = plan.units[u].clone();
         let act_at = plan.units.get(u + 1).map(|_| wiring.input_stage[u + 1].expect("a unit above reads a stage") - spec.stages.start);
         let bottom = wiring.shares_bottom[u].then(|| param_shapes(&net.stages[0]));
         let top = wiring.shares_top[u].then(|| param_shapes(net.stages.last().expect("a unit has stages")));
         Self {
             unit: u,
+            name: plan.unit_names(&bp.spec).swap_remove(u),
             spec,
             config: config.clone(),
             act_at,
@@ -259,13 +263,8 @@ impl UnitWorker {
         let value = crate::device::floats(loss.clone().detach().without_autodiff().try_into_data())?.first().copied().unwrap_or(f32::NAN);
         let batch = self.done;
         if !value.is_finite() {
-            return Err(Error::Diverged(format!(
-                "unit {} has loss {value} at step {}; lower the learning rate (now {}) or raise the temperature (now {})",
-                self.unit,
-                self.first_step + batch + 1,
-                self.config.peak_lr(),
-                self.config.temperature
-            )));
+            let kept = "no update of this run of units in parallel is kept: the model is as it was before the run";
+            return Err(diverged(&self.config, self.unit, &self.name, value, self.first_step + batch + 1, kept));
         }
         let mut g = loss.backward();
         let mut own = GradientsParams::from_module(&mut g, &self.net);
@@ -390,15 +389,15 @@ impl UnitWorker {
     /// its trainer's snapshot), for a run from its step.
     pub fn from_snapshot(snap: &crate::checkpoint::Snapshot, u: usize, device: &Device) -> Result<Self> {
         let cfg = &snap.config;
-        let Blueprint { spec, plan } = Blueprint::of(cfg)?;
-        let wiring = plan.wiring(spec.stages.len())?;
-        if u >= plan.units.len() {
-            return Err(Error::Config(format!("{}: unit {u} of a plan with {} units", snap.origin(), plan.units.len())));
+        let bp = Blueprint::of(cfg)?;
+        let wiring = bp.wiring()?;
+        if u >= bp.plan.units.len() {
+            return Err(Error::Config(format!("{}: unit {u} of a plan with {} units", snap.origin(), bp.plan.units.len())));
         }
         let device = device.clone().autodiff();
-        let net = snap.load_network(plan.build(&spec, cfg.proj_dim, &device))?;
+        let net = snap.load_network(bp.plan.build(&bp.spec, cfg.proj_dim, &device))?;
         let optim = snap.load_optimizer()?.ok_or_else(|| Error::Checkpoint(format!("{} holds no optimizer state", snap.origin())))?;
-        Ok(Self::new(&plan, &wiring, u, UnitNet::of(&net, &plan, u), optim, cfg, &device, snap.step))
+        Ok(Self::new(&bp, &wiring, u, UnitNet::of(&net, &bp.plan, u), optim, cfg, &device, snap.step))
     }
 
     /// The unit's modules and optimizer after its last batch, as burn's records (for
