@@ -1,6 +1,6 @@
 // The second claim, live: kNN accuracy of every method's last stage while it trains (k=200 on
 // a fixed bank), the random-init line, and every stage's kNN at the latest monitor point.
-import { $, lab, info, colour, active } from './session.js';
+import { $, session, info, colour, active } from './session.js';
 import { call } from './rpc.js';
 import { figureButtons } from './figure.js';
 import { t, tr, num } from './i18n.js';
@@ -12,8 +12,8 @@ let chart = null;
 // `as`: 'random-init' or 'point', kept by the worker for the autosave (worker.js).
 async function evaluateMethod(m, as) {
   const t0 = performance.now();
-  const stages = await call('evaluate', { method: m, nTrain: MONITOR.train, nTest: MONITOR.test, as });
-  lab.timing.monitor += (performance.now() - t0) / 1000;
+  const stages = await call('evaluate', { method: m, n_train: MONITOR.train, n_test: MONITOR.test, as });
+  session.timing.monitor += (performance.now() - t0) / 1000;
   return stages;
 }
 
@@ -21,14 +21,14 @@ async function evaluateMethod(m, as) {
 // step 0's monitor point of every method (src/cadence.rs).
 export async function measureRandomInit(m) {
   const stages = await evaluateMethod(m, 'random-init');
-  lab.randomInit = stages.map((x) => x.knn);
-  lab.stageNames = stages.map((x) => x.stage);
-  lab.monitorSteps = [0];
+  session.randomInit = stages.map((x) => x.knn);
+  session.stageNames = stages.map((x) => x.stage);
+  session.monitorSteps = [0];
 }
 
 // A monitor point of method `m`: its kNN per stage at the latest step.
 export function recordPoint(m, stages) {
-  const tn = lab.trainers[m];
+  const tn = session.trainers[m];
   tn.stages = stages;
   tn.knn.x.push(tn.curve.x.at(-1) ?? 0);
   tn.knn.y.push(stages.at(-1).knn);
@@ -44,20 +44,20 @@ export async function monitorAll() {
 
 export function drawAccuracy() {
   const methods = active();
-  const { train, monitor } = lab.timing;
+  const { train, monitor } = session.timing;
   const share = train ? t(' · {share}% of the time so far', { share: num(100 * monitor / (train + monitor), 0) }) : '';
-  $('acc-how').textContent = t('(last stage; k=200, {train} train / {test} test images, every {every} steps{share})', { train: MONITOR.train, test: MONITOR.test, every: lab.state.monitor, share });
+  $('acc-how').textContent = t('(last stage; k=200, {train} train / {test} test images, every {every} steps{share})', { train: MONITOR.train, test: MONITOR.test, every: session.state.monitor, share });
   // Methods step in turns, so their monitor points share one x (images seen).
-  const xs = [0, ...(lab.trainers[methods[0]]?.knn.x ?? [])];
-  const start = lab.randomInit?.at(-1) ?? null;
+  const xs = [0, ...(session.trainers[methods[0]]?.knn.x ?? [])];
+  const start = session.randomInit?.at(-1) ?? null;
   const data = [xs];
   const series = [{ label: t('images seen') }];
   for (const m of methods) {
-    data.push([start, ...lab.trainers[m].knn.y]);
+    data.push([start, ...session.trainers[m].knn.y]);
     series.push({ label: info(m).title, stroke: colour(m), width: 2, points: { show: true } });
   }
   data.push(xs.map(() => start));
-  series.push({ label: tr(lab.randomInitStyle.title), stroke: lab.randomInitStyle.colour, width: 1.5, dash: [6, 4], points: { show: false } });
+  series.push({ label: tr(session.randomInitStyle.title), stroke: session.randomInitStyle.colour, width: 1.5, dash: [6, 4], points: { show: false } });
   const box = $('acc-chart');
   if (!chart || chart.series.length !== series.length) {
     box.innerHTML = '';
@@ -75,14 +75,14 @@ export function drawAccuracy() {
 function drawStageBars(methods) {
   const box = $('stage-bars');
   box.innerHTML = '';
-  if (!lab.randomInit) return;
-  const latest = methods.filter((m) => lab.trainers[m].stages);
-  const all = [lab.randomInit, ...latest.map((m) => lab.trainers[m].stages.map((s) => s.knn))];
+  if (!session.randomInit) return;
+  const latest = methods.filter((m) => session.trainers[m].stages);
+  const all = [session.randomInit, ...latest.map((m) => session.trainers[m].stages.map((s) => s.knn))];
   const max = Math.max(1, ...all.flat());
-  lab.stageNames.forEach((name, s) => {
+  session.stageNames.forEach((name, s) => {
     const g = document.createElement('div');
     g.className = 'stage-group';
-    const cols = [[tr(lab.randomInitStyle.title), lab.randomInitStyle.colour, lab.randomInit[s]], ...latest.map((m) => [info(m).title, colour(m), lab.trainers[m].stages[s].knn])];
+    const cols = [[tr(session.randomInitStyle.title), session.randomInitStyle.colour, session.randomInit[s]], ...latest.map((m) => [info(m).title, colour(m), session.trainers[m].stages[s].knn])];
     g.innerHTML = `<div class="cols">${cols.map(([label, c, v]) => `<div class="col" title="${label} ${name}: ${num(v, 1)}%" style="height:${(100 * v) / max}px;background:${c}"></div>`).join('')}</div>${name}`;
     box.appendChild(g);
   });

@@ -1,7 +1,7 @@
 // LoCo Lab page: the wiring. Settings live in the URL, the trainers in a Web Worker, and every
 // panel in its own module, all over one session object (session.js). The methods, presets,
 // knobs and the checks of every setting come from the wasm module.
-import { $, lab, info, active, showInfo, showError } from './session.js';
+import { $, session, info, active, showInfo, showError } from './session.js';
 import { call, startWorker } from './rpc.js';
 import { readUrl, applySettings, buildControls, fillControls, readControls, writeUrl, adoptConfig } from './settings.js';
 import { fetchData, loadFiles, sendData } from './data.js';
@@ -24,7 +24,7 @@ await isolate().catch((e) => { isolation.why = `isolation failed (${String(e?.me
 startWorker();
 
 async function useData(d) {
-  lab.dataset = d;
+  session.dataset = d;
   await sendData();
   $('data-box').hidden = true;
   showInfo(t('data: {source}', { source: d.source }));
@@ -35,7 +35,7 @@ async function evaluateAll() {
   showInfo(t('evaluating (kNN, k=200, on {train} train / {test} test images)...', MONITOR));
   try {
     await monitorAll();
-    showInfo(active().filter((m) => lab.trainers[m].stages).map((m) => t('{method}: kNN {knn}%', { method: info(m).title, knn: num(lab.trainers[m].stages.at(-1).knn, 1) })).join(' · '));
+    showInfo(active().filter((m) => session.trainers[m].stages).map((m) => t('{method}: kNN {knn}%', { method: info(m).title, knn: num(session.trainers[m].stages.at(-1).knn, 1) })).join(' · '));
   } catch (e) {
     failed(e);
   }
@@ -44,7 +44,7 @@ async function evaluateAll() {
 async function loadModels(files) {
   try {
     const { done, refused, last } = await loadCheckpointFiles(files);
-    if (last) showProgress(last.step, last.imagesSeen);
+    if (last) showProgress(last.step, last.images_seen);
     if (done.length) redrawAll();
     if (refused.length) showError(t('refused (training is unchanged): {why}', { why: refused.join(' · ') }));
     else showInfo(t('loaded {what}', { what: done.join(t(', ')) }));
@@ -59,7 +59,7 @@ async function resume() {
   try {
     const last = await resumeSession();
     adoptConfig(last.config);
-    showProgress(last.step, last.imagesSeen);
+    showProgress(last.step, last.images_seen);
     redrawAll();
     showInfo(t('resumed at step {step}', { step: last.step }));
   } catch (e) {
@@ -82,13 +82,13 @@ async function recover(change) {
 }
 
 $('start').onclick = () => {
-  lab.running = !lab.running;
-  $('start').textContent = lab.running ? t('Pause') : t('Start');
-  if (lab.running) loop();
+  session.running = !session.running;
+  $('start').textContent = session.running ? t('Pause') : t('Start');
+  if (session.running) loop();
 };
-$('step').onclick = () => { if (!lab.running) stepAll().catch(failed); };
-$('recover-cpu').onclick = () => recover(() => { lab.state.backend = 'cpu'; });
-$('recover-batch').onclick = () => recover(() => { lab.state.batch = Math.max(2, Math.floor(lab.state.batch / 2)); });
+$('step').onclick = () => { if (!session.running) stepAll().catch(failed); };
+$('recover-cpu').onclick = () => recover(() => { session.state.backend = 'cpu'; });
+$('recover-batch').onclick = () => recover(() => { session.state.batch = Math.max(2, Math.floor(session.state.batch / 2)); });
 $('recover-retry').onclick = () => recover(() => {});
 $('reset').onclick = () => resetAll();
 $('load').onclick = () => $('ckpt-files').click();
@@ -112,7 +112,7 @@ $('files').onchange = async (e) => {
 $('lang').innerHTML = [['', t("the browser's")], ...Object.entries(LANGS).map(([k, l]) => [k, l.name])]
   .map(([k, name]) => `<option value="${k}"${k ? ' translate="no"' : ''}>${name}</option>`).join('');
 $('lang').onchange = () => {
-  lab.state.lang = $('lang').value || null;
+  session.state.lang = $('lang').value || null;
   writeUrl();
   location.reload();
 };
@@ -129,11 +129,11 @@ async function main() {
   const urlSettings = readUrl();
   try {
     const meta = await call('meta', { settings: urlSettings });
-    lab.presets = meta.presets;
-    lab.methods = meta.methods;
-    lab.randomInitStyle = meta.randomInit;
-    lab.ref = lab.methods.find((m) => m.end_to_end)?.kind ?? null;
-    lab.knobs = meta.knobs.filter((k) => k.page);
+    session.presets = meta.presets;
+    session.methods = meta.methods;
+    session.randomInitStyle = meta.random_init;
+    session.ref = session.methods.find((m) => m.end_to_end)?.kind ?? null;
+    session.knobs = meta.knobs.filter((k) => k.page);
     buildControls(() => { readControls(); showSpeeds(); });
     applySettings(meta.settings);
   } catch (e) {
@@ -142,7 +142,7 @@ async function main() {
   }
   fillControls();
   writeUrl();
-  $('lang').value = lab.state.lang ?? '';
+  $('lang').value = session.state.lang ?? '';
   buildEmbed();
   loadLongRun().catch((e) => showError(tr(e.message)));
   showInfo(t('loading CIFAR-10...'));
@@ -157,7 +157,7 @@ async function main() {
   await useData(d);
   $('longrun-eval').disabled = !longRunLoaded();
   await offerResume();
-  if (lab.state.autostart) $('start').click();
+  if (session.state.autostart) $('start').click();
 }
 main();
 
@@ -169,11 +169,11 @@ window.locolabDebug = {
   panicInPool: (message) => call('debug-panic', { message, pool: true }).catch(failed),
   // The WebGPU self-check's tolerance from now on (a negative one fails every check), and
   // whether `auto` should take this browser's adapter for hardware (so that it checks it).
-  selfCheckTolerance: (tolerance, pretendHardware = false) => call('debug-self-check', { tolerance, pretendHardware }),
+  selfCheckTolerance: (tolerance, pretendHardware = false) => call('debug-self-check', { tolerance, pretend_hardware: pretendHardware }),
   // Text the page showed in a language that has no entry for it (www/i18n.js).
   missingText: () => [...missing],
   // Every unit's loss at the latest step, unrounded (the panels show 3 decimals).
-  lastLosses: (m) => lab.trainers[m]?.curve.ys.map((y) => y.at(-1)),
+  lastLosses: (m) => session.trainers[m]?.curve.ys.map((y) => y.at(-1)),
   // The steps of the kNN monitor points since the last reset (the core's cadence).
-  monitorSteps: () => [...lab.monitorSteps],
+  monitorSteps: () => [...session.monitorSteps],
 };

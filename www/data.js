@@ -1,7 +1,7 @@
 // The CIFAR-10 bytes: fetched from next to the page, or picked/dropped by the user; the page
 // keeps them to re-send to a restarted worker.
 import { isolation } from './isolate.js';
-import { lab } from './session.js';
+import { session } from './session.js';
 import { call } from './rpc.js';
 import { t } from './i18n.js';
 
@@ -35,7 +35,7 @@ export async function loadFiles(files) {
 // Copies go to the worker (transferred), the page keeps the originals; with them the threads
 // the CPU build should use (the worker chooses its build when it makes the first trainer).
 export function sendData() {
-  const train = lab.dataset.train.slice(0);
-  const test = lab.dataset.test.slice(0);
-  return call('data', { train, test, threads: lab.state.threads, isolation: isolation.why }, [train, test].filter((b) => b.byteLength));
+  const train = session.dataset.train.slice(0);
+  const test = session.dataset.test.slice(0);
+  return call('data', { train, test, threads: session.state.threads, isolation: isolation.why }, [train, test].filter((b) => b.byteLength));
 }

@@ -2,7 +2,7 @@
 // the page shows the link, an <iframe> snippet with the attributes threads need, and a preview
 // of what the embed shows. The link carries the page's current training settings (queryFor), the
 // choices come from the tables of keys.js and the core's methods.
-import { $, lab } from './session.js';
+import { $, session } from './session.js';
 import { BACKENDS, PANELS } from './keys.js';
 import { queryFor } from './settings.js';
 import { t, LANGS } from './i18n.js';
@@ -10,13 +10,13 @@ import { t, LANGS } from './i18n.js';
 
 export function buildEmbed() {
   const box = $('embed-form');
-  const methods = lab.methods.map((m) => `<label><input type="checkbox" name="embed-method" value="${m.kind}" checked> ${m.title}</label>`).join(' ');
+  const methods = session.methods.map((m) => `<label><input type="checkbox" name="embed-method" value="${m.kind}" checked> ${m.title}</label>`).join(' ');
   const panels = PANELS.map((p) => `<label title="${t(p.what)}"><input type="checkbox" name="embed-hide" value="${p.id}"${['header', 'controls'].includes(p.id) ? ' checked' : ''}> <code translate="no">${p.id}</code></label>`).join(' ');
   const langs = [['', t("the reader's browser")], ...Object.entries(LANGS).map(([k, l]) => [k, l.name])];
   box.innerHTML = `<p>${t('Methods:')} ${methods}</p>
     <p>${t('Hide:')} ${panels}</p>
     <p><label><input type="checkbox" id="embed-autostart"> ${t('start training when it opens')}</label>
-      <label>${t('Language')} <select id="embed-lang">${langs.map(([k, name]) => `<option value="${k}"${k ? ' translate="no"' : ''}${k === (lab.state.lang ?? '') ? ' selected' : ''}>${name}</option>`).join('')}</select></label>
+      <label>${t('Language')} <select id="embed-lang">${langs.map(([k, name]) => `<option value="${k}"${k ? ' translate="no"' : ''}${k === (session.state.lang ?? '') ? ' selected' : ''}>${name}</option>`).join('')}</select></label>
       <label>${t('Backend')} <select id="embed-backend">${BACKENDS.map((b) => `<option translate="no">${b}</option>`).join('')}</select></label>
       <label>${t('Height')} <input id="embed-height" type="number" min="200" max="4000" step="50" value="900"> ${t('px')}</label></p>`;
   box.querySelectorAll('input, select').forEach((el) => el.addEventListener('change', update));

@@ -1,12 +1,12 @@
 // Failures. An ordinary error (a bad setting, a config that does not fit) is a message. A
 // fatal one (a panic in the module, WebGPU device loss, out of memory) also replaces the
 // worker and offers the ways on: the CPU path, a smaller batch, or the same settings again.
-import { $, lab, onGpu, showError } from './session.js';
+import { $, session, onGpu, showError } from './session.js';
 import { restartWorker } from './rpc.js';
 import { t, tr } from './i18n.js';
 
 export function stopRunning() {
-  lab.running = false;
+  session.running = false;
   $('start').textContent = t('Start');
 }
 
@@ -16,9 +16,9 @@ export function failed(e) {
   if (!e.fatal) return;
   const gpu = onGpu();
   restartWorker();
-  lab.trainers = {};
+  session.trainers = {};
   $('recover-why').textContent = (gpu ? t('The trainer stopped on WebGPU: {why}.', { why: tr(e.message) }) : t('The trainer stopped: {why}.', { why: tr(e.message) }))
     + ' ' + t('Its worker was restarted; training starts again from step 0.');
-  $('recover-cpu').hidden = lab.state.backend === 'cpu' && !gpu;
+  $('recover-cpu').hidden = session.state.backend === 'cpu' && !gpu;
   $('recover').hidden = false;
 }

@@ -2,7 +2,7 @@
 // committed seed-0 checkpoints re-evaluated in this browser on the page's CIFAR-10 images.
 // Two experiments, one tab each: the CIFAR-scale one (all 50,000 training images; still
 // gathering seeds: the panel reads whatever is committed) and the first one (5,000 images).
-import { $, lab, showError } from './session.js';
+import { $, session, showError } from './session.js';
 import { call } from './rpc.js';
 import { t, tr, num } from './i18n.js';
 
@@ -75,7 +75,7 @@ function show(name) {
     + (check ? t('on the 5,000 / 1,000 images this page loads; the same weights evaluated natively on those images are shown beside them, and should match.')
       : t('on the same images: the numbers should match the native ones.'));
   drawLongRun();
-  $('longrun-eval').disabled = !lab.dataset;
+  $('longrun-eval').disabled = !session.dataset;
 }
 
 function drawLongRun() {
@@ -146,7 +146,7 @@ export async function evaluateLongRun(failed) {
       const mb = await fetch(`${folder}/model.bpk`);
       if (!st.ok || !mb.ok) throw new Error(t('{file} is not served next to this page', { file: folder }));
       const model = await mb.arrayBuffer();
-      const stages = await call('evaluate-checkpoint', { state: await st.text(), model, name: folder, backend: lab.state.backend }, [model]);
+      const stages = await call('evaluate-checkpoint', { state: await st.text(), model, name: folder, backend: session.state.backend }, [model]);
       here[name][r.kind] = stages.map((x) => x.knn);
       const native = check ? check[r.kind] : r.first_knn;
       const diff = Math.max(...here[name][r.kind].map((v, s) => Math.abs(v - native[s])));

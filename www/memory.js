@@ -1,6 +1,6 @@
 // The first claim: one bar per method, the measured peak of its latest step (the counting
 // allocator in the module), its saving against the end-to-end reference, and the paper's.
-import { $, lab, info, colour, onGpu } from './session.js';
+import { $, session, info, colour, onGpu } from './session.js';
 import { t, num } from './i18n.js';
 
 export function bytes(n) {
@@ -14,7 +14,7 @@ export function recordMemory(tn, r) {
 }
 
 export function drawMemory() {
-  const rows = lab.state.methods.filter((m) => lab.trainers[m]?.mem);
+  const rows = session.state.methods.filter((m) => session.trainers[m]?.mem);
   const box = $('memory-bars');
   box.innerHTML = '';
   if (!rows.length) {
@@ -23,12 +23,12 @@ export function drawMemory() {
       : t("Press Start or Single step: each method's peak appears after its first step.");
     return;
   }
-  const max = Math.max(...rows.map((m) => lab.trainers[m].mem.peak));
-  const ref = lab.trainers[lab.ref]?.mem?.peak;
-  const refTitle = info(lab.ref)?.title;
+  const max = Math.max(...rows.map((m) => session.trainers[m].mem.peak));
+  const ref = session.trainers[session.ref]?.mem?.peak;
+  const refTitle = info(session.ref)?.title;
   for (const m of rows) {
-    const { peak, units, step } = lab.trainers[m].mem;
-    const names = lab.trainers[m].units;
+    const { peak, units, step } = session.trainers[m].mem;
+    const names = session.trainers[m].units;
     const top = units.indexOf(Math.max(...units));
     const row = document.createElement('div');
     row.className = 'bar-row';
@@ -36,7 +36,7 @@ export function drawMemory() {
     row.title = t('step {step}, peak per unit:', { step }) + '\n' + names.map((u, i) => `${u}: ${bytes(units[i])}${i === top ? t(' (sets the peak)') : ''}`).join('\n');
     let text = bytes(peak);
     const paper = info(m).paper_saving_presnet50;
-    if (ref && m !== lab.ref) text += ref >= peak ? t(' · {x}x less than {ref}', { x: num(ref / peak, 2), ref: refTitle }) : t(' · {x}x more than {ref}', { x: num(peak / ref, 2), ref: refTitle });
+    if (ref && m !== session.ref) text += ref >= peak ? t(' · {x}x less than {ref}', { x: num(ref / peak, 2), ref: refTitle }) : t(' · {x}x more than {ref}', { x: num(peak / ref, 2), ref: refTitle });
     if (paper) text += t(' (paper, PResNet-50: {x}x)', { x: num(paper, 2) });
     row.innerHTML = `<b>${info(m).title}</b><div class="bar-track"><div class="bar" style="width:${(100 * peak) / max}%;background:${colour(m)}">&nbsp;<span></span></div></div>`;
     row.querySelector('span').textContent = text;

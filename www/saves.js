@@ -2,7 +2,7 @@
 // bundle (a tar of state.json, model.bpk and optim.bpk: the files of a native checkpoint
 // folder, so `locolab eval --checkpoint f.tar` reads it). Loading builds a new trainer first
 // and swaps it in only if the file was accepted.
-import { $, lab, info, trainerFrom, showInfo, showError } from './session.js';
+import { $, session, info, trainerFrom, showInfo, showError } from './session.js';
 import { call } from './rpc.js';
 import { configFor, writeUrl } from './settings.js';
 import { t, tr, lang } from './i18n.js';
@@ -15,7 +15,7 @@ export async function download(m, failed) {
     const { bytes, step } = await call('save', { method: m });
     const a = document.createElement('a');
     a.href = URL.createObjectURL(new Blob([bytes], { type: 'application/x-tar' }));
-    a.download = `locolab-${m}-${lab.trainers[m]?.config?.arch ?? 'model'}-step${step}.tar`;
+    a.download = `locolab-${m}-${session.trainers[m]?.config?.arch ?? 'model'}-step${step}.tar`;
     document.body.appendChild(a);
     a.click();
     a.remove();
@@ -28,15 +28,15 @@ export async function download(m, failed) {
 
 // Restore one bundle into the page as its method's trainer; resolves to the worker's answer.
 async function restoreInto(name, buffer) {
-  const pageConfig = configFor(lab.state.methods[0] ?? lab.ref);
-  const made = await call('restore', { bytes: buffer, name, pageConfig, backend: lab.state.backend }, [buffer]);
+  const page_config = configFor(session.state.methods[0] ?? session.ref);
+  const made = await call('restore', { bytes: buffer, name, page_config, backend: session.state.backend }, [buffer]);
   const m = made.method;
-  if (!lab.state.methods.includes(m)) {
-    lab.state.methods = lab.methods.map((x) => x.kind).filter((k) => k === m || lab.state.methods.includes(k));
-    document.querySelectorAll('input[name=method]').forEach((c) => { c.checked = lab.state.methods.includes(c.value); });
+  if (!session.state.methods.includes(m)) {
+    session.state.methods = session.methods.map((x) => x.kind).filter((k) => k === m || session.state.methods.includes(k));
+    document.querySelectorAll('input[name=method]').forEach((c) => { c.checked = session.state.methods.includes(c.value); });
     writeUrl();
   }
-  lab.trainers[m] = trainerFrom(made);
+  session.trainers[m] = trainerFrom(made);
   return made;
 }
 
@@ -78,16 +78,16 @@ export async function offerResume() {
 
 // The autosaved trainers back into the page, with their curves; resolves to the last one made.
 export async function resumeSession() {
-  const pageConfig = configFor(lab.state.methods[0] ?? lab.ref);
-  const saved = await call('resume', { pageConfig, backend: lab.state.backend });
-  lab.trainers = {};
-  lab.state.methods = lab.methods.map((x) => x.kind).filter((k) => saved.methods.some((s) => s.method === k));
+  const page_config = configFor(session.state.methods[0] ?? session.ref);
+  const saved = await call('resume', { page_config, backend: session.state.backend });
+  session.trainers = {};
+  session.state.methods = session.methods.map((x) => x.kind).filter((k) => saved.methods.some((s) => s.method === k));
   let last = null;
   for (const made of saved.methods) {
-    lab.trainers[made.method] = { ...trainerFrom(made), curve: made.curve, knn: made.knn, stages: made.stages };
+    session.trainers[made.method] = { ...trainerFrom(made), curve: made.curve, knn: made.knn, stages: made.stages };
     last = made;
   }
-  lab.randomInit = saved.randomInit;
-  lab.stageNames = saved.stageNames;
+  session.randomInit = saved.random_init;
+  session.stageNames = saved.stage_names;
   return last;
 }

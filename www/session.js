@@ -3,7 +3,7 @@
 // writes this object; nothing is read back from the page's text.
 export const $ = (id) => document.getElementById(id);
 
-export const lab = {
+export const session = {
   // From the core (`meta`): [{kind, title, colour, summary, details, end_to_end, ...}].
   methods: [],
   ref: null, // the end-to-end reference method (SimCLR)
@@ -23,17 +23,17 @@ export const lab = {
   dataset: null, // the CIFAR-10 bytes, kept to re-send to a restarted worker
 };
 
-export const info = (m) => lab.methods.find((x) => x.kind === m);
-export const colour = (m) => info(m)?.colour ?? lab.randomInitStyle.colour;
-export const active = () => lab.state.methods.filter((m) => lab.trainers[m]);
+export const info = (m) => session.methods.find((x) => x.kind === m);
+export const colour = (m) => info(m)?.colour ?? session.randomInitStyle.colour;
+export const active = () => session.state.methods.filter((m) => session.trainers[m]);
 
 // A trainer the worker made (created or restored), with empty curves.
 export function trainerFrom(made) {
-  return { units: made.units, config: made.config, backend: made.backend, backendNote: made.backendNote, threads: made.threads,
+  return { units: made.units, config: made.config, backend: made.backend, backendNote: made.backend_note, threads: made.threads,
     curve: { x: [], ys: made.units.map(() => []) }, mem: null, knn: { x: [], y: [] }, stages: null };
 }
 // Where the trainers run: every trainer of a page shares one backend preference.
-export const onGpu = () => Object.values(lab.trainers).some((t) => t.backend === 'webgpu');
+export const onGpu = () => Object.values(session.trainers).some((t) => t.backend === 'webgpu');
 
 export function showError(msg) { const m = $('message'); m.textContent = msg; m.className = 'error'; }
 export function showInfo(msg) { const m = $('message'); m.textContent = msg; m.className = ''; }

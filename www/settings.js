@@ -1,6 +1,6 @@
 // Settings: the URL's keys, the controls built from the core's knob table, and the config a
 // trainer is made from. The core checks every training setting (`meta` judges the URL's).
-import { $, lab, showWarnings } from './session.js';
+import { $, session, showWarnings } from './session.js';
 import { BACKENDS, PAGE_KEY_NAMES } from './keys.js';
 import { t, tr, LANGS } from './i18n.js';
 
@@ -8,13 +8,13 @@ import { t, tr, LANGS } from './i18n.js';
 // Steps between kNN monitor points and autosaves (0: off); threads of the CPU build (1: the
 // single-thread build; more need a cross-origin-isolated page).
 export const DEFAULTS = { monitor: 30, autosave: 200, threads: Math.max(1, Math.min(64, navigator.hardwareConcurrency || 1)) };
-const { state } = lab;
+const { state } = session;
 state.monitor = DEFAULTS.monitor;
 state.autosave = DEFAULTS.autosave;
 state.threads = DEFAULTS.threads;
 let urlMethods = null;
 
-const training = () => lab.knobs.map((k) => k.name);
+const training = () => session.knobs.map((k) => k.name);
 // The controls that mirror a setting: the preset, every page knob, the backend.
 const controls = () => ['preset', ...training(), 'backend'];
 
@@ -48,7 +48,7 @@ export function applySettings(settings) {
   const warnings = settings.warnings.map(tr);
   state.preset = settings.preset;
   for (const k of training()) state[k] = settings.overrides[k] ?? null;
-  const kinds = lab.methods.map((m) => m.kind);
+  const kinds = session.methods.map((m) => m.kind);
   state.methods = [...kinds];
   if (urlMethods) {
     const unknown = urlMethods.filter((m) => !kinds.includes(m));
@@ -73,11 +73,11 @@ export function applySettings(settings) {
 
 // The method checkboxes, the explanations, and one control per page knob of the core's table.
 export function buildControls(onChange) {
-  $('methods').innerHTML = `<legend>${t('Methods')}</legend>` + lab.methods.map((m) => `<label><input type="checkbox" name="method" value="${m.kind}"> ${m.title}</label>`).join('\n');
-  $('method-details').innerHTML = lab.methods.map((m) => `<dt>${m.title}</dt><dd>${tr(m.details)}</dd>`).join('');
+  $('methods').innerHTML = `<legend>${t('Methods')}</legend>` + session.methods.map((m) => `<label><input type="checkbox" name="method" value="${m.kind}"> ${m.title}</label>`).join('\n');
+  $('method-details').innerHTML = session.methods.map((m) => `<dt>${m.title}</dt><dd>${tr(m.details)}</dd>`).join('');
   const box = $('training-knobs');
   box.innerHTML = '';
-  for (const k of lab.knobs) {
+  for (const k of session.knobs) {
     const label = document.createElement('label');
     label.title = tr(k.help.trim().replace(/\s+/g, ' '));
     label.append(`${tr(k.page.label)} `);
@@ -99,7 +99,7 @@ export function buildControls(onChange) {
   document.querySelectorAll('input[name=method]').forEach((c) => c.addEventListener('change', onChange));
   $('parallel').addEventListener('change', onChange);
   $('preset').addEventListener('change', () => {
-    const p = lab.presets[$('preset').value];
+    const p = session.presets[$('preset').value];
     for (const k of training()) setControl(k, p[k]);
   });
 }
@@ -140,8 +140,8 @@ export function writeUrl() {
 
 export function fillControls() {
   // Preset names are the values `preset=` takes: names, not words (translate="no").
-  $('preset').innerHTML = Object.keys(lab.presets).map((p) => `<option translate="no">${p}</option>`).join('');
-  const p = lab.presets[state.preset] || lab.presets.browser;
+  $('preset').innerHTML = Object.keys(session.presets).map((p) => `<option translate="no">${p}</option>`).join('');
+  const p = session.presets[state.preset] || session.presets.browser;
   for (const k of training()) if (state[k] === null) state[k] = p[k];
   for (const k of controls()) setControl(k, state[k]);
   document.querySelectorAll('input[name=method]').forEach((c) => { c.checked = state.methods.includes(c.value); });
@@ -152,7 +152,7 @@ export function fillControls() {
 
 // The controls into the state (numbers as the knob table types them), then into the URL.
 export function readControls() {
-  const numeric = new Set(lab.knobs.filter((k) => k.kind === 'integer' || k.kind === 'number').map((k) => k.name));
+  const numeric = new Set(session.knobs.filter((k) => k.kind === 'integer' || k.kind === 'number').map((k) => k.name));
   for (const k of controls()) state[k] = numeric.has(k) && $(k).value !== '' ? Number($(k).value) : $(k).value;
   state.methods = [...document.querySelectorAll('input[name=method]:checked')].map((c) => c.value);
   state.parallel = $('parallel').checked;

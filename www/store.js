@@ -1,5 +1,5 @@
 // The autosaved session in IndexedDB: one record ({time, step, methods: {m: {bytes, curve, knn,
-// stages}}, randomInit, stageNames}), replaced at every autosave. The worker writes it (it
+// stages}}, random_init, stage_names}), replaced at every autosave. The worker writes it (it
 // holds the trainers and decides, by the core's cadence, when); the page reads it to offer it
 // back after a reload, and drops it on request.
 const DB = { name: 'locolab', store: 'autosave', key: 'session' };

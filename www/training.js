@@ -1,6 +1,6 @@
 // Training: the trainers made from the settings, rounds of steps (the worker's, on the core's
 // cadence) drawn as they come, and the status line.
-import { $, lab, info, active, trainerFrom, showInfo } from './session.js';
+import { $, session, info, active, trainerFrom, showInfo } from './session.js';
 import { call } from './rpc.js';
 import { configFor, readControls } from './settings.js';
 import { buildCharts, redrawLosses } from './losses.js';
@@ -11,14 +11,14 @@ import { failed, stopRunning } from './failure.js';
 import { t, tr, num } from './i18n.js';
 
 export function showProgress(step, imagesSeen) {
-  lab.stepCount = step;
+  session.stepCount = step;
   $('step-count').textContent = num(step);
   $('images').textContent = num(imagesSeen);
 }
 
 // The backend the trainers run on, and why (all of a page's trainers share one preference).
 function showBackend() {
-  const tn = Object.values(lab.trainers).at(-1);
+  const tn = Object.values(session.trainers).at(-1);
   $('backend-used').textContent = tn?.backend ?? '-';
   $('backend-note').textContent = tn?.backendNote ? `(${tr(tn.backendNote)})` : '';
   // WebGPU trainers have no CPU thread count.
@@ -38,16 +38,16 @@ export function redrawAll() {
 export async function resetAll() {
   stopRunning();
   readControls();
-  lab.trainers = {};
+  session.trainers = {};
   showProgress(0, 0);
   try {
-    for (const m of lab.state.methods) {
-      lab.trainers[m] = trainerFrom(await call('create', { method: m, config: configFor(m), backend: lab.state.backend }));
+    for (const m of session.state.methods) {
+      session.trainers[m] = trainerFrom(await call('create', { method: m, config: configFor(m), backend: session.state.backend }));
     }
-    lab.randomInit = null;
+    session.randomInit = null;
     const first = active()[0];
     if (first) await measureRandomInit(first);
-    lab.timing = { train: 0, monitor: 0 };
+    session.timing = { train: 0, monitor: 0 };
     redrawAll();
     await showViews();
     showInfo(t('ready'));
@@ -62,18 +62,18 @@ export async function resetAll() {
 // answer. Single step clicked again, or Start right after Pause, while a round is running
 // queues behind it on the worker, which answers in order.
 export async function stepAll() {
-  const { state } = lab;
-  const round = await call('round', { methods: active(), parallel: state.parallel, monitor: state.monitor, autosave: state.autosave, nTrain: MONITOR.train, nTest: MONITOR.test });
+  const { state } = session;
+  const round = await call('round', { methods: active(), parallel: state.parallel, monitor: state.monitor, autosave: state.autosave, n_train: MONITOR.train, n_test: MONITOR.test });
   let last = null;
   for (const [m, done] of Object.entries(round.methods)) {
-    const tn = lab.trainers[m];
-    if (done.parallel) tn.parallel = done.parallel;
+    const tn = session.trainers[m];
+    if (done.parallel) tn.parallel = { imagesPerSec: done.parallel.images_per_sec, workers: done.parallel.workers };
     if (done.refused) tn.parallel = { refused: done.refused };
     if (done.sequential != null) tn.sequential = done.sequential;
     for (const r of done.reports) {
       tn.curve.x.push(r.images_seen);
       r.losses.forEach((l, i) => tn.curve.ys[i].push(l));
-      lab.timing.train += r.seconds;
+      session.timing.train += r.seconds;
       recordMemory(tn, r);
       last = r;
     }
@@ -86,29 +86,29 @@ export async function stepAll() {
   redrawLosses();
   drawMemory();
   if (round.monitor) {
-    lab.timing.monitor += round.monitor.seconds;
-    lab.monitorSteps.push(round.step);
+    session.timing.monitor += round.monitor.seconds;
+    session.monitorSteps.push(round.step);
     for (const [m, stages] of Object.entries(round.monitor.stages)) recordPoint(m, stages);
     drawAccuracy();
   }
   if (round.autosave) showAutosave(round.autosave);
-  if (lab.stepCount % 5 === 0) showViews();
+  if (session.stepCount % 5 === 0) showViews();
 }
 
 // With units in parallel: each method's images/s over its last parallel run, beside its last
 // sequential figure (measured when the box was off), so the two can be compared.
 export function showSpeeds() {
   const box = $('parallel-speeds');
-  box.hidden = !lab.state.parallel;
-  if (!lab.state.parallel) return;
+  box.hidden = !session.state.parallel;
+  if (!session.state.parallel) return;
   const fmt = (v) => (v == null ? t('not measured yet') : t('{rate} images/s', { rate: num(v, 1) }));
   box.innerHTML = active().map((m) => {
-    const tn = lab.trainers[m];
+    const tn = session.trainers[m];
     const p = tn.parallel ?? {};
     const par = p.refused ? t('not in parallel: {why}', { why: tr(p.refused) }) : t('{rate} in parallel ({workers} workers)', { rate: fmt(p.imagesPerSec), workers: p.workers ?? '-' });
     return `<li data-method="${m}"><b>${info(m).title}</b>: <span class="par">${par}</span>${t('; sequential')} <span class="seq">${fmt(tn.sequential)}</span></li>`;
   }).join('');
-  const rates = active().map((m) => lab.trainers[m].parallel?.imagesPerSec).filter((v) => v != null);
+  const rates = active().map((m) => session.trainers[m].parallel?.imagesPerSec).filter((v) => v != null);
   if (rates.length) $('speed').textContent = num(rates.reduce((a, b) => a + b, 0) / rates.length, 1);
 }
 
@@ -118,7 +118,7 @@ export async function loop() {
   if (looping) return;
   looping = true;
   try {
-    while (lab.running) {
+    while (session.running) {
       try {
         await stepAll();
       } catch (e) {

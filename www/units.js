@@ -105,7 +105,7 @@ export class UnitRun {
     this.waiting = null;
   }
 
-  // `steps` more steps; resolves to {reports, seconds, imagesPerSec, workers} of this chunk
+  // `steps` more steps; resolves to {reports, seconds, images_per_sec, workers} of this chunk
   // (seconds: from the first views fed to the last step completed).
   // The units never run ahead of the chunk: it feeds exactly its own steps and waits for them,
   // so a chunk's images/s is its own and a run can always end at the step the page shows.
@@ -123,7 +123,7 @@ export class UnitRun {
     this.steps += steps;
     const reports = this.reports.splice(0);
     const seconds = (performance.now() - started) / 1000;
-    return { reports, seconds, imagesPerSec: (steps * this.batch) / seconds, workers: this.groups };
+    return { reports, seconds, images_per_sec: (steps * this.batch) / seconds, workers: this.groups };
   }
 
   // Ends the run: every unit finishes the steps it was fed, and the trainer takes their

@@ -3,26 +3,26 @@
 // backend a trainer gets is builds.js's.
 //
 // The commands (rpc.js `call(cmd, args)`), what each takes and what it answers:
-//   meta {settings}                       {presets, knobs, methods, randomInit, settings}: the core's tables, the URL judged
+//   meta {settings}                       {presets, knobs, methods, random_init, settings}: the core's tables, the URL judged
 //   summarise {results}                   a results.json summarised (the long-run panel)
 //   panic-channel {name}                  {ok}: where a pool thread announces a panic
 //   data {train, test, threads, isolation} {ok}: the CIFAR-10 bytes, the threads wanted and why not isolated
-//   create {method, config, backend}      a trainer: {backend, backendNote, threads, units, config, step, imagesSeen}
-//   restore {bytes, name, pageConfig, backend}  the same, from a saved file, with {method}
+//   create {method, config, backend}      a trainer: {backend, backend_note, threads, units, config, step, images_seen}
+//   restore {bytes, name, page_config, backend}  the same, from a saved file, with {method}
 //   save {method}                         {bytes, step}: the trainer as one file
-//   evaluate-checkpoint {state, model, name, backend, nTrain, nTest}  kNN per stage of committed weights
-//   round {methods, parallel, monitor, autosave, nTrain, nTest}
+//   evaluate-checkpoint {state, model, name, backend, n_train, n_test}  kNN per stage of committed weights
+//   round {methods, parallel, monitor, autosave, n_train, n_test}
 //                                         every method's steps in turn, then what falls due at the
 //                                         round's step (the core's Cadence): {step, due, methods:
 //                                         {m: {reports, parallel?, refused?, sequential?}},
 //                                         monitor?: {seconds, stages: {m: [{stage, knn}]}},
 //                                         autosave?: {step} | {skipped} | {failed}}
-//   evaluate {method, nTrain, nTest, as}  kNN per stage [{stage, knn}]; as 'random-init' or
+//   evaluate {method, n_train, n_test, as} kNN per stage [{stage, knn}]; as 'random-init' or
 //                                         'point': kept for the autosave as the start or a point
-//   resume {pageConfig, backend}          the autosaved session back: {step, randomInit,
-//                                         stageNames, methods: [{method, ...trainer, curve, knn, stages}]}
+//   resume {page_config, backend}         the autosaved session back: {step, random_init,
+//                                         stage_names, methods: [{method, ...trainer, curve, knn, stages}]}
 //   views {method, count}                 {side, views}: augmented views as RGBA
-//   debug-self-check {tolerance, pretendHardware}, debug-panic {message, pool}   (e2e tests only)
+//   debug-self-check {tolerance, pretend_hardware}, debug-panic {message, pool}   (e2e tests only)
 // An error answers {ok: false, error, fatal}; fatal: the module trapped, replace this worker.
 import { UnitRun } from './units.js';
 import { loadSession, storeSession } from './store.js';
@@ -43,7 +43,7 @@ function keep(method, lab, mod, past = null) {
 // against images seen, its monitor points and latest per-stage kNN; the untrained encoder's
 // per-stage kNN (every method starts from it).
 const history = new Map();
-let start = { randomInit: null, stageNames: [] };
+let start = { random_init: null, stage_names: [] };
 function recordReports(method, reports) {
   const h = history.get(method);
   for (const r of reports) {
@@ -128,7 +128,7 @@ async function stepsOf(method, n, parallel) {
   const refused = parallel ? refusal(method) : null;
   if (parallel && !refused) {
     const chunk = await stepParallel(method, n);
-    return { reports: chunk.reports, parallel: { imagesPerSec: chunk.imagesPerSec, workers: chunk.workers } };
+    return { reports: chunk.reports, parallel: { images_per_sec: chunk.images_per_sec, workers: chunk.workers } };
   }
   await settle(method);
   const reports = [];
@@ -140,7 +140,7 @@ async function stepsOf(method, n, parallel) {
 // cadence's next point), then what falls due at the round's step: every method's kNN monitor,
 // a snapshot of every trainer for the page to autosave. One message, so a round never
 // interleaves with another command.
-async function round(cpu, { methods, parallel, monitor, autosave, nTrain, nTest }) {
+async function round(cpu, { methods, parallel, monitor, autosave, n_train, n_test }) {
   if (!methods.length) throw new Error('no trainer to step; press Reset');
   const c = cadenceFor(cpu, monitor, autosave, lab(methods[0]).config.steps);
   const n = parallel ? c.stretch(stepOf(methods.at(-1)), PARALLEL_CHUNK) : 1;
@@ -156,7 +156,7 @@ async function round(cpu, { methods, parallel, monitor, autosave, nTrain, nTest 
     const stages = {};
     for (const m of methods) {
       await settle(m);
-      stages[m] = await lab(m).evaluate(nTrain, nTest);
+      stages[m] = await lab(m).evaluate(n_train, n_test);
       recordPoint(m, stages[m]);
     }
     out.monitor = { stages, seconds: (performance.now() - t0) / 1000 };
@@ -185,10 +185,10 @@ async function autosave(methods, step) {
 }
 
 // A trainer from a file, swapped in only if it loaded: a refused file leaves training untouched.
-async function restore(bytes, name, pageConfig, backend, past) {
+async function restore(bytes, name, page_config, backend, past) {
   if (!data) throw new Error('no CIFAR-10 data loaded yet');
-  const chosen = await backendFor(backend, pageConfig, data);
-  const made = await chosen.mod.Lab.restore(bytes, name, pageConfig, chosen.backend, data.train, data.test);
+  const chosen = await backendFor(backend, page_config, data);
+  const made = await chosen.mod.Lab.restore(bytes, name, page_config, chosen.backend, data.train, data.test);
   const method = made.config.method;
   abandon(method);
   keep(method, made, chosen.mod, past);
@@ -196,7 +196,7 @@ async function restore(bytes, name, pageConfig, backend, past) {
 }
 
 // The autosaved session's trainers and what the page drew of them, every other trainer gone.
-async function resume(cpu, { pageConfig, backend }) {
+async function resume(cpu, { page_config, backend }) {
   const title = (m) => cpu.methods().find((x) => x.kind === m)?.title ?? m;
   const saved = await loadSession();
   if (!saved?.methods) throw new Error('the autosaved session is gone');
@@ -208,9 +208,10 @@ async function resume(cpu, { pageConfig, backend }) {
   const methods = [];
   for (const [m, s] of Object.entries(saved.methods)) {
     const { bytes, ...past } = s;
-    methods.push({ ...(await restore(bytes, `the autosave of ${title(m)}`, pageConfig, backend, past)), ...past });
+    methods.push({ ...(await restore(bytes, `the autosave of ${title(m)}`, page_config, backend, past)), ...past });
   }
-  start = { randomInit: saved.randomInit, stageNames: saved.stageNames };
+  // (Sessions autosaved before the page's data was named as the core names it: camelCase.)
+  start = { random_init: saved.random_init ?? saved.randomInit, stage_names: saved.stage_names ?? saved.stageNames };
   return { step: saved.step, methods, ...start };
 }
 
@@ -219,14 +220,14 @@ async function resume(cpu, { pageConfig, backend }) {
 const fatal = (err) => err instanceof WebAssembly.RuntimeError || String(err?.message ?? err).startsWith('device error');
 
 function described(lab, { note, threads }) {
-  return { backend: lab.backend, backendNote: note || lab.backendNote, threads, units: lab.units, config: lab.config, step: lab.stepCount, imagesSeen: lab.imagesSeen };
+  return { backend: lab.backend, backend_note: note || lab.backendNote, threads, units: lab.units, config: lab.config, step: lab.stepCount, images_seen: lab.imagesSeen };
 }
 
 async function handle(msg) {
   const cpu = await ready;
   switch (msg.cmd) {
     case 'meta':
-      return { presets: cpu.presets(), knobs: cpu.knobs(), methods: cpu.methods(), randomInit: cpu.randomInitStyle(), settings: cpu.lenientSettings(msg.settings ?? []) };
+      return { presets: cpu.presets(), knobs: cpu.knobs(), methods: cpu.methods(), random_init: cpu.randomInitStyle(), settings: cpu.lenientSettings(msg.settings ?? []) };
     case 'summarise':
       return cpu.summarise(msg.results);
     case 'panic-channel':
@@ -253,27 +254,27 @@ async function handle(msg) {
       return { bytes, step: lab(msg.method).stepCount };
     }
     case 'restore':
-      return await restore(new Uint8Array(msg.bytes), msg.name, msg.pageConfig, msg.backend);
+      return await restore(new Uint8Array(msg.bytes), msg.name, msg.page_config, msg.backend);
     case 'resume':
       return await resume(cpu, msg);
     case 'evaluate-checkpoint': {
       if (!data) throw new Error('no CIFAR-10 data loaded yet');
       const { mod, backend } = await backendFor(msg.backend, undefined, data);
-      return await mod.evaluateCheckpoint(msg.state, new Uint8Array(msg.model), msg.name, backend, data.train, data.test, msg.nTrain, msg.nTest);
+      return await mod.evaluateCheckpoint(msg.state, new Uint8Array(msg.model), msg.name, backend, data.train, data.test, msg.n_train, msg.n_test);
     }
     case 'round':
       return await round(cpu, msg);
     case 'evaluate': {
       await settle(msg.method);
-      const stages = await lab(msg.method).evaluate(msg.nTrain, msg.nTest);
-      if (msg.as === 'random-init') start = { randomInit: stages.map((x) => x.knn), stageNames: stages.map((x) => x.stage) };
+      const stages = await lab(msg.method).evaluate(msg.n_train, msg.n_test);
+      if (msg.as === 'random-init') start = { random_init: stages.map((x) => x.knn), stage_names: stages.map((x) => x.stage) };
       if (msg.as === 'point') recordPoint(msg.method, stages);
       return stages;
     }
     case 'views':
       return lab(msg.method).views(msg.count, runs.get(msg.method)?.steps ?? 0);
     case 'debug-self-check':
-      debugSelfCheck(msg.tolerance, msg.pretendHardware);
+      debugSelfCheck(msg.tolerance, msg.pretend_hardware);
       return { ok: true };
     case 'debug-panic':
       if (msg.pool) return (await cpuBuild()).mod.debugPanicInPool(msg.message ?? 'a panic on a pool thread requested by a test');
