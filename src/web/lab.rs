@@ -173,8 +173,8 @@ impl Lab {
         to_js(&Out { side: v.side, views })
     }
 
-    /// How this trainer's units run in parallel, one Web Worker each: `{units, sharesTop,
-    /// sharesBottom}` (per unit: whether it shares its top / bottom stage with a neighbour).
+    /// How this trainer's units run in parallel, one Web Worker each: `{units, shares_top,
+    /// shares_bottom}` (per unit: whether it shares its top / bottom stage with a neighbour).
     /// CPU path only (the workers' steps and the bundle they start from read back
     /// synchronously); refused for LoCo's soft sharing.
     #[wasm_bindgen(js_name = parallelPlan)]
@@ -185,7 +185,6 @@ impl Lab {
         let t = &self.trainer;
         let s = t.wiring().map_err(js_err)?;
         #[derive(Serialize)]
-        #[serde(rename_all = "camelCase")]
         struct P {
             units: usize,
             shares_top: Vec<bool>,
