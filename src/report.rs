@@ -304,7 +304,7 @@ mod figures {
                 let units = runs[0].units.clone();
                 let n = units.len();
                 for (u, name) in units.iter().enumerate() {
-                    let hue = (210.0 - 150.0 * u as f64 / (n.max(2) - 1) as f64) / 360.0;
+                    let hue = crate::method::catalogue::unit_hue(u, n) / 360.0;
                     let c = HSLColor(hue, 0.7, 0.42);
                     chart
                         .draw_series(LineSeries::new(mean_curve(runs, u), c.stroke_width(2)))

@@ -1,4 +1,4 @@
-// The second claim, live: kNN accuracy of every method's last stage while it trains (k=200 on
+// The second claim, live: kNN accuracy of every method's last stage while it trains (the core's k on
 // a fixed bank), the random-init line, and every stage's kNN at the latest monitor point.
 import { $, session, info, colour, active } from './session.js';
 import { call } from './rpc.js';
@@ -46,7 +46,7 @@ export function drawAccuracy() {
   const methods = active();
   const { train, monitor } = session.timing;
   const share = train ? t(' · {share}% of the time so far', { share: num(100 * monitor / (train + monitor), 0) }) : '';
-  $('acc-how').textContent = t('(last stage; k=200, {train} train / {test} test images, every {every} steps{share})', { train: MONITOR.train, test: MONITOR.test, every: session.state.monitor, share });
+  $('acc-how').textContent = t('(last stage; k={k}, {train} train / {test} test images, every {every} steps{share})', { k: session.knnK, train: MONITOR.train, test: MONITOR.test, every: session.state.monitor, share });
   // Methods step in turns, so their monitor points share one x (images seen).
   const xs = [0, ...(session.trainers[methods[0]]?.knn.x ?? [])];
   const start = session.randomInit?.at(-1) ?? null;

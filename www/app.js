@@ -32,7 +32,7 @@ async function useData(d) {
 }
 
 async function evaluateAll() {
-  showInfo(t('evaluating (kNN, k=200, on {train} train / {test} test images)...', MONITOR));
+  showInfo(t('evaluating (kNN, k={k}, on {train} train / {test} test images)...', { ...MONITOR, k: session.knnK }));
   try {
     await monitorAll();
     showInfo(active().filter((m) => session.trainers[m].stages).map((m) => t('{method}: kNN {knn}%', { method: info(m).title, knn: num(session.trainers[m].stages.at(-1).knn, 1) })).join(' · '));
@@ -132,6 +132,7 @@ async function main() {
     session.presets = meta.presets;
     session.methods = meta.methods;
     session.randomInitStyle = meta.random_init;
+    session.knnK = meta.knn_k;
     session.ref = session.methods.find((m) => m.end_to_end)?.kind ?? null;
     session.knobs = meta.knobs.filter((k) => k.page);
     buildControls(() => { readControls(); showSpeeds(); });

@@ -67,8 +67,8 @@ function show(name) {
   const b = summary.spec.base;
   const trained = summary.rows.filter((x) => x.steps);
   const seeds = [...new Set(trained.map((x) => x.seeds.length))];
-  $('longrun-how').textContent = t('({arch}, batch {batch}, {steps} steps = {images} images seen, {done} of {seeds} seeds; kNN top-1, k=200, {bank})', {
-    arch: b.arch, batch: b.batch, steps: trained[0]?.steps ?? b.steps, images: trained[0]?.images_seen ?? '?',
+  $('longrun-how').textContent = t('({arch}, batch {batch}, {steps} steps = {images} images seen, {done} of {seeds} seeds; kNN top-1, k={k}, {bank})', {
+    k: session.knnK, arch: b.arch, batch: b.batch, steps: trained[0]?.steps ?? b.steps, images: trained[0]?.images_seen ?? '?',
     done: seeds.length === 1 ? num(seeds[0]) : `${num(Math.min(...seeds))}-${num(Math.max(...seeds))}`, seeds: summary.spec.seeds, bank: e.bank() });
   $('longrun-summary').textContent = t('Final kNN accuracy of every stage after the native comparison (`locolab compare`, docs/results/). '
     + 'Bars: the mean over the seeds finished so far. The committed seed-0 checkpoints can be evaluated here, in this browser,') + ' '

@@ -47,8 +47,7 @@ export function buildCharts(onSave) {
   for (const [m, div] of panels) {
     const tn = session.trainers[m];
     const series = [{ label: t('images seen') }];
-    const n = tn.units.length;
-    tn.units.forEach((u, i) => series.push({ label: u, stroke: `hsl(${210 - (150 * i) / Math.max(1, n - 1)}, 70%, ${35 + 20 * (i / n)}%)`, width: 1.5 }));
+    tn.units.forEach((u, i) => series.push({ label: u, stroke: tn.colours[i], width: 1.5 }));
     if (vsRef(m)) series.push({ label: info(session.ref).title, stroke: info(session.ref).colour, width: 2 });
     const width = Math.max(320, div.getBoundingClientRect().width - 20);
     charts[m] = new uPlot({

@@ -8,6 +8,7 @@ export const session = {
   methods: [],
   ref: null, // the end-to-end reference method (SimCLR)
   randomInitStyle: { title: 'random init', colour: 'grey' }, // from the core, with the methods'
+  knnK: 200, // the kNN's k, from the core
   presets: {},
   knobs: [], // the knob table's page knobs ([{name, kind, range, page: {label, options}, help}])
   // The settings; the training knobs' keys are added from the table (null: the preset's).
@@ -29,7 +30,7 @@ export const active = () => session.state.methods.filter((m) => session.trainers
 
 // A trainer the worker made (created or restored), with empty curves.
 export function trainerFrom(made) {
-  return { units: made.units, config: made.config, backend: made.backend, backendNote: made.backend_note, threads: made.threads,
+  return { units: made.units, colours: made.unit_colours, config: made.config, backend: made.backend, backendNote: made.backend_note, threads: made.threads,
     curve: { x: [], ys: made.units.map(() => []) }, mem: null, knn: { x: [], y: [] }, stages: null };
 }
 // Where the trainers run: every trainer of a page shares one backend preference.

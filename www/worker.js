@@ -3,11 +3,11 @@
 // backend a trainer gets is builds.js's.
 //
 // The commands (rpc.js `call(cmd, args)`), what each takes and what it answers:
-//   meta {settings}                       {presets, knobs, methods, random_init, settings}: the core's tables, the URL judged
+//   meta {settings}                       {presets, knobs, methods, random_init, knn_k, settings}: the core's tables, the URL judged
 //   summarise {results}                   a results.json summarised (the long-run panel)
 //   panic-channel {name}                  {ok}: where a pool thread announces a panic
 //   data {train, test, threads, isolation} {ok}: the CIFAR-10 bytes, the threads wanted and why not isolated
-//   create {method, config, backend}      a trainer: {backend, backend_note, threads, units, config, step, images_seen}
+//   create {method, config, backend}      a trainer: {backend, backend_note, threads, units, unit_colours, config, step, images_seen}
 //   restore {bytes, name, page_config, backend}  the same, from a saved file, with {method}
 //   save {method}                         {bytes, step}: the trainer as one file
 //   evaluate-checkpoint {state, model, name, backend, n_train, n_test}  kNN per stage of committed weights
@@ -219,15 +219,16 @@ async function resume(cpu, { page_config, backend }) {
 // or its device, can be trusted any more.
 const fatal = (err) => err instanceof WebAssembly.RuntimeError || String(err?.message ?? err).startsWith('device error');
 
-function described(lab, { note, threads }) {
-  return { backend: lab.backend, backend_note: note || lab.backendNote, threads, units: lab.units, config: lab.config, step: lab.stepCount, images_seen: lab.imagesSeen };
+function described(lab, { mod, note, threads }) {
+  const units = lab.units;
+  return { backend: lab.backend, backend_note: note || lab.backendNote, threads, units, unit_colours: mod.unitColours(units.length), config: lab.config, step: lab.stepCount, images_seen: lab.imagesSeen };
 }
 
 async function handle(msg) {
   const cpu = await ready;
   switch (msg.cmd) {
     case 'meta':
-      return { presets: cpu.presets(), knobs: cpu.knobs(), methods: cpu.methods(), random_init: cpu.randomInitStyle(), settings: cpu.lenientSettings(msg.settings ?? []) };
+      return { presets: cpu.presets(), knobs: cpu.knobs(), methods: cpu.methods(), random_init: cpu.randomInitStyle(), knn_k: cpu.knnK(), settings: cpu.lenientSettings(msg.settings ?? []) };
     case 'summarise':
       return cpu.summarise(msg.results);
     case 'panic-channel':

@@ -58,6 +58,17 @@ pub fn info(kind: MethodKind) -> MethodInfo {
 pub const RANDOM_INIT_TITLE: &str = "random init";
 pub const RANDOM_INIT_COLOUR: &str = "#8c8c8c";
 
+/// Unit `u` of `n`'s hue in degrees, blue (the bottom unit) to green (the top): the page's loss
+/// chart and the SVG figures colour a method's units alike.
+pub fn unit_hue(u: usize, n: usize) -> f64 {
+    210.0 - 150.0 * u as f64 / (n.max(2) - 1) as f64
+}
+
+/// Unit `u` of `n`'s colour as CSS (`hsl(h, 70%, 42%)`), as [`unit_hue`].
+pub fn unit_colour(u: usize, n: usize) -> String {
+    format!("hsl({:.0}, 70%, 42%)", unit_hue(u, n))
+}
+
 /// Title and colour of a run's method (`None`: the random-init baseline).
 pub fn title_colour(kind: Option<MethodKind>) -> (&'static str, &'static str) {
     match kind {

@@ -63,6 +63,19 @@ pub fn random_init_style() -> Result<JsValue, JsError> {
     to_js(&std::collections::BTreeMap::from([("title", RANDOM_INIT_TITLE), ("colour", RANDOM_INIT_COLOUR)]))
 }
 
+/// The colours of a method's `n` units in its loss chart, bottom unit first (the SVG figures'
+/// colours).
+#[wasm_bindgen(js_name = unitColours)]
+pub fn unit_colours(n: usize) -> Vec<String> {
+    (0..n).map(|u| crate::method::catalogue::unit_colour(u, n)).collect()
+}
+
+/// The kNN monitor's and evaluation's neighbourhood (`k`).
+#[wasm_bindgen(js_name = knnK)]
+pub fn knn_k() -> usize {
+    crate::eval::KNN_K
+}
+
 /// The named presets, `{name: config}`.
 #[wasm_bindgen]
 pub fn presets() -> Result<JsValue, JsError> {

@@ -81,7 +81,7 @@ export const FA = {
 
   // app.js, settings.js, training.js
   'data: {source}': 'داده: {source}',
-  'evaluating (kNN, k=200, on {train} train / {test} test images)...': 'در حال ارزیابی (kNN، k=200، روی {train} تصویر آموزش / {test} تصویر آزمون)...',
+  'evaluating (kNN, k={k}, on {train} train / {test} test images)...': 'در حال ارزیابی (kNN، k={k}، روی {train} تصویر آموزش / {test} تصویر آزمون)...',
   '{method}: kNN {knn}%': '{method}: kNN ‏{knn}٪',
   'refused (training is unchanged): {why}': 'پذیرفته نشد (آموزش تغییری نکرد): {why}',
   'loaded {what}': 'بارگذاری شد: {what}',
@@ -112,7 +112,7 @@ export const FA = {
   // accuracy.js, losses.js, memory.js, figure.js
   'kNN {knn}%': 'kNN ‏{knn}٪',
   ' · {share}% of the time so far': ' · {share}٪ از زمان تا اینجا',
-  '(last stage; k=200, {train} train / {test} test images, every {every} steps{share})': '(مرحلهٔ آخر؛ k=200، {train} تصویر آموزش / {test} تصویر آزمون، هر {every} گام{share})',
+  '(last stage; k={k}, {train} train / {test} test images, every {every} steps{share})': '(مرحلهٔ آخر؛ k={k}، {train} تصویر آموزش / {test} تصویر آزمون، هر {every} گام{share})',
   'images seen': 'تصاویر دیده‌شده',
   'kNN top-1 (%)': 'دقت top-1 ‏kNN (٪)',
   'kNN top-1 of the last stage while it trains': 'دقت top-1 ‏kNN مرحلهٔ آخر در حین آموزش',
@@ -146,8 +146,8 @@ export const FA = {
   'all 5,000 train / 1,000 test images': 'همهٔ ۵٬۰۰۰ تصویر آموزش / ۱٬۰۰۰ تصویر آزمون',
   '{file} is not served next to this page': '{file} کنار این صفحه ارائه نمی‌شود',
   'No committed results next to this page ({files}).': 'هیچ نتیجهٔ ثبت‌شده‌ای کنار این صفحه نیست ({files}).',
-  '({arch}, batch {batch}, {steps} steps = {images} images seen, {done} of {seeds} seeds; kNN top-1, k=200, {bank})':
-    '({arch}، دستهٔ {batch}، {steps} گام = {images} تصویر دیده‌شده، {done} از {seeds} بذر؛ kNN top-1، k=200، {bank})',
+  '({arch}, batch {batch}, {steps} steps = {images} images seen, {done} of {seeds} seeds; kNN top-1, k={k}, {bank})':
+    '({arch}، دستهٔ {batch}، {steps} گام = {images} تصویر دیده‌شده، {done} از {seeds} بذر؛ kNN top-1، k={k}، {bank})',
   'Final kNN accuracy of every stage after the native comparison (`locolab compare`, docs/results/). Bars: the mean over the seeds finished so far. The committed seed-0 checkpoints can be evaluated here, in this browser,':
     'دقت نهایی kNN هر مرحله پس از مقایسهٔ بومی (`locolab compare`، docs/results/). میله‌ها: میانگین بذرهایی که تا اینجا تمام شده‌اند. چک‌پوینت‌های ثبت‌شدهٔ بذر ۰ را می‌توان همین‌جا، در همین مرورگر، ارزیابی کرد:',
   'on the 5,000 / 1,000 images this page loads; the same weights evaluated natively on those images are shown beside them, and should match.':
