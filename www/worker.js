@@ -161,14 +161,14 @@ async function round(cpu, { methods, parallel, monitor, autosave, n_train, n_tes
     }
     out.monitor = { stages, seconds: (performance.now() - t0) / 1000 };
   }
-  if (out.due.save) out.autosave = await autosave(methods, out.step);
+  if (out.due.save) out.autosave = await keepSession(methods, out.step);
   return out;
 }
 
 // Every trainer (one file each) with what the page draws, into IndexedDB (store.js), replacing
 // the last autosave. WebGPU weights cannot be read back synchronously (Lab.save), so a page on
 // WebGPU skips it; a failed save or write is reported, and training goes on.
-async function autosave(methods, step) {
+async function keepSession(methods, step) {
   if (methods.some((m) => lab(m).backend !== 'cpu')) return { skipped: 'webgpu' };
   try {
     const session = { time: Date.now(), step, methods: {}, ...start };
