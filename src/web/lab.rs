@@ -125,15 +125,6 @@ impl Lab {
         self.trainer.snapshot(Contents::Full).and_then(|s| s.to_bundle()).map_err(js_err)
     }
 
-    /// Start over with a new config, keeping the data and the device.
-    pub fn reset(&mut self, config: JsValue) -> Result<(), JsError> {
-        let cfg = parse_config(config)?;
-        fits_in_tab(&cfg)?;
-        let device = self.trainer.device().clone();
-        self.trainer = new_trainer(cfg, self.trainer.data().clone(), &device, self.backend)?;
-        Ok(())
-    }
-
     /// One step; resolves to `{step, losses, units, lr, seconds, images_per_sec, images_seen,
     /// phases, peak_bytes}` (`peak_bytes` and each phase's on the CPU backend only).
     pub async fn step(&mut self) -> Result<JsValue, JsError> {

@@ -30,9 +30,9 @@ pub struct UnitWorker {
     pub unit: usize,
     /// The unit's name in messages (`res2+res3`).
     name: String,
-    spec: LocalUnit,
+    local: LocalUnit,
     config: TrainConfig,
-    /// Position within `spec.stages` of the stage the unit above reads.
+    /// Position within `local.stages` of the stage the unit above reads.
     act_at: Option<usize>,
     net: UnitNet,
     optim: ModuleOptimizer,
@@ -101,14 +101,14 @@ impl UnitWorker {
         first_step: usize,
     ) -> Self {
         let plan = &bp.plan;
-        let spec = plan.units[u].clone();
-        let act_at = plan.units.get(u + 1).map(|_| wiring.input_stage[u + 1].expect("a unit above reads a stage") - spec.stages.start);
+        let local = plan.units[u].clone();
+        let act_at = plan.units.get(u + 1).map(|_| wiring.input_stage[u + 1].expect("a unit above reads a stage") - local.stages.start);
         let bottom = wiring.shares_bottom[u].then(|| param_shapes(&net.stages[0]));
         let top = wiring.shares_top[u].then(|| param_shapes(net.stages.last().expect("a unit has stages")));
         Self {
             unit: u,
             name: plan.unit_names(&bp.spec).swap_remove(u),
-            spec,
+            local,
             config: config.clone(),
             act_at,
             net,
@@ -232,9 +232,9 @@ impl UnitWorker {
             None => input,
         };
         let mut act = None;
-        let (start, act_at) = (self.spec.stages.start, self.act_at);
+        let (start, act_at) = (self.local.stages.start, self.act_at);
         let stages = &self.net.stages;
-        self.loss = Some(self.spec.forward(x, |s| &stages[s - start], None, &self.net.head, self.config.temperature, |s, x| {
+        self.loss = Some(self.local.forward(x, |s| &stages[s - start], None, &self.net.head, self.config.temperature, |s, x| {
             if act_at == Some(s - start) {
                 act = Some(Activation::of(x.clone().detach()));
             }
@@ -282,7 +282,7 @@ impl UnitWorker {
                 .collect();
             (held, SharedGrads { parts })
         };
-        if matches!(self.spec.top, TopStage::ReadOnly) {
+        if matches!(self.local.top, TopStage::ReadOnly) {
             // LoCo upper-only: the lower unit reads its top stage but does not train it.
             for (id, rank) in param_ids(self.net.stages.last().expect("a unit has stages")) {
                 remove_grad(&mut own, id, rank);
