@@ -89,12 +89,13 @@ mod tests {
 
     #[test]
     fn a_stretch_ends_at_the_next_point_of_either_kind() {
-        let c = Cadence { monitor_every: Some(5), save_every: 3, end: 100 };
-        assert_eq!(c.stretch(0, 10), 3); // save at 3
-        assert_eq!(c.stretch(3, 10), 2); // monitor at 5
-        assert_eq!(c.stretch(5, 10), 1); // save at 6
-        assert_eq!(c.stretch(95, 10), 5); // the end
-        assert_eq!(c.stretch(100, 10), 2); // past the end: save at 102
+        let c = Cadence { monitor_every: Some(10), save_every: 7, end: 95 };
+        assert_eq!(c.stretch(0, 20), 7); // save at 7
+        assert_eq!(c.stretch(7, 20), 3); // monitor at 10
+        assert_eq!(c.stretch(10, 20), 4); // save at 14
+        assert_eq!(c.stretch(0, 5), 5); // at most max
+        assert_eq!(c.stretch(91, 20), 4); // the end, 95
+        assert_eq!(c.stretch(95, 20), 3); // past the end: save at 98
         let quiet = Cadence { monitor_every: None, save_every: 0, end: 3 };
         assert_eq!(quiet.stretch(10, 10), 10);
         assert_eq!(quiet.stretch(10, 0), 1);
