@@ -12,6 +12,7 @@ use super::plan::{LocalUnit, Plan, TopStage};
 use crate::config::TrainConfig;
 use crate::error::Error;
 use crate::loss::nt_xent;
+use crate::model::cpu::Tape;
 use crate::model::{Decoder, Network, Stage};
 
 /// What one unit's loss contributes to a training step.
@@ -30,7 +31,12 @@ impl Plan {
     /// Run every unit on `views` ([2N, 3, H, W], on an autodiff device) and return each unit's
     /// loss and raw gradients, without updating anything (for inspecting gradient flow).
     pub fn unit_updates(&self, net: &Network, views: Tensor<4>, temperature: f64) -> Vec<UnitUpdate> {
-        let mut run = self.begin(net, views);
+        self.unit_updates_of(self.begin(net, views), net, temperature)
+    }
+
+    /// [`Plan::unit_updates`] of a step begun with [`Plan::begin`] (and perhaps
+    /// [`StepRun::without_replay`]).
+    pub fn unit_updates_of(&self, mut run: StepRun, net: &Network, temperature: f64) -> Vec<UnitUpdate> {
         (0..self.units.len()).map(|u| self.forward_backward(&mut run, net, u, temperature)).collect()
     }
 
@@ -63,10 +69,17 @@ impl Plan {
                 release[u].extend(param_ids(copy));
             }
         }
+        // The units that run each stage with its own weights: the first records the stage's
+        // forward pass, the others replay it (LoCo's shared stage; see `Tape`).
+        let runners = (0..stages).map(|s| (0..self.units.len()).filter(|&u| self.units[u].runs_own(s)).collect()).collect();
         StepRun {
             next: 0,
             last_reader,
             cache: vec![None; stages],
+            runners,
+            tapes: (0..stages).map(|_| None).collect(),
+            replay: true,
+            replayed: 0,
             stem_input: Some(views),
             held: (0..self.units.len()).map(|_| Vec::new()).collect(),
             release,
@@ -111,16 +124,28 @@ impl Plan {
             // Gradient isolation: a unit's input carries no graph from the units below.
             input.expect("a unit's input stage was computed by a unit below it").detach()
         };
+        for s in unit.stages.clone().filter(|&s| unit.runs_own(s)) {
+            match &mut run.tapes[s] {
+                Some(tape) => tape.rewind(),
+                None if run.replay && run.runners[s].last().is_some_and(|&last| last > u) => run.tapes[s] = Some(Tape::recording()),
+                None => {}
+            }
+        }
         let (cache, last_reader) = (&mut run.cache, &run.last_reader);
         let copy = match unit.top {
             TopStage::Copy { copy, .. } => Some(&net.copies[copy]),
             _ => None,
         };
-        let mut loss = unit.forward(x, |s| &net.stages[s], copy, &net.heads[u], temperature, |s, x| {
+        let mut loss = unit.forward(x, |s| &net.stages[s], copy, &net.heads[u], temperature, &mut run.tapes, |s, x| {
             if last_reader[s].is_some_and(|r| r > u) && cache[s].is_none() {
                 cache[s] = Some(x.clone().detach());
             }
         });
+        for s in unit.stages.clone() {
+            if run.runners[s].last() == Some(&u) {
+                run.replayed += run.tapes[s].take().map_or(0, |t| t.replayed());
+            }
+        }
         if let TopStage::Copy { copy, l2 } = unit.top {
             loss = loss + soft_penalty(&net.copies[copy], &net.stages[unit.top_stage()]) * l2;
         }
@@ -145,9 +170,10 @@ impl LocalUnit {
     /// detached output of the stage below it otherwise): its stages bottom to top (`stage(s)`:
     /// stage `s` of the network), the top one as [`TopStage`] says (`copy`: the soft-sharing
     /// copy that runs in its place), then its decoder and NT-Xent; `each(s, &x)` sees the output
-    /// of every stage that ran whole, for the units above. The one forward pass of a unit: the
-    /// engine's and a parallel unit's (`crate::worker`), so GIM's "parallel equals sequential"
-    /// rests on one function.
+    /// of every stage that ran whole, for the units above. `tapes[s]`, where there is one, records
+    /// stage `s`'s forward pass or replays it (see [`Tape`]; a parallel unit passes none). The one
+    /// forward pass of a unit: the engine's and a parallel unit's (`crate::worker`), so GIM's
+    /// "parallel equals sequential" rests on one function.
     #[allow(clippy::too_many_arguments)]
     pub fn forward<'a>(
         &self,
@@ -156,18 +182,20 @@ impl LocalUnit {
         copy: Option<&'a Stage>,
         head: &Decoder,
         temperature: f64,
+        tapes: &mut [Option<Tape>],
         mut each: impl FnMut(usize, &Tensor<4>),
     ) -> Tensor<1> {
         for s in self.stages.clone() {
             let top = if s == self.top_stage() { self.top } else { TopStage::Whole };
+            let tape = tapes.get_mut(s).and_then(Option::as_mut);
             x = match top {
                 TopStage::Whole | TopStage::ReadOnly => {
-                    let y = stage(s).forward(x);
+                    let y = stage(s).forward_taped(x, stage(s).blocks.len(), tape);
                     each(s, &y);
                     y
                 }
                 TopStage::Copy { .. } => copy.expect("a soft-sharing unit runs its copy").forward(x),
-                TopStage::FirstBlocks(n) => stage(s).forward_blocks(x, n),
+                TopStage::FirstBlocks(n) => stage(s).forward_taped(x, n, tape),
             };
         }
         nt_xent(head.forward(x), temperature)
@@ -186,6 +214,27 @@ pub struct StepRun {
     held: Vec<Vec<GradientsParams>>,
     /// `release[v]`: the parameters whose gradient is complete once unit v has run.
     release: Vec<Vec<(ParamId, usize)>>,
+    /// `runners[s]`: the units that run stage s with its own weights, bottom to top.
+    runners: Vec<Vec<usize>>,
+    /// `tapes[s]`: stage s's forward pass as its first runner computed it, until its last
+    /// runner has replayed it.
+    tapes: Vec<Option<Tape>>,
+    replay: bool,
+    replayed: usize,
+}
+
+impl StepRun {
+    /// Compute a stage that several units run once per unit instead of replaying the first
+    /// unit's forward pass: the reference the replay is tested against (`tests/replay.rs`).
+    pub fn without_replay(mut self) -> Self {
+        self.replay = false;
+        self
+    }
+
+    /// How many conv + BatchNorm pairs this step has replayed so far.
+    pub fn replayed_pairs(&self) -> usize {
+        self.replayed
+    }
 }
 
 /// One unit of a training step, ready to be applied.

@@ -88,7 +88,7 @@ pub fn param_shapes<M: Module>(m: &M) -> Vec<(ParamId, Vec<usize>)> {
 }
 
 /// One parameter's gradient in `g` as plain values (for a message to another worker).
-pub(crate) fn grad_values(g: &GradientsParams, id: ParamId, rank: usize) -> Option<Vec<f32>> {
+pub fn grad_values(g: &GradientsParams, id: ParamId, rank: usize) -> Option<Vec<f32>> {
     with_rank!(rank, D => g.get::<D>(id).map(|t| t.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 gradient")))
 }
 

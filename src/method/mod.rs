@@ -23,7 +23,7 @@ use crate::model::{ArchSpec, DecoderSpec};
 pub use catalogue::{catalogue, info, MethodInfo};
 pub use engine::{diverged, StepRun, UnitStep, UnitUpdate};
 pub use plan::{HeadSpec, LocalUnit, Method, Plan, TopStage};
-pub use grads::{flat_params, grad_abs_sum, param_ids, param_shapes, remove_grad};
+pub use grads::{flat_params, grad_abs_sum, grad_values, param_ids, param_shapes, remove_grad};
 pub use units::{Wiring, UnitNet};
 
 pub use gim::Gim;

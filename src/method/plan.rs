@@ -47,6 +47,11 @@ impl LocalUnit {
         self.stages.end - 1
     }
 
+    /// Whether this unit runs stage `s` with the stage's own weights (not a soft-sharing copy).
+    pub fn runs_own(&self, s: usize) -> bool {
+        self.stages.contains(&s) && !(s == self.top_stage() && matches!(self.top, TopStage::Copy { .. }))
+    }
+
     /// Whether this unit's loss updates the (main copy of the) top stage.
     pub fn updates_top(&self) -> bool {
         !matches!(self.top, TopStage::ReadOnly)

@@ -6,6 +6,7 @@ use burn::prelude::*;
 
 use super::arch::{ArchSpec, BlockKind, BlockSpec, ConvShape, Downsample, StageSpec};
 use super::blocks::{Block, ConvBn};
+use super::cpu::Tape;
 
 #[derive(Module, Debug)]
 pub struct Stem {
@@ -72,9 +73,17 @@ impl Stage {
 
     /// Forward through the first `n` blocks only (LoCo's `blocks:<n>` sharing).
     pub fn forward_blocks(&self, x: Tensor<4>, n: usize) -> Tensor<4> {
-        let mut x = self.resize(x);
+        self.forward_taped(x, n, None)
+    }
+
+    /// `forward_blocks(x, n)`, recording into `tape` or replaying from it (see [`Tape`]).
+    pub fn forward_taped(&self, x: Tensor<4>, n: usize, mut tape: Option<&mut Tape>) -> Tensor<4> {
+        let mut x = match tape.as_deref_mut() {
+            Some(t) => t.resize(x, |x| self.resize(x)),
+            None => self.resize(x),
+        };
         for b in self.blocks.iter().take(n) {
-            x = b.forward(x);
+            x = b.forward_taped(x, tape.as_deref_mut());
         }
         x
     }

@@ -7,7 +7,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::ops::ConvOptions;
 
 use super::arch::{BlockSpec, ConvShape};
-use super::cpu::{batch_norm, batch_norm_relu, conv2d};
+use super::cpu::{batch_norm, batch_norm_relu, conv_bn, Tape};
 
 /// A bias-free convolution followed by BatchNorm.
 #[derive(Module, Debug)]
@@ -29,24 +29,26 @@ impl ConvBn {
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        batch_norm(&self.bn, self.conv(x))
+        self.forward_taped(x, false, None)
     }
 
     /// `relu(self.forward(x))`, as one BatchNorm+ReLU op where the CPU kernels run.
     pub fn forward_relu(&self, x: Tensor<4>) -> Tensor<4> {
-        batch_norm_relu(&self.bn, self.conv(x))
+        self.forward_taped(x, true, None)
     }
 
-    fn conv(&self, x: Tensor<4>) -> Tensor<4> {
+    /// `forward` (`relu`: `forward_relu`), recording into `tape` or replaying from it.
+    pub fn forward_taped(&self, x: Tensor<4>, relu: bool, tape: Option<&mut Tape>) -> Tensor<4> {
         // The model's conv (src/model/cpu: a faster backward on the CPU) with `Conv2d`'s
         // weight and options; `new` makes every conv bias-free with explicit padding.
         let c = &self.conv;
         match (&c.bias, &c.padding) {
             (None, PaddingConfig2d::Explicit(top, left, bottom, right)) => {
                 let options = ConvOptions::new_with_padding(c.stride, [(*top, *bottom), (*left, *right)], c.dilation, c.groups);
-                conv2d(x, c.weight.val(), options)
+                conv_bn(x, c.weight.val(), options, &self.bn, relu, tape)
             }
-            _ => c.forward(x),
+            _ if relu => batch_norm_relu(&self.bn, c.forward(x)),
+            _ => batch_norm(&self.bn, c.forward(x)),
         }
     }
 }
@@ -67,14 +69,19 @@ impl Block {
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        self.forward_taped(x, None)
+    }
+
+    /// `forward`, recording its conv + BatchNorm pairs into `tape` or replaying them from it.
+    pub fn forward_taped(&self, x: Tensor<4>, mut tape: Option<&mut Tape>) -> Tensor<4> {
         let identity = match &self.shortcut {
-            Some(proj) => proj.forward(x.clone()),
+            Some(proj) => proj.forward_taped(x.clone(), false, tape.as_deref_mut()),
             None => x.clone(),
         };
         let last = self.convs.len() - 1;
         let mut h = x;
         for (i, c) in self.convs.iter().enumerate() {
-            h = if i < last { c.forward_relu(h) } else { c.forward(h) };
+            h = c.forward_taped(h, i < last, tape.as_deref_mut());
         }
         relu(h + identity)
     }

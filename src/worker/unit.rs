@@ -234,7 +234,7 @@ impl UnitWorker {
         let mut act = None;
         let (start, act_at) = (self.local.stages.start, self.act_at);
         let stages = &self.net.stages;
-        self.loss = Some(self.local.forward(x, |s| &stages[s - start], None, &self.net.head, self.config.temperature, |s, x| {
+        self.loss = Some(self.local.forward(x, |s| &stages[s - start], None, &self.net.head, self.config.temperature, &mut [], |s, x| {
             if act_at == Some(s - start) {
                 act = Some(Activation::of(x.clone().detach()));
             }

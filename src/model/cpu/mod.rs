@@ -38,20 +38,145 @@ pub fn batch_norm_relu(bn: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
 
 fn norm(bn: &BatchNorm, x: Tensor<4>, relu: bool) -> Tensor<4> {
     #[cfg(feature = "flex")]
-    if x.device().is_autodiff() && bn.training.is_enabled() && flex::norm_applies(&x, bn) {
-        let (y, mean, var) = flex::batch_norm_train(x, bn.gamma.val(), bn.beta.val(), bn.epsilon, relu);
-        // burn-nn 0.22.1 `BatchNorm::forward_train`: momentum-weighted, biased batch variance.
-        let device = y.device();
-        let update = |state: &burn::module::RunningState<Tensor<1>>, batch: Tensor<1>| {
-            let running = state.value_sync().to_device(&device);
-            state.update(running.mul_scalar(1.0 - bn.momentum).add(batch.detach().mul_scalar(bn.momentum)).detach());
-        };
-        update(&bn.running_mean, mean);
-        update(&bn.running_var, var);
+    if norm_on_flex(bn, &x) {
+        let (y, mean, var, _) = flex::batch_norm_train(x, bn.gamma.val(), bn.beta.val(), bn.epsilon, relu);
+        update_running(bn, mean, var);
         return y;
     }
     let y = bn.forward(x);
     if relu { burn::tensor::activation::relu(y) } else { y }
+}
+
+#[cfg(feature = "flex")]
+fn norm_on_flex(bn: &BatchNorm, x: &Tensor<4>) -> bool {
+    x.device().is_autodiff() && bn.training.is_enabled() && flex::norm_applies(x, bn)
+}
+
+/// burn-nn 0.22.1 `BatchNorm::forward_train`'s update: momentum-weighted, biased batch variance.
+#[cfg(feature = "flex")]
+fn update_running(bn: &BatchNorm, mean: Tensor<1>, var: Tensor<1>) {
+    let device = mean.device();
+    let update = |state: &burn::module::RunningState<Tensor<1>>, batch: Tensor<1>| {
+        let running = state.value_sync().to_device(&device);
+        state.update(running.mul_scalar(1.0 - bn.momentum).add(batch.detach().mul_scalar(bn.momentum)).detach());
+    };
+    update(&bn.running_mean, mean);
+    update(&bn.running_var, var);
+}
+
+/// The values a stage's forward pass computed, kept so that a second forward pass of the same
+/// stage, on the same input with the same weights, builds its autodiff graph without computing
+/// them again: LoCo's shared stage runs in the unit below it and again in the unit above it
+/// (`crate::method::engine`). Per conv + BatchNorm pair, in the order they run: the conv's
+/// output and BatchNorm's batch statistics and affine map (BatchNorm's output is one pass over
+/// the conv's, and keeping it would hold a second tensor per pair).
+///
+/// Only flex's own kernels record (they are deterministic: the same input and weights give the
+/// same bits); elsewhere, and for any pair past the recorded ones (a stage recorded through its
+/// first blocks only), the second pass computes. Either way it holds the same values and builds
+/// the same graph, so gradients and running statistics (updated by both passes, as before)
+/// are bit for bit those of computing twice (`tests/replay.rs`).
+#[derive(Default)]
+pub struct Tape {
+    #[cfg(feature = "flex")]
+    entries: Vec<Recorded>,
+    /// `Some(next entry)` while replaying, `None` while recording.
+    at: Option<usize>,
+    /// Set at the first pair that could not be recorded (or replayed): the pairs after it
+    /// are computed, so that an entry is only ever replayed in its own place.
+    ended: bool,
+    replayed: usize,
+    /// The stage's input after its resize (PResNet's bilinear downsampling): a replay whose
+    /// input carries no gradient (the unit above's detached input) takes it as it is.
+    resized: Option<Tensor<4>>,
+}
+
+#[cfg(feature = "flex")]
+#[derive(Clone)]
+struct Recorded {
+    conv: Tensor<4>,
+    mean: Tensor<1>,
+    var: Tensor<1>,
+    affine: Tensor<1>,
+}
+
+impl Tape {
+    /// An empty tape that records the forward pass it is given to.
+    pub fn recording() -> Self {
+        Self::default()
+    }
+
+    /// Replay from the first recorded pair on (again, for each later pass).
+    pub fn rewind(&mut self) {
+        self.at = Some(0);
+        self.ended = false;
+    }
+
+    /// How many conv + BatchNorm pairs it holds.
+    pub fn len(&self) -> usize {
+        #[cfg(feature = "flex")]
+        return self.entries.len();
+        #[cfg(not(feature = "flex"))]
+        0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `resize(x)`, recorded, or replayed where `x` carries no gradient (no graph to build).
+    pub fn resize(&mut self, x: Tensor<4>, resize: impl FnOnce(Tensor<4>) -> Tensor<4>) -> Tensor<4> {
+        match (&self.resized, self.at) {
+            (Some(r), Some(_)) if !x.is_require_grad() => r.clone(),
+            (_, at) => {
+                let y = resize(x);
+                if at.is_none() {
+                    self.resized = Some(y.clone().detach());
+                }
+                y
+            }
+        }
+    }
+
+    /// How many pairs were replayed from it, over all its replays.
+    pub fn replayed(&self) -> usize {
+        self.replayed
+    }
+}
+
+/// `bn(conv(x))`, or `relu(bn(conv(x)))`: the model's conv + BatchNorm pair ([`conv2d`], then
+/// [`batch_norm`] or [`batch_norm_relu`]), recording into `tape` or replaying from it.
+pub fn conv_bn(x: Tensor<4>, weight: Tensor<4>, options: ConvOptions<2>, bn: &BatchNorm, relu: bool, tape: Option<&mut Tape>) -> Tensor<4> {
+    #[cfg(feature = "flex")]
+    if let Some(tape) = tape.filter(|t| !t.ended) {
+        let on_flex = x.device().is_autodiff() && bn.training.is_enabled() && flex::conv_applies(&x, &weight, &options);
+        match tape.at {
+            Some(at) if on_flex && at < tape.entries.len() => {
+                let r = tape.entries[at].clone();
+                tape.at = Some(at + 1);
+                tape.replayed += 1;
+                let z = flex::conv2d_replay(x, weight, options, r.conv);
+                let y = flex::batch_norm_replay(z, bn.gamma.val(), bn.beta.val(), bn.epsilon, relu, r.mean.clone(), r.var.clone(), r.affine);
+                update_running(bn, r.mean, r.var);
+                return y;
+            }
+            None if on_flex => {
+                let z = flex::conv2d(x, weight, options);
+                if norm_on_flex(bn, &z) {
+                    let (y, mean, var, affine) = flex::batch_norm_train(z.clone(), bn.gamma.val(), bn.beta.val(), bn.epsilon, relu);
+                    tape.entries.push(Recorded { conv: z.detach(), mean: mean.clone(), var: var.clone(), affine });
+                    update_running(bn, mean, var);
+                    return y;
+                }
+                tape.ended = true;
+                return norm(bn, z, relu);
+            }
+            _ => tape.ended = true,
+        }
+    }
+    #[cfg(not(feature = "flex"))]
+    let _ = tape;
+    norm(bn, conv2d(x, weight, options), relu)
 }
 
 #[cfg(feature = "flex")]
@@ -77,15 +202,32 @@ mod flex {
     #[backend_extension(Flex, Autodiff)]
     pub trait CpuOps: burn::backend::Backend {
         fn cpu_conv2d(x: FloatTensor<Self>, weight: FloatTensor<Self>, options: ConvOptions<2>) -> FloatTensor<Self>;
-        /// `(output, batch mean, biased batch variance)`; only the output carries a gradient.
-        /// `relu`: the output is `relu(bn(x))`, and its gradient flows through both.
+        /// `(output, batch mean, biased batch variance, affine map)`; only the output carries a
+        /// gradient. `relu`: the output is `relu(bn(x))`, and its gradient flows through both.
+        /// The affine map (`[2·C]`: scale, then shift) is what a replay needs (`Tape`).
         fn cpu_batch_norm_train(
             x: FloatTensor<Self>,
             gamma: FloatTensor<Self>,
             beta: FloatTensor<Self>,
             epsilon: f64,
             relu: bool,
-        ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+        ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+        /// `cpu_conv2d` whose output `y` was computed before, from the same values (`Tape`):
+        /// the same node, no computation.
+        fn cpu_conv2d_replay(x: FloatTensor<Self>, weight: FloatTensor<Self>, options: ConvOptions<2>, y: FloatTensor<Self>) -> FloatTensor<Self>;
+        /// `cpu_batch_norm_train`'s output node from its recorded statistics and affine map:
+        /// the output in one pass over `x`, no statistics taken.
+        #[allow(clippy::too_many_arguments)]
+        fn cpu_batch_norm_replay(
+            x: FloatTensor<Self>,
+            gamma: FloatTensor<Self>,
+            beta: FloatTensor<Self>,
+            epsilon: f64,
+            relu: bool,
+            mean: FloatTensor<Self>,
+            var: FloatTensor<Self>,
+            affine: FloatTensor<Self>,
+        ) -> FloatTensor<Self>;
     }
 
     /// An `f32` flex tensor, with or without autodiff.
@@ -113,9 +255,27 @@ mod flex {
         Tensor::from_dispatch(<Dispatch as CpuOps>::cpu_conv2d(x.into_dispatch(), weight.into_dispatch(), options))
     }
 
-    pub fn batch_norm_train(x: Tensor<4>, gamma: Tensor<1>, beta: Tensor<1>, epsilon: f64, relu: bool) -> (Tensor<4>, Tensor<1>, Tensor<1>) {
-        let (y, mean, var) = <Dispatch as CpuOps>::cpu_batch_norm_train(x.into_dispatch(), gamma.into_dispatch(), beta.into_dispatch(), epsilon, relu);
-        (Tensor::from_dispatch(y), Tensor::from_dispatch(mean), Tensor::from_dispatch(var))
+    pub fn batch_norm_train(x: Tensor<4>, gamma: Tensor<1>, beta: Tensor<1>, epsilon: f64, relu: bool) -> (Tensor<4>, Tensor<1>, Tensor<1>, Tensor<1>) {
+        let (y, mean, var, affine) = <Dispatch as CpuOps>::cpu_batch_norm_train(x.into_dispatch(), gamma.into_dispatch(), beta.into_dispatch(), epsilon, relu);
+        (Tensor::from_dispatch(y), Tensor::from_dispatch(mean), Tensor::from_dispatch(var), Tensor::from_dispatch(affine))
+    }
+
+    pub fn conv2d_replay(x: Tensor<4>, weight: Tensor<4>, options: ConvOptions<2>, y: Tensor<4>) -> Tensor<4> {
+        Tensor::from_dispatch(<Dispatch as CpuOps>::cpu_conv2d_replay(x.into_dispatch(), weight.into_dispatch(), options, y.into_dispatch()))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn batch_norm_replay(x: Tensor<4>, gamma: Tensor<1>, beta: Tensor<1>, epsilon: f64, relu: bool, mean: Tensor<1>, var: Tensor<1>, affine: Tensor<1>) -> Tensor<4> {
+        Tensor::from_dispatch(<Dispatch as CpuOps>::cpu_batch_norm_replay(
+            x.into_dispatch(),
+            gamma.into_dispatch(),
+            beta.into_dispatch(),
+            epsilon,
+            relu,
+            mean.into_dispatch(),
+            var.into_dispatch(),
+            affine.into_dispatch(),
+        ))
     }
 
     fn geometry_of(x: &[usize; 4], w: &[usize; 4], o: &ConvOptions<2>) -> Option<Geometry> {
@@ -164,10 +324,41 @@ mod flex {
             conv_forward(&x, &weight, &options)
         }
 
-        fn cpu_batch_norm_train(x: FlexTensor, gamma: FlexTensor, beta: FlexTensor, epsilon: f64, relu: bool) -> (FlexTensor, FlexTensor, FlexTensor) {
-            let (y, mean, var, _) = norm_forward(&x, &gamma, &beta, epsilon, relu);
-            (y, mean, var)
+        fn cpu_batch_norm_train(x: FlexTensor, gamma: FlexTensor, beta: FlexTensor, epsilon: f64, relu: bool) -> (FlexTensor, FlexTensor, FlexTensor, FlexTensor) {
+            let (y, mean, var, affine) = norm_forward(&x, &gamma, &beta, epsilon, relu);
+            (y, mean, var, affine_tensor(&affine))
         }
+
+        fn cpu_conv2d_replay(x: FlexTensor, weight: FlexTensor, options: ConvOptions<2>, y: FlexTensor) -> FlexTensor {
+            replayed_conv(&x, &weight, &options, y)
+        }
+
+        #[allow(clippy::too_many_arguments)]
+        fn cpu_batch_norm_replay(x: FlexTensor, _: FlexTensor, _: FlexTensor, _: f64, relu: bool, _: FlexTensor, _: FlexTensor, affine: FlexTensor) -> FlexTensor {
+            norm_apply(&x, &affine_of(&affine), relu)
+        }
+    }
+
+    fn affine_tensor(a: &Affine) -> FlexTensor {
+        tensor([a.scale.as_slice(), a.shift.as_slice()].concat(), [2 * a.scale.len()])
+    }
+
+    fn affine_of(t: &FlexTensor) -> Affine {
+        let v = values(t);
+        let (scale, shift) = v.split_at(v.len() / 2);
+        Affine { scale: scale.to_vec(), shift: shift.to_vec() }
+    }
+
+    /// A replayed output, checked against the shape the op would give (a tape replayed in the
+    /// wrong place is a bug, not a recoverable state).
+    fn replayed_conv(x: &FlexTensor, w: &FlexTensor, options: &ConvOptions<2>, y: FlexTensor) -> FlexTensor {
+        let geo = geometry(x, w, options);
+        assert_eq!(dims::<4>(&y), [geo.n, geo.co, geo.ho, geo.wo], "a replayed conv output of another shape");
+        y
+    }
+
+    fn norm_apply(x: &FlexTensor, affine: &Affine, relu: bool) -> FlexTensor {
+        tensor(norm::apply(&layout(x), &values(x), affine, relu), dims::<4>(x))
     }
 
     #[derive(Debug)]
@@ -223,15 +414,8 @@ mod flex {
 
     impl<C: CheckpointStrategy> CpuOps for Autodiff<Flex, C> {
         fn cpu_conv2d(x: FloatTensor<Self>, weight: FloatTensor<Self>, options: ConvOptions<2>) -> FloatTensor<Self> {
-            match ConvBackward.prepare::<C>([x.node(), weight.node()]).compute_bound().stateful() {
-                OpsKind::Tracked(mut prep) => {
-                    let x_state = prep.checkpoint(&x);
-                    let w_state = prep.checkpoint(&weight);
-                    let y = conv_forward(x.primitive(), weight.primitive(), &options);
-                    prep.finish((x_state, w_state, options), y)
-                }
-                OpsKind::UnTracked(prep) => prep.finish(conv_forward(x.primitive(), weight.primitive(), &options)),
-            }
+            let y = conv_forward(x.primitive(), weight.primitive(), &options);
+            conv_node::<C>(x, weight, options, y)
         }
 
         fn cpu_batch_norm_train(
@@ -240,17 +424,66 @@ mod flex {
             beta: FloatTensor<Self>,
             epsilon: f64,
             relu: bool,
-        ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
             let (y, mean, var, affine) = norm_forward(x.primitive(), gamma.primitive(), beta.primitive(), epsilon, relu);
-            let y = match NormBackward.prepare::<C>([x.node(), gamma.node(), beta.node()]).compute_bound().stateful() {
-                OpsKind::Tracked(mut prep) => {
-                    let x_state = prep.checkpoint(&x);
-                    let gamma_state = prep.checkpoint(&gamma);
-                    prep.finish((x_state, gamma_state, mean.clone(), var.clone(), epsilon, relu.then_some(affine)), y)
-                }
-                OpsKind::UnTracked(prep) => prep.finish(y),
-            };
-            (y, FloatTensor::<Self>::new(mean), FloatTensor::<Self>::new(var))
+            let affine_values = affine_tensor(&affine);
+            let y = norm_node::<C>(x, gamma, beta, epsilon, y, mean.clone(), var.clone(), relu.then_some(affine));
+            (y, FloatTensor::<Self>::new(mean), FloatTensor::<Self>::new(var), FloatTensor::<Self>::new(affine_values))
+        }
+
+        fn cpu_conv2d_replay(x: FloatTensor<Self>, weight: FloatTensor<Self>, options: ConvOptions<2>, y: FloatTensor<Self>) -> FloatTensor<Self> {
+            let y = replayed_conv(x.primitive(), weight.primitive(), &options, y.primitive().clone());
+            conv_node::<C>(x, weight, options, y)
+        }
+
+        #[allow(clippy::too_many_arguments)]
+        fn cpu_batch_norm_replay(
+            x: FloatTensor<Self>,
+            gamma: FloatTensor<Self>,
+            beta: FloatTensor<Self>,
+            epsilon: f64,
+            relu: bool,
+            mean: FloatTensor<Self>,
+            var: FloatTensor<Self>,
+            affine: FloatTensor<Self>,
+        ) -> FloatTensor<Self> {
+            let affine = affine_of(affine.primitive());
+            let y = norm_apply(x.primitive(), &affine, relu);
+            norm_node::<C>(x, gamma, beta, epsilon, y, mean.primitive().clone(), var.primitive().clone(), relu.then_some(affine))
+        }
+    }
+
+    /// The conv's autodiff node over its output `y` (computed, or replayed).
+    fn conv_node<C: CheckpointStrategy>(x: FloatTensor<Autodiff<Flex, C>>, weight: FloatTensor<Autodiff<Flex, C>>, options: ConvOptions<2>, y: FlexTensor) -> FloatTensor<Autodiff<Flex, C>> {
+        match ConvBackward.prepare::<C>([x.node(), weight.node()]).compute_bound().stateful() {
+            OpsKind::Tracked(mut prep) => {
+                let x_state = prep.checkpoint(&x);
+                let w_state = prep.checkpoint(&weight);
+                prep.finish((x_state, w_state, options), y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(y),
+        }
+    }
+
+    /// BatchNorm's autodiff node over its output `y` (computed, or replayed).
+    #[allow(clippy::too_many_arguments)]
+    fn norm_node<C: CheckpointStrategy>(
+        x: FloatTensor<Autodiff<Flex, C>>,
+        gamma: FloatTensor<Autodiff<Flex, C>>,
+        beta: FloatTensor<Autodiff<Flex, C>>,
+        epsilon: f64,
+        y: FlexTensor,
+        mean: FlexTensor,
+        var: FlexTensor,
+        affine: Option<Affine>,
+    ) -> FloatTensor<Autodiff<Flex, C>> {
+        match NormBackward.prepare::<C>([x.node(), gamma.node(), beta.node()]).compute_bound().stateful() {
+            OpsKind::Tracked(mut prep) => {
+                let x_state = prep.checkpoint(&x);
+                let gamma_state = prep.checkpoint(&gamma);
+                prep.finish((x_state, gamma_state, mean, var, epsilon, affine), y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(y),
         }
     }
 }

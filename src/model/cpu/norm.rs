@@ -86,8 +86,21 @@ pub fn forward(l: &Layout, x: &[f32], gamma: &[f32], beta: &[f32], epsilon: f64,
     });
     let scale: Vec<f32> = stats.iter().zip(gamma).map(|(&(_, var), &g)| (g as f64 / (var + epsilon).sqrt()) as f32).collect();
     let shift: Vec<f32> = stats.iter().zip(beta).zip(&scale).map(|((&(mean, _), &b), &a)| (b as f64 - mean * a as f64) as f32).collect();
+    let affine = Affine { scale, shift };
+    let y = apply(l, x, &affine, relu);
+    let mean = stats.iter().map(|s| s.0 as f32).collect();
+    let var = stats.iter().map(|s| s.1 as f32).collect();
+    (y, mean, var, affine)
+}
+
+/// The output of [`forward`] from its affine map: `a·x + b` per channel (`max(0, ·)` of it with
+/// `relu`), the one pass `forward` makes after its statistics (so a replay of the forward pass
+/// can keep the input and the map instead of the output: `crate::model::cpu::Tape`).
+pub fn apply(l: &Layout, x: &[f32], affine: &Affine, relu: bool) -> Vec<f32> {
+    assert!(x.len() == l.len() && affine.scale.len() == l.c && affine.shift.len() == l.c);
+    let (scale, shift) = (&affine.scale, &affine.shift);
     // SAFETY: the chunks are the `n` images, and every channel plane of each is written whole.
-    let y = unsafe {
+    unsafe {
         written(l.len(), |y| {
             par_chunks(y, l.c * l.plane, |n, y_img| {
                 for c in 0..l.c {
@@ -106,10 +119,7 @@ pub fn forward(l: &Layout, x: &[f32], gamma: &[f32], beta: &[f32], epsilon: f64,
                 }
             })
         })
-    };
-    let mean = stats.iter().map(|s| s.0 as f32).collect();
-    let var = stats.iter().map(|s| s.1 as f32).collect();
-    (y, mean, var, Affine { scale, shift })
+    }
 }
 
 /// ReLU as burn-flex computes it: zero where `y <= 0`, NaN kept (its backward likewise keeps
