@@ -11,8 +11,7 @@
 // second core had nothing to do: its heaviest functions are printed too.
 //
 // Usage (names need a profiling build in place of the module the run loads):
-//   wasm-pack build --profiling --target web --out-dir pkg-cpu --no-pack -- --no-default-features --features flex
-//   (threaded: scripts/build-web.sh's pkg-mt command with --profiling in place of --release)
+//   LOCOLAB_WASM_OPT="-O -g" LOCOLAB_BUILDS=cpu,mt bash scripts/build-web.sh   # function names kept
 //   node bench/browser-profile.mjs [method=loco] [batch=32] [steps=6] [top=25] [threads=1]
 //   rm pkg-cpu/.stamp pkg-mt/.stamp && bash scripts/build-web.sh   # afterwards: the release modules back
 import { openBrowser, openPage, stepTo } from './chromium.mjs';

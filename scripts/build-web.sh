@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Builds the page's three wasm modules (wasm-pack --target web) and links the CIFAR-10 data in data/:
+# Builds the page's three wasm modules and links the CIFAR-10 data in data/. Each module is
+# `cargo build` for wasm32, `wasm-bindgen --target web` and `wasm-opt -Oz`, called directly (what
+# `wasm-pack build --target web --release --no-pack` runs, without installing wasm-pack: 3 minutes
+# of a cold demo, docs/BENCHMARKS.md "The cold demo's tool installs"):
 #   pkg-cpu/  features `flex`          the CPU path on one thread: what every page loads first
 #   pkg-mt/   features `flex,web-threads`   the CPU path on rayon's pool of Web Workers (shared
 #             memory): loaded by a cross-origin-isolated page that asks for more than one thread
@@ -12,6 +15,8 @@
 # page without cross-origin isolation cannot instantiate.
 # Usage: scripts/build-web.sh [DATA_DIR]   (default ../shared/data/cifar10)
 #        LOCOLAB_BUILDS=cpu scripts/build-web.sh   builds only the modules named (cpu, mt, webgpu)
+#        LOCOLAB_WASM_OPT="-O -g" scripts/build-web.sh   other wasm-opt flags (a profiling build,
+#                                    function names kept: bench/browser-profile.mjs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/locolab-target}"
@@ -19,14 +24,16 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/locolab-target}"
 # reference-types output ("WebAssembly.Table.set(): Argument 1 is invalid for table").
 export PATH="$PWD/node_modules/.bin:$PATH"
 
-# wasm-pack (and its wasm-opt pass, minutes on a small machine) runs only when something it
-# reads changed: the stamp is a hash of the crate's sources, manifests, cargo config and features.
+# A module is rebuilt (and its wasm-opt pass, minutes on a small machine, run) only when something
+# it reads changed: the stamp is a hash of the crate's sources, manifests, cargo config, features
+# and wasm-opt flags.
+WASM_OPT_FLAGS=${LOCOLAB_WASM_OPT:--Oz}
 # Usage: build OUT FEATURES [TOOLCHAIN RUSTFLAGS CARGO_ARGS...]
 build() {
   local out=$1 features=$2 toolchain=${3:-} flags=${4:-} stamp
   shift 2; shift $(( $# > 2 ? 2 : $# ))
   # (The CLI's files, src/main.rs and src/cli/, are not in any module.)
-  stamp=$( { echo "$features $toolchain $flags $*"; find src .cargo Cargo.toml Cargo.lock build.rs -type f ! -path src/main.rs ! -path 'src/cli/*' -print0 2>/dev/null | sort -z | xargs -0 cat; } | sha256sum | cut -d' ' -f1)
+  stamp=$( { echo "$features $toolchain $flags $* $WASM_OPT_FLAGS"; find src .cargo Cargo.toml Cargo.lock build.rs -type f ! -path src/main.rs ! -path 'src/cli/*' -print0 2>/dev/null | sort -z | xargs -0 cat; } | sha256sum | cut -d' ' -f1)
   if [ -f "$out/locolab_bg.wasm" ] && [ "$(cat "$out/.stamp" 2>/dev/null)" = "$stamp" ]; then
     echo "$out/ is up to date (stamp $stamp)"
     node scripts/check-wasm.mjs "$out/locolab_bg.wasm"
@@ -36,12 +43,18 @@ build() {
   # Cargo judges freshness by mtimes: a build of another checkout of this crate into the same
   # target dir (CI's clean clone, a worktree) can look newer than these sources' edits.
   touch src/lib.rs
+  local cargo=(cargo build --lib --release --target wasm32-unknown-unknown --no-default-features --features "$features")
   if [ -n "$toolchain" ]; then
     # RUSTFLAGS replaces .cargo/config.toml's target rustflags, so it repeats +simd128.
-    RUSTFLAGS="$flags" rustup run "$toolchain" wasm-pack build --target web --release --out-dir "$out" --no-pack -- --no-default-features --features "$features" "$@"
+    RUSTFLAGS="$flags" rustup run "$toolchain" "${cargo[@]}" "$@"
   else
-    wasm-pack build --target web --release --out-dir "$out" --no-pack -- --no-default-features --features "$features"
+    "${cargo[@]}"
   fi
+  rm -rf "$out"
+  wasm-bindgen "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/locolab.wasm" --out-dir "$out" --typescript --target web
+  # shellcheck disable=SC2086 # the flags are words
+  wasm-opt "$out/locolab_bg.wasm" -o "$out/locolab_bg.wasm-opt.wasm" $WASM_OPT_FLAGS
+  mv "$out/locolab_bg.wasm-opt.wasm" "$out/locolab_bg.wasm"
   # Every page module must load in Safari: no relaxed-SIMD instruction (scripts/check-wasm.mjs).
   node scripts/check-wasm.mjs "$out/locolab_bg.wasm"
   echo "$stamp" > "$out/.stamp"

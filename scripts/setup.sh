@@ -17,9 +17,9 @@ part=${1:-all}
 case "$part" in all|page|threads) ;; *) echo "setup.sh: unknown part '$part' (all, page or threads)" >&2; exit 2 ;; esac
 want() { [ "$part" = all ] || [ "$part" = "$1" ]; }
 
-# Must equal the wasm-bindgen crate version in Cargo.lock (wasm-pack refuses a mismatch).
+# Must equal the wasm-bindgen crate version in Cargo.lock (the CLI refuses a module built
+# against another version of the crate).
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3}' Cargo.lock)
-WASM_PACK_VERSION=0.15.1
 
 need=()
 # Chromium is for the tests only: the demo never waits for it.
@@ -43,11 +43,10 @@ fi
 
 [ "$part" = threads ] && exit 0
 
-# wasm-pack would download wasm-bindgen and chromedriver at run time; this machine has no
-# internet beyond package registries, so both come from cargo / apt instead.
-if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" != "$WASM_PACK_VERSION" ]; then
-  cargo install wasm-pack --version "$WASM_PACK_VERSION"
-fi
+# wasm-bindgen-cli: `wasm-bindgen` for the page's modules (scripts/build-web.sh) and
+# `wasm-bindgen-test-runner` for the wasm tests (scripts/test.sh); chromedriver comes from apt.
+# (No wasm-pack: it only calls these, and would download them at run time, which this machine,
+# with no internet beyond package registries, cannot.)
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
   # Not --locked: its lockfile pins a webpki-roots version the registry no longer serves.
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every test: native (cargo), wasm in headless Chromium (wasm-pack), and the page end to end.
+# Every test: native (cargo), wasm in headless Chromium (wasm-bindgen-test-runner), and the page end to end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/locolab-target}"
@@ -13,9 +13,8 @@ cargo test --release
 echo "== the wasm matrix-kernel experiment's kernel against a reference (bench/wasm-matmul) =="
 cargo test --release -p locolab-wasm-matmul
 
-echo "== wasm tests in headless Chromium (wasm-pack test) =="
-CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}" WASM_BINDGEN_TEST_TIMEOUT=900 \
-  wasm-pack test --headless --chrome --release -- --no-default-features --features flex,webgpu,fusion --test web
+echo "== wasm tests in headless Chromium (wasm-bindgen-test-runner) =="
+bash scripts/wasm-test.sh
 
 echo "== page end to end (playwright-core + Debian chromium) =="
 bash scripts/build-web.sh
