@@ -52,6 +52,14 @@ build() {
   fi
   rm -rf "$out"
   wasm-bindgen "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/locolab.wasm" --out-dir "$out" --typescript --target web
+  # wasm-opt (one core, binaryen's JavaScript build: 1 minute for a CPU module, 7 for the WebGPU
+  # one on a 2-core machine) runs beside the next module's cargo build; the script waits for it
+  # at the end, and a module is stamped only once it is optimised and checked.
+  optimise "$out" "$stamp" &
+  pending+=("$!")
+}
+optimise() {
+  local out=$1 stamp=$2
   # shellcheck disable=SC2086 # the flags are words
   wasm-opt "$out/locolab_bg.wasm" -o "$out/locolab_bg.wasm-opt.wasm" $WASM_OPT_FLAGS
   mv "$out/locolab_bg.wasm-opt.wasm" "$out/locolab_bg.wasm"
@@ -59,8 +67,12 @@ build() {
   node scripts/check-wasm.mjs "$out/locolab_bg.wasm"
   echo "$stamp" > "$out/.stamp"
 }
+pending=()
 wanted() { [[ ",${LOCOLAB_BUILDS:-cpu,mt,webgpu}," == *",$1,"* ]]; }
 wanted cpu && build pkg-cpu flex
+# The WebGPU module before the threaded one: its long wasm-opt pass then runs beside the threaded
+# build (cold, on 2 cores: the three modules 5 minutes sooner, docs/BENCHMARKS.md).
+wanted webgpu && build pkg flex,webgpu,fusion
 # Threads: atomics and bulk memory in every crate (std included, hence build-std), and a shared,
 # imported memory of at most 4 GiB; nightlies from October 2025 on need the shared-memory and
 # TLS exports spelt out for the linker (rust-lang/rust#147225). The nightly is pinned in
@@ -68,7 +80,9 @@ wanted cpu && build pkg-cpu flex
 wanted mt && build pkg-mt flex,web-threads "$(bash scripts/setup.sh --nightly-name)" \
   "-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 -C link-arg=--shared-memory -C link-arg=--max-memory=4294967296 -C link-arg=--import-memory -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base" \
   -Z build-std=panic_abort,std
-wanted webgpu && build pkg flex,webgpu,fusion
+failed=0
+for p in "${pending[@]}"; do wait "$p" || failed=1; done
+((failed == 0)) || { echo "build-web: a wasm-opt pass or its check failed (above)" >&2; exit 1; }
 
 mkdir -p www/vendor
 cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css www/vendor/

@@ -137,13 +137,16 @@ async function stepsOf(method, n, parallel) {
 }
 
 // One round: every method steps in turn (one step, or with `parallel` a chunk up to the
-// cadence's next point), then what falls due at the round's step: every method's kNN monitor,
+// cadence's next point where some method can run in parallel), then what falls due at the round's step: every method's kNN monitor,
 // a snapshot of every trainer for the page to autosave. One message, so a round never
 // interleaves with another command.
 async function round(cpu, { methods, parallel, monitor, autosave, n_train, n_test }) {
   if (!methods.length) throw new Error('no trainer to step; press Reset');
   const c = cadenceFor(cpu, monitor, autosave, lab(methods[0]).config.steps);
-  const n = parallel ? c.stretch(stepOf(methods.at(-1)), PARALLEL_CHUNK) : 1;
+  // A chunk only where some method runs its units in parallel: methods that cannot (WebGPU)
+  // step one at a time, as without `parallel`, so the page draws after every step.
+  const chunked = parallel && methods.some((m) => !refusal(m));
+  const n = chunked ? c.stretch(stepOf(methods.at(-1)), PARALLEL_CHUNK) : 1;
   const out = { methods: {} };
   for (const m of methods) {
     out.methods[m] = await stepsOf(m, n, parallel);

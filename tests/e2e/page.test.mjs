@@ -98,7 +98,8 @@ test('the page trains on WebGPU when the browser has an adapter', { timeout: 900
   const page = await browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`http://127.0.0.1:${port}/?methods=loco&backend=webgpu&batch=8`);
+  // `parallel=1`: WebGPU cannot run units in parallel, so a click is still one step, not a chunk.
+  await page.goto(`http://127.0.0.1:${port}/?methods=loco&backend=webgpu&batch=8&parallel=1`);
   await page.waitForFunction(() => ['ready', 'no data yet'].includes(document.getElementById('message').textContent)
     || document.getElementById('message').className === 'error', null, { timeout: GPU_READY });
   assert.equal(await page.locator('#message').textContent(), 'ready', await page.locator('#message').textContent());
@@ -108,6 +109,8 @@ test('the page trains on WebGPU when the browser has an adapter', { timeout: 900
   assert.equal(await page.locator('#threads-used').textContent(), '-');
   await page.click('#step');
   await page.waitForFunction(() => Number(document.getElementById('step-count').textContent) >= 1, null, { timeout: 240_000 });
+  assert.equal(await page.locator('#step-count').textContent(), '1', 'one click, one step: no method could run in parallel');
+  assert.match(await page.locator('#parallel-speeds li').first().textContent(), /LoCo: not in parallel: /);
   assert.match(await page.locator('#latest-loco').textContent(), /res6\+res7 \d\.\d{3}/);
   // A failing check (forced here: no tolerance is small enough) keeps a forced WebGPU and says so.
   await page.evaluate(() => window.locolabDebug.selfCheckTolerance(-1));
