@@ -112,18 +112,6 @@ impl Tape {
         self.ended = false;
     }
 
-    /// How many conv + BatchNorm pairs it holds.
-    pub fn len(&self) -> usize {
-        #[cfg(feature = "flex")]
-        return self.entries.len();
-        #[cfg(not(feature = "flex"))]
-        0
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// `resize(x)`, recorded, or replayed where `x` carries no gradient (no graph to build).
     pub fn resize(&mut self, x: Tensor<4>, resize: impl FnOnce(Tensor<4>) -> Tensor<4>) -> Tensor<4> {
         match (&self.resized, self.at) {
