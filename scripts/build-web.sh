@@ -20,20 +20,26 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/locolab-target}"
-# wasm-opt from npm's binaryen (v132): Debian's binaryen 108 breaks wasm-bindgen 0.2.130's
-# reference-types output ("WebAssembly.Table.set(): Argument 1 is invalid for table").
+# wasm-opt: binaryen 120, native, from Debian trixie (scripts/wasm-opt-native.sh, set up by
+# scripts/setup.sh), else npm's binaryen (v132, compiled to JavaScript: 2-4x the time, one core);
+# $LOCOLAB_WASM_OPT_BIN names another. Not Debian bookworm's binaryen 108: it breaks wasm-bindgen
+# 0.2.130's reference-types output ("WebAssembly.Table.set(): Argument 1 is invalid for table").
 export PATH="$PWD/node_modules/.bin:$PATH"
+WASM_OPT=${LOCOLAB_WASM_OPT_BIN:-$(bash scripts/wasm-opt-native.sh --path)}
+WASM_OPT=${WASM_OPT:-wasm-opt}
+WASM_OPT_VERSION=$("$WASM_OPT" --version)
+echo "wasm-opt: $WASM_OPT ($WASM_OPT_VERSION)"
 
 # A module is rebuilt (and its wasm-opt pass, minutes on a small machine, run) only when something
 # it reads changed: the stamp is a hash of the crate's sources, manifests, cargo config, features
-# and wasm-opt flags.
+# and wasm-opt flags and version.
 WASM_OPT_FLAGS=${LOCOLAB_WASM_OPT:--Oz}
 # Usage: build OUT FEATURES [TOOLCHAIN RUSTFLAGS CARGO_ARGS...]
 build() {
   local out=$1 features=$2 toolchain=${3:-} flags=${4:-} stamp
   shift 2; shift $(( $# > 2 ? 2 : $# ))
   # (The CLI's files, src/main.rs and src/cli/, are not in any module.)
-  stamp=$( { echo "$features $toolchain $flags $* $WASM_OPT_FLAGS"; find src .cargo Cargo.toml Cargo.lock build.rs -type f ! -path src/main.rs ! -path 'src/cli/*' -print0 2>/dev/null | sort -z | xargs -0 cat; } | sha256sum | cut -d' ' -f1)
+  stamp=$( { echo "$features $toolchain $flags $* $WASM_OPT_FLAGS $WASM_OPT_VERSION"; find src .cargo Cargo.toml Cargo.lock build.rs -type f ! -path src/main.rs ! -path 'src/cli/*' -print0 2>/dev/null | sort -z | xargs -0 cat; } | sha256sum | cut -d' ' -f1)
   if [ -f "$out/locolab_bg.wasm" ] && [ "$(cat "$out/.stamp" 2>/dev/null)" = "$stamp" ]; then
     echo "$out/ is up to date (stamp $stamp)"
     node scripts/check-wasm.mjs "$out/locolab_bg.wasm"
@@ -52,16 +58,17 @@ build() {
   fi
   rm -rf "$out"
   wasm-bindgen "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/locolab.wasm" --out-dir "$out" --typescript --target web
-  # wasm-opt (one core, binaryen's JavaScript build: 1 minute for a CPU module, 7 for the WebGPU
-  # one on a 2-core machine) runs beside the next module's cargo build; the script waits for it
-  # at the end, and a module is stamped only once it is optimised and checked.
+  # wasm-opt (on a 2-core machine, native: about 1 and 2 minutes for a CPU and the WebGPU
+  # module; npm's JavaScript build: 1 and 7 minutes of one core) runs beside the next module's
+  # cargo build; the script waits for it at the end, and a module is stamped only once it is
+  # optimised and checked.
   optimise "$out" "$stamp" &
   pending+=("$!")
 }
 optimise() {
   local out=$1 stamp=$2
   # shellcheck disable=SC2086 # the flags are words
-  wasm-opt "$out/locolab_bg.wasm" -o "$out/locolab_bg.wasm-opt.wasm" $WASM_OPT_FLAGS
+  "$WASM_OPT" "$out/locolab_bg.wasm" -o "$out/locolab_bg.wasm-opt.wasm" $WASM_OPT_FLAGS
   mv "$out/locolab_bg.wasm-opt.wasm" "$out/locolab_bg.wasm"
   # Every page module must load in Safari: no relaxed-SIMD instruction (scripts/check-wasm.mjs).
   node scripts/check-wasm.mjs "$out/locolab_bg.wasm"

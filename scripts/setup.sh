@@ -49,9 +49,15 @@ fi
 # with no internet beyond package registries, cannot.)
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
   # Not --locked: its lockfile pins a webpki-roots version the registry no longer serves.
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  # opt-level 1: its install is on the cold demo's path to the first page, 2 min 3 s against
+  # 2 min 49 s at the release profile's 3, and it then takes 6.5 s instead of 4.9 s for the
+  # WebGPU module, the same bytes (docs/BENCHMARKS.md, "A native wasm-opt from Debian").
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=1 cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
 # npm brings playwright-core (the e2e driver), uPlot (vendored into the page) and binaryen's
-# wasm-opt (newer than Debian's, which miscompiles wasm-bindgen's output).
+# wasm-opt compiled to JavaScript (the fallback of the native one below).
 [ -d node_modules/binaryen ] && [ -d node_modules/playwright-core ] && [ -d node_modules/uplot ] || npm ci --no-audit --no-fund --loglevel=error
+# A native wasm-opt (binaryen 120 from Debian trixie, in ~/.cache/locolab-tools): seconds to set
+# up, minutes faster for every module (scripts/wasm-opt-native.sh says how and why).
+bash scripts/wasm-opt-native.sh >/dev/null
