@@ -60,4 +60,4 @@ fi
 [ -d node_modules/binaryen ] && [ -d node_modules/playwright-core ] && [ -d node_modules/uplot ] || npm ci --no-audit --no-fund --loglevel=error
 # A native wasm-opt (binaryen 120 from Debian trixie, in ~/.cache/locolab-tools): seconds to set
 # up, minutes faster for every module (scripts/wasm-opt-native.sh says how and why).
-bash scripts/wasm-opt-native.sh >/dev/null
+bash scripts/wasm-opt-native.sh >/dev/null || echo "setup: no native wasm-opt (above): build-web.sh uses npm's binaryen" >&2
