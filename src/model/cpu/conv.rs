@@ -129,26 +129,31 @@ impl Geometry {
         (lo.min(out), hi.min(out).max(lo.min(out)))
     }
 
-    /// Every kernel tap of every channel of a group, in im2col row order.
-    fn taps(&self) -> impl Iterator<Item = Tap> + '_ {
+    /// Every kernel tap of every channel of a group, in im2col row order. Computed once per
+    /// convolution call and shared by every image: at the late stages' small planes (6x6) a
+    /// tap's bounds cost more than its copy, and working them out per image took 2-9% of a
+    /// step (docs/BENCHMARKS.md, "im2col's taps worked out once").
+    fn taps(&self) -> Vec<Tap> {
         let ([sh, sw], [ph, pw], [dh, dw]) = (self.stride, self.pad, self.dilation);
-        (0..self.cg()).flat_map(move |c| {
-            (0..self.kh).flat_map(move |i| {
-                (0..self.kw).map(move |j| {
-                    let oh = Self::valid(self.h, self.ho, sh, ph, i * dh);
+        let mut taps = Vec::with_capacity(self.k());
+        for c in 0..self.cg() {
+            for i in 0..self.kh {
+                let oh = Self::valid(self.h, self.ho, sh, ph, i * dh);
+                for j in 0..self.kw {
                     let ow = Self::valid(self.w, self.wo, sw, pw, j * dw);
-                    Tap { c, row: (c * self.kh + i) * self.kw + j, oh, ow, dy: i * dh, dx: j * dw, block: self.block(i, j, oh, ow) }
-                })
-            })
-        })
+                    taps.push(Tap { c, row: (c * self.kh + i) * self.kw + j, oh, ow, dy: i * dh, dx: j * dw, block: self.block(i, j, oh, ow) });
+                }
+            }
+        }
+        taps
     }
 
     /// Writes image `x_img`'s group `g` into `cols` (`[k, ld]`) from column `col0`: every value
     /// of columns `col0..col0 + Ho·Wo` of every row, padding included (as zeros).
-    fn im2col<S: Slot>(&self, x_img: &[f32], g: usize, cols: &mut [S], ld: usize, col0: usize) {
+    fn im2col<S: Slot>(&self, taps: &[Tap], x_img: &[f32], g: usize, cols: &mut [S], ld: usize, col0: usize) {
         let (wo, plane) = (self.wo, self.in_plane());
         let ([sh, sw], [ph, pw]) = (self.stride, self.pad);
-        for t in self.taps() {
+        for t in taps {
             let src = &x_img[(g * self.cg() + t.c) * plane..][..plane];
             let dst = &mut cols[t.row * ld + col0..][..self.out_plane()];
             let ((oh_lo, oh_hi), (ow_lo, ow_hi)) = (t.oh, t.ow);
@@ -175,8 +180,8 @@ impl Geometry {
                 if sw == 1 {
                     copy(&mut out_row[ow_lo..ow_hi], &line[iw0..iw0 + (ow_hi - ow_lo)]);
                 } else {
-                    for (k, o) in out_row[ow_lo..ow_hi].iter_mut().enumerate() {
-                        o.set(line[iw0 + k * sw]);
+                    for (o, &v) in out_row[ow_lo..ow_hi].iter_mut().zip(line[iw0..].iter().step_by(sw)) {
+                        o.set(v);
                     }
                 }
             }
@@ -185,10 +190,10 @@ impl Geometry {
 
     /// Adds `cols` (`[k, ld]`, from column `col0`) into image `dx_img`'s group `g`. The padding
     /// columns of `cols` may be zeroed on the way.
-    fn col2im(&self, cols: &mut [f32], ld: usize, col0: usize, g: usize, dx_img: &mut [f32]) {
+    fn col2im(&self, taps: &[Tap], cols: &mut [f32], ld: usize, col0: usize, g: usize, dx_img: &mut [f32]) {
         let (wo, plane) = (self.wo, self.in_plane());
         let ([sh, sw], [ph, pw]) = (self.stride, self.pad);
-        for t in self.taps() {
+        for t in taps {
             let dst = &mut dx_img[(g * self.cg() + t.c) * plane..][..plane];
             let src = &mut cols[t.row * ld + col0..][..self.out_plane()];
             let ((oh_lo, oh_hi), (ow_lo, ow_hi)) = (t.oh, t.ow);
@@ -213,8 +218,8 @@ impl Geometry {
                         *d += s;
                     }
                 } else {
-                    for (k, s) in from.iter().enumerate() {
-                        line[iw0 + k * sw] += s;
+                    for (d, s) in line[iw0..].iter_mut().step_by(sw).zip(from) {
+                        *d += s;
                     }
                 }
             }
@@ -253,7 +258,7 @@ impl Geometry {
 
     /// The im2col matrix (`[k, images·Ho·Wo]`) of group `g` of images `imgs`: the input's own
     /// planes for a pointwise conv of one image, else written into `buf` (not zeroed first).
-    fn cols<'a>(&self, x: &'a [f32], imgs: std::ops::Range<usize>, g: usize, buf: &'a mut Vec<MaybeUninit<f32>>) -> &'a [f32] {
+    fn cols<'a>(&self, taps: &[Tap], x: &'a [f32], imgs: std::ops::Range<usize>, g: usize, buf: &'a mut Vec<MaybeUninit<f32>>) -> &'a [f32] {
         let (in_img, plane) = (self.c * self.in_plane(), self.out_plane());
         if self.pointwise() && imgs.len() == 1 {
             return &x[imgs.start * in_img + g * self.cg() * plane..][..self.cg() * plane];
@@ -261,7 +266,7 @@ impl Geometry {
         let ld = imgs.len() * plane;
         let cols = scratch(buf, self.k() * ld);
         for (b, img) in imgs.enumerate() {
-            self.im2col(&x[img * in_img..][..in_img], g, cols, ld, b * plane);
+            self.im2col(taps, &x[img * in_img..][..in_img], g, cols, ld, b * plane);
         }
         // SAFETY: `im2col` writes every row's columns `b·plane..(b+1)·plane`, for `b` over all
         // `ld / plane` images, so all `k·ld` values.
@@ -362,6 +367,7 @@ pub fn forward(geo: &Geometry, x: &[f32], w: &[f32]) -> Vec<f32> {
     let (cog, k, plane) = (geo.cog(), geo.k(), geo.out_plane());
     let mut y = vec![0.0f32; geo.y_len()];
     let parts = geo.parts();
+    let taps = geo.taps();
     let y_parts = split_parts(&mut y, geo.co * plane, &parts);
     let jobs: Vec<_> = parts.into_iter().zip(y_parts).collect();
     let run = |(part, y_part): (std::ops::Range<usize>, &mut [f32])| {
@@ -370,7 +376,7 @@ pub fn forward(geo: &Geometry, x: &[f32], w: &[f32]) -> Vec<f32> {
         chunks(part, geo.chunk(), |imgs| {
             let (nb, ld) = (imgs.len(), imgs.len() * plane);
             for g in 0..geo.groups {
-                let cols = geo.cols(x, imgs.clone(), g, &mut buf);
+                let cols = geo.cols(&taps, x, imgs.clone(), g, &mut buf);
                 let w_g = (&w[g * cog * k..], k, 1);
                 if nb == 1 {
                     // One image: its group's output rows are contiguous in y.
@@ -399,6 +405,7 @@ pub fn backward(geo: &Geometry, x: &[f32], w: &[f32], dy: &[f32], want_dx: bool,
     let (cog, k, plane, in_img) = (geo.cog(), geo.k(), geo.out_plane(), geo.c * geo.in_plane());
     let mut dx = want_dx.then(|| vec![0.0f32; geo.x_len()]);
     let parts = geo.parts();
+    let taps = geo.taps();
     let dx_parts: Vec<Option<&mut [f32]>> = match dx.as_deref_mut() {
         Some(d) => split_parts(d, in_img, &parts).into_iter().map(Some).collect(),
         None => parts.iter().map(|_| None).collect(),
@@ -417,9 +424,12 @@ pub fn backward(geo: &Geometry, x: &[f32], w: &[f32], dy: &[f32], want_dx: bool,
                 // SAFETY: `gather` wrote `cog` rows of `ld` values.
                 let dyg = unsafe { assume_written(dyg) };
                 if want_dw {
-                    let cols = geo.cols(x, imgs.clone(), g, &mut buf);
+                    let cols = geo.cols(&taps, x, imgs.clone(), g, &mut buf);
                     // dW_g [cog, k] += dY_g [cog, ld] · cols_gᵀ [ld, k], with dY_g from its
-                    // transpose (contiguous along cog) and dW_g stored column-major.
+                    // transpose (contiguous along cog) and dW_g stored column-major. (The
+                    // transposed product, dW_gᵀ = cols_g · dY_gᵀ written straight into dW's
+                    // layout, gives gemm more rows but a row-major lhs to pack: 15-50% slower
+                    // steps, docs/BENCHMARKS.md, "im2col's taps worked out once".)
                     let dygt = scratch(&mut dygt_buf, cog * ld);
                     transpose(dyg, cog, ld, dygt);
                     // SAFETY: `transpose` wrote all `cog·ld` values.
@@ -438,7 +448,7 @@ pub fn backward(geo: &Geometry, x: &[f32], w: &[f32], dy: &[f32], want_dx: bool,
                     dcols.resize(k * ld, 0.0);
                     matmul(k, ld, cog, (&mut dcols, ld, 1), false, w_t, dy_g);
                     for (b, img) in imgs.clone().enumerate() {
-                        geo.col2im(&mut dcols, ld, b * plane, g, &mut dx_part[(img - first) * in_img..][..in_img]);
+                        geo.col2im(&taps, &mut dcols, ld, b * plane, g, &mut dx_part[(img - first) * in_img..][..in_img]);
                     }
                 }
             }
