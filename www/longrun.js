@@ -1,7 +1,8 @@
 // The long runs: the committed results of `locolab compare` (summarised by the core), and their
 // committed seed-0 checkpoints re-evaluated in this browser on the page's CIFAR-10 images.
-// Two experiments, one tab each: the CIFAR-scale one (all 50,000 training images; still
-// gathering seeds: the panel reads whatever is committed) and the first one (5,000 images).
+// Three experiments, one tab each: the CIFAR-scale one (all 50,000 training images), the same
+// with two residual blocks in every stage (issue 35's experiment, still running: the panel reads
+// whatever is committed, a method at a time) and the first one (5,000 images).
 import { $, session, showError } from './session.js';
 import { call } from './rpc.js';
 import { t, tr, num } from './i18n.js';
@@ -15,6 +16,13 @@ const EXPERIMENTS = {
     // The page loads the 5,000 / 1,000 subset, not the 50k bank: its numbers are set beside the
     // same weights evaluated natively on that subset (docs/results/cifar50k/page-check.sh).
     check: 'docs/results/cifar50k/page-check.json',
+  },
+  blocks2: {
+    tab: () => t('CIFAR-10, 2 blocks per stage'),
+    results: 'docs/results/cifar50k-b2/results.json',
+    folder: (kind) => `docs/results/cifar50k-b2/${kind}/seed-0/final`,
+    bank: () => t('50,000 train / 8,000 test images'),
+    check: 'docs/results/cifar50k-b2/page-check.json',
   },
   subset: {
     tab: () => t('5,000 images (the first comparison)'),

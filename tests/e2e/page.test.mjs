@@ -347,7 +347,7 @@ test('an autosaved session is offered after a reload and resumes at its step wit
   assert.deepEqual(await page.evaluate(() => [window.locolabDebug.lastLosses('simclr'), window.locolabDebug.lastLosses('loco')]), step3);
 });
 
-test('the long-run panel shows both committed experiments and reproduces them from the checkpoints in the browser', { timeout: 1_200_000 }, async () => {
+test('the long-run panel shows every committed experiment and reproduces them from the checkpoints in the browser', { timeout: 1_500_000 }, async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1800 } });
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -358,39 +358,63 @@ test('the long-run panel shows both committed experiments and reproduces them fr
   // The CIFAR-scale experiment (shown first): the browser evaluates its seed-0 weights on the
   // page's 5,000 / 1,000 images, beside the same weights evaluated natively on them.
   const check = read('cifar50k', 'page-check.json').runs;
+  // The 2-block experiment, still running: whatever methods are published so far, the same way.
+  const check2 = read('cifar50k-b2', 'page-check.json').runs;
   // The first experiment: evaluated on the very images it was published on.
   const subset = read('results.json');
+  const methodsOf = (results) => new Set(results.runs.map((r) => r.method)).size;
+  const kindsOf = (results) => kinds.filter((k) => results.runs.some((r) => r.method.split('(')[0] === k && r.seed === 0));
+  // [tab, its results folder, native kNN per stage of a method, the paired rows its results.md must have]
   const experiments = [
-    ['CIFAR-10, 50,000 images', (kind) => check[kind].map((s) => s.knn)],
-    ['5,000 images (the first comparison)', (kind) => subset.runs.find((r) => r.method.split('(')[0] === kind && r.seed === 0).accuracy.map((a) => a.knn)],
+    ['CIFAR-10, 50,000 images', ['cifar50k'], (kind) => check[kind].map((s) => s.knn), true],
+    ['CIFAR-10, 2 blocks per stage', ['cifar50k-b2'], (kind) => check2[kind].map((s) => s.knn), false],
+    ['5,000 images (the first comparison)', [], (kind) => subset.runs.find((r) => r.method.split('(')[0] === kind && r.seed === 0).accuracy.map((a) => a.knn), true],
   ];
   await page.waitForFunction(() => !document.getElementById('longrun-eval').disabled, null, { timeout: 60_000 });
-  for (const [tab, native] of experiments) {
+  for (const [tab, dir, native, complete] of experiments) {
     await page.click(`#longrun-tabs button:text-is("${tab}")`);
     assert.equal(await page.locator('#longrun-tabs button[aria-selected="true"]').textContent(), tab);
-    // Bars for every stage (random init + three methods) and the table, before anything runs.
+    // Bars for every stage, one per row of the committed results (random init + three methods
+    // once complete), and the table, before anything runs.
+    const results = read(...dir, 'results.json');
     assert.equal(await page.locator('#longrun-bars .stage-group').count(), 6);
-    assert.equal(await page.locator('#longrun-bars .col').count(), 6 * 4);
+    assert.equal(await page.locator('#longrun-bars .col').count(), 6 * methodsOf(results), tab);
+    if (complete) assert.equal(methodsOf(results), 4, tab);
     // The paired differences at res7, as the committed results.md has them (its paired table:
-    // same numbers, computed by the same core).
-    const md = readFileSync(join(root, 'docs', 'results', ...(tab.startsWith('CIFAR-10') ? ['cifar50k'] : []), 'results.md'), 'utf8');
+    // same numbers, computed by the same core); an experiment still running shows the pairs it
+    // has, and none of its pairs before both methods of one have a seed in common.
+    const md = readFileSync(join(root, 'docs', 'results', ...dir, 'results.md'), 'utf8');
     for (const [first, second, row] of [['gim', 'simclr', /^\| gim\(conv-mlp\) - simclr \| ([^|]+) \| ([^|]+) \|/m], ['loco', 'gim', /^\| loco\([^)]*\) - gim\(conv-mlp\) \| ([^|]+) \| ([^|]+) \|/m]]) {
-      const [, seeds, knn] = md.match(row);
+      const found = md.match(row);
+      assert.ok(found || !complete, `${tab}: results.md has no ${first} - ${second} row`);
+      if (!found) {
+        assert.equal(await page.locator(`#longrun-pair-${first}-${second}`).count(), 0, `${tab}: ${first} - ${second}`);
+        continue;
+      }
+      const [, seeds, knn] = found;
       const cells = await page.locator(`#longrun-pair-${first}-${second} td`).allTextContents();
       assert.equal(cells[1], seeds.trim());
       // results.md: "-3.0 ± 0.3 (se 0.2, t -15.3)"; the page: "−3.0 ± 0.2 (t −15.3)".
+      // One seed so far (a running experiment): "+1.2 (one seed)" on both.
+      const one = knn.match(/([-+][\d.]+) \(one seed\)/);
+      if (one) {
+        assert.equal(cells[2].replace(/−/g, '-'), `${one[1]} (one seed)`, `${tab}: ${first} - ${second}`);
+        continue;
+      }
       const [, mean, se, t] = knn.match(/([-+][\d.]+) ± [\d.]+ \(se ([\d.]+), t ([-+][\d.]+)\)/);
       assert.equal(cells[2].replace(/−/g, '-'), `${mean} ± ${se} (t ${t})`, `${tab}: ${first} - ${second}`);
     }
     await page.click('#longrun-eval');
     await page.waitForFunction(() => document.getElementById('longrun-status').textContent.startsWith('done'), null, { timeout: 840_000 });
-    for (const kind of kinds) {
+    const evaluated = kindsOf(results);
+    assert.ok(evaluated.length > 0 && (!complete || evaluated.length === 3), `${tab}: ${evaluated}`);
+    for (const kind of evaluated) {
       const want = native(kind);
       const here = (await page.locator(`#longrun-here-${kind} td`).allTextContents()).slice(2).map(Number);
       assert.equal(here.length, want.length);
       here.forEach((v, s) => assert.ok(Math.abs(v - want[s]) <= 0.2, `${tab}, ${kind} stage ${s}: browser ${v} vs native ${want[s]}`));
     }
-    if (tab.startsWith('CIFAR-10')) await page.screenshot({ path: join(root, 'docs', 'screenshot-longrun.png'), fullPage: true });
+    if (tab === 'CIFAR-10, 50,000 images') await page.screenshot({ path: join(root, 'docs', 'screenshot-longrun.png'), fullPage: true });
     await page.evaluate(() => { document.getElementById('longrun-status').textContent = ''; });
   }
   assert.deepEqual(errors, []);

@@ -141,6 +141,7 @@ export const FA = {
 
   // longrun.js
   'CIFAR-10, 50,000 images': 'CIFAR-10، ‏۵۰٬۰۰۰ تصویر',
+  'CIFAR-10, 2 blocks per stage': 'CIFAR-10، دو بلوک در هر مرحله',
   '50,000 train / 8,000 test images': '۵۰٬۰۰۰ تصویر آموزش / ۸٬۰۰۰ تصویر آزمون',
   '5,000 images (the first comparison)': '۵٬۰۰۰ تصویر (نخستین مقایسه)',
   'all 5,000 train / 1,000 test images': 'همهٔ ۵٬۰۰۰ تصویر آموزش / ۱٬۰۰۰ تصویر آزمون',

@@ -47,6 +47,9 @@ done
 "$BIN" report --results "$tmp" > /dev/null
 cp "$tmp/experiment.json" "$tmp/results.json" "$tmp/results.md" "$tmp"/*.svg "$OUT/"
 echo "published $n finished runs of $NAME into ${OUT#"$HERE/../"}: $(cd "$tmp" && ls results.* *.svg | tr '\n' ' ')"
+# An experiment the page's long-run panel shows (www/longrun.js) keeps its page check current:
+# the seed-0 weights published so far, evaluated natively on the page's images.
+if [ -f "$OUT/page-check.json" ]; then LOCOLAB=$BIN bash "$HERE/page-check.sh" "$NAME"; fi
 # A control: its runs beside its main comparison's, paired seed for seed, in one report
 # (cifar50k-gim2 beside cifar50k; cifar50k-b2-gim2 beside cifar50k-b2, once that has results).
 case "$NAME" in
