@@ -8,4 +8,13 @@
 #   (tests/replay.rs; `locolab train --preset cifar-scale --blocks 2 --method loco --batch 32
 #   --steps 4` with both binaries: the same losses at every step and the same kNN and linear
 #   accuracy), about 10% less time per LoCo step; SimCLR and GIM compute as before.
-declare -A COMMIT=([cifar50k-b2-gim2]=44e0dcc [cifar50k-b2]=ee0b2fa)
+#   cifar50k-b2 moved from ee0b2fa to 85fa59c on 2026-12-07 at about 22:56 UTC (session 19), with
+#   LoCo seed 0 finished and GIM seed 0 at step 1,100 or so: im2col's taps worked out once per
+#   call and its copies as memcpy, bit for bit the same step (only copies change place):
+#   `locolab train --config experiments/cifar50k-b2.toml --data ../shared/data/cifar10 --method M
+#   --seed 0 --steps 30`, M = simclr, gim, loco, with both binaries: the same loss of every unit
+#   at every step and the same kNN and linear accuracy, top-1 and top-5; tests/recipe.rs (the
+#   published first steps), tests/replay.rs and tests/cpu_ops.rs pass. 5-12% less time a step
+#   (docs/BENCHMARKS.md, "im2col's taps worked out once"). Each run's result.json names the
+#   binary that finished it.
+declare -A COMMIT=([cifar50k-b2-gim2]=44e0dcc [cifar50k-b2]=85fa59c)
