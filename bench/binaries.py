@@ -19,10 +19,7 @@ import sys
 
 def run(binary, args):
     out = subprocess.run([binary, "bench", *args, "--json"], check=True, capture_output=True, text=True).stdout
-    rows = json.loads(out)
-    if isinstance(rows, dict):
-        rows = rows.get("rows", [])
-    return {r["method"]: r for r in rows}
+    return {r["method"]: r for r in json.loads(out)}
 
 
 def main(argv):

@@ -36,12 +36,13 @@ mkdir -p "$out/data"
 cp -L data/*.bin data/*.tar.gz "$out/data/" 2>/dev/null || true
 # What the long-run panel reads (www/longrun.js): each experiment's results.json, its page-check
 # and the seed-0 weights of every method.
-for exp in docs/results/cifar50k docs/results/cifar50k-b2 docs/results; do
+long_runs="docs/results/cifar50k docs/results/cifar50k-b2"
+for exp in $long_runs docs/results; do
   mkdir -p "$out/$exp"
   cp "$exp/results.json" "$out/$exp/"
   [ -f "$exp/page-check.json" ] && cp "$exp/page-check.json" "$out/$exp/"
 done
-for final in docs/results/cifar50k/*/seed-0/final docs/results/cifar50k-b2/*/seed-0/final docs/results/presnet-tiny/*; do
+for final in $(for exp in $long_runs; do echo "$exp"/*/seed-0/final; done) docs/results/presnet-tiny/*; do
   [ -d "$final" ] && mkdir -p "$out/$final" && cp -r "$final/." "$out/$final/"
 done
 echo "wrote $out: $(du -sh "$out" | cut -f1), $(find "$out" -type f | wc -l) files; serve it with any static server, e.g. (cd $out && python3 -m http.server)"

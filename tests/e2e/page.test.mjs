@@ -364,7 +364,8 @@ test('the long-run panel shows every committed experiment and reproduces them fr
   const subset = read('results.json');
   const methodsOf = (results) => new Set(results.runs.map((r) => r.method)).size;
   const kindsOf = (results) => kinds.filter((k) => results.runs.some((r) => r.method.split('(')[0] === k && r.seed === 0));
-  // [tab, its results folder, native kNN per stage of a method, the paired rows its results.md must have]
+  // [tab, its results folder, native kNN per stage of a method, complete: all four rows, both
+  // pairs and the three methods' seed-0 weights (false for an experiment still running)]
   const experiments = [
     ['CIFAR-10, 50,000 images', ['cifar50k'], (kind) => check[kind].map((s) => s.knn), true],
     ['CIFAR-10, 2 blocks per stage', ['cifar50k-b2'], (kind) => check2[kind].map((s) => s.knn), false],

@@ -428,7 +428,7 @@ pub fn backward(geo: &Geometry, x: &[f32], w: &[f32], dy: &[f32], want_dx: bool,
                     // dW_g [cog, k] += dY_g [cog, ld] · cols_gᵀ [ld, k], with dY_g from its
                     // transpose (contiguous along cog) and dW_g stored column-major. (The
                     // transposed product, dW_gᵀ = cols_g · dY_gᵀ written straight into dW's
-                    // layout, gives gemm more rows but a row-major lhs to pack: 15-50% slower
+                    // layout, gives gemm more rows but a row-major lhs to pack: 18-53% slower
                     // steps, docs/BENCHMARKS.md, "im2col's taps worked out once".)
                     let dygt = scratch(&mut dygt_buf, cog * ld);
                     transpose(dyg, cog, ld, dygt);

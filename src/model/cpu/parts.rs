@@ -20,7 +20,7 @@ pub(super) trait Slot: Sized {
     fn set(&mut self, v: f32);
     /// `dst[i] = src[i]` as one `memcpy` (equal lengths): the C library's copy, which uses the
     /// widest vectors the CPU has, where a loop of `set` compiles to the build's baseline
-    /// (SSE2 natively): im2col's plane copies took 6% of a GIM step that way.
+    /// (SSE2 natively): 2-4% of a native step (docs/BENCHMARKS.md, "Copies as `memcpy`").
     fn copy_from(dst: &mut [Self], src: &[f32]);
 }
 
