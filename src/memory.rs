@@ -45,6 +45,27 @@ unsafe impl GlobalAlloc for Counting {
     }
 }
 
+/// Tell glibc's allocator to keep the memory a program frees for its next allocations: no chunk
+/// served by its own `mmap`, no trimming of the heap's top, and the heap grown 256 MiB at a time.
+/// A training step frees and allocates the same large buffers (activations, im2col columns,
+/// gemm's packing buffers) hundreds of times a step; by default glibc returns many of them to
+/// the system, and every first write of a returned page is a page fault (docs/BENCHMARKS.md
+/// "The step on the pool's first thread"). The cost: the resident set stays at its peak, which a
+/// training process reaches in its first step anyway (`locolab bench --preset cifar-scale --blocks 2
+/// --batch 128`: the process's peak resident set 5-10% higher). Called once by the native CLI
+/// after parsing its arguments, except for `bench --memory rss`, which measures the resident set
+/// as the C library's defaults leave it, as for any other program; elsewhere (other C libraries,
+/// wasm) it does nothing.
+pub fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator parameters; it is called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_MAX, 0);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
+        libc::mallopt(libc::M_TOP_PAD, 256 << 20);
+    }
+}
+
 /// Bytes allocated and not yet freed.
 pub fn current() -> usize {
     CURRENT.load(Ordering::Relaxed)

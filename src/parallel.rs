@@ -155,6 +155,29 @@ pub fn run(
     Ok(Outcome { parts: done.into_iter().map(UnitWorker::finish).collect(), copy_gap })
 }
 
+/// Run `f` on the first thread of rayon's global pool when called from outside any pool (the
+/// native training thread), else right here. A training step is hundreds of kernels, each split
+/// over the pool's threads: from outside the pool every one is handed in and the caller sleeps
+/// until it is done, while from a pool thread the caller works on its share and the other thread
+/// steals the rest. Natively only (the page's worker runs its steps in a `rayon::scope` of its
+/// own: src/web/lab.rs); the same arithmetic runs either way, only on another thread
+/// (docs/BENCHMARKS.md "The step on the pool's first thread").
+pub fn on_pool_thread<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    #[cfg(all(feature = "threads", not(target_arch = "wasm32")))]
+    if rayon::current_thread_index().is_none() && rayon::current_num_threads() > 1 {
+        let job = std::sync::Mutex::new(Some(f));
+        let mut out = rayon::broadcast(|ctx| {
+            let f = if ctx.index() == 0 { job.lock().map(|mut j| j.take()).ok().flatten() } else { None };
+            f.map(|f| f())
+        });
+        if let Some(t) = out.swap_remove(0) {
+            return t;
+        }
+        unreachable!("rayon's broadcast ran every thread's closure, thread 0's first in the list");
+    }
+    f()
+}
+
 /// Run `f` with burn's CPU kernels on one thread (its own rayon pool), so units do not
 /// compete for the global pool; without the `threads` feature they are single-threaded anyway.
 pub fn single_threaded<T: Send>(f: impl FnOnce() -> T + Send) -> T {

@@ -272,6 +272,10 @@ impl Trainer {
 
     /// One training step (synchronous read-back of each unit's loss).
     pub fn step(&mut self) -> Result<StepReport> {
+        crate::parallel::on_pool_thread(|| self.step_here())
+    }
+
+    fn step_here(&mut self) -> Result<StepReport> {
         let mut p = self.launch();
         self.check_data()?;
         while let Some(u) = self.next_unit(&mut p) {

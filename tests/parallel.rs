@@ -155,3 +155,31 @@ fn units_built_from_a_bundle_and_returned_as_bytes_give_the_sequential_result() 
         assert_eq!(seq.step().unwrap().losses, page.step().unwrap().losses, "the step after");
     });
 }
+
+/// Natively a step runs on the first thread of rayon's pool (`parallel::on_pool_thread`), where
+/// its serial work shares the pool instead of handing every kernel in from outside: the same
+/// arithmetic on another thread, so the same losses and parameters as a step started inside the
+/// pool (the old placement's figures are held by tests/recipe.rs's replay of the published step).
+#[cfg(feature = "threads")]
+#[test]
+fn a_step_runs_on_the_pools_first_thread_and_computes_what_it_computes_inside_the_pool() {
+    use locolab::parallel::on_pool_thread;
+    let first = if rayon::current_num_threads() > 1 { Some(0) } else { None };
+    assert_eq!(on_pool_thread(rayon::current_thread_index), first, "from outside the pool");
+    // Inside a pool it runs in place, on whichever thread called it.
+    let inside = rayon::scope(|_| (rayon::current_thread_index(), on_pool_thread(rayon::current_thread_index)));
+    assert_eq!(inside.0, inside.1, "inside the pool");
+    assert!(inside.1.is_some());
+    for method in [MethodKind::Simclr, MethodKind::Loco] {
+        let c = cfg(method);
+        let mut outside = Trainer::new(c.clone(), common::cifar(), &Device::flex()).unwrap();
+        let mut pooled = Trainer::new(c, common::cifar(), &Device::flex()).unwrap();
+        let want: Vec<_> = outside.run(2, |_| {}).unwrap().into_iter().map(|r| r.losses).collect();
+        let got: Vec<_> = rayon::scope(|_| pooled.run(2, |_| {})).unwrap().into_iter().map(|r| r.losses).collect();
+        assert_eq!(want, got, "{method:?} losses");
+        assert!(values(outside.network()) == values(pooled.network()), "{method:?} parameters");
+        // BatchNorm's running statistics keep a pending update per thread (docs/design.md):
+        // read here, on the test's thread, they hold what the pool's threads wrote.
+        assert!(features(&outside) == features(&pooled), "{method:?} running statistics");
+    }
+}

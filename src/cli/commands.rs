@@ -367,6 +367,11 @@ fn fits_in_memory(backend: Option<&str>, cfgs: impl IntoIterator<Item = TrainCon
 /// Parse the command line and run it; a failure is one line on stderr and exit status 1.
 pub fn main() {
     let cli = Cli::parse();
+    // Freed memory kept for the next step (src/memory.rs), except where the resident set is what
+    // is measured: `bench --memory rss` reads it around a step, as for any other program.
+    if !matches!(&cli.cmd, Cmd::Bench { memory, .. } if memory == "rss") {
+        locolab::memory::keep_freed_memory();
+    }
     if let Err(e) = run(cli) {
         eprintln!("error: {e}");
         std::process::exit(1);
