@@ -17,4 +17,12 @@
 #   published first steps), tests/replay.rs and tests/cpu_ops.rs pass. 5-12% less time a step
 #   (docs/BENCHMARKS.md, "im2col's taps worked out once"). Each run's result.json names the
 #   binary that finished it.
-declare -A COMMIT=([cifar50k-b2-gim2]=44e0dcc [cifar50k-b2]=85fa59c)
+#   cifar50k-b2 moved from 85fa59c to 9b7377a on 2026-12-08 at about 01:42 UTC (session 20), with
+#   LoCo and GIM seed 0 finished and SimCLR seed 0 not yet started: the step runs on the first
+#   thread of rayon's pool and glibc keeps freed memory (the same arithmetic on another thread),
+#   checked the same way: the 30-step `train --config` runs above, M = simclr, gim, loco, under
+#   85fa59c and 9b7377a give the same losses of every unit at every step (metrics.jsonl, full
+#   precision) and the same accuracy.json; tests/recipe.rs, tests/replay.rs and tests/parallel.rs
+#   pass. 7-12% less time a step on this network (docs/BENCHMARKS.md, "The step on the pool's
+#   first thread, taken").
+declare -A COMMIT=([cifar50k-b2-gim2]=44e0dcc [cifar50k-b2]=9b7377a)
