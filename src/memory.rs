@@ -46,16 +46,16 @@ unsafe impl GlobalAlloc for Counting {
 }
 
 /// Tell glibc's allocator to keep the memory a program frees for its next allocations: no chunk
-/// served by its own `mmap`, no trimming of the heap's top, and the heap grown 256 MiB at a time.
-/// A training step frees and allocates the same large buffers (activations, im2col columns,
-/// gemm's packing buffers) hundreds of times a step; by default glibc returns many of them to
-/// the system, and every first write of a returned page is a page fault (docs/BENCHMARKS.md
-/// "The step on the pool's first thread"). The cost: the resident set stays at its peak, which a
-/// training process reaches in its first step anyway (`locolab bench --preset cifar-scale --blocks 2
-/// --batch 128`: the process's peak resident set 5-10% higher). Called once by the native CLI
-/// after parsing its arguments, except for `bench --memory rss`, which measures the resident set
-/// as the C library's defaults leave it, as for any other program; elsewhere (other C libraries,
-/// wasm) it does nothing.
+/// served by its own `mmap`, no trimming of the heap's top, and the heap grown 256 MiB at a
+/// time. A training step frees and allocates the same large buffers (activations, im2col
+/// columns, gemm's packing buffers) hundreds of times a step; by default glibc returns many of
+/// them to the system, and every first write of a returned page is a page fault
+/// (docs/BENCHMARKS.md "The step on the pool's first thread, taken"). The cost: the resident
+/// set stays at its peak, which a training process reaches in its first step anyway (`locolab
+/// bench --preset cifar-scale --blocks 2 --batch 128`: the process's peak resident set 5-10%
+/// higher). Called once by the native CLI after parsing its arguments, except for `bench
+/// --memory rss`, which measures the resident set as the C library's defaults leave it, as for
+/// any other program; elsewhere (other C libraries, wasm) it does nothing.
 pub fn keep_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets allocator parameters; it is called before any other thread exists.

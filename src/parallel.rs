@@ -161,7 +161,7 @@ pub fn run(
 /// until it is done, while from a pool thread the caller works on its share and the other thread
 /// steals the rest. Natively only (the page's worker runs its steps in a `rayon::scope` of its
 /// own: src/web/lab.rs); the same arithmetic runs either way, only on another thread
-/// (docs/BENCHMARKS.md "The step on the pool's first thread").
+/// (docs/BENCHMARKS.md "The step on the pool's first thread, taken").
 pub fn on_pool_thread<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     #[cfg(all(feature = "threads", not(target_arch = "wasm32")))]
     if rayon::current_thread_index().is_none() && rayon::current_num_threads() > 1 {

@@ -23,6 +23,6 @@
 #   checked the same way: the 30-step `train --config` runs above, M = simclr, gim, loco, under
 #   85fa59c and 9b7377a give the same losses of every unit at every step (metrics.jsonl, full
 #   precision) and the same accuracy.json; tests/recipe.rs, tests/replay.rs and tests/parallel.rs
-#   pass. 7-12% less time a step on this network (docs/BENCHMARKS.md, "The step on the pool's
-#   first thread, taken").
+#   pass. 5-9% less time a step on this network, median of 10 rounds (docs/BENCHMARKS.md,
+#   "The step on the pool's first thread, taken").
 declare -A COMMIT=([cifar50k-b2-gim2]=44e0dcc [cifar50k-b2]=9b7377a)
