@@ -52,8 +52,21 @@ impl Slot for MaybeUninit<f32> {
 /// `dst[i] = v` for every `i`.
 #[inline]
 pub(super) fn fill<S: Slot>(dst: &mut [S], v: f32) {
-    for d in dst {
-        d.set(v);
+    // im2col's padding is mostly one value at each end of a row, written thousands of times per
+    // convolution: stored in place here, where the loop below compiles to a call of the C
+    // library's `memset` (2.6% of a step's samples were `memset` under im2col).
+    match dst {
+        [] => {}
+        [a] => a.set(v),
+        [a, b] => {
+            a.set(v);
+            b.set(v);
+        }
+        _ => {
+            for d in dst {
+                d.set(v);
+            }
+        }
     }
 }
 
