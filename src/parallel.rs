@@ -159,11 +159,11 @@ pub fn run(
 /// native training thread), else right here. A training step is hundreds of kernels, each split
 /// over the pool's threads: from outside the pool every one is handed in and the caller sleeps
 /// until it is done, while from a pool thread the caller works on its share and the other thread
-/// steals the rest. Natively only (the page's worker runs its steps in a `rayon::scope` of its
-/// own: src/web/lab.rs); the same arithmetic runs either way, only on another thread
-/// (docs/BENCHMARKS.md "The step on the pool's first thread, taken").
+/// steals the rest. This module is native only (the page's worker runs its steps in a
+/// `rayon::scope` of its own: src/web/lab.rs); the same arithmetic runs either way, only on
+/// another thread (docs/BENCHMARKS.md "The step on the pool's first thread, taken").
 pub fn on_pool_thread<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    #[cfg(all(feature = "threads", not(target_arch = "wasm32")))]
+    #[cfg(feature = "threads")]
     if rayon::current_thread_index().is_none() && rayon::current_num_threads() > 1 {
         let job = std::sync::Mutex::new(Some(f));
         let mut out = rayon::broadcast(|ctx| {

@@ -272,7 +272,12 @@ impl Trainer {
 
     /// One training step (synchronous read-back of each unit's loss).
     pub fn step(&mut self) -> Result<StepReport> {
-        crate::parallel::on_pool_thread(|| self.step_here())
+        // Natively on the first thread of rayon's pool; the page's worker runs its steps inside a
+        // `rayon::scope` of its own (src/web/lab.rs).
+        #[cfg(not(target_arch = "wasm32"))]
+        return crate::parallel::on_pool_thread(|| self.step_here());
+        #[cfg(target_arch = "wasm32")]
+        self.step_here()
     }
 
     fn step_here(&mut self) -> Result<StepReport> {
