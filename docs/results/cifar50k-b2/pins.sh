@@ -25,4 +25,9 @@
 #   precision) and the same accuracy.json; tests/recipe.rs, tests/replay.rs and tests/parallel.rs
 #   pass. 5-9% less time a step on this network, median of 10 rounds (docs/BENCHMARKS.md,
 #   "The step on the pool's first thread, taken").
-declare -A COMMIT=([cifar50k-b2-gim2]=44e0dcc [cifar50k-b2]=9b7377a)
+#   cifar50k-b2 moved from 9b7377a to cab121c on 2026-12-08 at about 02:33 UTC (session 20), SimCLR
+#   seed 0 resumed from its step-1,900 checkpoint: im2col's padding stored in place instead of
+#   through memset (the same values written; about 4% of a step's CPU samples), and a cfg that
+#   only the wasm builds see. The same 30-step check, 9b7377a against cab121c's code: identical
+#   losses at full precision and accuracy.json for simclr, gim and loco.
+declare -A COMMIT=([cifar50k-b2-gim2]=44e0dcc [cifar50k-b2]=cab121c)
