@@ -58,7 +58,7 @@ unsafe impl GlobalAlloc for Counting {
 /// any other program; elsewhere (other C libraries, wasm) it does nothing.
 pub fn keep_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets allocator parameters; it is called before any other thread exists.
+    // SAFETY: mallopt only sets the allocator's parameters, under glibc's own locks.
     unsafe {
         libc::mallopt(libc::M_MMAP_MAX, 0);
         libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
